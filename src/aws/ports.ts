@@ -1,0 +1,127 @@
+/**
+ * Narrow ports over IAM and STS. Only types here: no SDK import, so core and commands can
+ * depend on them without loading the AWS SDK. The implementation lives in `aws/factory.ts`
+ * (the single place that imports @aws-sdk/*), built once per run.
+ *
+ * Every method maps to exactly one or a few IAM/STS API actions; `REQUIRED_PERMISSIONS`
+ * in `aws/permissions.ts` lists them for the README and is checked against this port in tests.
+ */
+import type {
+  Identity,
+  ManagedPolicyState,
+  OidcProviderState,
+  PolicyDocument,
+  PolicyVersionInfo,
+  RoleState,
+  Tags,
+} from '../core/types.js';
+
+export interface StsPort {
+  /** sts:GetCallerIdentity. Throws CredentialsError when no credentials are available. */
+  getCallerIdentity(): Promise<Identity>;
+  /** sts:AssumeRoleWithWebIdentity (unsigned call). Never logs the token or the credentials. */
+  assumeRoleWithWebIdentity(input: {
+    roleArn: string;
+    token: string;
+    sessionName: string;
+    durationSeconds?: number;
+  }): Promise<AssumedRole>;
+}
+
+export interface AssumedRole {
+  assumedRoleArn: string;
+  expiration: Date;
+  /** Kept opaque: only used to call GetCallerIdentity as the assumed role. Never printed. */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+}
+
+export interface RoleSummary {
+  name: string;
+  path: string;
+  arn: string;
+  trustPolicy: PolicyDocument;
+  maxSessionDuration: number;
+}
+
+export interface IamPort {
+  // OIDC providers
+  /** iam:ListOpenIDConnectProviders → ARNs. */
+  listOidcProviderArns(): Promise<string[]>;
+  /** iam:GetOpenIDConnectProvider; undefined when NoSuchEntity. */
+  getOidcProvider(arn: string): Promise<OidcProviderState | undefined>;
+  /** iam:CreateOpenIDConnectProvider → ARN. */
+  createOidcProvider(input: { url: string; clientIds: string[]; thumbprints: string[]; tags: Tags }): Promise<string>;
+  /** iam:AddClientIDToOpenIDConnectProvider (idempotent). */
+  addOidcClientId(arn: string, clientId: string): Promise<void>;
+  /** iam:UpdateOpenIDConnectProviderThumbprint (replaces the whole list). */
+  updateOidcThumbprints(arn: string, thumbprints: string[]): Promise<void>;
+  /** iam:TagOpenIDConnectProvider. */
+  tagOidcProvider(arn: string, tags: Tags): Promise<void>;
+  /** iam:DeleteOpenIDConnectProvider; NoSuchEntity counts as done. */
+  deleteOidcProvider(arn: string): Promise<void>;
+
+  // Roles
+  /** iam:GetRole + iam:ListAttachedRolePolicies (+ iam:ListRoleTags if GetRole omits tags), concurrently; undefined when NoSuchEntity. */
+  getRole(name: string): Promise<RoleState | undefined>;
+  /** iam:ListRoles, all pages. */
+  listRoles(pathPrefix?: string): Promise<RoleSummary[]>;
+  /** iam:CreateRole → ARN. */
+  createRole(input: {
+    name: string;
+    path: string;
+    description: string;
+    trustPolicy: PolicyDocument;
+    maxSessionDuration: number;
+    permissionsBoundaryArn?: string | undefined;
+    tags: Tags;
+  }): Promise<string>;
+  /** iam:UpdateAssumeRolePolicy. */
+  updateTrustPolicy(roleName: string, trustPolicy: PolicyDocument): Promise<void>;
+  /** iam:UpdateRole. */
+  updateRole(roleName: string, input: { maxSessionDuration?: number; description?: string }): Promise<void>;
+  /** iam:PutRolePermissionsBoundary. */
+  putPermissionsBoundary(roleName: string, boundaryArn: string): Promise<void>;
+  /** iam:DeleteRolePermissionsBoundary. */
+  deletePermissionsBoundary(roleName: string): Promise<void>;
+  /** iam:AttachRolePolicy. */
+  attachRolePolicy(roleName: string, policyArn: string): Promise<void>;
+  /** iam:DetachRolePolicy; NoSuchEntity counts as done. */
+  detachRolePolicy(roleName: string, policyArn: string): Promise<void>;
+  /** iam:TagRole. */
+  tagRole(roleName: string, tags: Tags): Promise<void>;
+  /** iam:UntagRole. */
+  untagRole(roleName: string, tagKeys: string[]): Promise<void>;
+  /** iam:ListRolePolicies (inline policy names), for destroy. */
+  listInlineRolePolicies(roleName: string): Promise<string[]>;
+  /** iam:DeleteRole; NoSuchEntity counts as done. */
+  deleteRole(roleName: string): Promise<void>;
+
+  // Customer managed policies
+  /** iam:GetPolicy + iam:GetPolicyVersion (default) + iam:ListPolicyVersions; undefined when NoSuchEntity. */
+  getPolicy(arn: string): Promise<ManagedPolicyState | undefined>;
+  /** iam:GetPolicy + iam:GetPolicyVersion for any policy (AWS managed too), e.g. to audit attached permissions. */
+  getPolicyDocument(arn: string): Promise<PolicyDocument | undefined>;
+  /** iam:CreatePolicy → ARN. */
+  createPolicy(input: { name: string; path: string; document: PolicyDocument; tags: Tags }): Promise<string>;
+  /** iam:CreatePolicyVersion (set as default). */
+  createPolicyVersion(arn: string, document: PolicyDocument): Promise<void>;
+  /** iam:ListPolicyVersions. */
+  listPolicyVersions(arn: string): Promise<PolicyVersionInfo[]>;
+  /** iam:DeletePolicyVersion. */
+  deletePolicyVersion(arn: string, versionId: string): Promise<void>;
+  /** iam:DeletePolicy; NoSuchEntity counts as done. */
+  deletePolicy(arn: string): Promise<void>;
+}
+
+export interface AwsPorts {
+  iam: IamPort;
+  sts: StsPort;
+}
+
+export interface AwsClientOptions {
+  /** Region for STS and for the SDK's config; IAM is global (signed in the partition's home region). */
+  region?: string | undefined;
+  profile?: string | undefined;
+  /** Tool version, appended to the SDK user agent. */
+  userAgent?: string | undefined;
+}

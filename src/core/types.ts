@@ -1,0 +1,230 @@
+/**
+ * Domain types shared by core (pure), aws (ports) and the commands.
+ * No I/O and no SDK imports here.
+ */
+
+export type Tags = Record<string, string>;
+
+// ---------- IAM policy documents ----------
+
+export type ConditionValue = string | boolean | number | Array<string | boolean | number>;
+/** `{ "StringEquals": { "gitlab.com:aud": "https://gitlab.com" } }` */
+export type ConditionBlock = Record<string, Record<string, ConditionValue>>;
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: '*' | Record<string, string | string[]>;
+  NotPrincipal?: Record<string, string | string[]>;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17' | '2008-10-17';
+  Id?: string;
+  Statement: PolicyStatement | PolicyStatement[];
+}
+
+// ---------- GitLab side ----------
+
+export type RefType = 'branch' | 'tag';
+
+/** One allowed ref: a literal name (`main`) or a pattern with `*`/`?` (`release/*`). */
+export interface RefRule {
+  type: RefType;
+  pattern: string;
+}
+
+/** The GitLab instance, as IAM sees it. */
+export interface Issuer {
+  /** Normalised issuer URL: https, no trailing slash, may have a path. `https://gitlab.example.com/gitlab` */
+  url: string;
+  /** The IAM provider "host" = URL without scheme: `gitlab.example.com/gitlab`. Condition keys are `<hostPath>:sub`. */
+  hostPath: string;
+  /** True only for exactly `https://gitlab.com` (STS then evaluates the extra gitlab.com:* keys). */
+  isGitlabCom: boolean;
+}
+
+/** What the trust policy is built from. */
+export interface TrustInput {
+  providerArn: string;
+  issuer: Issuer;
+  /** `aud` the job's id_token carries; must be one of the provider's client IDs. */
+  audience: string;
+  /** `group/subgroup/project`, literal (no wildcards). */
+  projectPath: string;
+  refs: RefRule[];
+  /** gitlab.com numeric IDs (strings), pinned with `gitlab.com:project_id` / `namespace_id` when known. */
+  projectId?: string | undefined;
+  namespaceId?: string | undefined;
+  /** On gitlab.com: add `gitlab.com:ref_protected = "true"`. */
+  protectedOnly?: boolean | undefined;
+  /** Explicit consent to `*` refs (any branch/tag of the project). */
+  allowAnyRef?: boolean | undefined;
+}
+
+// ---------- AWS state ----------
+
+export interface Identity {
+  account: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`, … taken from the caller ARN. */
+  partition: string;
+  arn: string;
+  userId: string;
+}
+
+export interface OidcProviderState {
+  arn: string;
+  /** As IAM returns it: without scheme, e.g. `gitlab.com` or `gitlab.example.com/gitlab`. */
+  url: string;
+  clientIds: string[];
+  thumbprints: string[];
+  tags: Tags;
+}
+
+export interface RoleState {
+  name: string;
+  path: string;
+  arn: string;
+  trustPolicy: PolicyDocument;
+  maxSessionDuration: number;
+  permissionsBoundaryArn?: string | undefined;
+  description?: string | undefined;
+  tags: Tags;
+  attachedPolicyArns: string[];
+}
+
+export interface PolicyVersionInfo {
+  versionId: string;
+  isDefault: boolean;
+  createDate?: Date | undefined;
+}
+
+export interface ManagedPolicyState {
+  arn: string;
+  name: string;
+  path: string;
+  defaultVersionId: string;
+  /** The default version's document, decoded. */
+  document: PolicyDocument;
+  versions: PolicyVersionInfo[];
+  tags: Tags;
+}
+
+/** What exists today, as read from IAM (undefined = absent). */
+export interface CurrentState {
+  provider?: OidcProviderState | undefined;
+  role?: RoleState | undefined;
+  /** The tool-managed permission policy (only when the user asked for one). */
+  policy?: ManagedPolicyState | undefined;
+}
+
+/** What `init` wants to exist. */
+export interface DesiredState {
+  provider: {
+    url: string; // issuer URL with https://
+    arn: string;
+    clientIds: string[];
+    /** Empty when AWS validates the certificate itself (gitlab.com and public CAs). */
+    thumbprints: string[];
+    tags: Tags;
+  };
+  role: {
+    name: string;
+    path: string;
+    arn: string;
+    description: string;
+    trustPolicy: PolicyDocument;
+    maxSessionDuration: number;
+    permissionsBoundaryArn?: string | undefined;
+    tags: Tags;
+    /** Every managed policy ARN the role should have attached, the tool's own policy included. */
+    managedPolicyArns: string[];
+  };
+  /** The tool-managed customer policy, when permissions come from a file or a template. */
+  policy?:
+    | {
+        name: string;
+        path: string;
+        arn: string;
+        document: PolicyDocument;
+        tags: Tags;
+      }
+    | undefined;
+}
+
+// ---------- Plan ----------
+
+export type ResourceKind = 'oidc-provider' | 'role' | 'policy';
+export type PlanAction = 'create' | 'update' | 'no-op' | 'delete';
+
+export interface FieldChange {
+  field: string;
+  from?: unknown;
+  to?: unknown;
+  /** The change widens who or what can assume the role: shown in red, needs an explicit flag. */
+  broadening?: boolean;
+}
+
+export interface ResourcePlan {
+  kind: ResourceKind;
+  /** Human id: provider URL, role name, policy name. */
+  id: string;
+  arn: string;
+  action: PlanAction;
+  changes: FieldChange[];
+}
+
+/** One mutating IAM call. Apply runs them in dependency order, independent ones concurrently. */
+export type PlanStep =
+  | { kind: 'createProvider'; url: string; clientIds: string[]; thumbprints: string[]; tags: Tags }
+  | { kind: 'addClientId'; providerArn: string; clientId: string }
+  | { kind: 'updateThumbprints'; providerArn: string; thumbprints: string[] }
+  | { kind: 'tagProvider'; providerArn: string; tags: Tags }
+  | { kind: 'createPolicy'; name: string; path: string; document: PolicyDocument; tags: Tags }
+  | {
+      kind: 'createPolicyVersion';
+      policyArn: string;
+      document: PolicyDocument;
+      /** Oldest non-default version to delete first when the policy already has 5. */
+      pruneVersionId?: string | undefined;
+    }
+  | {
+      kind: 'createRole';
+      name: string;
+      path: string;
+      description: string;
+      trustPolicy: PolicyDocument;
+      maxSessionDuration: number;
+      permissionsBoundaryArn?: string | undefined;
+      tags: Tags;
+    }
+  | { kind: 'updateTrustPolicy'; roleName: string; trustPolicy: PolicyDocument }
+  | { kind: 'updateRole'; roleName: string; maxSessionDuration: number; description: string }
+  | { kind: 'putPermissionsBoundary'; roleName: string; boundaryArn: string }
+  | { kind: 'deletePermissionsBoundary'; roleName: string }
+  | { kind: 'attachPolicy'; roleName: string; policyArn: string }
+  | { kind: 'detachPolicy'; roleName: string; policyArn: string }
+  | { kind: 'tagRole'; roleName: string; tags: Tags }
+  | { kind: 'untagRole'; roleName: string; tagKeys: string[] };
+
+export interface Plan {
+  resources: ResourcePlan[];
+  steps: PlanStep[];
+  trustPolicy: { before?: PolicyDocument | undefined; after: PolicyDocument };
+  /** Human lines describing anything that broadens trust (red in the plan). */
+  broadening: string[];
+  warnings: string[];
+  hasChanges: boolean;
+}
+
+// ---------- Tags the tool puts on everything it creates ----------
+
+export const MANAGED_BY_TAG = 'managed-by';
+export const MANAGED_BY_VALUE = 'gitlab-aws-oidc';
+export const PROJECT_TAG = 'gitlab-aws-oidc:project';
+export const GITLAB_URL_TAG = 'gitlab-aws-oidc:gitlab-url';

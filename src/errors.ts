@@ -1,0 +1,175 @@
+/**
+ * Typed errors and the single mapping to exit codes.
+ * Only `cli.ts` turns an error into an exit code; everything else throws.
+ */
+
+export const ExitCode = {
+  /** Done, no changes, assumable, all expectations met. */
+  Ok: 0,
+  /** A failure: AWS refused, a check failed, something went wrong. */
+  Failure: 1,
+  /** Usage error or invalid input (detected before any AWS call or file write). */
+  Usage: 2,
+  /** The user aborted (Ctrl-C, or answered "no" to the confirmation). */
+  Aborted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface FieldIssue {
+  /** The flag or field, as the user knows it: `--branch`, `--role-name`, `policy file Statement[0]`. */
+  field: string;
+  message: string;
+}
+
+export interface CliErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  exitCode?: ExitCodeValue;
+}
+
+/** Base class of every error the tool reports on purpose. */
+export class CliError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly exitCode: ExitCodeValue;
+
+  constructor(code: string, message: string, options: CliErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? ExitCode.Failure;
+  }
+
+  /** Extra lines shown under the message (one per invalid field, and so on). */
+  details(): string[] {
+    return [];
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.details().length ? { details: this.details() } : {}),
+    };
+  }
+}
+
+/** Bad flags or bad input. Exit 2. Carries one issue per invalid field. */
+export class UsageError extends CliError {
+  readonly issues: FieldIssue[];
+
+  constructor(message: string, issues: FieldIssue[] = [], options: Omit<CliErrorOptions, 'exitCode'> = {}) {
+    super('USAGE', message, { ...options, exitCode: ExitCode.Usage });
+    this.issues = issues;
+  }
+
+  /** Convenience: one invalid field. */
+  static field(field: string, message: string, hint?: string): UsageError {
+    return new UsageError(`Invalid ${field}: ${message}`, [{ field, message }], hint ? { hint } : {});
+  }
+
+  override details(): string[] {
+    return this.issues.map((i) => `${i.field}: ${i.message}`);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), issues: this.issues };
+  }
+}
+
+/** The user said no, or pressed Ctrl-C. Exit 130. */
+export class AbortError extends CliError {
+  constructor(message = 'Aborted.', options: Omit<CliErrorOptions, 'exitCode'> = {}) {
+    super('ABORTED', message, { ...options, exitCode: ExitCode.Aborted });
+  }
+}
+
+/** An AWS call failed. Carries the AWS error name, the operation and the request ID. */
+export class AwsError extends CliError {
+  readonly awsCode: string;
+  readonly operation: string;
+  readonly requestId: string | undefined;
+
+  constructor(
+    operation: string,
+    awsCode: string,
+    message: string,
+    options: Omit<CliErrorOptions, 'exitCode'> & { requestId?: string | undefined } = {},
+  ) {
+    super(`AWS_${awsCode}`, `${operation} failed: ${awsCode}: ${message}`, options);
+    this.awsCode = awsCode;
+    this.operation = operation;
+    this.requestId = options.requestId;
+  }
+
+  override details(): string[] {
+    return this.requestId ? [`request ID: ${this.requestId}`] : [];
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      awsCode: this.awsCode,
+      operation: this.operation,
+      ...(this.requestId ? { requestId: this.requestId } : {}),
+    };
+  }
+}
+
+/** No usable AWS credentials were found. */
+export class CredentialsError extends CliError {
+  constructor(message: string, options: Omit<CliErrorOptions, 'exitCode'> = {}) {
+    super('NO_CREDENTIALS', message, {
+      hint:
+        'Configure credentials (aws configure, aws sso login, AWS_PROFILE or --profile), or use --dry-run --offline to plan without AWS.',
+      ...options,
+    });
+  }
+}
+
+/**
+ * Part of a run was applied and then it failed. Lists what was done and what was not,
+ * so the user knows a re-run is safe and what it will do.
+ */
+export class PartialApplyError extends CliError {
+  readonly done: string[];
+  readonly notDone: string[];
+
+  constructor(cause: unknown, done: string[], notDone: string[]) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super('PARTIAL_APPLY', `Apply stopped part-way: ${inner}`, {
+      cause,
+      hint: 'Nothing is left in an unsafe state. Fix the cause and re-run the same command: it picks up where this run stopped.',
+    });
+    this.done = done;
+    this.notDone = notDone;
+  }
+
+  override details(): string[] {
+    const base = this.cause instanceof CliError ? this.cause.details() : [];
+    return [
+      ...base,
+      ...this.done.map((d) => `done: ${d}`),
+      ...this.notDone.map((d) => `not done: ${d}`),
+    ];
+  }
+
+  override toJSON(): Record<string, unknown> {
+    const cause = this.cause instanceof CliError ? this.cause.toJSON() : undefined;
+    return { ...super.toJSON(), done: this.done, notDone: this.notDone, ...(cause ? { cause } : {}) };
+  }
+}
+
+/** Maps anything thrown to an exit code. The single place that does so. */
+export function exitCodeFor(error: unknown): ExitCodeValue {
+  if (error instanceof CliError) return error.exitCode;
+  if (isPromptAbort(error)) return ExitCode.Aborted;
+  return ExitCode.Failure;
+}
+
+/** @inquirer/prompts throws ExitPromptError on Ctrl-C. */
+export function isPromptAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
+}
