@@ -1,0 +1,665 @@
+/**
+ * Evaluates a role trust policy for `sts:AssumeRoleWithWebIdentity` the way IAM does, and explains
+ * the outcome statement by statement and condition by condition. Pure: no I/O, no SDK.
+ *
+ * Semantics followed (AWS IAM User Guide):
+ * - reference_policies_elements_condition_operators.html: a key missing from the request context makes a
+ *   positive operator false and a negated one (`StringNotEquals`, `StringNotLike`, …) true; `…IfExists`
+ *   is true on a missing key; `Null` tests presence.
+ * - reference_policies_multi-value-conditions.html: operators AND, keys AND, values OR; for a negated
+ *   operator the values are NOR ("not any of them").
+ * - reference_policies_condition-single-vs-multi-valued-context-keys.html: `ForAllValues` is true when
+ *   the key is missing (fail-open); `ForAnyValue` is false when it is missing.
+ * - reference_policies_evaluation-logic.html: an explicit Deny wins over any Allow; nothing allowed =
+ *   implicit deny.
+ * - Condition key names are case-insensitive; values are case-sensitive unless `…IgnoreCase`.
+ */
+import type { ConditionValue, PolicyDocument, PolicyStatement } from './types.js';
+
+export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
+
+/** Condition key → values in the request (several values = a multi-valued key). */
+export type RequestContext = Record<string, string[]>;
+
+export type Decision = 'allowed' | 'denied-explicit' | 'denied-implicit';
+
+export type ConditionOutcome =
+  /** The key is present and the comparison decided the result. */
+  | 'compared'
+  /** The key is missing; a positive operator is false. */
+  | 'missing-key'
+  /** The key is missing; a negated operator is true. */
+  | 'missing-key-negated'
+  /** The key is missing; `…IfExists` is true. */
+  | 'missing-key-if-exists'
+  /** The key is missing; `ForAllValues:` is true (fails open). */
+  | 'missing-key-for-all-values'
+  /** The key is missing; `ForAnyValue:` is false. */
+  | 'missing-key-for-any-value'
+  /** `Null` presence check. */
+  | 'null-check'
+  /** The key is present but the operator is not modelled: result unknown (reported as failed). */
+  | 'unsupported';
+
+export interface ConditionCheck {
+  /** As written in the policy: `ForAnyValue:StringLikeIfExists`. */
+  operator: string;
+  /** As written in the policy. */
+  key: string;
+  expected: string[];
+  /** Values in the request; `null` when the key is not in the request context. */
+  actual: string[] | null;
+  passed: boolean;
+  outcome: ConditionOutcome;
+  /** Human line: "`gitlab.com:sub` StringEquals `…:ref:main` ≠ `…:ref:feature-x`". */
+  line: string;
+}
+
+export interface StatementCheck {
+  index: number;
+  sid?: string | undefined;
+  effect: 'Allow' | 'Deny';
+  principalMatched: boolean;
+  actionMatched: boolean;
+  conditions: ConditionCheck[];
+  conditionsPassed: boolean;
+  /** Principal, action and every condition match: the statement's effect applies to the request. */
+  applies: boolean;
+  /** Why principal or action did not match, or other remarks. */
+  notes: string[];
+}
+
+export interface AudienceCheck {
+  /** False when the provider's client IDs were not known (not readable). */
+  checked: boolean;
+  passed: boolean;
+  audiences: string[];
+  clientIds?: string[] | undefined;
+  line: string;
+}
+
+export interface StatementRef {
+  index: number;
+  sid?: string | undefined;
+}
+
+export interface Evaluation {
+  /** What the trust policy decides. */
+  decision: Decision;
+  /** The policy allows it and the audience is one of the provider's client IDs. */
+  assumable: boolean;
+  /** The statement that decided: the first matching Deny, else the first matching Allow. */
+  decisive?: StatementRef | undefined;
+  /** For an implicit deny: the Allow statement that came closest (fewest failed checks). */
+  closest?: StatementRef | undefined;
+  statements: StatementCheck[];
+  audience: AudienceCheck;
+  /** Human summary lines, most important first. */
+  reasons: string[];
+}
+
+export interface EvaluateInput {
+  policy: PolicyDocument;
+  /** The IAM OIDC provider ARN the token's issuer maps to (the federated principal of the request). */
+  providerArn: string;
+  /** The provider's client IDs (audiences). Undefined: unknown, the audience check is skipped. */
+  clientIds?: string[] | undefined;
+  /** The token's audiences (`aud`, string or list). Defaults to the `…:aud` values in the context. */
+  audiences?: string[] | undefined;
+  context: RequestContext;
+  /** Defaults to `sts:AssumeRoleWithWebIdentity`. */
+  action?: string | undefined;
+}
+
+// ---------- Operators ----------
+
+type Family = 'String' | 'Numeric' | 'Date' | 'Bool' | 'Null' | 'Arn' | 'Ip' | 'Binary' | 'Unknown';
+
+export interface ParsedOperator {
+  raw: string;
+  set?: 'ForAnyValue' | 'ForAllValues' | undefined;
+  /** Without set prefix and IfExists: `StringNotLike`. */
+  base: string;
+  ifExists: boolean;
+  negated: boolean;
+  family: Family;
+}
+
+const NEGATED = new Set([
+  'StringNotEquals',
+  'StringNotEqualsIgnoreCase',
+  'StringNotLike',
+  'NumericNotEquals',
+  'DateNotEquals',
+  'NotIpAddress',
+  'ArnNotEquals',
+  'ArnNotLike',
+]);
+
+const KNOWN: Record<string, Family> = {
+  StringEquals: 'String',
+  StringNotEquals: 'String',
+  StringEqualsIgnoreCase: 'String',
+  StringNotEqualsIgnoreCase: 'String',
+  StringLike: 'String',
+  StringNotLike: 'String',
+  NumericEquals: 'Numeric',
+  NumericNotEquals: 'Numeric',
+  NumericLessThan: 'Numeric',
+  NumericLessThanEquals: 'Numeric',
+  NumericGreaterThan: 'Numeric',
+  NumericGreaterThanEquals: 'Numeric',
+  DateEquals: 'Date',
+  DateNotEquals: 'Date',
+  DateLessThan: 'Date',
+  DateLessThanEquals: 'Date',
+  DateGreaterThan: 'Date',
+  DateGreaterThanEquals: 'Date',
+  Bool: 'Bool',
+  Null: 'Null',
+  ArnEquals: 'Arn',
+  ArnNotEquals: 'Arn',
+  ArnLike: 'Arn',
+  ArnNotLike: 'Arn',
+  IpAddress: 'Ip',
+  NotIpAddress: 'Ip',
+  BinaryEquals: 'Binary',
+};
+
+export function parseOperator(raw: string): ParsedOperator {
+  let rest = raw;
+  let set: ParsedOperator['set'];
+  for (const prefix of ['ForAnyValue', 'ForAllValues'] as const) {
+    if (rest.startsWith(`${prefix}:`)) {
+      set = prefix;
+      rest = rest.slice(prefix.length + 1);
+    }
+  }
+  let ifExists = false;
+  if (rest.endsWith('IfExists') && rest !== 'IfExists') {
+    ifExists = true;
+    rest = rest.slice(0, -'IfExists'.length);
+  }
+  const family = KNOWN[rest] ?? 'Unknown';
+  return { raw, set, base: rest, ifExists, negated: NEGATED.has(rest), family };
+}
+
+/** True when the operator treats `*` and `?` as wildcards. */
+export function isLikeOperator(op: ParsedOperator): boolean {
+  return op.base === 'StringLike' || op.base === 'StringNotLike' || op.family === 'Arn';
+}
+
+// ---------- Wildcards and policy variables ----------
+
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\]/g;
+
+/** A value compiled for matching: a sequence of literal text and wildcards. */
+type Piece = { lit: string } | { star: true } | { one: true };
+
+/**
+ * Splits a policy value into pieces, substituting policy variables (`${gitlab.com:sub}`,
+ * `${key, 'default'}`) and the escapes `${*}`, `${?}`, `${$}` (Version 2012-10-17 only).
+ * Returns undefined when a referenced variable is missing and has no default (the value cannot match).
+ */
+function compileValue(
+  value: string,
+  like: boolean,
+  ctx: ContextLookup,
+  variables: boolean,
+): Piece[] | undefined {
+  const pieces: Piece[] = [];
+  const pushLiteral = (text: string) => {
+    if (text) pieces.push({ lit: text });
+  };
+  const pushPattern = (text: string) => {
+    if (!like) return pushLiteral(text);
+    let buf = '';
+    for (const ch of text) {
+      if (ch === '*' || ch === '?') {
+        pushLiteral(buf);
+        buf = '';
+        pieces.push(ch === '*' ? { star: true } : { one: true });
+      } else buf += ch;
+    }
+    pushLiteral(buf);
+  };
+  if (!variables) {
+    pushPattern(value);
+    return pieces;
+  }
+  const re = /\$\{([^}]*)\}/g;
+  let last = 0;
+  for (let m = re.exec(value); m; m = re.exec(value)) {
+    pushPattern(value.slice(last, m.index));
+    last = m.index + m[0].length;
+    const inner = (m[1] ?? '').trim();
+    if (inner === '*' || inner === '?' || inner === '$') {
+      pushLiteral(inner);
+      continue;
+    }
+    const withDefault = /^([^,]+?)\s*,\s*'([^']*)'$/.exec(inner);
+    const name = withDefault ? (withDefault[1] ?? '') : inner;
+    const found = ctx(name);
+    if (found && found.length === 1) pushLiteral(found[0] ?? '');
+    else if (withDefault) pushLiteral(withDefault[2] ?? '');
+    else return undefined;
+  }
+  pushPattern(value.slice(last));
+  return pieces;
+}
+
+function piecesToRegExp(pieces: Piece[], ignoreCase: boolean): RegExp {
+  const body = pieces
+    .map((p) => ('lit' in p ? p.lit.replace(REGEX_SPECIAL, '\\$&') : 'star' in p ? '[\\s\\S]*' : '[\\s\\S]'))
+    .join('');
+  return new RegExp(`^${body}$`, ignoreCase ? 'i' : '');
+}
+
+/**
+ * `StringLike` matching: `*` matches any run of characters (including `/` and the empty string),
+ * `?` exactly one character. Case-sensitive.
+ */
+export function matchesLike(pattern: string, value: string): boolean {
+  const pieces = compileValue(pattern, true, () => undefined, false) ?? [];
+  return piecesToRegExp(pieces, false).test(value);
+}
+
+// ---------- Context lookup ----------
+
+type ContextLookup = (key: string) => string[] | undefined;
+
+function lookupIn(context: RequestContext): ContextLookup {
+  const lower = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(context)) lower.set(k.toLowerCase(), v);
+  return (key) => {
+    const v = lower.get(key.toLowerCase());
+    return v && v.length > 0 ? v : undefined;
+  };
+}
+
+function toValues(value: ConditionValue): string[] {
+  return (Array.isArray(value) ? value : [value]).map((v) => String(v));
+}
+
+// ---------- One comparison ----------
+
+/** Compares one request value with one policy value; undefined when the operator is not modelled. */
+function compareOne(
+  op: ParsedOperator,
+  actual: string,
+  expected: string,
+  ctx: ContextLookup,
+  variables: boolean,
+): boolean | undefined {
+  switch (op.family) {
+    case 'String': {
+      const like = op.base === 'StringLike' || op.base === 'StringNotLike';
+      const ignoreCase = op.base.endsWith('IgnoreCase');
+      const pieces = compileValue(expected, like, ctx, variables);
+      if (!pieces) return false;
+      if (!like) {
+        const text = pieces.map((p) => ('lit' in p ? p.lit : '')).join('');
+        return ignoreCase ? text.toLowerCase() === actual.toLowerCase() : text === actual;
+      }
+      return piecesToRegExp(pieces, false).test(actual);
+    }
+    case 'Numeric': {
+      const a = Number(actual);
+      const e = Number(expected);
+      if (actual.trim() === '' || expected.trim() === '' || Number.isNaN(a) || Number.isNaN(e)) return false;
+      return compareOrdered(op.base.slice('Numeric'.length), a, e);
+    }
+    case 'Date': {
+      const a = parseDate(actual);
+      const e = parseDate(expected);
+      if (a === undefined || e === undefined) return false;
+      return compareOrdered(op.base.slice('Date'.length), a, e);
+    }
+    case 'Bool':
+      return actual.toLowerCase() === expected.toLowerCase();
+    case 'Arn': {
+      const pieces = compileValue(expected, true, ctx, variables);
+      return pieces ? piecesToRegExp(pieces, false).test(actual) : false;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function compareOrdered(kind: string, a: number, e: number): boolean {
+  switch (kind) {
+    case 'Equals':
+    case 'NotEquals':
+      return a === e;
+    case 'LessThan':
+      return a < e;
+    case 'LessThanEquals':
+      return a <= e;
+    case 'GreaterThan':
+      return a > e;
+    case 'GreaterThanEquals':
+      return a >= e;
+    default:
+      return false;
+  }
+}
+
+function parseDate(text: string): number | undefined {
+  if (/^\d+$/.test(text.trim())) return Number(text) * 1000;
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+// ---------- One condition (operator + key + values) ----------
+
+export function evaluateCondition(
+  operator: string,
+  key: string,
+  value: ConditionValue,
+  context: RequestContext,
+  options: { variables?: boolean } = {},
+): ConditionCheck {
+  const ctx = lookupIn(context);
+  const variables = options.variables ?? true;
+  const op = parseOperator(operator);
+  const expected = toValues(value);
+  const actual = ctx(key) ?? null;
+
+  const done = (passed: boolean, outcome: ConditionOutcome): ConditionCheck => {
+    const check: ConditionCheck = { operator, key, expected, actual, passed, outcome, line: '' };
+    check.line = describeCondition(check);
+    return check;
+  };
+
+  if (op.family === 'Null') {
+    // "true": passes when the key is absent; "false": passes when it is present.
+    const wantsAbsent = expected.map((v) => v.toLowerCase() === 'true');
+    return done(
+      wantsAbsent.some((absent) => absent === (actual === null)),
+      'null-check',
+    );
+  }
+
+  if (actual === null) {
+    if (op.set === 'ForAllValues') return done(true, 'missing-key-for-all-values');
+    // ForAnyValue on a missing key is false, IfExists or not (observed on AWS; see re:Post
+    // QU9HFmDzP0QGuU-fd7rS6B7w "ForAnyValue:StringEqualsIfExists behaving unexpectedly").
+    if (op.set === 'ForAnyValue') return done(false, 'missing-key-for-any-value');
+    if (op.ifExists) return done(true, 'missing-key-if-exists');
+    if (op.negated) return done(true, 'missing-key-negated');
+    return done(false, 'missing-key');
+  }
+
+  // "Does this request value match any of the policy values?" (values are OR).
+  let unsupported = false;
+  const matchesAny = (v: string): boolean =>
+    expected.some((e) => {
+      const r = compareOne(op, v, e, ctx, variables);
+      if (r === undefined) unsupported = true;
+      return r === true;
+    });
+  // A negated operator holds for a request value when it matches none of the policy values (NOR).
+  const holds = (v: string): boolean => (op.negated ? !matchesAny(v) : matchesAny(v));
+
+  let passed: boolean;
+  if (op.set === 'ForAllValues') passed = actual.every(holds);
+  else if (op.set === 'ForAnyValue') passed = actual.some(holds);
+  // No set operator on a multi-valued key: positive = any value matches; negated = no value matches.
+  else if (op.negated) passed = actual.every(holds);
+  else passed = actual.some(holds);
+
+  if (unsupported) return done(false, 'unsupported');
+  return done(passed, 'compared');
+}
+
+// ---------- Human lines ----------
+
+const q = (s: string) => `\`${s}\``;
+
+/**
+ * Shortens `actual` against `expected` by replacing their common prefix with `…`, keeping the last
+ * `:label:` before the difference: `project_path:g/a:ref_type:branch:ref:x` vs `…:ref:main` → `…:ref:x`.
+ */
+export function abbreviateAgainst(actual: string, expected: string): string {
+  let i = 0;
+  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  if (i === actual.length && i === expected.length) return actual;
+  const common = actual.slice(0, i);
+  const lastColon = common.lastIndexOf(':');
+  if (lastColon < 0) return actual;
+  const cut = common.lastIndexOf(':', lastColon - 1);
+  if (cut <= 0 || cut < 8) return actual;
+  return `…${actual.slice(cut)}`;
+}
+
+function closestExpected(expected: string[], actual: string): string {
+  let best = expected[0] ?? '';
+  let bestLen = -1;
+  for (const e of expected) {
+    let i = 0;
+    while (i < e.length && i < actual.length && e[i] === actual[i]) i++;
+    if (i > bestLen) {
+      best = e;
+      bestLen = i;
+    }
+  }
+  return best;
+}
+
+export function describeCondition(check: Omit<ConditionCheck, 'line'>): string {
+  const { operator, key, expected, actual, passed, outcome } = check;
+  const exp = expected.length === 1 ? q(expected[0] ?? '') : `one of [${expected.map(q).join(', ')}]`;
+  const head = `${q(key)} ${operator} ${exp}`;
+  switch (outcome) {
+    case 'null-check':
+      return `${head}: key ${actual === null ? 'absent' : 'present'} → ${passed ? 'true' : 'false'}`;
+    case 'missing-key':
+      return `${head} ≠ (not in the request: STS does not set this key for this token/provider)`;
+    case 'missing-key-negated':
+      return `${head}: key not in the request → a negated operator is true`;
+    case 'missing-key-if-exists':
+      return `${head}: key not in the request → …IfExists is true`;
+    case 'missing-key-for-all-values':
+      return `${head}: key not in the request → ForAllValues is true (fails open)`;
+    case 'missing-key-for-any-value':
+      return `${head}: key not in the request → ForAnyValue is false`;
+    case 'unsupported':
+      return `${head}: operator not modelled by this evaluator (treated as not matching)`;
+    default: {
+      const values = actual ?? [];
+      const shown = values.map((v) => {
+        if (values.length !== 1 || passed) return q(v);
+        const against = closestExpected(expected, v);
+        return q(expected.length === 1 ? abbreviateAgainst(v, against) : v);
+      });
+      const act = shown.length === 1 ? (shown[0] ?? '') : `[${shown.join(', ')}]`;
+      const op = parseOperator(operator);
+      const sign = op.negated ? (passed ? '∌' : '∋') : passed ? '=' : '≠';
+      return `${head} ${sign} ${act}`;
+    }
+  }
+}
+
+// ---------- Statements ----------
+
+function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function actionMatches(patterns: string[], action: string): boolean {
+  return patterns.some((p) => {
+    const pieces = compileValue(p, true, () => undefined, false) ?? [];
+    return piecesToRegExp(pieces, true).test(action);
+  });
+}
+
+function principalListMatches(principal: PolicyStatement['Principal'], providerArn: string, notes: string[]) {
+  if (principal === undefined) return false;
+  if (principal === '*') return true;
+  const federated = asArray(principal.Federated);
+  if (federated.includes(providerArn) || federated.includes('*')) return true;
+  if (asArray(principal.AWS).includes('*')) return true;
+  const near = federated.find((f) => f.toLowerCase() === providerArn.toLowerCase());
+  if (near) notes.push(`Principal ${q(near)} differs from ${q(providerArn)} only in letter case.`);
+  else if (federated.length)
+    notes.push(
+      `Principal Federated ${federated.map(q).join(', ')} is not the token's provider ${q(providerArn)}.`,
+    );
+  else notes.push(`Principal names no Federated provider; the request comes from ${q(providerArn)}.`);
+  return false;
+}
+
+export function evaluateStatement(
+  statement: PolicyStatement,
+  index: number,
+  input: { providerArn: string; context: RequestContext; action?: string | undefined; variables?: boolean },
+): StatementCheck {
+  const action = input.action ?? WEB_IDENTITY_ACTION;
+  const notes: string[] = [];
+  let principalMatched: boolean;
+  if (statement.NotPrincipal) {
+    const listed = principalListMatches(statement.NotPrincipal, input.providerArn, []);
+    principalMatched = !listed;
+    if (listed) notes.push('NotPrincipal lists the token provider.');
+  } else {
+    principalMatched = principalListMatches(statement.Principal, input.providerArn, notes);
+  }
+
+  let actionMatched: boolean;
+  if (statement.Action !== undefined) {
+    actionMatched = actionMatches(asArray(statement.Action), action);
+    if (!actionMatched)
+      notes.push(`Action ${asArray(statement.Action).map(q).join(', ')} does not include ${q(action)}.`);
+  } else if (statement.NotAction !== undefined) {
+    actionMatched = !actionMatches(asArray(statement.NotAction), action);
+    if (!actionMatched) notes.push(`NotAction excludes ${q(action)}.`);
+  } else {
+    actionMatched = false;
+    notes.push('The statement has no Action.');
+  }
+
+  const conditions: ConditionCheck[] = [];
+  for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
+    for (const [key, value] of Object.entries(keys ?? {})) {
+      conditions.push(
+        evaluateCondition(operator, key, value, input.context, { variables: input.variables ?? true }),
+      );
+    }
+  }
+  const conditionsPassed = conditions.every((c) => c.passed);
+  return {
+    index,
+    sid: statement.Sid,
+    effect: statement.Effect,
+    principalMatched,
+    actionMatched,
+    conditions,
+    conditionsPassed,
+    applies: principalMatched && actionMatched && conditionsPassed,
+    notes,
+  };
+}
+
+function ref(s: StatementCheck): StatementRef {
+  return s.sid === undefined ? { index: s.index } : { index: s.index, sid: s.sid };
+}
+
+export function describeStatementRef(s: StatementRef): string {
+  return `statement #${s.index}${s.sid ? ` (Sid ${q(s.sid)})` : ''}`;
+}
+
+/** Number of failed checks (principal, action, each condition): used to pick the "closest" statement. */
+function misses(s: StatementCheck): number {
+  return (
+    (s.principalMatched ? 0 : 10) + (s.actionMatched ? 0 : 10) + s.conditions.filter((c) => !c.passed).length
+  );
+}
+
+// ---------- Audience ----------
+
+export function checkAudience(audiences: string[], clientIds: string[] | undefined): AudienceCheck {
+  if (!clientIds) {
+    return {
+      checked: false,
+      passed: true,
+      audiences,
+      line: `aud ${audiences.map(q).join(', ') || '(none)'}: the provider's client IDs are unknown, not checked`,
+    };
+  }
+  const passed = audiences.some((a) => clientIds.includes(a));
+  const list = `[${clientIds.map(q).join(', ')}]`;
+  return {
+    checked: true,
+    passed,
+    audiences,
+    clientIds,
+    line: passed
+      ? `aud ${audiences.map(q).join(', ')} is one of the provider's client IDs ${list}`
+      : `aud ${audiences.map(q).join(', ') || '(none)'} is not among the provider's client IDs ${list}: STS refuses the token (InvalidIdentityToken: Incorrect token audience) before it reads the trust policy`,
+  };
+}
+
+function audiencesFromContext(context: RequestContext): string[] {
+  for (const [k, v] of Object.entries(context)) if (k.toLowerCase().endsWith(':aud')) return v;
+  return [];
+}
+
+// ---------- Policy ----------
+
+export function evaluateTrustPolicy(input: EvaluateInput): Evaluation {
+  const statementsIn = asArray(input.policy.Statement);
+  const variables = input.policy.Version !== '2008-10-17';
+  const statements = statementsIn.map((s, i) =>
+    evaluateStatement(s, i, {
+      providerArn: input.providerArn,
+      context: input.context,
+      action: input.action,
+      variables,
+    }),
+  );
+  const audience = checkAudience(input.audiences ?? audiencesFromContext(input.context), input.clientIds);
+
+  const deny = statements.find((s) => s.effect === 'Deny' && s.applies);
+  const allow = statements.find((s) => s.effect === 'Allow' && s.applies);
+  const reasons: string[] = [];
+  let decision: Decision;
+  let decisive: StatementRef | undefined;
+  let closest: StatementRef | undefined;
+
+  if (deny) {
+    decision = 'denied-explicit';
+    decisive = ref(deny);
+    reasons.push(
+      `Explicitly denied by ${describeStatementRef(decisive)}: an explicit Deny overrides any Allow.`,
+    );
+    for (const c of deny.conditions) reasons.push(`  ${c.line}`);
+  } else if (allow) {
+    decision = 'allowed';
+    decisive = ref(allow);
+    reasons.push(`Allowed by ${describeStatementRef(decisive)}.`);
+    for (const c of allow.conditions) reasons.push(`  ${c.line}`);
+  } else {
+    decision = 'denied-implicit';
+    const allows = statements.filter((s) => s.effect === 'Allow');
+    if (allows.length === 0) {
+      reasons.push('Implicitly denied: the trust policy has no Allow statement.');
+    } else {
+      const best = allows.reduce((a, b) => (misses(b) < misses(a) ? b : a));
+      closest = ref(best);
+      reasons.push(`Implicitly denied: no statement allows it. Closest: ${describeStatementRef(closest)}.`);
+      for (const n of best.notes) reasons.push(`  ${n}`);
+      for (const c of best.conditions.filter((c) => !c.passed)) reasons.push(`  ${c.line}`);
+    }
+  }
+  if (audience.checked && !audience.passed) reasons.unshift(audience.line);
+
+  return {
+    decision,
+    assumable: decision === 'allowed' && audience.passed,
+    decisive,
+    closest,
+    statements,
+    audience,
+    reasons,
+  };
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import type { ConditionBlock, PolicyDocument, RefRule } from '../../src/core/types.js';
+import {
+  buildExpectDenyProbes,
+  describeExpectDeny,
+  type ExpectDenyInput,
+  runExpectDenyChecks,
+} from '../../src/verify/expect-deny.js';
+
+const PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+
+function trust(condition: ConditionBlock): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: PROVIDER },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: condition,
+      },
+    ],
+  };
+}
+
+const main: RefRule[] = [{ type: 'branch', pattern: 'main' }];
+const input = (over: Partial<ExpectDenyInput> = {}): ExpectDenyInput => ({
+  issuer: 'https://gitlab.com',
+  providerArn: PROVIDER,
+  clientIds: ['https://gitlab.com'],
+  projectPath: 'grp/app',
+  refs: main,
+  ...over,
+});
+
+function allowedIds(policy: PolicyDocument, over: Partial<ExpectDenyInput> = {}): string[] {
+  return runExpectDenyChecks(policy, input(over))
+    .filter((c) => c.allowed)
+    .map((c) => c.id);
+}
+
+describe('buildExpectDenyProbes', () => {
+  it('builds the standard probes for a project in a group', () => {
+    const probes = buildExpectDenyProbes(input());
+    expect(probes.map((p) => [p.id, p.claims.sub])).toEqual([
+      ['other-branch', 'project_path:grp/app:ref_type:branch:ref:expect-deny/other-branch'],
+      ['tag-not-allowed', 'project_path:grp/app:ref_type:tag:ref:main'],
+      ['other-project', 'project_path:grp/expect-deny-other-project:ref_type:branch:ref:main'],
+      ['look-alike-group', 'project_path:grp-evil/app:ref_type:branch:ref:main'],
+      ['project-name-prefix', 'project_path:grp/app-evil:ref_type:branch:ref:main'],
+      ['nested-subgroup', 'project_path:grp/expect-deny-subgroup/app:ref_type:branch:ref:main'],
+    ]);
+    expect(probes.every((p) => p.claims.aud === 'https://gitlab.com')).toBe(true);
+  });
+
+  it('adds a parent-group sibling for nested projects, and changes IDs for other projects', () => {
+    const probes = buildExpectDenyProbes(
+      input({ projectPath: 'grp/sub/app', projectId: '42', namespaceId: '7' }),
+    );
+    const byId = Object.fromEntries(probes.map((p) => [p.id, p.claims]));
+    expect(byId['parent-group-sibling']?.project_path).toBe('grp/sub-sibling/app');
+    expect(byId['look-alike-group']?.project_path).toBe('grp-evil/sub/app');
+    expect(byId['other-branch']?.project_id).toBe('42');
+    expect(byId['other-project']?.project_id).toBe('43');
+    expect(byId['look-alike-group']?.namespace_id).toBe('8');
+  });
+
+  it('does not probe a branch when every branch is allowed, and picks tags no rule allows', () => {
+    const probes = buildExpectDenyProbes(
+      input({
+        refs: [
+          { type: 'branch', pattern: '*' },
+          { type: 'tag', pattern: 'v*' },
+        ],
+      }),
+    );
+    const ids = probes.map((p) => p.id);
+    expect(ids).not.toContain('other-branch');
+    expect(probes.find((p) => p.id === 'tag-not-allowed')?.claims.ref).toBe('expect-deny-tag');
+    // branch `vx` is allowed by branch rule `*`, so no branch-named-like-tag probe.
+    expect(ids).not.toContain('branch-named-like-tag');
+  });
+
+  it('adds an unprotected-ref probe when the policy is meant to require protected refs', () => {
+    const probes = buildExpectDenyProbes(input({ protectedOnly: true }));
+    const p = probes.find((x) => x.id === 'unprotected-ref');
+    expect(p?.claims.ref_protected).toBe('false');
+    expect(probes.find((x) => x.id === 'other-branch')?.claims.ref_protected).toBe('true');
+  });
+});
+
+describe('runExpectDenyChecks', () => {
+  it('a literal, branch-scoped policy refuses every probe', () => {
+    const good = trust({
+      StringEquals: {
+        'gitlab.com:sub': 'project_path:grp/app:ref_type:branch:ref:main',
+        'gitlab.com:aud': 'https://gitlab.com',
+      },
+    });
+    const checks = runExpectDenyChecks(good, input());
+    expect(checks.length).toBeGreaterThanOrEqual(6);
+    expect(checks.filter((c) => c.allowed)).toEqual([]);
+    expect(describeExpectDeny(checks)[0]).toBe('✓ refused: another branch `expect-deny/other-branch`');
+  });
+
+  const ALL = [
+    'other-branch',
+    'tag-not-allowed',
+    'other-project',
+    'look-alike-group',
+    'project-name-prefix',
+    'nested-subgroup',
+  ];
+  it.each([
+    // StringLike sub pattern → the probes it lets in (`*` crosses `/`)
+    ['project_path:grp/app:ref_type:branch:ref:*', ['other-branch']],
+    ['project_path:grp/app:*', ['other-branch', 'tag-not-allowed']],
+    [
+      'project_path:grp/*',
+      ['other-branch', 'tag-not-allowed', 'other-project', 'project-name-prefix', 'nested-subgroup'],
+    ],
+    ['project_path:grp*', ALL],
+    ['project_path:grp/app*:ref_type:branch:ref:main', ['project-name-prefix']],
+    ['project_path:*', ALL],
+  ])('StringLike sub %s lets in %j', (sub, expected) => {
+    expect(allowedIds(trust({ StringLike: { 'gitlab.com:sub': sub } }))).toEqual(expected);
+  });
+
+  it('pinning gitlab.com:project_id refuses other projects even under a group wildcard', () => {
+    const policy = trust({
+      StringLike: { 'gitlab.com:sub': 'project_path:grp/*:ref_type:branch:ref:main' },
+      StringEquals: { 'gitlab.com:project_id': '42' },
+    });
+    expect(allowedIds(policy, { projectId: '42' })).toEqual([]);
+  });
+
+  it('a tag policy refuses a branch named like the allowed tag', () => {
+    const refs: RefRule[] = [{ type: 'tag', pattern: 'v*' }];
+    const strict = trust({ StringLike: { 'gitlab.com:sub': 'project_path:grp/app:ref_type:tag:ref:v*' } });
+    expect(allowedIds(strict, { refs })).toEqual([]);
+    const loose = trust({ StringLike: { 'gitlab.com:sub': 'project_path:grp/app:ref_type:*:ref:v*' } });
+    expect(allowedIds(loose, { refs })).toEqual(['branch-named-like-tag']);
+  });
+
+  it('a protected-only policy refuses the unprotected ref', () => {
+    const policy = trust({
+      StringEquals: {
+        'gitlab.com:sub': 'project_path:grp/app:ref_type:branch:ref:main',
+        'gitlab.com:ref_protected': 'true',
+      },
+    });
+    expect(allowedIds(policy, { protectedOnly: true })).toEqual([]);
+    const without = trust({
+      StringEquals: { 'gitlab.com:sub': 'project_path:grp/app:ref_type:branch:ref:main' },
+    });
+    expect(allowedIds(without, { protectedOnly: true })).toEqual(['unprotected-ref']);
+  });
+
+  it('ForAllValues on a key the token lacks lets every probe in (fail-open)', () => {
+    const policy = trust({
+      'ForAllValues:StringEquals': { 'gitlab.example.com:sub': 'project_path:grp/app:x' },
+    });
+    const checks = runExpectDenyChecks(policy, input());
+    expect(checks.every((c) => c.allowed)).toBe(true);
+    expect(describeExpectDeny(checks)[0]).toMatch(
+      /^✗ ALLOWED: another branch .* \(allowed by statement #0\): sub `project_path:grp\/app/,
+    );
+  });
+});
