@@ -1,0 +1,365 @@
+/**
+ * The rule table: stable IDs, default severities and the general explanation of every check the
+ * linter makes. IDs never change meaning; a retired rule keeps its number unused.
+ */
+
+/**
+ * Severity scale, strongest first. `functional` means "this does not work" (the role can never be
+ * assumed, or a condition is dead) rather than "this is unsafe"; it ranks between high and medium
+ * so a `--fail-on high` gate ignores it and `--fail-on medium` includes it.
+ */
+export const SEVERITIES = ['critical', 'high', 'functional', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type RuleId =
+  | 'GAO001'
+  | 'GAO002'
+  | 'GAO003'
+  | 'GAO004'
+  | 'GAO005'
+  | 'GAO006'
+  | 'GAO007'
+  | 'GAO008'
+  | 'GAO009'
+  | 'GAO010'
+  | 'GAO011'
+  | 'GAO012'
+  | 'GAO013'
+  | 'GAO014'
+  | 'GAO015'
+  | 'GAO020'
+  | 'GAO021'
+  | 'GAO022'
+  | 'GAO023'
+  | 'GAO024'
+  | 'GAO025'
+  | 'GAO026'
+  | 'GAO027'
+  | 'GAO028'
+  | 'GAO029'
+  | 'GAO030'
+  | 'GAO031'
+  | 'GAO032'
+  | 'GAO033'
+  | 'GAO040'
+  | 'GAO041'
+  | 'GAO042';
+
+export interface RuleMeta {
+  id: RuleId;
+  /** kebab-case name, e.g. `principal-wildcard`. */
+  name: string;
+  /** Severity when nothing lowers or raises it (a finding may differ; see its `severity`). */
+  severity: Severity;
+  /** One line, shown in tables and as SARIF shortDescription. */
+  title: string;
+  /** Why this matters, in general (each finding carries its own specific `why`). */
+  description: string;
+  /** General remedy (each finding carries its own exact `fix`). */
+  help: string;
+  /** What the rule looks at. */
+  scope: 'trust-policy' | 'permissions' | 'account';
+}
+
+const rule = (
+  id: RuleId,
+  name: string,
+  severity: Severity,
+  scope: RuleMeta['scope'],
+  title: string,
+  description: string,
+  help: string,
+): RuleMeta => ({ id, name, severity, scope, title, description, help });
+
+export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
+  GAO001: rule(
+    'GAO001',
+    'principal-wildcard',
+    'critical',
+    'trust-policy',
+    'Any principal can assume the role',
+    'An Allow statement with Principal "*" (or NotPrincipal) lets any AWS principal or any web identity that satisfies the conditions assume the role.',
+    'Name the OIDC provider: "Principal": {"Federated": "arn:<partition>:iam::<account>:oidc-provider/<host>"}.',
+  ),
+  GAO002: rule(
+    'GAO002',
+    'missing-sub',
+    'critical',
+    'trust-policy',
+    'No sub condition: any pipeline of the issuer can assume the role',
+    'Without a condition on `<host>:sub`, every token the issuer signs is accepted: on gitlab.com that is every job of every project of every user.',
+    'Add "StringEquals": {"<host>:sub": "project_path:<group>/<project>:ref_type:branch:ref:<branch>"}.',
+  ),
+  GAO003: rule(
+    'GAO003',
+    'sub-any-project',
+    'critical',
+    'trust-policy',
+    'sub matches any project',
+    'A sub value such as `*`, `project_path:*` or `project_id:*` matches jobs of every project on the instance, including projects anyone can create.',
+    'Replace the value with one literal project (and ref): project_path:<group>/<project>:ref_type:branch:ref:<branch>.',
+  ),
+  GAO004: rule(
+    'GAO004',
+    'namespace-wildcard',
+    'critical',
+    'trust-policy',
+    'Wildcard inside the top-level group name',
+    'A wildcard in the first path segment (`project_path:acme*/app`) matches groups other people can register, such as `acme-evil`.',
+    'Spell the group name out literally; list several projects as separate values if needed.',
+  ),
+  GAO005: rule(
+    'GAO005',
+    'fails-open',
+    'critical',
+    'trust-policy',
+    'Condition on a key the token never carries, with an operator that passes when it is missing (fails open)',
+    'IAM evaluates …IfExists, ForAllValues:… and negated operators as true when the key is absent. A key for another host (or a claim this issuer never exposes) is always absent, so the condition restricts nothing.',
+    "Use the provider's own host in the key (`<host>:sub`), a claim it exposes, and a plain operator (StringEquals).",
+  ),
+  GAO006: rule(
+    'GAO006',
+    'set-operator-on-identity',
+    'high',
+    'trust-policy',
+    'ForAllValues/ForAnyValue/IfExists on sub or aud',
+    'sub and aud are single-valued: set operators and IfExists change what happens when the claim is absent or multi-valued, and ForAllValues passes when it is absent. AWS advises against them on single-valued keys.',
+    'Use the plain operator: StringEquals (or StringLike for patterns).',
+  ),
+  GAO007: rule(
+    'GAO007',
+    'negative-only-sub',
+    'high',
+    'trust-policy',
+    'sub restricted only by negative operators',
+    'StringNotEquals/StringNotLike on sub exclude a few subjects and allow every other project on the instance.',
+    'Allow-list instead: StringEquals on `<host>:sub` with the projects and refs that may assume the role.',
+  ),
+  GAO008: rule(
+    'GAO008',
+    'group-wide',
+    'high',
+    'trust-policy',
+    'sub matches many projects under a group',
+    'A wildcard after the group (`project_path:grp/*`) matches every project in the group and all its subgroups (`*` also matches `/`), including projects created later by any member with that right.',
+    'List each project explicitly, one sub value per project.',
+  ),
+  GAO009: rule(
+    'GAO009',
+    'any-ref',
+    'high',
+    'trust-policy',
+    'Any branch or tag can assume the role',
+    'When the ref (or ref_type) is not pinned, any developer who can push a branch or tag, including unreviewed feature branches, gets the role.',
+    'Pin ref_type and ref: …:ref_type:branch:ref:main. On gitlab.com also pin gitlab.com:ref_protected = "true".',
+  ),
+  GAO010: rule(
+    'GAO010',
+    'ref-wildcard-unprotected',
+    'high',
+    'trust-policy',
+    'Wildcard branch or tag pattern without ref_protected',
+    'A pattern such as `ref:release-*` or tags `v*` matches refs any developer can create unless those refs are protected, and the policy does not check that they are.',
+    'Protect the matching branches/tags in GitLab and pin protection: on gitlab.com add "gitlab.com:ref_protected": "true" (StringEquals); on self-managed, add ref_protected to the sub claim components and match `:ref_protected:true`.',
+  ),
+  GAO011: rule(
+    'GAO011',
+    'path-only-binding',
+    'medium',
+    'trust-policy',
+    'gitlab.com project bound by path only (no project_id)',
+    'Paths are reusable: if the group is deleted or renamed, anyone can register the path on gitlab.com and inherit the trust.',
+    'Add "gitlab.com:project_id": "<id>" under StringEquals (or switch the sub claim to project_id first).',
+  ),
+  GAO012: rule(
+    'GAO012',
+    'unprotected-literal-ref',
+    'medium',
+    'trust-policy',
+    'Literal ref on gitlab.com without ref_protected',
+    'If the branch or tag is not protected, any developer can push it (or create a tag of that name) and assume the role.',
+    'Protect the ref in GitLab and add "gitlab.com:ref_protected": "true" under StringEquals.',
+  ),
+  GAO013: rule(
+    'GAO013',
+    'many-projects',
+    'medium',
+    'trust-policy',
+    'Many projects share one role',
+    'Every project listed gets all the role can do; a compromise of the weakest one is a compromise of all.',
+    'Give each project its own role with only the permissions it needs.',
+  ),
+  GAO014: rule(
+    'GAO014',
+    'stringlike-no-wildcard',
+    'low',
+    'trust-policy',
+    'StringLike with no wildcard',
+    'StringLike on a literal behaves like StringEquals: harmless, but it suggests a pattern was intended or the operators were confused.',
+    'Use StringEquals for literal values.',
+  ),
+  GAO015: rule(
+    'GAO015',
+    'no-aud-check',
+    'low',
+    'trust-policy',
+    'No aud condition',
+    'STS accepts any of the provider’s client IDs; without an aud condition, tokens minted for another audience registered on the same provider also work.',
+    'Add "<host>:aud": "<audience>" under StringEquals.',
+  ),
+  GAO020: rule(
+    'GAO020',
+    'wildcard-under-stringequals',
+    'functional',
+    'trust-policy',
+    'Wildcard under StringEquals (matches only a literal "*")',
+    'StringEquals compares literally: `*` and `?` are ordinary characters there, so the value never matches a real token.',
+    'Use StringLike for patterns, or write the literal value.',
+  ),
+  GAO021: rule(
+    'GAO021',
+    'invalid-ref-type',
+    'functional',
+    'trust-policy',
+    'ref_type other than branch or tag',
+    'GitLab only ever sets ref_type to `branch` or `tag` (there is no `mr`; merge-request pipelines use the source branch), so this value never matches.',
+    'Use ref_type:branch (merge-request pipelines run with the source branch as ref) or ref_type:tag.',
+  ),
+  GAO022: rule(
+    'GAO022',
+    'aud-not-client-id',
+    'functional',
+    'trust-policy',
+    "aud value is not one of the provider's client IDs",
+    "STS only accepts tokens whose aud is one of the provider's client IDs, so this aud value can never be seen.",
+    "Use one of the provider's client IDs, or add the audience to the provider (AddClientIDToOpenIDConnectProvider).",
+  ),
+  GAO023: rule(
+    'GAO023',
+    'wrong-host',
+    'functional',
+    'trust-policy',
+    "Condition key for a host other than the federated provider's",
+    "Tokens of the federated provider only carry `<its host>:…` keys; a key for another host is absent, so the condition is false and the role can't be assumed.",
+    "Use the provider's host (the part of its ARN after `oidc-provider/`) in the key.",
+  ),
+  GAO024: rule(
+    'GAO024',
+    'unsupported-claim',
+    'functional',
+    'trust-policy',
+    'Condition on a claim IAM does not expose for this issuer',
+    'For self-managed GitLab, IAM only exposes sub and aud (gitlab.com also exposes project_id, namespace_id, ref_protected, …). Other keys are absent, so the condition is false.',
+    'Encode the value in sub instead (configure the sub claim components), or drop the condition.',
+  ),
+  GAO025: rule(
+    'GAO025',
+    'ref-full-name',
+    'functional',
+    'trust-policy',
+    'ref given as refs/heads/… or refs/tags/…',
+    'GitLab puts the bare name in `ref` (main, v1.2.0), never the full ref path, so this never matches.',
+    'Use the bare branch or tag name.',
+  ),
+  GAO026: rule(
+    'GAO026',
+    'wrong-action',
+    'functional',
+    'trust-policy',
+    'OIDC trust statement does not allow sts:AssumeRoleWithWebIdentity',
+    'A federated OIDC principal assumes the role through AssumeRoleWithWebIdentity; a statement that only allows sts:AssumeRole never applies to it.',
+    'Set "Action": "sts:AssumeRoleWithWebIdentity".',
+  ),
+  GAO027: rule(
+    'GAO027',
+    'malformed-sub',
+    'functional',
+    'trust-policy',
+    'sub value can never match a GitLab token',
+    "GitLab's sub is `project_path:<path>:ref_type:<branch|tag>:ref:<name>` (or starts with project_id: when customised); this value cannot match that shape.",
+    'Write the sub in GitLab’s format: project_path:<group>/<project>:ref_type:branch:ref:<branch>.',
+  ),
+  GAO028: rule(
+    'GAO028',
+    'unknown-provider',
+    'functional',
+    'trust-policy',
+    'Federated OIDC provider does not exist in the account',
+    'The trust statement names an OIDC provider that is not registered, so no token is accepted.',
+    'Create the provider (gitlab-aws-oidc init does) or fix the ARN.',
+  ),
+  GAO029: rule(
+    'GAO029',
+    'unknown-operator',
+    'functional',
+    'trust-policy',
+    'Unknown condition operator',
+    'IAM rejects policies with an operator it does not know (MalformedPolicyDocument).',
+    'Use a valid operator: StringEquals, StringLike, …',
+  ),
+  GAO030: rule(
+    'GAO030',
+    'admin-access',
+    'high',
+    'permissions',
+    'Administrator-level permissions on a CI role',
+    'Any job that can assume the role can do anything in the account, including creating new trust for itself.',
+    'Attach only the actions and resources the pipeline needs (see the starter templates).',
+  ),
+  GAO031: rule(
+    'GAO031',
+    'iam-write',
+    'high',
+    'permissions',
+    'IAM write access that allows privilege escalation',
+    'iam:* (or actions such as iam:AttachRolePolicy, iam:PutRolePolicy, iam:CreatePolicyVersion, iam:UpdateAssumeRolePolicy on any resource) lets the pipeline grant itself more.',
+    'Remove IAM write actions, or scope them to specific resources with a permissions boundary.',
+  ),
+  GAO032: rule(
+    'GAO032',
+    'assume-any-role',
+    'high',
+    'permissions',
+    'sts:AssumeRole on any role',
+    'The pipeline can chain into every role in the account (and others) that trusts it.',
+    'Scope Resource to the ARNs of the roles the pipeline must chain into.',
+  ),
+  GAO033: rule(
+    'GAO033',
+    'service-wildcard',
+    'medium',
+    'permissions',
+    'Every action of a service on every resource',
+    'A policy such as s3:* on * lets the pipeline read, change and delete everything of that service in the account.',
+    'List the actions and resources needed (for example s3:PutObject on arn:aws:s3:::<bucket>/*).',
+  ),
+  GAO040: rule(
+    'GAO040',
+    'long-session',
+    'low',
+    'account',
+    'MaxSessionDuration far above need',
+    'Credentials leaked from a job stay valid until they expire; the SDKs refresh web-identity credentials, so CI rarely needs more than an hour.',
+    'Lower MaxSessionDuration to 3600 (aws iam update-role --max-session-duration 3600).',
+  ),
+  GAO041: rule(
+    'GAO041',
+    'unused-provider',
+    'low',
+    'account',
+    'OIDC provider that no role trusts',
+    'An unused provider is clutter, and any role later created trusting it inherits whatever audiences it accepts.',
+    'Delete it (aws iam delete-open-id-connect-provider) if nothing needs it.',
+  ),
+  GAO042: rule(
+    'GAO042',
+    'unchecked-audience',
+    'low',
+    'account',
+    'Provider audience that no role checks',
+    'STS accepts tokens for every client ID of the provider; roles that do not check aud accept tokens minted for audiences meant for something else.',
+    'Remove the client ID from the provider if unused, or add aud conditions to the roles.',
+  ),
+};
+
+export const RULE_IDS = Object.keys(RULES) as RuleId[];

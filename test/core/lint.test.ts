@@ -1,0 +1,302 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  type Finding,
+  hasFindingsAtLeast,
+  lintTrustPolicy,
+  RULE_IDS,
+  RULES,
+  type RuleId,
+  type Severity,
+  severityAtLeast,
+  sortFindings,
+  type TrustLintContext,
+} from '../../src/core/lint.js';
+import type { PolicyDocument } from '../../src/core/types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const corpus = join(here, '..', 'fixtures', 'trust-policies');
+const load = (file: string) => JSON.parse(readFileSync(join(corpus, file), 'utf8')) as PolicyDocument;
+
+const SM = 'arn:aws:iam::123456789012:oidc-provider/gitlab.example.com';
+const smProvider = (clientIds: string[]) => ({
+  providers: [{ arn: SM, url: 'https://gitlab.example.com', clientIds }],
+});
+
+interface Case {
+  file: string;
+  ids: RuleId[];
+  ctx?: TrustLintContext;
+  /** Expected severity of every finding of this rule, where the case is about severity. */
+  severity?: Partial<Record<RuleId, Severity>>;
+}
+
+const good: Case[] = [
+  { file: 'good/gitlab-com-main-pinned.json', ids: [] },
+  { file: 'good/gitlab-com-tags-protected.json', ids: [] },
+  { file: 'good/gitlab-com-branch-list.json', ids: [] },
+  { file: 'good/gitlab-com-project-id-sub.json', ids: [] },
+  { file: 'good/self-managed-literal.json', ids: [] },
+  { file: 'good/self-managed-subgroup-path.json', ids: [] },
+  { file: 'good/self-managed-protected-in-sub.json', ids: [] },
+  { file: 'good/self-managed-relative-url.json', ids: [] },
+  { file: 'good/anded-literal-anchor.json', ids: [] },
+  { file: 'good/deny-statement-ignored.json', ids: [] },
+  { file: 'good/object-statement.json', ids: [] },
+  { file: 'good/aud-matches-provider.json', ids: [], ctx: smProvider(['sts.amazonaws.com']) },
+  {
+    file: 'good/gitlab-com-minimal.json',
+    ids: ['GAO011', 'GAO012'],
+    severity: { GAO011: 'medium', GAO012: 'medium' },
+  },
+  { file: 'good/project-id-mitigates-group-wide.json', ids: ['GAO008'], severity: { GAO008: 'low' } },
+  {
+    file: 'good/read-only-any-branch.json',
+    ids: ['GAO009'],
+    ctx: { isWriteRole: false },
+    severity: { GAO009: 'medium' },
+  },
+];
+
+const bad: Case[] = [
+  { file: 'bad/principal-wildcard.json', ids: ['GAO001'], severity: { GAO001: 'critical' } },
+  { file: 'bad/principal-aws-wildcard.json', ids: ['GAO001'] },
+  { file: 'bad/not-principal.json', ids: ['GAO001'] },
+  { file: 'bad/missing-sub-gitlab-com.json', ids: ['GAO002'], severity: { GAO002: 'critical' } },
+  { file: 'bad/missing-sub-self-managed.json', ids: ['GAO002'], severity: { GAO002: 'critical' } },
+  { file: 'bad/no-condition.json', ids: ['GAO002', 'GAO015'] },
+  { file: 'bad/sub-star.json', ids: ['GAO003'], severity: { GAO003: 'critical' } },
+  { file: 'bad/sub-project-path-star.json', ids: ['GAO003', 'GAO009'] },
+  { file: 'bad/sub-project-id-star.json', ids: ['GAO003'] },
+  { file: 'bad/sub-any-project-fixed-ref.json', ids: ['GAO003'] },
+  { file: 'bad/namespace-wildcard.json', ids: ['GAO004', 'GAO011'], severity: { GAO004: 'critical' } },
+  { file: 'bad/namespace-wildcard-self-managed.json', ids: ['GAO004'] },
+  {
+    file: 'bad/forallvalues-other-host-fails-open.json',
+    ids: ['GAO002', 'GAO005'],
+    severity: { GAO005: 'critical' },
+  },
+  {
+    file: 'bad/ifexists-other-host-fails-open.json',
+    ids: ['GAO002', 'GAO005'],
+    severity: { GAO005: 'critical' },
+  },
+  { file: 'bad/key-for-another-host.json', ids: ['GAO002', 'GAO023'] },
+  { file: 'bad/unsupported-claim-self-managed.json', ids: ['GAO024'] },
+  { file: 'bad/unsupported-claim-ifexists.json', ids: ['GAO005', 'GAO010'], severity: { GAO005: 'high' } },
+  { file: 'bad/forallvalues-sub.json', ids: ['GAO006', 'GAO014'], severity: { GAO006: 'high' } },
+  { file: 'bad/ifexists-aud.json', ids: ['GAO006'] },
+  { file: 'bad/negative-only-sub.json', ids: ['GAO007'], severity: { GAO007: 'high' } },
+  { file: 'bad/group-wide.json', ids: ['GAO008'], severity: { GAO008: 'high' } },
+  { file: 'bad/group-wide-any-ref.json', ids: ['GAO008', 'GAO009'] },
+  { file: 'bad/project-name-prefix.json', ids: ['GAO008'] },
+  { file: 'bad/any-ref.json', ids: ['GAO009'], severity: { GAO009: 'high' } },
+  { file: 'bad/any-ref.json', ids: ['GAO009'], ctx: { isWriteRole: true }, severity: { GAO009: 'high' } },
+  { file: 'bad/any-ref-trailing.json', ids: ['GAO009'] },
+  { file: 'bad/missing-ref-type.json', ids: ['GAO009'] },
+  { file: 'bad/ref-prefix-wildcard.json', ids: ['GAO010'], severity: { GAO010: 'high' } },
+  { file: 'bad/tag-prefix-unprotected.json', ids: ['GAO010'] },
+  { file: 'bad/path-only-gitlab-com.json', ids: ['GAO011'] },
+  { file: 'bad/unprotected-literal-ref.json', ids: ['GAO012'] },
+  { file: 'bad/many-projects.json', ids: ['GAO013'], severity: { GAO013: 'medium' } },
+  { file: 'bad/stringlike-no-wildcard.json', ids: ['GAO014'], severity: { GAO014: 'low' } },
+  { file: 'bad/no-aud.json', ids: ['GAO015'] },
+  { file: 'bad/wildcard-under-stringequals.json', ids: ['GAO020'], severity: { GAO020: 'functional' } },
+  { file: 'bad/ref-type-mr.json', ids: ['GAO021'] },
+  { file: 'bad/aud-not-client-id.json', ids: ['GAO022'], ctx: smProvider(['sts.amazonaws.com']) },
+  { file: 'bad/ref-full-name.json', ids: ['GAO025'] },
+  { file: 'bad/wrong-action.json', ids: ['GAO026'] },
+  { file: 'bad/github-style-sub.json', ids: ['GAO027'] },
+  { file: 'bad/project-path-without-namespace.json', ids: ['GAO027'] },
+  { file: 'bad/unknown-provider.json', ids: ['GAO028'], ctx: { providers: [] } },
+  { file: 'bad/unknown-operator.json', ids: ['GAO002', 'GAO029'] },
+  { file: 'bad/multiple-statements-one-weak.json', ids: ['GAO003', 'GAO009'] },
+  { file: 'bad/list-one-weak-value.json', ids: ['GAO008', 'GAO009', 'GAO014'] },
+  { file: 'bad/literal-without-ref.json', ids: ['GAO009'], severity: { GAO009: 'medium' } },
+];
+
+const idsOf = (findings: Finding[]) => findings.map((f) => f.ruleId).sort();
+
+describe('trust-policy corpus', () => {
+  it('has a table row for every fixture file', () => {
+    const files = ['good', 'bad'].flatMap((d) => readdirSync(join(corpus, d)).map((f) => `${d}/${f}`));
+    const covered = new Set([...good, ...bad].map((c) => c.file));
+    expect(files.filter((f) => !covered.has(f))).toEqual([]);
+  });
+
+  it.each([...good, ...bad].map((c) => [c.file, c] as const))('%s → exact rule IDs', (_file, c) => {
+    const findings = lintTrustPolicy(load(c.file), c.ctx);
+    expect(idsOf(findings)).toEqual([...c.ids].sort());
+    for (const [id, severity] of Object.entries(c.severity ?? {})) {
+      for (const f of findings.filter((x) => x.ruleId === id))
+        expect(f.severity, `${id} severity`).toBe(severity);
+    }
+    for (const f of findings) {
+      expect(f.title).toBe(RULES[f.ruleId].title);
+      expect(f.why.length).toBeGreaterThan(20);
+      expect(f.fix.length).toBeGreaterThan(10);
+      expect(typeof f.statementIndex).toBe('number');
+    }
+  });
+
+  it.each(good.map((c) => [c.file, c] as const))(
+    '%s has no high, critical or functional finding',
+    (_file, c) => {
+      expect(hasFindingsAtLeast(lintTrustPolicy(load(c.file), c.ctx), 'functional')).toBe(false);
+    },
+  );
+
+  it.each(bad.map((c) => [c.file, c] as const))('%s has at least one finding', (_file, c) => {
+    expect(lintTrustPolicy(load(c.file), c.ctx).length).toBeGreaterThan(0);
+  });
+
+  it('covers every trust-policy rule with at least one bad fixture', () => {
+    const seen = new Set(bad.flatMap((c) => c.ids));
+    const trustRules = RULE_IDS.filter((id) => RULES[id].scope === 'trust-policy');
+    expect(trustRules.filter((id) => !seen.has(id))).toEqual([]);
+  });
+});
+
+describe('lintTrustPolicy details', () => {
+  it('points at the weak statement only when several statements exist', () => {
+    const findings = lintTrustPolicy(load('bad/multiple-statements-one-weak.json'));
+    expect(findings.every((f) => f.statementIndex === 1 && f.sid === 'Legacy')).toBe(true);
+    const any = findings.find((f) => f.ruleId === 'GAO003');
+    expect(any).toMatchObject({
+      conditionKey: 'gitlab.example.com:sub',
+      operator: 'StringLike',
+      value: 'project_path:*',
+      severity: 'critical',
+    });
+  });
+
+  it('judges every value of a list: the weak value is named', () => {
+    const findings = lintTrustPolicy(load('bad/list-one-weak-value.json'));
+    expect(findings.find((f) => f.ruleId === 'GAO008')?.value).toBe('project_path:ops/*');
+    expect(findings.find((f) => f.ruleId === 'GAO014')?.value).toBe(
+      'project_path:ops/infra:ref_type:branch:ref:main',
+    );
+  });
+
+  it('reports fail-open conditions with the key, operator and a fix using the provider host', () => {
+    const [f] = lintTrustPolicy(load('bad/forallvalues-other-host-fails-open.json')).filter(
+      (x) => x.ruleId === 'GAO005',
+    );
+    expect(f).toMatchObject({ conditionKey: 'gitlab.example.com:sub', operator: 'ForAllValues:StringLike' });
+    expect(f?.fix).toContain('gitlab.com:sub');
+    expect(f?.why).toMatch(/passes when it is missing/);
+  });
+
+  it('names the namespace-wildcard attack and suggests a literal group', () => {
+    const f = lintTrustPolicy(load('bad/namespace-wildcard.json')).find((x) => x.ruleId === 'GAO004');
+    expect(f?.why).toContain('acme-evil');
+    expect(f?.fix).toContain('project_path:<group>/<project>:ref_type:branch:ref:main');
+  });
+
+  it('fixes a full ref name with the bare name', () => {
+    const f = lintTrustPolicy(load('bad/ref-full-name.json'))[0];
+    expect(f?.fix).toContain('project_path:ops/infra:ref_type:branch:ref:main');
+  });
+
+  it('lowers any-ref when ref_protected is pinned, raises nothing for read-only roles', () => {
+    const doc: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/gitlab.com' },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: {
+              'gitlab.com:aud': 'https://gitlab.com',
+              'gitlab.com:project_id': '7',
+              'gitlab.com:ref_protected': 'true',
+            },
+            StringLike: { 'gitlab.com:sub': 'project_path:a/b:ref_type:branch:ref:*' },
+          },
+        },
+      ],
+    };
+    const findings = lintTrustPolicy(doc);
+    expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([['GAO009', 'low']]);
+  });
+
+  it('infers write access from attached policies when isWriteRole is not given', () => {
+    const doc = load('bad/any-ref.json');
+    const readOnly = lintTrustPolicy(doc, {
+      attachedPolicies: [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }],
+    });
+    expect(readOnly.map((f) => f.severity)).toEqual(['medium']);
+    const write = lintTrustPolicy(doc, {
+      attachedPolicies: [
+        {
+          name: 'deploy',
+          document: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }],
+          },
+        },
+      ],
+    });
+    expect(write.map((f) => f.severity)).toEqual(['high']);
+  });
+
+  it('treats keys and hosts case-insensitively, numbers and booleans as strings', () => {
+    const doc: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: {
+        Effect: 'Allow',
+        Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/gitlab.com' },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            'GitLab.com:Aud': 'https://gitlab.com',
+            'gitlab.com:project_id': 4242,
+            'gitlab.com:ref_protected': true,
+            'GITLAB.COM:sub': 'project_path:acme/web:ref_type:branch:ref:main',
+          },
+        },
+      },
+    };
+    expect(lintTrustPolicy(doc)).toEqual([]);
+  });
+
+  it('never throws on malformed documents', () => {
+    const odd = [
+      { Version: '2012-10-17' },
+      { Version: '2012-10-17', Statement: null },
+      { Version: '2012-10-17', Statement: [null, 3, 'x', { Effect: 'Allow', Condition: 'nope' }] },
+      {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Federated: [] }, Condition: { StringEquals: null } }],
+      },
+    ] as unknown as PolicyDocument[];
+    for (const d of odd) expect(() => lintTrustPolicy(d)).not.toThrow();
+  });
+});
+
+describe('severity helpers', () => {
+  it('orders critical > high > functional > medium > low', () => {
+    expect(severityAtLeast('functional', 'high')).toBe(false);
+    expect(severityAtLeast('functional', 'medium')).toBe(true);
+    expect(severityAtLeast('critical', 'high')).toBe(true);
+    expect(severityAtLeast('low', 'medium')).toBe(false);
+  });
+
+  it('sorts strongest first', () => {
+    const f = (ruleId: RuleId, severity: Severity): Finding => ({
+      ruleId,
+      severity,
+      title: '',
+      why: '',
+      fix: '',
+    });
+    expect(
+      sortFindings([f('GAO014', 'low'), f('GAO003', 'critical'), f('GAO020', 'functional')]).map(
+        (x) => x.ruleId,
+      ),
+    ).toEqual(['GAO003', 'GAO020', 'GAO014']);
+  });
+});
