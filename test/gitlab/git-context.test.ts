@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { detectGitContext } from '../../src/gitlab/remote.js';
+import { createGitRepo, createTempDir, type GitRepo } from '../helpers/git-repo.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+
+async function repo(options: Parameters<typeof createGitRepo>[0]): Promise<GitRepo> {
+  const r = await createGitRepo(options);
+  cleanups.push(r.cleanup);
+  // detectGitContext inherits process.env: isolate it from the developer's global git config.
+  for (const [k, v] of Object.entries(r.env)) vi.stubEnv(k, v);
+  return r;
+}
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+describe('detectGitContext', () => {
+  it('reads origin and the default branch from origin/HEAD', async () => {
+    const r = await repo({
+      branch: 'feature/x',
+      origin: 'git@gitlab.example.com:acme/platform/api.git',
+      originHead: 'trunk',
+    });
+    await expect(detectGitContext(r.dir)).resolves.toEqual({
+      remoteUrl: 'git@gitlab.example.com:acme/platform/api.git',
+      gitlabUrl: 'https://gitlab.example.com',
+      projectPath: 'acme/platform/api',
+      defaultBranch: 'trunk',
+      currentBranch: 'feature/x',
+    });
+  });
+
+  it('redacts credentials from the remote URL it reports', async () => {
+    const r = await repo({ origin: 'https://oauth2:glpat-SECRET@gitlab.com/acme/api.git', commit: true });
+    const ctx = await detectGitContext(r.dir);
+    expect(ctx.remoteUrl).toBe('https://***@gitlab.com/acme/api.git');
+    expect(JSON.stringify(ctx)).not.toContain('SECRET');
+    expect(ctx.projectPath).toBe('acme/api');
+  });
+
+  it('falls back to init.defaultBranch when origin/HEAD is not set', async () => {
+    const r = await repo({
+      branch: 'work',
+      origin: 'https://gitlab.com/acme/api.git',
+      initDefaultBranch: 'develop',
+    });
+    const ctx = await detectGitContext(r.dir);
+    expect(ctx.defaultBranch).toBe('develop');
+    expect(ctx.currentBranch).toBe('work');
+  });
+
+  it('falls back to the current branch (even unborn), then reports no current branch when detached', async () => {
+    const unborn = await repo({ branch: 'trunk' });
+    await expect(detectGitContext(unborn.dir)).resolves.toEqual({
+      defaultBranch: 'trunk',
+      currentBranch: 'trunk',
+    });
+
+    const detached = await repo({ branch: 'trunk', commit: true, detach: true });
+    await expect(detectGitContext(detached.dir)).resolves.toEqual({ defaultBranch: 'main' });
+  });
+
+  it('keeps the branches and explains an origin that is not a GitLab remote', async () => {
+    const r = await repo({ branch: 'main', origin: '/srv/git/api.git' });
+    const ctx = await detectGitContext(r.dir);
+    expect(ctx.remoteUrl).toBe('/srv/git/api.git');
+    expect(ctx.gitlabUrl).toBeUndefined();
+    expect(ctx.warning).toMatch(/not a recognised remote URL/);
+    expect(ctx.defaultBranch).toBe('main');
+  });
+
+  it('returns an empty result outside a repository', async () => {
+    const tmp = await createTempDir();
+    cleanups.push(tmp.cleanup);
+    for (const [k, v] of Object.entries(tmp.env)) vi.stubEnv(k, v);
+    await expect(detectGitContext(tmp.dir)).resolves.toEqual({});
+  });
+
+  it('returns an empty result when git is missing, without throwing', async () => {
+    const tmp = await createTempDir();
+    cleanups.push(tmp.cleanup);
+    await expect(detectGitContext(tmp.dir, { gitPath: '/nonexistent/bin/git' })).resolves.toEqual({});
+  });
+
+  it('returns an empty result for a directory that does not exist', async () => {
+    await expect(detectGitContext('/nonexistent/dir/for/sure')).resolves.toEqual({});
+  });
+});
