@@ -1,0 +1,70 @@
+/**
+ * The GitLab instance as an OIDC issuer, in the form IAM expects.
+ * IAM provider URLs are https, may carry a path (relative-URL GitLab), and have no port,
+ * query or fragment. The IAM "host" (condition-key prefix) is the URL without the scheme.
+ */
+import { UsageError } from '../errors.js';
+import type { Issuer } from './types.js';
+
+const FIELD = '--gitlab-url';
+const ALLOWED_FORM = 'use https://<host>[/<path>] with no port, query or fragment, e.g. https://gitlab.com';
+/** IAM limit on an OIDC provider URL. */
+const MAX_URL_LENGTH = 255;
+const HOST_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+/** Path characters GitLab's relative_url_root can use; no percent-encoding, no dot segments. */
+const PATH_SEGMENT_RE = /^[A-Za-z0-9._-]+$/;
+
+function fail(message: string): never {
+  throw UsageError.field(FIELD, message, ALLOWED_FORM);
+}
+
+/**
+ * Parses and normalises the GitLab URL: https only, lower-case host, no port, query, fragment or
+ * credentials, trailing slashes stripped. `isGitlabCom` is true only for exactly https://gitlab.com.
+ */
+export function parseIssuerUrl(raw: string): Issuer {
+  const input = raw.trim();
+  if (input === '') fail('it is empty');
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(input);
+  if (!scheme) fail(`"${input}" has no https:// scheme`);
+  if (scheme[1]!.toLowerCase() !== 'https')
+    fail(`"${input}" must use https (IAM only accepts https issuers)`);
+  if (/[?#]/.test(input)) fail(`"${input}" has a query or fragment`);
+
+  const rest = input.slice(scheme[0].length);
+  const slash = rest.indexOf('/');
+  const authority = slash === -1 ? rest : rest.slice(0, slash);
+  const rawPath = slash === -1 ? '' : rest.slice(slash);
+  if (authority.includes('@')) fail(`"${input}" contains credentials`);
+  if (authority.includes(':') || authority.includes('[')) fail(`"${input}" has a port (IAM rejects ports)`);
+  const host = authority.toLowerCase();
+  if (!HOST_RE.test(host)) fail(`"${authority}" is not a valid host name`);
+
+  const path = rawPath.replace(/\/+$/, '');
+  if (path.includes('//')) fail(`"${input}" has an empty path segment`);
+  const segments = path.split('/').filter((s) => s !== '');
+  for (const segment of segments) {
+    if (!PATH_SEGMENT_RE.test(segment) || segment === '.' || segment === '..') {
+      fail(`"${input}" has an unsupported path segment "${segment}"`);
+    }
+  }
+
+  const hostPath = [host, ...segments].join('/');
+  const url = `https://${hostPath}`;
+  if (url.length > MAX_URL_LENGTH) fail(`it is longer than ${MAX_URL_LENGTH} characters`);
+  return { url, hostPath, isGitlabCom: hostPath === 'gitlab.com' };
+}
+
+/**
+ * The issuer for a provider URL as IAM returns it (no scheme: `gitlab.example.com/gitlab`).
+ * Useful to compare an existing provider with the desired one.
+ */
+export function issuerFromProviderUrl(providerUrl: string): Issuer {
+  const withScheme = /^https:\/\//i.test(providerUrl) ? providerUrl : `https://${providerUrl}`;
+  return parseIssuerUrl(withScheme);
+}
+
+/** `arn:<partition>:iam::<account>:oidc-provider/<host>[/<path>]`. */
+export function providerArnFor(partition: string, account: string, issuer: Issuer): string {
+  return `arn:${partition}:iam::${account}:oidc-provider/${issuer.hostPath}`;
+}

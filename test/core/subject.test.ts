@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildProjectIdSubject,
+  buildSubject,
+  buildSubjects,
+  matchesStringLike,
+  parseSubject,
+  patternCovers,
+} from '../../src/core/subject.js';
+
+describe('buildSubject', () => {
+  it.each([
+    ['g/p', { type: 'branch', pattern: 'main' }, 'project_path:g/p:ref_type:branch:ref:main'],
+    ['g/s/p', { type: 'tag', pattern: 'v*' }, 'project_path:g/s/p:ref_type:tag:ref:v*'],
+    ['g/p', { type: 'branch', pattern: 'release/*' }, 'project_path:g/p:ref_type:branch:ref:release/*'],
+  ] as const)('%s %j', (path, rule, sub) => {
+    expect(buildSubject(path, rule)).toBe(sub);
+  });
+
+  it('dedupes a list', () => {
+    const main = { type: 'branch', pattern: 'main' } as const;
+    expect(buildSubjects('g/p', [main, main, { type: 'tag', pattern: 'main' }])).toEqual([
+      'project_path:g/p:ref_type:branch:ref:main',
+      'project_path:g/p:ref_type:tag:ref:main',
+    ]);
+  });
+
+  it('builds the project_id variant', () => {
+    expect(buildProjectIdSubject('42', { type: 'branch', pattern: 'main' })).toBe(
+      'project_id:42:ref_type:branch:ref:main',
+    );
+  });
+});
+
+describe('parseSubject', () => {
+  it.each([
+    [
+      'project_path:g/s/p:ref_type:branch:ref:feature/x',
+      { projectPath: 'g/s/p', refType: 'branch', ref: 'feature/x' },
+    ],
+    ['project_id:42:ref_type:tag:ref:v1.0', { projectId: '42', refType: 'tag', ref: 'v1.0' }],
+  ])('%s', (sub, parsed) => {
+    expect(parseSubject(sub)).toEqual(parsed);
+  });
+
+  it.each(['project_path:g/p', 'project_path:g/p:ref_type:mr:ref:1', 'repo:o/r:ref:refs/heads/main', 'x'])(
+    'rejects %s',
+    (sub) => {
+      expect(parseSubject(sub)).toBeUndefined();
+    },
+  );
+});
+
+describe('matchesStringLike (IAM semantics)', () => {
+  it.each([
+    ['main', 'main', true],
+    ['main', 'Main', false],
+    ['main', 'main2', false],
+    ['release/*', 'release/1.0', true],
+    ['release/*', 'release/', true],
+    ['release/*', 'release', false],
+    ['*', '', true],
+    ['v?', 'v1', true],
+    ['v?', 'v10', false],
+    ['a*b*c', 'a-x-b-y-c', true],
+    ['a*b*c', 'a-x-c', false],
+    // `*` crosses `/` and `:`
+    ['project_path:g/*', 'project_path:g/sub/p:ref_type:branch:ref:main', true],
+  ])('%s ~ %s → %s', (pattern, value, expected) => {
+    expect(matchesStringLike(pattern, value)).toBe(expected);
+  });
+
+  it('a ref pattern never matches another project (the project part is literal and ends in ":")', () => {
+    const pattern = buildSubject('acme/app', { type: 'branch', pattern: '*' });
+    expect(matchesStringLike(pattern, 'project_path:acme/app:ref_type:branch:ref:x/y')).toBe(true);
+    for (const other of ['acme/app-2', 'acme/app/sub', 'acme/ap', 'evil/acme/app']) {
+      expect(matchesStringLike(pattern, `project_path:${other}:ref_type:branch:ref:main`)).toBe(false);
+    }
+    // A tag of the same project does not match a branch pattern either.
+    expect(matchesStringLike(pattern, 'project_path:acme/app:ref_type:tag:ref:v1')).toBe(false);
+  });
+});
+
+describe('patternCovers', () => {
+  it.each([
+    ['main', 'main', true],
+    ['release/*', 'release/1', true],
+    ['release/*', 'release/v*', true],
+    ['*', 'anything*', true],
+    ['release/*', 'rel*', false],
+    ['main', 'main*', false],
+    ['a?', 'a*', false],
+    ['v?', 'v1', true],
+    ['v*', 'v?', true],
+  ])('%s ⊇ %s → %s', (pattern, candidate, expected) => {
+    expect(patternCovers(pattern, candidate)).toBe(expected);
+  });
+});
