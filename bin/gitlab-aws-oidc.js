@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
-  process.stderr.write('gitlab-aws-oidc: dist/cli.js is missing. Run `npm run build` (or `npm install`) first.\n');
+  process.stderr.write(
+    'gitlab-aws-oidc: dist/cli.js is missing. Run `npm run build` (or `npm install`) first.\n',
+  );
   process.exit(1);
 }
 await import(cli.href);

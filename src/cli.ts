@@ -1,2 +1,85 @@
-// placeholder, replaced by the real CLI wiring
-export {};
+/**
+ * The bin: registers commands and owns the single top-level catch that maps errors to exit codes.
+ * Command modules are registered eagerly (flags and help) but load their implementation lazily,
+ * so `--help` never loads the AWS SDK.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerInit } from './commands/init.js';
+import { ExitCode, exitCodeFor } from './errors.js';
+import { colorLevelFor, createPalette } from './io/colors.js';
+import { type CommandContext, isInteractive } from './io/context.js';
+import { errorDocument, formatError } from './io/output.js';
+import { TOOL_NAME, VERSION } from './version.js';
+
+const controller = new AbortController();
+let interrupts = 0;
+process.on('SIGINT', () => {
+  interrupts += 1;
+  if (interrupts > 1) {
+    process.stderr.write('\nInterrupted again: exiting now.\n');
+    process.exit(ExitCode.Aborted);
+  }
+  process.stderr.write(
+    '\nInterrupt received: finishing the call in flight, then stopping (Ctrl-C again to force).\n',
+  );
+  controller.abort();
+});
+
+const context: CommandContext = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  interactive: isInteractive(process.env, process.stdin, process.stderr),
+  signal: controller.signal,
+};
+
+const program = new Command()
+  .name(TOOL_NAME)
+  .description('Give a GitLab project keyless access to AWS through OpenID Connect: plan, apply, verify.')
+  .version(VERSION, '-V, --version')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program.addHelpText(
+  'after',
+  `
+Examples:
+  $ npx ${TOOL_NAME} init                                   # interactive wizard in a GitLab checkout
+  $ ${TOOL_NAME} init --project grp/app --branch main --yes  # bootstrap scripts
+  $ ${TOOL_NAME} init --project grp/app --dry-run --offline  # see the plan, no AWS account needed
+  $ ${TOOL_NAME} verify --role-arn arn:aws:iam::123456789012:role/gitlab/app --project grp/app --branch main
+
+Exit codes: 0 done or no changes, 1 failure, 2 usage or invalid input, 130 aborted.`,
+);
+
+registerInit(program, context);
+
+const argv = process.argv;
+const json = argv.includes('--json');
+try {
+  await program.parseAsync(argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version exit through here with code 0; every other commander error is a usage error.
+    if (
+      error.exitCode === 0 ||
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version'
+    ) {
+      process.exitCode = ExitCode.Ok;
+    } else {
+      if (json)
+        process.stdout.write(
+          `${JSON.stringify({ ok: false, exitCode: 2, error: { code: 'USAGE', message: error.message.replace(/^error: /, '') } }, null, 2)}\n`,
+        );
+      process.exitCode = ExitCode.Usage;
+    }
+  } else {
+    const palette = createPalette(colorLevelFor(process.stderr));
+    for (const line of formatError(error, palette)) process.stderr.write(`${line}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(errorDocument(error, program.args[0]), null, 2)}\n`);
+    process.exitCode = exitCodeFor(error);
+  }
+}

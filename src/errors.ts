@@ -122,8 +122,7 @@ export class AwsError extends CliError {
 export class CredentialsError extends CliError {
   constructor(message: string, options: Omit<CliErrorOptions, 'exitCode'> = {}) {
     super('NO_CREDENTIALS', message, {
-      hint:
-        'Configure credentials (aws configure, aws sso login, AWS_PROFILE or --profile), or use --dry-run --offline to plan without AWS.',
+      hint: 'Configure credentials (aws configure, aws sso login, AWS_PROFILE or --profile), or use --dry-run --offline to plan without AWS.',
       ...options,
     });
   }
@@ -149,11 +148,7 @@ export class PartialApplyError extends CliError {
 
   override details(): string[] {
     const base = this.cause instanceof CliError ? this.cause.details() : [];
-    return [
-      ...base,
-      ...this.done.map((d) => `done: ${d}`),
-      ...this.notDone.map((d) => `not done: ${d}`),
-    ];
+    return [...base, ...this.done.map((d) => `done: ${d}`), ...this.notDone.map((d) => `not done: ${d}`)];
   }
 
   override toJSON(): Record<string, unknown> {

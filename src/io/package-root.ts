@@ -17,7 +17,8 @@ export function packageRoot(): string {
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('gitlab-aws-oidc: cannot find the package root (templates/ is missing)');
+    if (parent === dir)
+      throw new Error('gitlab-aws-oidc: cannot find the package root (templates/ is missing)');
     dir = parent;
   }
 }

@@ -1,0 +1,126 @@
+/**
+ * `init`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
+ */
+import { type Command, Option } from 'commander';
+import type { CommandContext } from '../io/context.js';
+import { TOOL_NAME } from '../version.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export interface RawInitFlags {
+  gitlabUrl?: string;
+  project?: string;
+  projectId?: string;
+  namespaceId?: string;
+  branch?: string[];
+  tag?: string[];
+  audience?: string;
+  managedPolicy?: string[];
+  policyFile?: string;
+  template?: string;
+  templateParam?: string[];
+  roleName?: string;
+  rolePath?: string;
+  policyName?: string;
+  permissionsBoundary?: string;
+  maxSessionDuration?: string;
+  awsTag?: string[];
+  region?: string;
+  profile?: string;
+  ciFile?: string | false;
+  verifyJob?: boolean;
+  force?: boolean;
+  adoptExisting?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  offline?: boolean;
+  json?: boolean;
+  accountId?: string;
+  partition?: string;
+  thumbprint?: string[];
+  allowAnyRef?: boolean;
+  protectedOnly?: boolean;
+}
+
+export function registerInit(program: Command, context: CommandContext): void {
+  program
+    .command('init')
+    .description(
+      'Create or update the OIDC provider, the IAM role and the .gitlab-ci.yml for a GitLab project.',
+    )
+    .option('--gitlab-url <url>', 'GitLab instance URL (default: from `git remote`, else https://gitlab.com)')
+    .option('--project <path>', 'project path, e.g. group/subgroup/app (default: from `git remote`)')
+    .option('--project-id <id>', 'numeric project ID; pins gitlab.com:project_id on gitlab.com')
+    .option('--namespace-id <id>', 'numeric namespace (group) ID; pins gitlab.com:namespace_id on gitlab.com')
+    .option(
+      '--branch <name>',
+      'branch (or pattern such as release/*) allowed to assume the role; repeatable',
+      collect,
+    )
+    .option('--tag <name>', 'tag (or pattern such as v*) allowed to assume the role; repeatable', collect)
+    .option('--audience <aud>', 'id_token audience (default: the GitLab URL; sts.amazonaws.com also works)')
+    .option('--allow-any-ref', 'allow every branch or tag (`*`); broadens trust, shown in red')
+    .option('--protected-only', 'on gitlab.com, require gitlab.com:ref_protected = "true"')
+    .option('--managed-policy <arn>', 'managed policy ARN to attach; repeatable', collect)
+    .option('--policy-file <file>', 'permission policy JSON file (becomes a tool-managed customer policy)')
+    .option('--template <name>', 'starter permission policy: s3-deploy, ecr-push, terraform-state, read-only')
+    .option(
+      '--template-param <key=value>',
+      'parameter for --template, e.g. bucket=my-site; repeatable',
+      collect,
+    )
+    .option('--role-name <name>', 'IAM role name (default: derived from the project path)')
+    .option('--role-path <path>', 'IAM role path (default: /gitlab-oidc/)')
+    .option('--policy-name <name>', 'name of the tool-managed policy (default: derived from the role name)')
+    .option('--permissions-boundary <arn>', 'permissions boundary policy ARN for the role')
+    .option('--max-session-duration <seconds>', 'role maximum session duration, 3600-43200 (default: 3600)')
+    .option('--aws-tag <key=value>', 'extra tag for the resources the tool creates; repeatable', collect)
+    .option('--region <region>', 'AWS region written to the pipeline (default: AWS_REGION or us-east-1)')
+    .option('--profile <name>', 'AWS shared-config profile to use')
+    .option('--thumbprint <sha1>', 'OIDC provider thumbprint override (40 hex); repeatable', collect)
+    .option('--ci-file <path>', 'pipeline file to create or merge into (default: .gitlab-ci.yml)')
+    .option('--no-ci-file', 'do not write a pipeline file')
+    .option('--verify-job', 'also add a job that runs `gitlab-aws-oidc verify` in the pipeline')
+    .option('--force', 'replace pipeline jobs with the same names that the tool did not write')
+    .option(
+      '--adopt-existing',
+      'take over an existing role or policy with the same name that the tool did not create',
+    )
+    .option('-y, --yes', 'no prompts: use defaults for everything not given, apply without asking')
+    .option('--dry-run', 'read AWS and show the plan; change nothing and write no file')
+    .option('--offline', 'with --dry-run: make no AWS call at all (assumes nothing exists yet)')
+    .option('--account-id <id>', 'with --offline: the 12-digit account to plan for (default: 123456789012)')
+    .addOption(
+      new Option('--partition <name>', 'with --offline: the AWS partition').choices([
+        'aws',
+        'aws-cn',
+        'aws-us-gov',
+      ]),
+    )
+    .option('--json', 'print one JSON document on stdout (no prompts)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  Wizard in a GitLab checkout (project, URL and default branch come from git):
+    $ npx ${TOOL_NAME} init
+
+  Non-interactive, main and release branches, deploy to one S3 bucket:
+    $ ${TOOL_NAME} init --project grp/app --branch main --branch 'release/*' \\
+        --template s3-deploy --template-param bucket=my-site --yes
+
+  Plan only, no AWS account needed:
+    $ ${TOOL_NAME} init --project grp/app --branch main --dry-run --offline
+
+  Self-managed GitLab, tags only, JSON for scripts:
+    $ ${TOOL_NAME} init --gitlab-url https://gitlab.example.com --project ops/infra \\
+        --tag 'v*' --managed-policy arn:aws:iam::aws:policy/ReadOnlyAccess --yes --json
+
+Without a terminal (or with CI set, or --json) nothing is asked: a missing required value is an
+error that names its flag, and applying changes needs --yes.`,
+    )
+    .action(async (flags: RawInitFlags) => {
+      const { runInitCommand } = await import('../init/command.js');
+      await runInitCommand(flags, context);
+    });
+}

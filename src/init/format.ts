@@ -1,0 +1,137 @@
+/**
+ * Human rendering of an `init` plan and result (pure: result + palette → lines).
+ */
+import type { FieldChange, ResourcePlan } from '../core/types.js';
+import type { Palette } from '../io/colors.js';
+import type { InitResult } from './run.js';
+
+const KIND_LABEL: Record<ResourcePlan['kind'], string> = {
+  'oidc-provider': 'OIDC provider',
+  role: 'IAM role',
+  policy: 'IAM policy',
+};
+
+const SYMBOL: Record<ResourcePlan['action'], string> = {
+  create: '+',
+  update: '~',
+  'no-op': '=',
+  delete: '-',
+};
+
+function actionText(action: ResourcePlan['action'], p: Palette): string {
+  const text = `${SYMBOL[action]} ${action.padEnd(6)}`;
+  if (action === 'create') return p.good(text);
+  if (action === 'update') return p.change(text);
+  if (action === 'delete') return p.danger(text);
+  return p.muted(text);
+}
+
+function describeChange(change: FieldChange): string {
+  return change.field;
+}
+
+/** The plan table: one row per resource, what changes in it, then the trust-policy diff and the checks. */
+export function formatPlan(result: InitResult, p: Palette): string[] {
+  const lines: string[] = [];
+  const where = result.offline
+    ? `account ${result.identity.account} (offline: assuming nothing exists yet)`
+    : `account ${result.identity.account} (${result.identity.partition})`;
+  lines.push(p.strong(`Plan for ${result.project} on ${result.gitlabUrl}, ${where}`), '');
+  const width = Math.max(...result.plan.resources.map((r) => r.id.length), 10);
+  for (const r of result.plan.resources) {
+    const fields = r.action === 'update' ? `  ${p.muted(r.changes.map(describeChange).join(', '))}` : '';
+    lines.push(
+      `  ${actionText(r.action, p)}  ${KIND_LABEL[r.kind].padEnd(13)}  ${r.id.padEnd(width)}${fields}`,
+    );
+    for (const c of r.changes.filter((x) => x.broadening)) {
+      lines.push(`      ${p.danger(`broadens trust: ${c.field}`)}`);
+    }
+  }
+  if (result.ciFile) {
+    const ci = result.ciFile;
+    const counts = ci.action === 'no-op' ? '' : `  ${p.muted(`+${ci.added} -${ci.removed} lines`)}`;
+    lines.push(`  ${actionText(ci.action, p)}  ${'pipeline'.padEnd(13)}  ${ci.path}${counts}`);
+  }
+  if (result.trustPolicyDiff.some((l) => l.startsWith('+') || l.startsWith('-'))) {
+    lines.push('', p.strong(`Trust policy of ${result.roleArn}:`));
+    for (const l of result.trustPolicyDiff) {
+      lines.push(`  ${l.startsWith('+') ? p.good(l) : l.startsWith('-') ? p.danger(l) : p.muted(l)}`);
+    }
+  }
+  const probes = result.checks.expectDeny;
+  if (probes.length) {
+    lines.push('', p.strong('Who else could assume it (each must be refused):'));
+    for (const c of probes) {
+      lines.push(
+        c.allowed ? `  ${p.danger(`✗ ALLOWED: ${c.label}`)}` : `  ${p.good('✓')} refused: ${c.label}`,
+      );
+    }
+  }
+  if (result.plan.broadening.length) {
+    lines.push('', p.danger('Broadens trust (you asked for this explicitly):'));
+    for (const b of result.plan.broadening) lines.push(`  ${p.danger(b)}`);
+  }
+  const findings = result.checks.lint.filter((f) => f.severity !== 'low');
+  if (findings.length) {
+    lines.push('', p.strong('Trust policy review:'));
+    for (const f of findings) lines.push(`  ${p.warn(`${f.severity} ${f.ruleId}`)} ${f.title}: ${f.fix}`);
+  }
+  if (result.warnings.length) {
+    lines.push('', p.strong('Warnings:'));
+    for (const w of result.warnings) lines.push(`  ${p.warn('!')} ${w}`);
+  }
+  if (result.ciFile?.legacyJwt.length) {
+    const l = result.ciFile.legacyJwt;
+    lines.push(
+      '',
+      p.danger(
+        `${result.ciFile.path} still uses ${[...new Set(l.map((u) => u.variable))].join(', ')} (removed in GitLab 17.0) at line${l.length > 1 ? 's' : ''} ${l.map((u) => u.line).join(', ')}: those jobs are broken; switch them to id_tokens (extends: .aws-oidc).`,
+      ),
+    );
+  }
+  if (result.ciFile?.diff && result.dryRun) {
+    lines.push('', p.strong(`${result.ciFile.path} would change:`));
+    for (const l of result.ciFile.diff.split('\n')) {
+      lines.push(
+        l.startsWith('+') && !l.startsWith('+++')
+          ? p.good(l)
+          : l.startsWith('-') && !l.startsWith('---')
+            ? p.danger(l)
+            : l,
+      );
+    }
+  }
+  return lines;
+}
+
+/** The final summary printed on stdout. */
+export function formatResult(result: InitResult, p: Palette): string[] {
+  const lines: string[] = [];
+  if (result.status === 'no-changes') {
+    lines.push(p.good('No changes: the AWS account and the pipeline already match.'));
+  } else if (result.status === 'planned') {
+    lines.push(
+      p.strong(
+        result.offline ? 'Dry run (offline): nothing was read or changed.' : 'Dry run: nothing was changed.',
+      ),
+    );
+  } else {
+    lines.push(
+      p.good(`Done: ${result.applied.length} IAM change${result.applied.length === 1 ? '' : 's'} applied.`),
+    );
+  }
+  lines.push(
+    '',
+    `  Role ARN        ${result.roleArn}`,
+    `  OIDC provider   ${result.providerArn}`,
+    `  Audience        ${result.audience}`,
+    `  Refs            ${result.refs.map((r) => `${r.type} ${r.pattern}`).join(', ')}`,
+    `  Region          ${result.region}`,
+  );
+  if (result.policyArn) lines.push(`  Policy          ${result.policyArn}`);
+  if (result.nextSteps.length) {
+    lines.push('', p.strong('Next steps:'));
+    for (const [i, s] of result.nextSteps.entries()) lines.push(`  ${i + 1}. ${s}`);
+  }
+  return lines;
+}

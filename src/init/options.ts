@@ -1,0 +1,143 @@
+/**
+ * The contract of `init`: the fully resolved options, as a zod schema. Raw flags and prompt answers are
+ * turned into this shape by `resolve.ts`; `runInit` accepts only what passes it. Every refinement
+ * names the flag, so a bad run prints one line per invalid field before any AWS call or file write.
+ */
+import { z } from 'zod';
+import { parseIssuerUrl } from '../core/issuer.js';
+import {
+  DEFAULT_ROLE_PATH,
+  validateBoundaryArn,
+  validateIamPath,
+  validateManagedPolicyArn,
+  validatePolicyName,
+  validateRoleName,
+  validateTags,
+} from '../core/naming.js';
+import { validateProjectPath, validateRefName } from '../core/refs.js';
+import { refineWith } from '../options/zod-issues.js';
+
+const refRule = z.object({
+  type: z.enum(['branch', 'tag']),
+  pattern: z.string(),
+});
+
+const REGION = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT = /^\d{12}$/;
+const NUMERIC_ID = /^[1-9]\d{0,19}$/;
+
+export const initOptionsSchema = z
+  .object({
+    cwd: z.string(),
+    gitlabUrl: z.string().superRefine(refineWith((v: string) => parseIssuerUrl(v))),
+    project: z.string().superRefine(refineWith((v: string) => validateProjectPath(v))),
+    projectId: z.string().regex(NUMERIC_ID, 'must be a numeric project ID, e.g. 4242').optional(),
+    namespaceId: z.string().regex(NUMERIC_ID, 'must be a numeric namespace ID, e.g. 1234').optional(),
+    refs: z
+      .array(refRule)
+      .min(1, 'at least one --branch or --tag is required')
+      .superRefine((refs, ctx) => {
+        for (const r of refs) refineWith((v: string) => validateRefName(v, `--${r.type}`))(r.pattern, ctx);
+      }),
+    audience: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(255, 'must be at most 255 characters (IAM client ID limit)')
+      .refine((v) => !/[*?\s]/.test(v), 'must not contain *, ? or spaces'),
+    allowAnyRef: z.boolean(),
+    protectedOnly: z.boolean(),
+    managedPolicies: z.array(
+      z
+        .string()
+        .superRefine(refineWith((v: string) => validateManagedPolicyArn(v, undefined, '--managed-policy'))),
+    ),
+    policyFile: z.string().min(1).optional(),
+    template: z.string().min(1).optional(),
+    templateParams: z.record(z.string(), z.string()),
+    roleName: z.string().superRefine(refineWith((v: string) => validateRoleName(v))),
+    rolePath: z
+      .string()
+      .default(DEFAULT_ROLE_PATH)
+      .superRefine(refineWith((v: string) => validateIamPath(v))),
+    policyName: z.string().superRefine(refineWith((v: string) => validatePolicyName(v))),
+    permissionsBoundary: z
+      .string()
+      .superRefine(refineWith((v: string) => validateBoundaryArn(v)))
+      .optional(),
+    maxSessionDuration: z
+      .number({ error: 'must be a whole number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(3600, 'must be at least 3600 seconds (1 hour)')
+      .max(43200, 'must be at most 43200 seconds (12 hours)'),
+    awsTags: z
+      .record(z.string(), z.string())
+      .superRefine(refineWith((v: Record<string, string>) => validateTags(v, '--aws-tag'))),
+    region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-3'),
+    profile: z.string().min(1).optional(),
+    thumbprints: z
+      .array(z.string().regex(/^[0-9a-fA-F]{40}$/, 'must be 40 hex characters (a SHA-1)'))
+      .max(5, 'IAM accepts at most 5 thumbprints'),
+    /** Absolute path of the pipeline file, or undefined with --no-ci-file. */
+    ciFile: z.string().optional(),
+    verifyJob: z.boolean(),
+    force: z.boolean(),
+    adoptExisting: z.boolean(),
+    yes: z.boolean(),
+    dryRun: z.boolean(),
+    offline: z.boolean(),
+    json: z.boolean(),
+    accountId: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account ID').optional(),
+    partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const sources = [o.policyFile, o.template].filter(Boolean).length;
+    if (sources > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policyFile'],
+        message: 'give either --policy-file or --template, not both',
+      });
+    }
+    if (Object.keys(o.templateParams).length && !o.template) {
+      ctx.addIssue({ code: 'custom', path: ['templateParams'], message: 'only goes with --template' });
+    }
+    if (o.offline && !o.dryRun) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['offline'],
+        message: 'only goes with --dry-run (an offline run cannot change AWS)',
+      });
+    }
+    if (o.accountId && !o.offline) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accountId'],
+        message: 'only goes with --offline (otherwise the account comes from STS)',
+      });
+    }
+    if (o.partition && !o.offline) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partition'],
+        message: 'only goes with --offline (otherwise the partition comes from STS)',
+      });
+    }
+    if (o.verifyJob && o.ciFile === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verifyJob'],
+        message: 'needs a pipeline file (drop --no-ci-file)',
+      });
+    }
+  });
+
+export type InitOptions = z.output<typeof initOptionsSchema>;
+
+/** Keys whose flag is not the kebab-case key. */
+export const INIT_FLAG_ALIASES = {
+  refs: '--branch',
+  managedPolicies: '--managed-policy',
+  templateParams: '--template-param',
+  awsTags: '--aws-tag',
+  thumbprints: '--thumbprint',
+} as const;

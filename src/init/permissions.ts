@@ -1,0 +1,52 @@
+/**
+ * Where the role's permissions come from: a policy file or a starter template (both become the
+ * tool-managed customer policy), plus any managed policy ARNs. Read and validated before any AWS call.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { validatePermissionPolicy } from '../core/permission-policy.js';
+import { parsePolicyJson } from '../core/policy-json.js';
+import { renderPolicyTemplate, type TemplateContext } from '../core/policy-templates.js';
+import type { PolicyDocument } from '../core/types.js';
+import { UsageError } from '../errors.js';
+import { templatePath } from '../io/package-root.js';
+import type { InitOptions } from './options.js';
+
+export interface PermissionSource {
+  /** Renders the tool-managed policy for an account (templates need partition/account/region). */
+  render(context: TemplateContext): PolicyDocument;
+  /** Shown in the plan: `--policy-file ./deploy.json`, `template s3-deploy`. */
+  label: string;
+}
+
+/** Loads and validates the policy source; undefined when only managed ARNs (or nothing) are used. */
+export async function loadPermissionSource(options: InitOptions): Promise<PermissionSource | undefined> {
+  if (options.policyFile) {
+    const path = resolve(options.cwd, options.policyFile);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw UsageError.field('--policy-file', `cannot read ${options.policyFile} (${code ?? 'error'})`);
+    }
+    const document = validatePermissionPolicy(parsePolicyJson(text, '--policy-file'), '--policy-file');
+    return { render: () => document, label: `--policy-file ${options.policyFile}` };
+  }
+  if (options.template) {
+    const name = options.template;
+    const text = await readFile(templatePath('policies', `${name}.json`), 'utf8');
+    const params = options.templateParams;
+    // Validate the parameters now, with a stand-in account, so bad input fails before any AWS call.
+    renderPolicyTemplate(name, text, params, {
+      partition: 'aws',
+      account: '123456789012',
+      region: options.region,
+    });
+    return {
+      render: (context) => renderPolicyTemplate(name, text, params, { region: options.region, ...context }),
+      label: `template ${name}`,
+    };
+  }
+  return undefined;
+}

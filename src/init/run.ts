@@ -1,0 +1,353 @@
+/**
+ * `init` as a function: options (already validated) + dependencies → result. No argv, no process.exit.
+ * Order: everything that can be checked offline first (permissions, pipeline conflicts, trust policy
+ * safety), then identity → current state → plan → confirm → apply → pipeline file.
+ */
+import type { ApplyEvent } from '../aws/apply.js';
+import type { AwsPorts } from '../aws/ports.js';
+import type { RetryOptions } from '../aws/retry.js';
+import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
+import { type Finding, lintTrustPolicy } from '../core/lint.js';
+import { buildDesiredState, buildPlan } from '../core/plan.js';
+import { policyDiff } from '../core/policy-json.js';
+import type { CurrentState, Identity, Issuer, Plan } from '../core/types.js';
+import { AbortError, CliError, UsageError } from '../errors.js';
+import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
+import type { Logger } from '../io/logger.js';
+import type { Prompter } from '../prompts/prompter.js';
+import { renderCiSnippet } from '../render/ci-file.js';
+import { applyCiFilePlan, type CiFilePlan, planCiFile } from '../render/write-file.js';
+import { type ExpectDenyCheck, runExpectDenyChecks } from '../verify/expect-deny.js';
+import { VERSION } from '../version.js';
+import type { InitOptions } from './options.js';
+import { loadPermissionSource } from './permissions.js';
+
+export const OFFLINE_ACCOUNT = '123456789012';
+
+export interface InitDeps {
+  logger: Logger;
+  /** Builds the AWS ports (lazily: the SDK loads only when AWS is really called). */
+  aws: () => Promise<AwsPorts>;
+  /** For the confirmation; only used when `interactive`. */
+  prompter?: (() => Promise<Prompter>) | undefined;
+  interactive: boolean;
+  resolveThumbprints: (issuer: Issuer, override: string[]) => Promise<ThumbprintResolution>;
+  signal?: AbortSignal | undefined;
+  retry?: RetryOptions | undefined;
+  /** Printed between planning and confirmation (human mode only). */
+  showPlan?: ((result: InitResult) => void) | undefined;
+}
+
+export type InitStatus = 'planned' | 'no-changes' | 'applied';
+
+export interface InitResult {
+  ok: true;
+  command: 'init';
+  status: InitStatus;
+  dryRun: boolean;
+  offline: boolean;
+  identity: Identity;
+  region: string;
+  project: string;
+  gitlabUrl: string;
+  audience: string;
+  refs: InitOptions['refs'];
+  providerArn: string;
+  roleArn: string;
+  policyArn?: string | undefined;
+  permissions: { source?: string | undefined; managedPolicyArns: string[] };
+  plan: Plan;
+  trustPolicyDiff: string[];
+  checks: { lint: Finding[]; expectDeny: ExpectDenyCheck[] };
+  thumbprints: ThumbprintResolution;
+  ciFile?:
+    | {
+        path: string;
+        action: CiFilePlan['action'];
+        diff: string;
+        added: number;
+        removed: number;
+        conflicts: string[];
+        warnings: string[];
+        legacyJwt: CiFilePlan['legacyJwt'];
+        written: boolean;
+        backupPath?: string | undefined;
+      }
+    | undefined;
+  applied: string[];
+  warnings: string[];
+  nextSteps: string[];
+}
+
+function checkSafety(lint: Finding[], expectDeny: ExpectDenyCheck[]): void {
+  const critical = lint.filter((f) => f.severity === 'critical');
+  const leaks = expectDeny.filter((c) => c.allowed);
+  if (!critical.length && !leaks.length) return;
+  // The builder is secure by construction; reaching this is a bug, and writing the policy would be unsafe.
+  throw new CliError(
+    'UNSAFE_TRUST_POLICY',
+    'Refusing to write a trust policy that another project or ref could assume.',
+    {
+      hint: [
+        ...critical.map((f) => `${f.ruleId} ${f.title}: ${f.why}`),
+        ...leaks.map((c) => `would allow ${c.label} (sub ${c.claims.sub})`),
+      ].join('; '),
+    },
+  );
+}
+
+async function readIdentity(
+  options: InitOptions,
+  deps: InitDeps,
+): Promise<{ identity: Identity; ports?: AwsPorts }> {
+  if (options.offline) {
+    const account = options.accountId ?? OFFLINE_ACCOUNT;
+    const partition = options.partition ?? 'aws';
+    return {
+      identity: { account, partition, arn: `arn:${partition}:iam::${account}:root`, userId: 'offline' },
+    };
+  }
+  deps.logger.step('start', 'Checking AWS identity (sts:GetCallerIdentity)');
+  const ports = await deps.aws();
+  const identity = await ports.sts.getCallerIdentity();
+  deps.logger.step('done', `AWS account ${identity.account} (${identity.partition}) as ${identity.arn}`);
+  return { identity, ports };
+}
+
+export async function runInit(options: InitOptions, deps: InitDeps): Promise<InitResult> {
+  const { logger } = deps;
+  if (!options.dryRun && !options.yes && !deps.interactive) {
+    throw UsageError.field(
+      '--yes',
+      'is needed to apply changes without a terminal (or with CI set, or --json)',
+      'Add --yes to apply, or --dry-run to only see the plan.',
+    );
+  }
+  const issuer = parseIssuerUrl(options.gitlabUrl);
+  const permissionSource = await loadPermissionSource(options);
+
+  // Pipeline conflicts are found before AWS is touched: a refused merge must not leave IAM half-done.
+  const placeholderArn = `arn:aws:iam::${OFFLINE_ACCOUNT}:role${options.rolePath}${options.roleName}`;
+  const snippetFor = (roleArn: string) =>
+    renderCiSnippet({
+      roleArn,
+      region: options.region,
+      audience: options.audience,
+      refs: options.refs,
+      includeVerifyJob: options.verifyJob,
+      toolVersion: VERSION,
+    });
+  const ciPlanFor = (roleArn: string) =>
+    planCiFile(options.ciFile as string, snippetFor(roleArn), {
+      force: options.force,
+      repoRoot: options.cwd,
+    });
+  if (options.ciFile) await ciPlanFor(placeholderArn);
+
+  const { identity, ports } = await readIdentity(options, deps);
+  const thumbprints = options.offline
+    ? await offlineThumbprints(issuer, options.thumbprints)
+    : await deps.resolveThumbprints(issuer, options.thumbprints);
+
+  const desiredResult = buildDesiredState({
+    identity,
+    issuer,
+    audience: options.audience,
+    projectPath: options.project,
+    refs: options.refs,
+    projectId: options.projectId,
+    namespaceId: options.namespaceId,
+    protectedOnly: options.protectedOnly,
+    allowAnyRef: options.allowAnyRef,
+    roleName: options.roleName,
+    rolePath: options.rolePath,
+    maxSessionDuration: options.maxSessionDuration,
+    permissionsBoundaryArn: options.permissionsBoundary,
+    managedPolicyArns: options.managedPolicies,
+    policy: permissionSource
+      ? {
+          name: options.policyName,
+          document: permissionSource.render({ partition: identity.partition, account: identity.account }),
+        }
+      : undefined,
+    tags: options.awsTags,
+    thumbprints: thumbprints.thumbprints,
+  });
+  const { desired } = desiredResult;
+
+  const providerArn = providerArnFor(identity.partition, identity.account, issuer);
+  const lint = lintTrustPolicy(desired.role.trustPolicy, {
+    providers: [{ arn: providerArn, url: issuer.url, clientIds: desired.provider.clientIds, gitlab: true }],
+    roleName: desired.role.name,
+  });
+  const expectDeny = runExpectDenyChecks(desired.role.trustPolicy, {
+    issuer,
+    providerArn,
+    clientIds: desired.provider.clientIds,
+    audience: options.audience,
+    projectPath: options.project,
+    refs: options.refs,
+    projectId: options.projectId,
+    namespaceId: options.namespaceId,
+    protectedOnly: options.protectedOnly && issuer.isGitlabCom,
+  });
+  checkSafety(lint, expectDeny);
+
+  let current: CurrentState = {};
+  if (ports) {
+    logger.step('start', 'Reading the OIDC provider, role and policy from IAM');
+    const { readCurrentState } = await import('../aws/read-state.js');
+    current = await readCurrentState(ports.iam, {
+      providerArn: desired.provider.arn,
+      roleName: desired.role.name,
+      policyArn: desired.policy?.arn,
+    });
+    logger.step('done', 'Read current IAM state');
+  }
+  const plan = buildPlan(desired, current, {
+    adoptExisting: options.adoptExisting,
+    warnings: desiredResult.warnings,
+    broadening: desiredResult.broadening,
+  });
+
+  const ciPlan = options.ciFile ? await ciPlanFor(desired.role.arn) : undefined;
+  const result: InitResult = {
+    ok: true,
+    command: 'init',
+    status: 'planned',
+    dryRun: options.dryRun,
+    offline: options.offline,
+    identity,
+    region: options.region,
+    project: options.project,
+    gitlabUrl: issuer.url,
+    audience: options.audience,
+    refs: options.refs,
+    providerArn: desired.provider.arn,
+    roleArn: desired.role.arn,
+    policyArn: desired.policy?.arn,
+    permissions: { source: permissionSource?.label, managedPolicyArns: desired.role.managedPolicyArns },
+    plan,
+    trustPolicyDiff: policyDiff(plan.trustPolicy.before, plan.trustPolicy.after),
+    checks: { lint, expectDeny },
+    thumbprints,
+    ciFile: ciPlan
+      ? {
+          path: ciPlan.path,
+          action: ciPlan.action,
+          diff: ciPlan.diff.text,
+          added: ciPlan.diff.added,
+          removed: ciPlan.diff.removed,
+          conflicts: ciPlan.conflicts,
+          warnings: ciPlan.warnings,
+          legacyJwt: ciPlan.legacyJwt,
+          written: false,
+        }
+      : undefined,
+    applied: [],
+    warnings: [...plan.warnings, ...thumbprints.warnings, ...(ciPlan?.warnings ?? [])],
+    nextSteps: [],
+  };
+
+  const ciChanges = ciPlan !== undefined && ciPlan.action !== 'no-op';
+  if (!plan.hasChanges && !ciChanges) {
+    result.status = 'no-changes';
+    result.nextSteps = nextSteps(result, options);
+    return result;
+  }
+  deps.showPlan?.(result);
+  if (options.dryRun) {
+    result.nextSteps = nextSteps(result, options);
+    return result;
+  }
+  if (!options.yes) {
+    const ask = await deps.prompter!();
+    const ok = await ask.confirm('--yes', {
+      message: `Apply these changes to AWS account ${identity.account}${ciChanges ? ` and ${ciPlan?.path}` : ''}?`,
+      default: false,
+    });
+    if (!ok) throw new AbortError('Aborted: nothing was changed.');
+  }
+  if (deps.signal?.aborted) throw new AbortError('Aborted before applying: nothing was changed.');
+
+  if (plan.hasChanges && ports) {
+    const { applyPlan } = await import('../aws/apply.js');
+    const applied = await applyPlan(plan, ports.iam, {
+      signal: deps.signal,
+      retry: {
+        ...deps.retry,
+        onRetry: ({ delayMs, error }) =>
+          logger.info(
+            logger.palette.muted(
+              `  IAM is still propagating (${(error as Error).name}); retrying in ${Math.round(delayMs / 100) / 10}s`,
+            ),
+          ),
+      },
+      onEvent: (event: ApplyEvent) => {
+        if (event.type === 'start') logger.step('start', event.description);
+        else if (event.type === 'done') logger.step('done', event.description);
+        else logger.step('fail', event.description);
+      },
+    });
+    result.applied = applied.done;
+  }
+  if (ciPlan && ciChanges) {
+    const written = await applyCiFilePlan(ciPlan, { backup: true, repoRoot: options.cwd });
+    logger.step(
+      'done',
+      `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${ciPlan.path}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,
+    );
+    if (result.ciFile) {
+      result.ciFile.written = written.changed;
+      result.ciFile.backupPath = written.backupPath;
+    }
+  }
+  result.status = 'applied';
+  result.nextSteps = nextSteps(result, options);
+  return result;
+}
+
+async function offlineThumbprints(issuer: Issuer, override: string[]): Promise<ThumbprintResolution> {
+  if (override.length)
+    return {
+      thumbprints: override.map((t) => t.toLowerCase()),
+      source: 'override',
+      details: [],
+      warnings: [],
+    };
+  if (issuer.isGitlabCom) return { thumbprints: [], source: 'not-needed', details: [], warnings: [] };
+  return {
+    thumbprints: [],
+    source: 'not-needed',
+    details: [],
+    warnings: [
+      `--offline: the TLS thumbprint of ${issuer.url} was not fetched; a real run computes it (or pass --thumbprint).`,
+    ],
+  };
+}
+
+function nextSteps(result: InitResult, options: InitOptions): string[] {
+  const steps: string[] = [];
+  const refArgs = options.refs.map((r) => `--${r.type} '${r.pattern}'`).join(' ');
+  if (result.status === 'planned' && options.dryRun) {
+    steps.push(
+      options.offline
+        ? 'Run again without --offline (with AWS credentials) to plan against your account.'
+        : 'Run again without --dry-run to apply this plan.',
+    );
+  }
+  if (result.ciFile && result.ciFile.action !== 'no-op' && !options.dryRun) {
+    steps.push(
+      `Commit and push ${result.ciFile.path}: the aws-oidc-check job proves the role can be assumed.`,
+    );
+  }
+  if (!options.ciFile) {
+    steps.push(
+      `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
+    );
+  }
+  steps.push(
+    `Check the trust from a laptop: gitlab-aws-oidc verify --role-arn ${result.roleArn} --project ${options.project} ${refArgs}`.trim(),
+  );
+  return steps;
+}
