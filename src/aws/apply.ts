@@ -1,0 +1,132 @@
+/**
+ * Executes a plan's steps in dependency order, independent steps concurrently:
+ *   1. provider and policy steps (the role's trust policy and attachments need them);
+ *   2. role create/updates (CreateRole retried while the new provider propagates);
+ *   3. detach/untag, then 4. attach/tag (detaching first keeps the role under its
+ *      managed-policy quota and never grants more than planned in between).
+ * On failure the in-flight steps of the phase settle, then PartialApplyError lists done/not done.
+ * On abort no new step starts; in-flight ones finish; AbortError says what is left.
+ */
+import type { Plan, PlanStep } from '../core/types.js';
+import { AbortError, PartialApplyError } from '../errors.js';
+import { describeStep } from './describe-step.js';
+import type { IamPort } from './ports.js';
+import type { RetryOptions } from './retry.js';
+import { createRunContext, runStep } from './run-step.js';
+
+export interface ApplyEvent {
+  type: 'start' | 'done' | 'failed';
+  step: PlanStep;
+  description: string;
+  /** Only on `failed`. */
+  error?: unknown;
+}
+
+export interface ApplyOptions {
+  onEvent?: (event: ApplyEvent) => void;
+  /** Backoff for IAM eventual consistency (inject `sleep`/`now` in tests). */
+  retry?: RetryOptions;
+  signal?: AbortSignal;
+  /** Steps in flight at once within a phase. Default 4. */
+  concurrency?: number;
+}
+
+export interface ApplyResult {
+  /** Descriptions of the steps applied, in completion order. */
+  done: string[];
+  /** ARNs of what this run created. */
+  providerArn?: string | undefined;
+  roleArn?: string | undefined;
+  policyArn?: string | undefined;
+}
+
+const PHASE: Record<PlanStep['kind'], number> = {
+  createProvider: 0,
+  addClientId: 0,
+  updateThumbprints: 0,
+  tagProvider: 0,
+  createPolicy: 0,
+  createPolicyVersion: 0,
+  createRole: 1,
+  updateTrustPolicy: 1,
+  updateRole: 1,
+  putPermissionsBoundary: 1,
+  deletePermissionsBoundary: 1,
+  detachPolicy: 2,
+  untagRole: 2,
+  attachPolicy: 3,
+  tagRole: 3,
+};
+
+/** The plan's steps grouped into phases, in run order (empty phases dropped, plan order kept within). */
+export function groupStepsByPhase(steps: PlanStep[]): PlanStep[][] {
+  const phases: PlanStep[][] = [[], [], [], []];
+  for (const step of steps) phases[PHASE[step.kind]]?.push(step);
+  return phases.filter((phase) => phase.length > 0);
+}
+
+export async function applyPlan(plan: Plan, iam: IamPort, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const { onEvent, signal, concurrency = 4 } = options;
+  const retry: RetryOptions = { ...options.retry, signal: options.retry?.signal ?? signal };
+  const ctx = createRunContext();
+  const phases = groupStepsByPhase(plan.steps);
+  const ordered = phases.flat();
+  const doneSteps = new Set<PlanStep>();
+  const done: string[] = [];
+  const notDone = () => ordered.filter((s) => !doneSteps.has(s)).map(describeStep);
+
+  for (const phase of phases) {
+    if (signal?.aborted) throw buildAbortError(done, notDone());
+    const failures = await runPhase(phase, concurrency, signal, async (step) => {
+      const description = describeStep(step);
+      onEvent?.({ type: 'start', step, description });
+      try {
+        await runStep(step, iam, ctx, retry);
+      } catch (error) {
+        onEvent?.({ type: 'failed', step, description, error });
+        throw error;
+      }
+      doneSteps.add(step);
+      done.push(description);
+      onEvent?.({ type: 'done', step, description });
+    });
+    if (signal?.aborted) throw buildAbortError(done, notDone(), failures[0]);
+    if (failures.length > 0) throw new PartialApplyError(failures[0], done, notDone());
+  }
+  return { done, providerArn: ctx.providerArn, roleArn: ctx.roleArn, policyArn: ctx.policyArn };
+}
+
+/**
+ * Runs steps with at most `limit` in flight. After the first failure (or an abort) no new step
+ * starts; the in-flight ones settle. Resolves with the errors, in the order they happened.
+ */
+async function runPhase(
+  steps: PlanStep[],
+  limit: number,
+  signal: AbortSignal | undefined,
+  run: (step: PlanStep) => Promise<void>,
+): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < steps.length && failures.length === 0 && !signal?.aborted) {
+      const step = steps[next++] as PlanStep;
+      try {
+        await run(step);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, steps.length)) }, worker));
+  return failures;
+}
+
+function buildAbortError(done: string[], notDone: string[], cause?: unknown): AbortError {
+  const lines = [
+    `Aborted after ${done.length} of ${done.length + notDone.length} changes; re-run the same command to finish.`,
+    ...done.map((d) => `  done: ${d}`),
+    ...notDone.map((d) => `  not done: ${d}`),
+  ];
+  return new AbortError(lines.join('\n'), cause === undefined ? {} : { cause });
+}

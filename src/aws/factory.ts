@@ -1,0 +1,78 @@
+/**
+ * Builds the AWS ports once per run. The ONLY module that loads @aws-sdk/* at runtime
+ * (`iam.ts`/`sts.ts` are reached through here).
+ *
+ * What is left to the SDK on purpose, so the usual AWS environment keeps working:
+ * - credentials: the default chain (env, SSO, web identity, profiles, container/instance metadata);
+ *   `profile` goes into the client config, which the chain honours like AWS_PROFILE;
+ * - endpoints: no `endpoint` is passed, so AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_IAM / _STS work;
+ * - retries: no `retryMode`/`maxAttempts` is passed, so the SDK default (standard, 3 attempts)
+ *   applies unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS or the profile say otherwise.
+ */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { createIamPort } from './iam.js';
+import type { AssumedRole, AwsClientOptions, AwsPorts, StsPort } from './ports.js';
+import { createStsPort } from './sts.js';
+
+const TOOL_NAME = 'gitlab-aws-oidc';
+const DEFAULT_REGION = 'us-east-1';
+
+/** IAM is global: requests are signed in the partition's home region. */
+export function resolveIamRegion(region: string | undefined): string {
+  if (region?.startsWith('cn-')) return 'cn-north-1';
+  if (region?.startsWith('us-gov-')) return 'us-gov-west-1';
+  return DEFAULT_REGION;
+}
+
+/** STS uses its regional endpoint: the given region, else AWS_REGION, else us-east-1. */
+export function resolveStsRegion(region: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return region || env.AWS_REGION || DEFAULT_REGION;
+}
+
+function buildSharedConfig(options: AwsClientOptions) {
+  return {
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.userAgent ? { customUserAgent: [[TOOL_NAME, options.userAgent]] as [string, string][] } : {}),
+  };
+}
+
+/**
+ * The SDK warns on stderr at client creation when Node is older than its next minimum; this
+ * tool supports Node 20 on purpose, so the warning is noise. An explicit setting is respected.
+ */
+function silenceNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+export function createAwsPorts(options: AwsClientOptions = {}): AwsPorts {
+  silenceNodeVersionWarning();
+  const shared = buildSharedConfig(options);
+  const stsRegion = resolveStsRegion(options.region);
+  const sts = new STSClient({ ...shared, region: stsRegion });
+  // One credential chain for both clients: an SSO or assume-role profile resolves once.
+  const iam = new IAMClient({
+    ...shared,
+    region: resolveIamRegion(stsRegion),
+    credentials: sts.config.credentials,
+  });
+  return { iam: createIamPort(iam), sts: createStsPort(sts) };
+}
+
+/**
+ * An StsPort acting as an assumed role, e.g. to call GetCallerIdentity with the credentials
+ * AssumeRoleWithWebIdentity returned. The credentials stay inside the client.
+ */
+export function createStsPortForCredentials(
+  credentials: AssumedRole['credentials'],
+  options: AwsClientOptions = {},
+): StsPort {
+  silenceNodeVersionWarning();
+  const { profile: _ignored, ...rest } = options;
+  const client = new STSClient({
+    ...buildSharedConfig(rest),
+    region: resolveStsRegion(options.region),
+    credentials,
+  });
+  return createStsPort(client);
+}

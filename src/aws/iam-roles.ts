@@ -1,0 +1,207 @@
+/** IamPort methods for roles. Imported only through `iam.ts`. */
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  type IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
+  PutRolePermissionsBoundaryCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
+} from '@aws-sdk/client-iam';
+import {
+  callAws,
+  callIgnoringMissing,
+  collectPages,
+  decodePolicyDocument,
+  encodePolicyDocument,
+  fromTagList,
+  isNoSuchEntity,
+  toTagList,
+} from './iam-call.js';
+import type { IamPort } from './ports.js';
+
+type RoleMethods = Pick<
+  IamPort,
+  | 'getRole'
+  | 'listRoles'
+  | 'createRole'
+  | 'updateTrustPolicy'
+  | 'updateRole'
+  | 'putPermissionsBoundary'
+  | 'deletePermissionsBoundary'
+  | 'attachRolePolicy'
+  | 'detachRolePolicy'
+  | 'tagRole'
+  | 'untagRole'
+  | 'listInlineRolePolicies'
+  | 'deleteRole'
+>;
+
+export function createRoleMethods(client: IAMClient): RoleMethods {
+  const listAttachedPolicyArns = (roleName: string) =>
+    collectPages(async (Marker) => {
+      const out = await callAws('ListAttachedRolePolicies', () =>
+        client.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker })),
+      );
+      return {
+        items: (out.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : [])),
+        isTruncated: out.IsTruncated,
+        marker: out.Marker,
+      };
+    });
+
+  return {
+    async getRole(name) {
+      try {
+        const [got, attachedPolicyArns] = await Promise.all([
+          callAws('GetRole', () => client.send(new GetRoleCommand({ RoleName: name }))),
+          listAttachedPolicyArns(name),
+        ]);
+        const role = got.Role;
+        if (!role) return undefined;
+        return {
+          name: role.RoleName ?? name,
+          path: role.Path ?? '/',
+          arn: role.Arn ?? '',
+          trustPolicy: decodePolicyDocument(
+            role.AssumeRolePolicyDocument,
+            `the trust policy of role ${name}`,
+          ),
+          maxSessionDuration: role.MaxSessionDuration ?? 3600,
+          permissionsBoundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
+          description: role.Description,
+          tags: fromTagList(role.Tags),
+          attachedPolicyArns,
+        };
+      } catch (error) {
+        // Both reads answer NoSuchEntity for a missing role.
+        if (isNoSuchEntity(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async listRoles(pathPrefix) {
+      return collectPages(async (Marker) => {
+        const out = await callAws('ListRoles', () =>
+          client.send(new ListRolesCommand({ Marker, ...(pathPrefix ? { PathPrefix: pathPrefix } : {}) })),
+        );
+        return {
+          items: (out.Roles ?? []).map((role) => ({
+            name: role.RoleName ?? '',
+            path: role.Path ?? '/',
+            arn: role.Arn ?? '',
+            trustPolicy: decodePolicyDocument(
+              role.AssumeRolePolicyDocument,
+              `the trust policy of role ${role.RoleName ?? '?'}`,
+            ),
+            maxSessionDuration: role.MaxSessionDuration ?? 3600,
+          })),
+          isTruncated: out.IsTruncated,
+          marker: out.Marker,
+        };
+      });
+    },
+
+    async createRole(input) {
+      const out = await callAws('CreateRole', () =>
+        client.send(
+          new CreateRoleCommand({
+            RoleName: input.name,
+            Path: input.path,
+            Description: input.description,
+            AssumeRolePolicyDocument: encodePolicyDocument(input.trustPolicy),
+            MaxSessionDuration: input.maxSessionDuration,
+            ...(input.permissionsBoundaryArn ? { PermissionsBoundary: input.permissionsBoundaryArn } : {}),
+            ...(Object.keys(input.tags).length ? { Tags: toTagList(input.tags) } : {}),
+          }),
+        ),
+      );
+      if (!out.Role?.Arn) throw new Error('CreateRole returned no ARN');
+      return out.Role.Arn;
+    },
+
+    async updateTrustPolicy(roleName, trustPolicy) {
+      await callAws('UpdateAssumeRolePolicy', () =>
+        client.send(
+          new UpdateAssumeRolePolicyCommand({
+            RoleName: roleName,
+            PolicyDocument: encodePolicyDocument(trustPolicy),
+          }),
+        ),
+      );
+    },
+
+    async updateRole(roleName, { maxSessionDuration, description }) {
+      await callAws('UpdateRole', () =>
+        client.send(
+          new UpdateRoleCommand({
+            RoleName: roleName,
+            ...(maxSessionDuration !== undefined ? { MaxSessionDuration: maxSessionDuration } : {}),
+            ...(description !== undefined ? { Description: description } : {}),
+          }),
+        ),
+      );
+    },
+
+    async putPermissionsBoundary(roleName, boundaryArn) {
+      await callAws('PutRolePermissionsBoundary', () =>
+        client.send(
+          new PutRolePermissionsBoundaryCommand({ RoleName: roleName, PermissionsBoundary: boundaryArn }),
+        ),
+      );
+    },
+
+    async deletePermissionsBoundary(roleName) {
+      await callAws('DeleteRolePermissionsBoundary', () =>
+        client.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: roleName })),
+      );
+    },
+
+    async attachRolePolicy(roleName, policyArn) {
+      await callAws('AttachRolePolicy', () =>
+        client.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn })),
+      );
+    },
+
+    async detachRolePolicy(roleName, policyArn) {
+      await callIgnoringMissing('DetachRolePolicy', () =>
+        client.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn })),
+      );
+    },
+
+    async tagRole(roleName, tags) {
+      await callAws('TagRole', () =>
+        client.send(new TagRoleCommand({ RoleName: roleName, Tags: toTagList(tags) })),
+      );
+    },
+
+    async untagRole(roleName, tagKeys) {
+      await callAws('UntagRole', () =>
+        client.send(new UntagRoleCommand({ RoleName: roleName, TagKeys: tagKeys })),
+      );
+    },
+
+    async listInlineRolePolicies(roleName) {
+      return collectPages(async (Marker) => {
+        const out = await callAws('ListRolePolicies', () =>
+          client.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker })),
+        );
+        return { items: out.PolicyNames, isTruncated: out.IsTruncated, marker: out.Marker };
+      });
+    },
+
+    async deleteRole(roleName) {
+      await callIgnoringMissing('DeleteRole', () =>
+        client.send(new DeleteRoleCommand({ RoleName: roleName })),
+      );
+    },
+  };
+}

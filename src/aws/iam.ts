@@ -1,0 +1,17 @@
+/**
+ * The IamPort over an SDK `IAMClient`. Imported only by `factory.ts` (and tests, which pass a
+ * client whose `send` is mocked with aws-sdk-client-mock).
+ */
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { createPolicyMethods } from './iam-policies.js';
+import { createProviderMethods } from './iam-providers.js';
+import { createRoleMethods } from './iam-roles.js';
+import type { IamPort } from './ports.js';
+
+export function createIamPort(client: IAMClient): IamPort {
+  return {
+    ...createProviderMethods(client),
+    ...createRoleMethods(client),
+    ...createPolicyMethods(client),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The IAM/STS actions each port method calls, and from them the permissions each command needs.
+ * The README's required-permissions list is REQUIRED_PERMISSIONS; tests keep it in step with the
+ * ports and with what `readCurrentState`/`applyPlan` really call.
+ */
+import type { PlanStep } from '../core/types.js';
+import type { IamPort, StsPort } from './ports.js';
+
+/** Creating with tags also needs the Tag* action (AWS authorises the tags separately). */
+export const IAM_PORT_ACTIONS = {
+  listOidcProviderArns: ['iam:ListOpenIDConnectProviders'],
+  getOidcProvider: ['iam:GetOpenIDConnectProvider'],
+  createOidcProvider: ['iam:CreateOpenIDConnectProvider', 'iam:TagOpenIDConnectProvider'],
+  addOidcClientId: ['iam:AddClientIDToOpenIDConnectProvider'],
+  updateOidcThumbprints: ['iam:UpdateOpenIDConnectProviderThumbprint'],
+  tagOidcProvider: ['iam:TagOpenIDConnectProvider'],
+  deleteOidcProvider: ['iam:DeleteOpenIDConnectProvider'],
+  getRole: ['iam:GetRole', 'iam:ListAttachedRolePolicies'],
+  listRoles: ['iam:ListRoles'],
+  createRole: ['iam:CreateRole', 'iam:TagRole'],
+  updateTrustPolicy: ['iam:UpdateAssumeRolePolicy'],
+  updateRole: ['iam:UpdateRole'],
+  putPermissionsBoundary: ['iam:PutRolePermissionsBoundary'],
+  deletePermissionsBoundary: ['iam:DeleteRolePermissionsBoundary'],
+  attachRolePolicy: ['iam:AttachRolePolicy'],
+  detachRolePolicy: ['iam:DetachRolePolicy'],
+  tagRole: ['iam:TagRole'],
+  untagRole: ['iam:UntagRole'],
+  listInlineRolePolicies: ['iam:ListRolePolicies'],
+  deleteRole: ['iam:DeleteRole'],
+  getPolicy: ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
+  getPolicyDocument: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+  createPolicy: ['iam:CreatePolicy', 'iam:TagPolicy'],
+  createPolicyVersion: ['iam:CreatePolicyVersion'],
+  listPolicyVersions: ['iam:ListPolicyVersions'],
+  deletePolicyVersion: ['iam:DeletePolicyVersion'],
+  deletePolicy: ['iam:DeletePolicy'],
+} as const satisfies Record<keyof IamPort, readonly string[]>;
+
+/** AssumeRoleWithWebIdentity is unsigned: the role's trust policy, not the caller, authorises it. */
+export const STS_PORT_ACTIONS = {
+  getCallerIdentity: ['sts:GetCallerIdentity'],
+  assumeRoleWithWebIdentity: [],
+} as const satisfies Record<keyof StsPort, readonly string[]>;
+
+/** Port methods `applyPlan` calls for each step kind. */
+export const STEP_PORT_METHODS = {
+  createProvider: ['createOidcProvider'],
+  addClientId: ['addOidcClientId'],
+  updateThumbprints: ['updateOidcThumbprints'],
+  tagProvider: ['tagOidcProvider'],
+  createPolicy: ['createPolicy'],
+  createPolicyVersion: ['deletePolicyVersion', 'createPolicyVersion'],
+  createRole: ['createRole'],
+  updateTrustPolicy: ['updateTrustPolicy'],
+  updateRole: ['updateRole'],
+  putPermissionsBoundary: ['putPermissionsBoundary'],
+  deletePermissionsBoundary: ['deletePermissionsBoundary'],
+  attachPolicy: ['attachRolePolicy'],
+  detachPolicy: ['detachRolePolicy'],
+  tagRole: ['tagRole'],
+  untagRole: ['untagRole'],
+} as const satisfies Record<PlanStep['kind'], readonly (keyof IamPort)[]>;
+
+/** Port methods `readCurrentState` calls. */
+export const READ_STATE_METHODS = [
+  'getOidcProvider',
+  'getRole',
+  'getPolicy',
+] as const satisfies readonly (keyof IamPort)[];
+
+export type PermissionScope = 'init' | 'initDryRun' | 'verify' | 'audit' | 'status' | 'destroy';
+
+interface ScopeMethods {
+  iam: readonly (keyof IamPort)[];
+  sts: readonly (keyof StsPort)[];
+}
+
+const APPLY_METHODS = [...new Set(Object.values(STEP_PORT_METHODS).flat())];
+
+/** Which port methods each command uses. Keep in step with the commands. */
+export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
+  init: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, ...APPLY_METHODS] },
+  initDryRun: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS] },
+  verify: { sts: ['getCallerIdentity', 'assumeRoleWithWebIdentity'], iam: ['getOidcProvider', 'getRole'] },
+  audit: {
+    sts: ['getCallerIdentity'],
+    iam: ['listOidcProviderArns', 'getOidcProvider', 'listRoles', 'getRole', 'getPolicyDocument'],
+  },
+  status: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS] },
+  destroy: {
+    sts: ['getCallerIdentity'],
+    iam: [
+      ...READ_STATE_METHODS,
+      'listRoles',
+      'detachRolePolicy',
+      'listInlineRolePolicies',
+      'deleteRole',
+      'listPolicyVersions',
+      'deletePolicyVersion',
+      'deletePolicy',
+      'deleteOidcProvider',
+    ],
+  },
+};
+
+/** The exact actions a command needs, sorted: the union over the port methods it uses. */
+export function listRequiredActions({ iam, sts }: ScopeMethods): string[] {
+  const actions = [
+    ...sts.flatMap((m) => STS_PORT_ACTIONS[m] as readonly string[]),
+    ...iam.flatMap((m) => IAM_PORT_ACTIONS[m] as readonly string[]),
+  ];
+  return [...new Set(actions)].sort();
+}
+
+export const REQUIRED_PERMISSIONS: Record<PermissionScope, string[]> = {
+  init: listRequiredActions(COMMAND_PORT_METHODS.init),
+  initDryRun: listRequiredActions(COMMAND_PORT_METHODS.initDryRun),
+  verify: listRequiredActions(COMMAND_PORT_METHODS.verify),
+  audit: listRequiredActions(COMMAND_PORT_METHODS.audit),
+  status: listRequiredActions(COMMAND_PORT_METHODS.status),
+  destroy: listRequiredActions(COMMAND_PORT_METHODS.destroy),
+};

@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createAwsPorts, resolveIamRegion, resolveStsRegion } from '../../src/aws/factory.js';
+import { AwsError, CredentialsError } from '../../src/errors.js';
+
+const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const LIST_PROVIDERS_XML = `<ListOpenIDConnectProvidersResponse xmlns="${IAM_NS}">
+  <ListOpenIDConnectProvidersResult><OpenIDConnectProviderList>
+    <member><Arn>arn:aws:iam::123456789012:oidc-provider/gitlab.com</Arn></member>
+  </OpenIDConnectProviderList></ListOpenIDConnectProvidersResult>
+  <ResponseMetadata><RequestId>req-list</RequestId></ResponseMetadata>
+</ListOpenIDConnectProvidersResponse>`;
+const CALLER_XML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn><UserId>AIDA1</UserId><Account>123456789012</Account></GetCallerIdentityResult>
+  <ResponseMetadata><RequestId>req-caller</RequestId></ResponseMetadata>
+</GetCallerIdentityResponse>`;
+const FAILURE_XML = `<ErrorResponse xmlns="${IAM_NS}"><Error><Type>Receiver</Type><Code>ServiceFailure</Code>
+  <Message>try again</Message></Error><RequestId>req-fail</RequestId></ErrorResponse>`;
+
+interface Seen {
+  body: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** A loopback server standing in for IAM/STS; answers by Action. */
+async function startFakeEndpoint(): Promise<{ url: string; seen: Seen[]; server: Server }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      seen.push({ body, headers: req.headers });
+      const [status, xml] = body.includes('Action=GetCallerIdentity')
+        ? [200, CALLER_XML]
+        : body.includes('Action=ListOpenIDConnectProviders')
+          ? [200, LIST_PROVIDERS_XML]
+          : [500, FAILURE_XML];
+      res.writeHead(status, { 'content-type': 'text/xml' });
+      res.end(xml);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, seen, server };
+}
+
+let endpoint: Awaited<ReturnType<typeof startFakeEndpoint>>;
+let dir: string;
+
+beforeEach(async () => {
+  endpoint = await startFakeEndpoint();
+  dir = mkdtempSync(join(tmpdir(), 'gao-factory-'));
+  // A hermetic credential chain: only what each test sets.
+  for (const name of [
+    'AWS_PROFILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_ENDPOINT_URL',
+    'AWS_SESSION_TOKEN',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  ]) {
+    vi.stubEnv(name, undefined);
+  }
+  vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'));
+  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(dir, 'credentials'));
+  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAENVENVENVENVENV1');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'env-secret');
+  vi.stubEnv('AWS_ENDPOINT_URL_IAM', endpoint.url);
+  vi.stubEnv('AWS_ENDPOINT_URL_STS', endpoint.url);
+});
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await new Promise((resolve) => endpoint.server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const scopeOf = (seen: Seen | undefined) =>
+  /Credential=([^,]+)/.exec(String(seen?.headers.authorization))?.[1];
+
+describe('createAwsPorts', () => {
+  it('honours AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS, signs IAM in us-east-1 and adds the user agent', async () => {
+    const { iam, sts } = createAwsPorts({ userAgent: '1.2.3' });
+
+    expect(await iam.listOidcProviderArns()).toEqual(['arn:aws:iam::123456789012:oidc-provider/gitlab.com']);
+    expect(await sts.getCallerIdentity()).toMatchObject({ account: '123456789012', partition: 'aws' });
+
+    expect(endpoint.seen.map((s) => s.body.split('&')[0])).toEqual([
+      'Action=ListOpenIDConnectProviders',
+      'Action=GetCallerIdentity',
+    ]);
+    expect(scopeOf(endpoint.seen[0])).toMatch(/^AKIAENVENVENVENVENV1\/\d{8}\/us-east-1\/iam\/aws4_request$/);
+    expect(scopeOf(endpoint.seen[1])).toMatch(/\/us-east-1\/sts\/aws4_request$/);
+    expect(endpoint.seen[0]?.headers['user-agent']).toContain('gitlab-aws-oidc/1.2.3');
+  });
+
+  it('signs IAM in the partition of the region and STS in the region itself', async () => {
+    const { iam, sts } = createAwsPorts({ region: 'cn-northwest-1' });
+    await iam.listOidcProviderArns();
+    await sts.getCallerIdentity();
+    expect(scopeOf(endpoint.seen[0])).toMatch(/\/cn-north-1\/iam\/aws4_request$/);
+    expect(scopeOf(endpoint.seen[1])).toMatch(/\/cn-northwest-1\/sts\/aws4_request$/);
+  });
+
+  it('takes the region from AWS_REGION when none is given', async () => {
+    vi.stubEnv('AWS_REGION', 'us-gov-east-1');
+    const { iam, sts } = createAwsPorts();
+    await iam.listOidcProviderArns();
+    await sts.getCallerIdentity();
+    expect(scopeOf(endpoint.seen[0])).toMatch(/\/us-gov-west-1\/iam\//);
+    expect(scopeOf(endpoint.seen[1])).toMatch(/\/us-gov-east-1\/sts\//);
+  });
+
+  it('uses the named profile for both clients', async () => {
+    writeFileSync(
+      join(dir, 'credentials'),
+      '[deployer]\naws_access_key_id = AKIAPROFILEPROFILE01\naws_secret_access_key = profile-secret\n',
+    );
+    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
+    const { iam, sts } = createAwsPorts({ profile: 'deployer' });
+    await iam.listOidcProviderArns();
+    await sts.getCallerIdentity();
+    expect(scopeOf(endpoint.seen[0])).toMatch(/^AKIAPROFILEPROFILE01\//);
+    expect(scopeOf(endpoint.seen[1])).toMatch(/^AKIAPROFILEPROFILE01\//);
+  });
+
+  it('reports an empty credential chain as CredentialsError before any request', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
+    const error = await createAwsPorts()
+      .sts.getCallerIdentity()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect(endpoint.seen).toEqual([]);
+  });
+
+  it('leaves retries to the SDK: 3 attempts by default, AWS_MAX_ATTEMPTS when set', async () => {
+    const { iam } = createAwsPorts();
+    const error = await iam
+      .deleteOidcProvider('arn:aws:iam::123456789012:oidc-provider/x')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsError);
+    expect(error).toMatchObject({ awsCode: 'ServiceFailure', requestId: 'req-fail' });
+    expect(endpoint.seen).toHaveLength(3);
+
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+    endpoint.seen.length = 0;
+    await createAwsPorts()
+      .iam.deleteOidcProvider('arn:aws:iam::123456789012:oidc-provider/x')
+      .catch(() => undefined);
+    expect(endpoint.seen).toHaveLength(1);
+  });
+});
+
+describe('region resolution', () => {
+  it.each([
+    [undefined, 'us-east-1'],
+    ['eu-west-1', 'us-east-1'],
+    ['cn-north-1', 'cn-north-1'],
+    ['cn-northwest-1', 'cn-north-1'],
+    ['us-gov-east-1', 'us-gov-west-1'],
+  ])('signs IAM for region %s in %s', (region, expected) => {
+    expect(resolveIamRegion(region)).toBe(expected);
+  });
+
+  it('picks the STS region from the option, then AWS_REGION, then us-east-1', () => {
+    expect(resolveStsRegion('eu-west-1', { AWS_REGION: 'eu-central-1' })).toBe('eu-west-1');
+    expect(resolveStsRegion(undefined, { AWS_REGION: 'eu-central-1' })).toBe('eu-central-1');
+    expect(resolveStsRegion(undefined, {})).toBe('us-east-1');
+  });
+});

@@ -1,0 +1,608 @@
+/**
+ * A small stateful in-memory IAM with real semantics and error codes, driven by `fake-aws.ts`.
+ * Handlers take the SDK command input and return the SDK output shape (documents URL-encoded).
+ */
+import type { PolicyDocument, Tags } from '../../src/core/types.js';
+import { fail } from './fake-aws-errors.js';
+
+export interface FakeProvider {
+  arn: string;
+  /** Without scheme, as IAM returns it. */
+  url: string;
+  clientIds: string[];
+  thumbprints: string[];
+  tags: Tags;
+  createDate: Date;
+  /** Value of the call counter when it was created (for propagation delay). */
+  createdAtCall: number;
+}
+
+export interface FakeRole {
+  name: string;
+  path: string;
+  arn: string;
+  roleId: string;
+  /** Exactly as sent (JSON text). */
+  trustPolicy: string;
+  maxSessionDuration: number;
+  description?: string | undefined;
+  permissionsBoundaryArn?: string | undefined;
+  tags: Tags;
+  attachedPolicyArns: string[];
+  inlinePolicies: Record<string, string>;
+  createDate: Date;
+}
+
+export interface FakePolicyVersion {
+  versionId: string;
+  document: string;
+  isDefault: boolean;
+  createDate: Date;
+}
+
+export interface FakePolicy {
+  arn: string;
+  name: string;
+  path: string;
+  policyId: string;
+  versions: FakePolicyVersion[];
+  nextVersion: number;
+  tags: Tags;
+  createDate: Date;
+}
+
+export interface FakeIamState {
+  providers: Map<string, FakeProvider>;
+  /** Keyed by lower-cased name: IAM role names are case-insensitive. */
+  roles: Map<string, FakeRole>;
+  policies: Map<string, FakePolicy>;
+}
+
+export interface FakeIamConfig {
+  account: string;
+  partition: string;
+  pageSize: number;
+  propagationDelayCalls: number;
+  /** Current value of the call counter. */
+  callCount: () => number;
+}
+
+type Input = Record<string, unknown> & {
+  Marker?: string;
+  MaxItems?: number;
+};
+type TagList = { Key: string; Value: string }[];
+export type IamHandler = (input: Input) => Record<string, unknown>;
+
+const QUOTAS = {
+  clientIds: 100,
+  thumbprints: 5,
+  tags: 50,
+  providers: 100,
+  managedPoliciesPerRole: 10,
+  policyVersions: 5,
+  trustPolicyChars: 2048,
+  policyChars: 6144,
+};
+
+export function createFakeIamState(): FakeIamState {
+  return { providers: new Map(), roles: new Map(), policies: new Map() };
+}
+
+let idCounter = 0;
+function fakeId(prefix: string): string {
+  idCounter++;
+  return `${prefix}${String(idCounter).padStart(17, '0')}`;
+}
+
+// ---------- helpers ----------
+
+function paginate<T>(
+  items: T[],
+  input: Input,
+  pageSize: number,
+): { page: T[]; IsTruncated: boolean; Marker?: string } {
+  const start = input.Marker ? Number(Buffer.from(input.Marker, 'base64').toString('utf8')) : 0;
+  if (!Number.isInteger(start) || start < 0) fail('InvalidInput', 'Invalid Marker.');
+  const size = input.MaxItems ?? pageSize;
+  const end = start + size;
+  const IsTruncated = end < items.length;
+  return {
+    page: items.slice(start, end),
+    IsTruncated,
+    ...(IsTruncated ? { Marker: Buffer.from(String(end)).toString('base64') } : {}),
+  };
+}
+
+export function toTagList(tags: Tags): TagList {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+function fromTagList(list: unknown): Tags {
+  return Object.fromEntries(((list as TagList | undefined) ?? []).map((t) => [t.Key, t.Value]));
+}
+
+function mergeTags(current: Tags, added: unknown): Tags {
+  const merged = { ...current, ...fromTagList(added) };
+  if (Object.keys(merged).length > QUOTAS.tags) {
+    fail('LimitExceeded', `The number of tags has reached the maximum limit of ${QUOTAS.tags}.`);
+  }
+  return merged;
+}
+
+/** IAM returns documents URL-encoded (RFC 3986). */
+export function encodeDocument(text: string): string {
+  return encodeURIComponent(text);
+}
+
+function countNonWhitespace(text: string): number {
+  return text.replace(/\s/g, '').length;
+}
+
+function parseDocument(text: unknown): PolicyDocument {
+  if (typeof text !== 'string') fail('MalformedPolicyDocument', 'This policy contains invalid Json');
+  try {
+    const parsed = JSON.parse(text) as PolicyDocument;
+    if (!parsed || typeof parsed !== 'object' || !parsed.Statement)
+      fail('MalformedPolicyDocument', 'Syntax errors in policy.');
+    return parsed;
+  } catch (error) {
+    if (error instanceof SyntaxError) fail('MalformedPolicyDocument', 'This policy contains invalid Json');
+    throw error;
+  }
+}
+
+function statementsOf(document: PolicyDocument) {
+  return Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+}
+
+function requireString(input: Input, key: string): string {
+  const value = input[key];
+  if (typeof value !== 'string' || value === '') {
+    fail(
+      'ValidationError',
+      `1 validation error detected: Value null at '${key}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+  return value;
+}
+
+// ---------- the fake ----------
+
+export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): Record<string, IamHandler> {
+  const { account, partition, pageSize } = config;
+  const providerArnFor = (hostPath: string) => `arn:${partition}:iam::${account}:oidc-provider/${hostPath}`;
+
+  const getProvider = (arn: unknown): FakeProvider => {
+    const provider = state.providers.get(String(arn));
+    if (!provider) fail('NoSuchEntity', `OpenIDConnect provider not found for arn ${String(arn)}`);
+    return provider;
+  };
+  const getRole = (name: unknown): FakeRole => {
+    const role = state.roles.get(String(name).toLowerCase());
+    if (!role) fail('NoSuchEntity', `The role with name ${String(name)} cannot be found.`);
+    return role;
+  };
+  const getPolicy = (arn: unknown): FakePolicy => {
+    const policy = state.policies.get(String(arn));
+    if (!policy) fail('NoSuchEntity', `Policy ${String(arn)} does not exist or is not attachable.`);
+    return policy;
+  };
+  const defaultVersion = (policy: FakePolicy) =>
+    policy.versions.find((v) => v.isDefault) as FakePolicyVersion;
+  const attachmentCount = (arn: string) =>
+    [...state.roles.values()].filter((r) => r.attachedPolicyArns.includes(arn)).length;
+
+  const checkThumbprints = (list: unknown) => {
+    const thumbprints = (list as string[] | undefined) ?? [];
+    if (thumbprints.length > QUOTAS.thumbprints) {
+      fail(
+        'LimitExceeded',
+        `Cannot exceed quota for ThumbprintsPerOpenIdConnectProvider: ${QUOTAS.thumbprints}`,
+      );
+    }
+    for (const t of thumbprints) {
+      if (!/^[0-9a-fA-F]{40}$/.test(t)) fail('InvalidInput', 'Thumbprint must be 40 hexadecimal characters.');
+    }
+    return [...thumbprints];
+  };
+  const checkMaxSession = (value: unknown) => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || value < 3600 || value > 43200) {
+      fail(
+        'ValidationError',
+        `1 validation error detected: Value '${String(value)}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200`,
+      );
+    }
+  };
+
+  /** Trust policies: JSON, size quota, Federated principals that exist (and have propagated). */
+  const checkTrustPolicy = (text: unknown) => {
+    const document = parseDocument(text);
+    if (countNonWhitespace(text as string) > QUOTAS.trustPolicyChars) {
+      fail('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${QUOTAS.trustPolicyChars}`);
+    }
+    for (const statement of statementsOf(document)) {
+      const principal = statement.Principal;
+      if (!principal || principal === '*') continue;
+      const federated = principal.Federated;
+      for (const arn of Array.isArray(federated) ? federated : federated ? [federated] : []) {
+        if (!arn.startsWith(`arn:${partition}:iam::${account}:oidc-provider/`)) continue;
+        const provider = state.providers.get(arn);
+        const propagated =
+          provider && config.callCount() - provider.createdAtCall >= config.propagationDelayCalls;
+        if (!propagated) fail('MalformedPolicyDocument', `Invalid principal in policy: "Federated":"${arn}"`);
+      }
+    }
+  };
+  /** Permission policies: JSON, size quota, no principal. */
+  const checkPermissionPolicy = (text: unknown) => {
+    const document = parseDocument(text);
+    if (countNonWhitespace(text as string) > QUOTAS.policyChars) {
+      fail('LimitExceeded', `Cannot exceed quota for PolicySize: ${QUOTAS.policyChars}`);
+    }
+    if (statementsOf(document).some((s) => s.Principal || s.NotPrincipal)) {
+      fail('MalformedPolicyDocument', 'Policy document should not specify a principal.');
+    }
+  };
+
+  const roleOutput = (role: FakeRole, full: boolean) => ({
+    Path: role.path,
+    RoleName: role.name,
+    RoleId: role.roleId,
+    Arn: role.arn,
+    CreateDate: role.createDate,
+    AssumeRolePolicyDocument: encodeDocument(role.trustPolicy),
+    ...(role.description !== undefined ? { Description: role.description } : {}),
+    MaxSessionDuration: role.maxSessionDuration,
+    ...(full && role.permissionsBoundaryArn
+      ? {
+          PermissionsBoundary: {
+            PermissionsBoundaryType: 'Policy',
+            PermissionsBoundaryArn: role.permissionsBoundaryArn,
+          },
+        }
+      : {}),
+    ...(full && Object.keys(role.tags).length ? { Tags: toTagList(role.tags) } : {}),
+    ...(full ? { RoleLastUsed: {} } : {}),
+  });
+  const policyOutput = (policy: FakePolicy) => ({
+    PolicyName: policy.name,
+    PolicyId: policy.policyId,
+    Arn: policy.arn,
+    Path: policy.path,
+    DefaultVersionId: defaultVersion(policy).versionId,
+    AttachmentCount: attachmentCount(policy.arn),
+    PermissionsBoundaryUsageCount: [...state.roles.values()].filter(
+      (r) => r.permissionsBoundaryArn === policy.arn,
+    ).length,
+    IsAttachable: true,
+    CreateDate: policy.createDate,
+    UpdateDate: defaultVersion(policy).createDate,
+    ...(Object.keys(policy.tags).length ? { Tags: toTagList(policy.tags) } : {}),
+  });
+
+  return {
+    // ----- OIDC providers -----
+    ListOpenIDConnectProviders: () => ({
+      OpenIDConnectProviderList: [...state.providers.keys()].map((Arn) => ({ Arn })),
+    }),
+    GetOpenIDConnectProvider: (input) => {
+      const p = getProvider(input.OpenIDConnectProviderArn);
+      return {
+        Url: p.url,
+        ClientIDList: [...p.clientIds],
+        ThumbprintList: [...p.thumbprints],
+        CreateDate: p.createDate,
+        Tags: toTagList(p.tags),
+      };
+    },
+    CreateOpenIDConnectProvider: (input) => {
+      const url = requireString(input, 'Url');
+      if (!url.startsWith('https://')) fail('InvalidInput', 'Url must begin with https://');
+      const hostPath = url.slice('https://'.length).replace(/\/$/, '');
+      const arn = providerArnFor(hostPath);
+      if (state.providers.has(arn)) fail('EntityAlreadyExists', `Provider with url ${url} already exists.`);
+      if (state.providers.size >= QUOTAS.providers) {
+        fail('LimitExceeded', `Cannot exceed quota for OpenIdIdpsPerAccount: ${QUOTAS.providers}`);
+      }
+      const clientIds = [...new Set((input.ClientIDList as string[] | undefined) ?? [])];
+      if (clientIds.length > QUOTAS.clientIds) {
+        fail(
+          'LimitExceeded',
+          `Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: ${QUOTAS.clientIds}`,
+        );
+      }
+      const thumbprints = checkThumbprints(input.ThumbprintList);
+      const tags = mergeTags({}, input.Tags);
+      state.providers.set(arn, {
+        arn,
+        url: hostPath,
+        clientIds,
+        thumbprints,
+        tags,
+        createDate: new Date(),
+        createdAtCall: config.callCount(),
+      });
+      return { OpenIDConnectProviderArn: arn, Tags: toTagList(tags) };
+    },
+    AddClientIDToOpenIDConnectProvider: (input) => {
+      const p = getProvider(input.OpenIDConnectProviderArn);
+      const clientId = requireString(input, 'ClientID');
+      if (clientId.length > 255)
+        fail(
+          'ValidationError',
+          "1 validation error detected: Value at 'clientID' failed to satisfy constraint: Member must have length less than or equal to 255",
+        );
+      if (p.clientIds.includes(clientId)) return {};
+      if (p.clientIds.length >= QUOTAS.clientIds) {
+        fail(
+          'LimitExceeded',
+          `Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: ${QUOTAS.clientIds}`,
+        );
+      }
+      p.clientIds.push(clientId);
+      return {};
+    },
+    UpdateOpenIDConnectProviderThumbprint: (input) => {
+      const p = getProvider(input.OpenIDConnectProviderArn);
+      p.thumbprints = checkThumbprints(input.ThumbprintList);
+      return {};
+    },
+    TagOpenIDConnectProvider: (input) => {
+      const p = getProvider(input.OpenIDConnectProviderArn);
+      p.tags = mergeTags(p.tags, input.Tags);
+      return {};
+    },
+    DeleteOpenIDConnectProvider: (input) => {
+      const p = getProvider(input.OpenIDConnectProviderArn);
+      state.providers.delete(p.arn);
+      return {};
+    },
+
+    // ----- Roles -----
+    GetRole: (input) => ({ Role: roleOutput(getRole(input.RoleName), true) }),
+    ListRoles: (input) => {
+      const prefix = (input.PathPrefix as string | undefined) ?? '/';
+      const roles = [...state.roles.values()].filter((r) => r.path.startsWith(prefix));
+      const { page, ...rest } = paginate(roles, input, pageSize);
+      return { Roles: page.map((r) => roleOutput(r, false)), ...rest };
+    },
+    CreateRole: (input) => {
+      const name = requireString(input, 'RoleName');
+      if (!/^[\w+=,.@-]{1,64}$/.test(name)) {
+        fail(
+          'ValidationError',
+          `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+        );
+      }
+      if (state.roles.has(name.toLowerCase()))
+        fail('EntityAlreadyExists', `Role with name ${name} already exists.`);
+      const path = (input.Path as string | undefined) ?? '/';
+      checkTrustPolicy(input.AssumeRolePolicyDocument);
+      checkMaxSession(input.MaxSessionDuration);
+      const boundary = input.PermissionsBoundary as string | undefined;
+      if (boundary) getPolicy(boundary);
+      const role: FakeRole = {
+        name,
+        path,
+        arn: `arn:${partition}:iam::${account}:role${path}${name}`,
+        roleId: fakeId('AROA'),
+        trustPolicy: input.AssumeRolePolicyDocument as string,
+        maxSessionDuration: (input.MaxSessionDuration as number | undefined) ?? 3600,
+        description: input.Description as string | undefined,
+        permissionsBoundaryArn: boundary,
+        tags: mergeTags({}, input.Tags),
+        attachedPolicyArns: [],
+        inlinePolicies: {},
+        createDate: new Date(),
+      };
+      state.roles.set(name.toLowerCase(), role);
+      return { Role: roleOutput(role, true) };
+    },
+    UpdateAssumeRolePolicy: (input) => {
+      const role = getRole(input.RoleName);
+      checkTrustPolicy(input.PolicyDocument);
+      role.trustPolicy = input.PolicyDocument as string;
+      return {};
+    },
+    UpdateRole: (input) => {
+      const role = getRole(input.RoleName);
+      checkMaxSession(input.MaxSessionDuration);
+      if (input.MaxSessionDuration !== undefined)
+        role.maxSessionDuration = input.MaxSessionDuration as number;
+      if (input.Description !== undefined) role.description = input.Description as string;
+      return {};
+    },
+    PutRolePermissionsBoundary: (input) => {
+      const role = getRole(input.RoleName);
+      role.permissionsBoundaryArn = getPolicy(input.PermissionsBoundary).arn;
+      return {};
+    },
+    DeleteRolePermissionsBoundary: (input) => {
+      getRole(input.RoleName).permissionsBoundaryArn = undefined;
+      return {};
+    },
+    AttachRolePolicy: (input) => {
+      const role = getRole(input.RoleName);
+      const policy = getPolicy(input.PolicyArn);
+      if (role.attachedPolicyArns.includes(policy.arn)) return {};
+      if (role.attachedPolicyArns.length >= QUOTAS.managedPoliciesPerRole) {
+        fail('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${QUOTAS.managedPoliciesPerRole}`);
+      }
+      role.attachedPolicyArns.push(policy.arn);
+      return {};
+    },
+    DetachRolePolicy: (input) => {
+      const role = getRole(input.RoleName);
+      const arn = String(input.PolicyArn);
+      if (!role.attachedPolicyArns.includes(arn)) fail('NoSuchEntity', `Policy ${arn} was not found.`);
+      role.attachedPolicyArns = role.attachedPolicyArns.filter((a) => a !== arn);
+      return {};
+    },
+    ListAttachedRolePolicies: (input) => {
+      const role = getRole(input.RoleName);
+      const { page, ...rest } = paginate(role.attachedPolicyArns, input, pageSize);
+      return {
+        AttachedPolicies: page.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
+        ...rest,
+      };
+    },
+    ListRolePolicies: (input) => {
+      const role = getRole(input.RoleName);
+      const { page, ...rest } = paginate(Object.keys(role.inlinePolicies), input, pageSize);
+      return { PolicyNames: page, ...rest };
+    },
+    TagRole: (input) => {
+      const role = getRole(input.RoleName);
+      role.tags = mergeTags(role.tags, input.Tags);
+      return {};
+    },
+    UntagRole: (input) => {
+      const role = getRole(input.RoleName);
+      for (const key of (input.TagKeys as string[] | undefined) ?? []) delete role.tags[key];
+      return {};
+    },
+    ListRoleTags: (input) => {
+      const role = getRole(input.RoleName);
+      const { page, ...rest } = paginate(toTagList(role.tags), input, pageSize);
+      return { Tags: page, ...rest };
+    },
+    DeleteRole: (input) => {
+      const role = getRole(input.RoleName);
+      if (role.attachedPolicyArns.length)
+        fail('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
+      if (Object.keys(role.inlinePolicies).length)
+        fail('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      state.roles.delete(role.name.toLowerCase());
+      return {};
+    },
+
+    // ----- Managed policies -----
+    GetPolicy: (input) => ({ Policy: policyOutput(getPolicy(input.PolicyArn)) }),
+    CreatePolicy: (input) => {
+      const name = requireString(input, 'PolicyName');
+      const path = (input.Path as string | undefined) ?? '/';
+      const taken = [...state.policies.values()].some(
+        (p) => p.name.toLowerCase() === name.toLowerCase() && p.arn.includes(`:${account}:`),
+      );
+      if (taken)
+        fail(
+          'EntityAlreadyExists',
+          `A policy called ${name} already exists. Duplicate names are not allowed.`,
+        );
+      checkPermissionPolicy(input.PolicyDocument);
+      const policy = insertPolicy(state, {
+        arn: `arn:${partition}:iam::${account}:policy${path}${name}`,
+        name,
+        path,
+        documents: [input.PolicyDocument as string],
+        tags: mergeTags({}, input.Tags),
+      });
+      return { Policy: policyOutput(policy) };
+    },
+    DeletePolicy: (input) => {
+      const policy = getPolicy(input.PolicyArn);
+      if (attachmentCount(policy.arn) > 0)
+        fail('DeleteConflict', 'Cannot delete a policy attached to entities.');
+      if (policy.versions.length > 1) {
+        fail(
+          'DeleteConflict',
+          "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+        );
+      }
+      state.policies.delete(policy.arn);
+      return {};
+    },
+    GetPolicyVersion: (input) => {
+      const policy = getPolicy(input.PolicyArn);
+      const version = policy.versions.find((v) => v.versionId === input.VersionId);
+      if (!version)
+        fail(
+          'NoSuchEntity',
+          `Policy ${policy.arn} version ${String(input.VersionId)} does not exist or is not attachable.`,
+        );
+      return {
+        PolicyVersion: {
+          Document: encodeDocument(version.document),
+          VersionId: version.versionId,
+          IsDefaultVersion: version.isDefault,
+          CreateDate: version.createDate,
+        },
+      };
+    },
+    ListPolicyVersions: (input) => {
+      const policy = getPolicy(input.PolicyArn);
+      // Newest first, like IAM.
+      const versions = [...policy.versions].reverse();
+      const { page, ...rest } = paginate(versions, input, pageSize);
+      return {
+        Versions: page.map((v) => ({
+          VersionId: v.versionId,
+          IsDefaultVersion: v.isDefault,
+          CreateDate: v.createDate,
+        })),
+        ...rest,
+      };
+    },
+    CreatePolicyVersion: (input) => {
+      const policy = getPolicy(input.PolicyArn);
+      checkPermissionPolicy(input.PolicyDocument);
+      if (policy.versions.length >= QUOTAS.policyVersions) {
+        fail(
+          'LimitExceeded',
+          `A managed policy can have up to ${QUOTAS.policyVersions} versions. Before you create a new version, you must delete an existing version.`,
+        );
+      }
+      const version: FakePolicyVersion = {
+        versionId: `v${policy.nextVersion++}`,
+        document: input.PolicyDocument as string,
+        isDefault: false,
+        createDate: new Date(),
+      };
+      policy.versions.push(version);
+      if (input.SetAsDefault) for (const v of policy.versions) v.isDefault = v === version;
+      return {
+        PolicyVersion: {
+          VersionId: version.versionId,
+          IsDefaultVersion: version.isDefault,
+          CreateDate: version.createDate,
+        },
+      };
+    },
+    DeletePolicyVersion: (input) => {
+      const policy = getPolicy(input.PolicyArn);
+      const version = policy.versions.find((v) => v.versionId === input.VersionId);
+      if (!version)
+        fail('NoSuchEntity', `Policy ${policy.arn} version ${String(input.VersionId)} does not exist.`);
+      if (version.isDefault) fail('DeleteConflict', 'Cannot delete the default version of a policy.');
+      policy.versions = policy.versions.filter((v) => v !== version);
+      return {};
+    },
+  };
+}
+
+/** Adds a policy whose last document is the default version (v1…vN). */
+export function insertPolicy(
+  state: FakeIamState,
+  input: { arn: string; name: string; path: string; documents: string[]; tags: Tags },
+): FakePolicy {
+  const createDate = new Date();
+  const policy: FakePolicy = {
+    arn: input.arn,
+    name: input.name,
+    path: input.path,
+    policyId: fakeId('ANPA'),
+    versions: input.documents.map((document, i) => ({
+      versionId: `v${i + 1}`,
+      document,
+      isDefault: i === input.documents.length - 1,
+      createDate,
+    })),
+    nextVersion: input.documents.length + 1,
+    tags: { ...input.tags },
+    createDate,
+  };
+  state.policies.set(policy.arn, policy);
+  return policy;
+}
