@@ -14,7 +14,7 @@ import {
   validateRoleName,
   validateTags,
 } from '../core/naming.js';
-import { validateProjectPath, validateRefName } from '../core/refs.js';
+import { buildRefRules, validateProjectPath, validateRefName } from '../core/refs.js';
 import { refineWith } from '../options/zod-issues.js';
 
 const refRule = z.object({
@@ -90,6 +90,10 @@ export const initOptionsSchema = z
     partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).optional(),
   })
   .superRefine((o, ctx) => {
+    const byType = (type: string) => o.refs.filter((r) => r.type === type).map((r) => r.pattern);
+    refineWith(() =>
+      buildRefRules({ branches: byType('branch'), tags: byType('tag'), allowAnyRef: o.allowAnyRef }),
+    )(undefined, ctx);
     const sources = [o.policyFile, o.template].filter(Boolean).length;
     if (sources > 1) {
       ctx.addIssue({

@@ -144,35 +144,39 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     });
   if (options.ciFile) await ciPlanFor(placeholderArn);
 
+  const desiredFor = (identity: Pick<Identity, 'account' | 'partition'>, thumbprints: string[]) =>
+    buildDesiredState({
+      identity,
+      issuer,
+      audience: options.audience,
+      projectPath: options.project,
+      refs: options.refs,
+      projectId: options.projectId,
+      namespaceId: options.namespaceId,
+      protectedOnly: options.protectedOnly,
+      allowAnyRef: options.allowAnyRef,
+      roleName: options.roleName,
+      rolePath: options.rolePath,
+      maxSessionDuration: options.maxSessionDuration,
+      permissionsBoundaryArn: options.permissionsBoundary,
+      managedPolicyArns: options.managedPolicies,
+      policy: permissionSource
+        ? {
+            name: options.policyName,
+            document: permissionSource.render({ partition: identity.partition, account: identity.account }),
+          }
+        : undefined,
+      tags: options.awsTags,
+      thumbprints,
+    });
+  // Preflight with a stand-in account: every input problem (unsafe refs, quotas, tags) fails before AWS.
+  desiredFor({ account: OFFLINE_ACCOUNT, partition: options.partition ?? 'aws' }, options.thumbprints);
+
   const { identity, ports } = await readIdentity(options, deps);
   const thumbprints = options.offline
     ? await offlineThumbprints(issuer, options.thumbprints)
     : await deps.resolveThumbprints(issuer, options.thumbprints);
-
-  const desiredResult = buildDesiredState({
-    identity,
-    issuer,
-    audience: options.audience,
-    projectPath: options.project,
-    refs: options.refs,
-    projectId: options.projectId,
-    namespaceId: options.namespaceId,
-    protectedOnly: options.protectedOnly,
-    allowAnyRef: options.allowAnyRef,
-    roleName: options.roleName,
-    rolePath: options.rolePath,
-    maxSessionDuration: options.maxSessionDuration,
-    permissionsBoundaryArn: options.permissionsBoundary,
-    managedPolicyArns: options.managedPolicies,
-    policy: permissionSource
-      ? {
-          name: options.policyName,
-          document: permissionSource.render({ partition: identity.partition, account: identity.account }),
-        }
-      : undefined,
-    tags: options.awsTags,
-    thumbprints: thumbprints.thumbprints,
-  });
+  const desiredResult = desiredFor(identity, thumbprints.thumbprints);
   const { desired } = desiredResult;
 
   const providerArn = providerArnFor(identity.partition, identity.account, issuer);

@@ -1,0 +1,167 @@
+/**
+ * End to end: the built binary (npm test builds it first), spawned like a user would run it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin', 'gitlab-aws-oidc.js');
+let cwd: string;
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist', 'cli.js')))
+    throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
+  cwd = mkdtempSync(join(tmpdir(), 'gao-e2e-'));
+});
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'FORCE_COLOR'),
+  );
+  const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], {
+    cwd,
+    env: { ...clean, CI: 'true', NO_COLOR: '1', HOME: cwd, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const OFFLINE = [
+  'init',
+  '--project',
+  'grp/app',
+  '--branch',
+  'main',
+  '--dry-run',
+  '--offline',
+  '--no-ci-file',
+];
+
+describe('gitlab-aws-oidc (built binary)', () => {
+  it('--help lists the commands and examples, exit 0', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: gitlab-aws-oidc/);
+    expect(r.stdout).toMatch(/init/);
+    expect(r.stdout).toMatch(/Examples:/);
+    expect(r.stdout).toMatch(/Exit codes: 0/);
+  });
+
+  it('--version prints the package version', () => {
+    const r = run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(VERSION);
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version).toBe(VERSION);
+  });
+
+  it('init --help documents every flag with examples', () => {
+    const r = run(['init', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of [
+      '--gitlab-url',
+      '--project',
+      '--branch',
+      '--tag',
+      '--audience',
+      '--dry-run',
+      '--offline',
+      '--json',
+      '--yes',
+      '--no-ci-file',
+    ]) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).toMatch(/Examples:/);
+  });
+
+  it('--help does not load the AWS SDK', () => {
+    const hooks = `import { writeSync } from 'node:fs';
+      export async function resolve(spec, ctx, next) {
+        if (spec.includes('@aws-sdk')) writeSync(2, 'AWS_SDK_LOADED\\n');
+        return next(spec, ctx);
+      }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const importArg = ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+    const help = run(['--help'], {}, importArg);
+    expect(help.code).toBe(0);
+    expect(help.stderr).not.toContain('AWS_SDK_LOADED');
+    // The probe itself works: a command that does use the SDK is seen loading it.
+    const verify = run(
+      ['init', '--project', 'grp/app', '--dry-run', '--no-ci-file', '--json'],
+      {
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_MAX_ATTEMPTS: '1',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'y',
+      },
+      importArg,
+    );
+    expect(verify.stderr).toContain('AWS_SDK_LOADED');
+  });
+
+  it('init --dry-run --offline --json prints exactly one JSON document, progress on stderr', () => {
+    const r = run([...OFFLINE, '--json', '--account-id', '210987654321']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(true);
+    expect(doc.status).toBe('planned');
+    expect(doc.roleArn).toBe('arn:aws:iam::210987654321:role/gitlab-oidc/gitlab-grp-app');
+    expect(doc.plan.resources.map((x: { kind: string }) => x.kind)).toEqual(['oidc-provider', 'role']);
+    expect(doc.checks.expectDeny.every((c: { allowed: boolean }) => !c.allowed)).toBe(true);
+    expect(r.stderr).not.toContain('{');
+  });
+
+  it('human dry run shows the plan on stdout without colour under NO_COLOR', () => {
+    const r = run(OFFLINE, { FORCE_COLOR: '' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\+ create\s+OIDC provider\s+https:\/\/gitlab\.com/);
+    expect(r.stdout).toMatch(/Dry run \(offline\)/);
+    expect(r.stdout + r.stderr).not.toMatch(/\u001b\[/);
+  });
+
+  it('a missing required value without a terminal is a usage error naming the flag (exit 2)', () => {
+    const r = run(['init', '--dry-run', '--offline', '--json']);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(false);
+    expect(doc.error.issues[0].field).toBe('--project');
+    expect(r.stderr).toMatch(/--project/);
+  });
+
+  it('invalid values are reported one line per field before anything runs (exit 2)', () => {
+    const r = run([
+      'init',
+      '--project',
+      'grp/app',
+      '--region',
+      'nowhere',
+      '--max-session-duration',
+      '100',
+      '--dry-run',
+      '--offline',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--region: must be an AWS region/);
+    expect(r.stderr).toMatch(/--max-session-duration: must be at least 3600/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('an unknown flag is a usage error (exit 2)', () => {
+    const r = run(['init', '--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option/);
+  });
+
+  it('applying without a terminal needs --yes (exit 2, no AWS call)', () => {
+    const r = run(['init', '--project', 'grp/app', '--no-ci-file']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--yes/);
+  });
+});

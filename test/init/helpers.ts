@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RawInitFlags } from '../../src/commands/init.js';
+import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
+import type { InitOptions } from '../../src/init/options.js';
+import { resolveInitOptions } from '../../src/init/resolve.js';
+import { type InitDeps, type InitResult, runInit } from '../../src/init/run.js';
+import { createMemoryLogger } from '../../src/io/logger.js';
+import { createScriptedPrompter, type ScriptedAnswer } from '../../src/prompts/prompter.js';
+import type { FakeAws } from '../helpers/fake-aws.js';
+
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gao-init-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Flags → options exactly as the CLI does it, without a terminal and without git. */
+export function resolveFlags(
+  flags: RawInitFlags,
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<InitOptions> {
+  return resolveInitOptions(flags, {
+    cwd,
+    env,
+    interactive: false,
+    git: {},
+    prompter: async () => {
+      throw new Error('no prompts in non-interactive tests');
+    },
+  });
+}
+
+export interface RunOptions {
+  aws: FakeAws;
+  answers?: Record<string, ScriptedAnswer>;
+  interactive?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Runs init through the real resolver and orchestration against the fake AWS. */
+export async function runInitWith(
+  flags: RawInitFlags,
+  cwd: string,
+  run: RunOptions,
+): Promise<{ result: InitResult; logger: ReturnType<typeof createMemoryLogger> }> {
+  const options = await resolveFlags(flags, cwd);
+  const logger = createMemoryLogger();
+  const prompter = createScriptedPrompter(run.answers ?? {});
+  const deps: InitDeps = {
+    logger,
+    interactive: run.interactive ?? false,
+    prompter: async () => prompter,
+    aws: async () => run.aws.ports,
+    resolveThumbprints: (issuer, override) => resolveThumbprints({ issuer, override }),
+    signal: run.signal,
+    retry: virtualClock(),
+  };
+  const result = await runInit(options, deps);
+  return { result, logger };
+}
+
+/** Backoff on a virtual clock: sleeping advances time instantly, so bounded retries end at once. */
+export function virtualClock(): { sleep(ms: number): Promise<void>; now(): number; maxElapsedMs: number } {
+  let t = 0;
+  return {
+    sleep: async (ms) => {
+      t += ms;
+    },
+    now: () => t,
+    maxElapsedMs: 120_000,
+  };
+}
+
+export const BASE_FLAGS: RawInitFlags = {
+  project: 'acme/platform/web',
+  branch: ['main'],
+  yes: true,
+  region: 'eu-west-1',
+};
