@@ -12,7 +12,7 @@
  */
 import { UsageError } from '../errors.js';
 import { policySize } from './policy-json.js';
-import { matchesAnyRef, validateProjectPath } from './refs.js';
+import { matchesAnyRef, validateProjectPath, validateRefName } from './refs.js';
 import { buildSubjects, hasWildcard, patternCovers } from './subject.js';
 import type { ConditionValue, PolicyDocument, PolicyStatement, TrustInput } from './types.js';
 
@@ -38,6 +38,7 @@ function checkInput(input: TrustInput): void {
     throw UsageError.field('--branch', 'no branch or tag given', 'Pass at least one --branch or --tag.');
   }
   for (const ref of input.refs) {
+    validateRefName(ref.pattern, ref.type === 'branch' ? '--branch' : '--tag');
     if (matchesAnyRef(ref.pattern) && !input.allowAnyRef) {
       throw UsageError.field(
         ref.type === 'branch' ? '--branch' : '--tag',

@@ -227,6 +227,8 @@ describe('buildTrustPolicy', () => {
     [{ projectPath: 'acme*/app' }, '--project'],
     [{ refs: [] }, '--branch'],
     [{ refs: [{ type: 'tag', pattern: '**' }] as RefRule[] }, '--tag'],
+    [{ refs: [{ type: 'branch', pattern: 'a b' }] as RefRule[] }, '--branch'],
+    [{ refs: [{ type: 'tag', pattern: 'refs/tags/v1' }] as RefRule[] }, '--tag'],
     [{ audience: '' }, '--audience'],
     [{ audience: 'sts.*' }, '--audience'],
     [{ projectId: 'abc' }, '--project-id'],
