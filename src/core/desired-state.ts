@@ -51,7 +51,7 @@ export interface DesiredStateInput {
   managedPolicyArns?: readonly string[] | undefined;
   /** The tool-managed permission policy (from --policy-file or a template). */
   policy?: { name: string; path?: string | undefined; document: PolicyDocument } | undefined;
-  /** User tags (`--tag`), added to the tool's own. */
+  /** User tags (`--aws-tag`), added to the tool's own. */
   tags?: Tags | undefined;
   /** Given (`--thumbprint`) or computed; empty when AWS validates the certificate itself. */
   thumbprints?: readonly string[] | undefined;
@@ -80,7 +80,7 @@ function checkThumbprints(thumbprints: readonly string[]): string[] {
 
 function checkDescription(text: string): string {
   if (text.length > 1000 || !/^[\t\n\r\u0020-\u007e\u00a1-\u00ff]*$/.test(text)) {
-    throw UsageError.field('--description', 'must be at most 1,000 printable Latin-1 characters');
+    throw UsageError.field('role description', 'must be at most 1,000 printable Latin-1 characters');
   }
   return text;
 }
@@ -89,10 +89,10 @@ function buildTags(input: DesiredStateInput): { role: Tags; provider: Tags } {
   const user = validateTags({ ...(input.tags ?? {}) });
   const reserved = Object.keys(user).filter((k) => RESERVED_TAGS.includes(k));
   if (reserved.length)
-    throw UsageError.field('--tag', `"${reserved.join('", "')}" is set by gitlab-aws-oidc itself`);
+    throw UsageError.field('--aws-tag', `"${reserved.join('", "')}" is set by gitlab-aws-oidc itself`);
   if (Object.keys(user).length + RESERVED_TAGS.length > MAX_TAGS) {
     throw UsageError.field(
-      '--tag',
+      '--aws-tag',
       `at most ${MAX_TAGS - RESERVED_TAGS.length} tags (the tool adds ${RESERVED_TAGS.length})`,
     );
   }
@@ -129,7 +129,7 @@ export function buildDesiredState(input: DesiredStateInput): DesiredStateResult 
   const managedPolicyArns = [...new Set(managed)];
   if (managedPolicyArns.length > MAX_MANAGED_POLICIES) {
     throw UsageError.field(
-      '--managed-policy-arn',
+      '--managed-policy',
       `${managedPolicyArns.length} policies; IAM allows at most ${MAX_MANAGED_POLICIES}`,
     );
   }

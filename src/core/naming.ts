@@ -77,7 +77,7 @@ export function validateIamPath(path: string, field = '--role-path'): string {
  * IAM tag rules: ≤50 tags, key 1-128 and value 0-256 characters of letters, digits, spaces and
  * `_ . : / = + - @`; keys may not start with `aws:`.
  */
-export function validateTags(tags: Tags, field = '--tag'): Tags {
+export function validateTags(tags: Tags, field = '--aws-tag'): Tags {
   const entries = Object.entries(tags);
   if (entries.length > MAX_TAGS)
     throw UsageError.field(field, `${entries.length} tags; IAM allows at most ${MAX_TAGS}`);
@@ -96,7 +96,7 @@ export function validateTags(tags: Tags, field = '--tag'): Tags {
 }
 
 /** Parses repeated `key=value` arguments into tags (the value may contain `=`); validates them. */
-export function parseTagArgs(args: readonly string[], field = '--tag'): Tags {
+export function parseTagArgs(args: readonly string[], field = '--aws-tag'): Tags {
   const tags: Tags = {};
   for (const arg of args) {
     const eq = arg.indexOf('=');
@@ -140,7 +140,7 @@ function validatePolicyArn(arn: string, field: string, partition: string | undef
 export function validateManagedPolicyArn(
   arn: string,
   partition?: string,
-  field = '--managed-policy-arn',
+  field = '--managed-policy',
 ): string {
   return validatePolicyArn(arn, field, partition);
 }

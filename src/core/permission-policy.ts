@@ -110,7 +110,7 @@ export function validatePermissionPolicy(
     throw UsageError.field(
       field,
       `the policy is ${size} characters (whitespace excluded), ${size - quota} over the ${quota}-character quota`,
-      'Split it into several policies (attach the rest with --managed-policy-arn) or tighten it.',
+      'Split it into several policies (attach the rest with --managed-policy) or tighten it.',
     );
   }
   return policy;

@@ -294,7 +294,7 @@ function planRole(desired: DesiredState, current: CurrentState, opts: PlanOption
   } else if (extra.length) {
     acc.warnings.push(
       `Role ${name} has other managed policies attached, left as they are: ${extra.join(', ')}. ` +
-        'Once adopted, later runs detach policies not given with --managed-policy-arn.',
+        'Once adopted, later runs detach policies not given with --managed-policy.',
     );
   }
   if (attach.length || (extra.length && managed)) {

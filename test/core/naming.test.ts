@@ -132,7 +132,7 @@ describe('tags', () => {
     [Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])), /at most 50/],
   ])('rejects %j', (tags, message) => {
     const error = usageError(() => validateTags(tags));
-    expect(error.issues[0]?.field).toBe('--tag');
+    expect(error.issues[0]?.field).toBe('--aws-tag');
     expect(error.message).toMatch(message);
   });
 
@@ -172,7 +172,7 @@ describe('ARN validators', () => {
     'arn:aws:iam::123456789012:policy/bad name',
   ])('rejects %s', (arn) => {
     const error = usageError(() => validateManagedPolicyArn(arn));
-    expect(error.issues[0]?.field).toBe('--managed-policy-arn');
+    expect(error.issues[0]?.field).toBe('--managed-policy');
     expect(error.hint).toMatch(/arn:<partition>/);
   });
 
