@@ -11,6 +11,14 @@ import { type CommandContext, isInteractive } from './io/context.js';
 import { errorDocument, formatError } from './io/output.js';
 import { TOOL_NAME, VERSION } from './version.js';
 
+// `gitlab-aws-oidc --help | head` closes stdout early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const controller = new AbortController();
 let interrupts = 0;
 process.on('SIGINT', () => {

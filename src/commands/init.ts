@@ -71,7 +71,10 @@ export function registerInit(program: Command, context: CommandContext): void {
     )
     .option('--role-name <name>', 'IAM role name (default: derived from the project path)')
     .option('--role-path <path>', 'IAM role path (default: /gitlab-oidc/)')
-    .option('--policy-name <name>', 'name of the tool-managed policy (default: derived from the role name)')
+    .option(
+      '--policy-name <name>',
+      'name of the tool-managed policy (default: derived from the project path)',
+    )
     .option('--permissions-boundary <arn>', 'permissions boundary policy ARN for the role')
     .option('--max-session-duration <seconds>', 'role maximum session duration, 3600-43200 (default: 3600)')
     .option('--aws-tag <key=value>', 'extra tag for the resources the tool creates; repeatable', collect)

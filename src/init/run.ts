@@ -11,7 +11,7 @@ import { type Finding, lintTrustPolicy } from '../core/lint.js';
 import { buildDesiredState, buildPlan } from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
 import type { CurrentState, Identity, Issuer, Plan } from '../core/types.js';
-import { AbortError, CliError, UsageError } from '../errors.js';
+import { AbortError, type AwsError, CliError, UsageError } from '../errors.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
 import type { Prompter } from '../prompts/prompter.js';
@@ -283,7 +283,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
         onRetry: ({ delayMs, error }) =>
           logger.info(
             logger.palette.muted(
-              `  IAM is still propagating (${(error as Error).name}); retrying in ${Math.round(delayMs / 100) / 10}s`,
+              `  IAM is still propagating (${(error as AwsError).awsCode ?? (error as Error).name}); retrying in ${Math.round(delayMs / 100) / 10}s`,
             ),
           ),
       },
