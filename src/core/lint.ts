@@ -73,6 +73,8 @@ export interface Finding {
   fix: string;
   /** Set by `audit`/`status`: the role, provider or file the finding belongs to. */
   target?: FindingTarget | undefined;
+  /** For permission findings: the policy (ARN, or name for inline/file policies) the finding is about. */
+  policy?: string | undefined;
 }
 
 /** An IAM OIDC provider as the linter needs it. `url` with or without `https://`. */
@@ -669,6 +671,7 @@ export function lintPermissions(documents: PermissionSource[], attachedArns: str
       why: i.why,
       fix: i.fix,
       target: { kind: 'policy', id: i.policy, arn: i.policy.startsWith('arn:') ? i.policy : undefined },
+      policy: i.policy,
     }),
   );
 }

@@ -225,7 +225,8 @@ export function classifyAccess(
     else if (!sources.some((s) => s.arn === arn && s.document)) sawUnknown = true;
   }
   for (const s of sources) {
-    if (!s.document) continue;
+    // AWS's read-only managed policies list exotic read actions; their name is the better signal.
+    if (!s.document || (s.arn && READ_ONLY_MANAGED.test(s.arn))) continue;
     for (const st of statementsOf(s.document)) {
       if (st.Effect !== 'Allow') continue;
       if (st.NotAction !== undefined) return 'write';

@@ -1,0 +1,61 @@
+/**
+ * Glue between commander and runAudit: parses flags, builds the AWS ports (not for --policy-file),
+ * prints the table, JSON document or SARIF log, and fails the run when the --fail-on gate is met.
+ * Loaded only when `audit` runs.
+ */
+import { findingsToSarif } from '../core/sarif.js';
+import { colorLevelFor, createPalette } from '../io/colors.js';
+import type { CommandContext } from '../io/context.js';
+import { createLogger } from '../io/logger.js';
+import { errorDocument } from '../io/output.js';
+import { VERSION } from '../version.js';
+import { AuditFailedError } from './errors.js';
+import { formatAuditTable } from './format.js';
+import { parseAuditFlags, type RawAuditFlags } from './options.js';
+import { auditDocument, gateFailure } from './report.js';
+import { runAudit } from './run.js';
+
+export const INFORMATION_URI = 'https://www.npmjs.com/package/gitlab-aws-oidc';
+
+export async function runAuditCommand(flags: RawAuditFlags, context: CommandContext): Promise<void> {
+  const options = parseAuditFlags(flags);
+  const logger = createLogger({
+    stream: context.stderr,
+    env: context.env,
+    quiet: options.format !== 'table',
+  });
+  const report = await runAudit(options, {
+    aws: async () => {
+      const { createAwsPorts } = await import('../aws/factory.js');
+      return createAwsPorts({
+        region: options.region,
+        profile: options.profile,
+        userAgent: `gitlab-aws-oidc/${VERSION}`,
+      });
+    },
+    progress: (m) => logger.info(logger.palette.muted(m)),
+  });
+  const failure = gateFailure(report);
+  if (options.format === 'sarif') {
+    // The SARIF log is printed even when the gate fails: CI uploads it either way.
+    const log = findingsToSarif(report.findings, {
+      toolVersion: VERSION,
+      informationUri: INFORMATION_URI,
+      artifacts: report.artifacts,
+    });
+    context.stdout.write(`${JSON.stringify(log, null, 2)}\n`);
+  } else if (options.format === 'json') {
+    // Exactly one document. On failure it is the error document, carrying this report under
+    // error.audit: with --json the CLI prints it; with --format json we do.
+    if (!failure) context.stdout.write(`${JSON.stringify(auditDocument(report), null, 2)}\n`);
+    else if (!flags.json) {
+      const error = new AuditFailedError(report, failure);
+      context.stdout.write(`${JSON.stringify(errorDocument(error, 'audit'), null, 2)}\n`);
+      throw error;
+    }
+  } else {
+    const palette = createPalette(colorLevelFor(context.stdout as { isTTY?: boolean }, context.env));
+    context.stdout.write(`${formatAuditTable(report, palette).join('\n')}\n`);
+  }
+  if (failure) throw new AuditFailedError(report, failure);
+}

@@ -1,0 +1,284 @@
+/**
+ * `audit`: every IAM OIDC provider and every role that federates to one, linted with the shared
+ * linter; or one role (`--role`), or a trust policy file offline (`--policy-file`, no AWS call).
+ *
+ * Reads only. Roles come from paginated ListRoles (which carries the trust policies); only the
+ * roles that federate to an OIDC provider get a GetRole (attached policies, tags) and their
+ * attached policies a GetPolicy/GetPolicyVersion, with at most `concurrency` calls in flight and
+ * one read per policy across roles. A resource that cannot be read is listed under `incomplete`
+ * and the audit goes on.
+ */
+import { readFile as fsReadFile } from 'node:fs/promises';
+import type { AwsPorts, IamPort, RoleSummary } from '../aws/ports.js';
+import {
+  classifyAccess,
+  type Finding,
+  type LintProvider,
+  lintMaxSessionDuration,
+  lintPermissions,
+  lintProviderUsage,
+  lintTrustPolicy,
+  type PermissionSource,
+  providerHost,
+  sortFindings,
+  trustStatements,
+} from '../core/lint.js';
+import { parsePolicyJson } from '../core/policy-json.js';
+import {
+  GITLAB_URL_TAG,
+  MANAGED_BY_TAG,
+  MANAGED_BY_VALUE,
+  type OidcProviderState,
+  type PolicyDocument,
+  type RoleState,
+} from '../core/types.js';
+import { CliError, UsageError } from '../errors.js';
+import { mapWithConcurrency, memoizeAsync } from './concurrency.js';
+import type { AuditOptions } from './options.js';
+import { type AuditedProvider, type AuditedRole, type AuditReport, finishReport } from './report.js';
+
+export interface AuditDeps {
+  /** Builds the AWS ports (lazily: `--policy-file` never calls it). */
+  aws?: (() => Promise<AwsPorts> | AwsPorts) | undefined;
+  readFile?: ((path: string) => Promise<string>) | undefined;
+  /** Progress lines (stderr). */
+  progress?: ((message: string) => void) | undefined;
+}
+
+const asList = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+
+/** OIDC provider ARNs a trust policy federates to (Allow statements). */
+export function federatedProviderArns(doc: PolicyDocument): string[] {
+  const arns = new Set<string>();
+  for (const st of trustStatements(doc)) {
+    if (st.Effect !== 'Allow' || !st.Principal || st.Principal === '*' || typeof st.Principal !== 'object')
+      continue;
+    for (const v of asList(st.Principal.Federated)) if (v.includes(':oidc-provider/')) arns.add(v);
+  }
+  return [...arns];
+}
+
+/** A role worth auditing: federates to an OIDC provider, or lets any principal in by web identity. */
+export function isWebIdentityRole(doc: PolicyDocument): boolean {
+  if (federatedProviderArns(doc).length > 0) return true;
+  return trustStatements(doc).some((st) => {
+    if (st.Effect !== 'Allow') return false;
+    const anyone =
+      st.Principal === '*' ||
+      (typeof st.Principal === 'object' &&
+        Object.values(st.Principal).some((v) => asList(v as string | string[]).includes('*')));
+    if (!anyone) return false;
+    return asList(st.Action).some((a) =>
+      /^(\*|sts:\*|sts:assumerolewith\*|sts:assumerolewithwebidentity)$/i.test(a),
+    );
+  });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof CliError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function subValues(doc: PolicyDocument): string[] {
+  const values: string[] = [];
+  for (const st of trustStatements(doc)) {
+    for (const keys of Object.values(st.Condition ?? {})) {
+      if (!keys || typeof keys !== 'object') continue;
+      for (const [k, v] of Object.entries(keys)) {
+        if (k.toLowerCase().endsWith(':sub')) values.push(...(Array.isArray(v) ? v : [v]).map(String));
+      }
+    }
+  }
+  return values;
+}
+
+function isGitlabProvider(p: OidcProviderState, trusting: RoleSummary[]): boolean {
+  if (p.tags[GITLAB_URL_TAG]) return true;
+  const host = providerHost(p.url);
+  if (host === 'gitlab.com' || /(^|[./])gitlab[.-]/.test(host) || host.startsWith('gitlab')) return true;
+  return trusting.some((r) => subValues(r.trustPolicy).some((v) => /^project_(path|id):/.test(v)));
+}
+
+const isToolManaged = (tags: Record<string, string>) => tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
+
+async function auditFile(options: AuditOptions, deps: AuditDeps): Promise<AuditReport> {
+  const path = options.policyFile as string;
+  const read = deps.readFile ?? ((p: string) => fsReadFile(p, 'utf8'));
+  let text: string;
+  try {
+    text = await read(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw UsageError.field(
+      '--policy-file',
+      code === 'ENOENT'
+        ? `${path} does not exist`
+        : code === 'EISDIR'
+          ? `${path} is a directory`
+          : `cannot read ${path}: ${describeError(error)}`,
+    );
+  }
+  const doc = parsePolicyJson(text, '--policy-file') as unknown as PolicyDocument;
+  const statements = (doc as { Statement?: unknown }).Statement;
+  if (statements === undefined || statements === null || typeof statements !== 'object') {
+    throw UsageError.field('--policy-file', `${path} has no "Statement" (is it an IAM policy document?)`);
+  }
+  const uri = path.replace(/\\/g, '/').replace(/^\.\//, '');
+  const findings = lintTrustPolicy(doc, { isWriteRole: options.writeRole }).map(
+    (f): Finding => ({ ...f, target: { kind: 'file', id: uri } }),
+  );
+  return finishReport({
+    scope: 'file',
+    file: path,
+    failOn: options.failOn,
+    providers: [],
+    roles: [],
+    findings: sortFindings(findings),
+    incomplete: [],
+    artifacts: [{ uri, text }],
+  });
+}
+
+async function readProviders(iam: IamPort, concurrency: number, incomplete: AuditReport['incomplete']) {
+  const arns = await iam.listOidcProviderArns();
+  const providers = await mapWithConcurrency(arns, concurrency, async (arn) => {
+    try {
+      return await iam.getOidcProvider(arn);
+    } catch (error) {
+      incomplete.push({ resource: arn, error: describeError(error) });
+      return undefined;
+    }
+  });
+  return providers.filter((p): p is OidcProviderState => p !== undefined);
+}
+
+export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Promise<AuditReport> {
+  if (options.policyFile) return auditFile(options, deps);
+  if (!deps.aws) throw new Error('runAudit: deps.aws is required without --policy-file');
+  const { iam, sts } = await deps.aws();
+  const progress = deps.progress ?? (() => {});
+  const identity = await sts.getCallerIdentity();
+  const incomplete: AuditReport['incomplete'] = [];
+
+  progress('Reading OIDC providers…');
+  const providers = await readProviders(iam, options.concurrency, incomplete);
+
+  let summaries: RoleSummary[];
+  let allRoles: RoleSummary[];
+  if (options.role) {
+    const role = await iam.getRole(options.role);
+    if (!role) {
+      throw new CliError(
+        'ROLE_NOT_FOUND',
+        `Role ${options.role} does not exist in account ${identity.account}.`,
+        {
+          hint: 'Check the name (not the ARN) and the account of your credentials; run `gitlab-aws-oidc audit` to list every federated role.',
+        },
+      );
+    }
+    summaries = [role];
+    allRoles = [role];
+  } else {
+    progress('Listing roles…');
+    allRoles = await iam.listRoles();
+    summaries = allRoles.filter((r) => isWebIdentityRole(r.trustPolicy));
+  }
+
+  const trustingOf = (arn: string) =>
+    allRoles.filter((r) => federatedProviderArns(r.trustPolicy).includes(arn));
+  const gitlabByArn = new Map(providers.map((p) => [p.arn, isGitlabProvider(p, trustingOf(p.arn))]));
+  const lintProviders: LintProvider[] = providers.map((p) => ({
+    arn: p.arn,
+    url: p.url,
+    clientIds: p.clientIds,
+    ...(gitlabByArn.get(p.arn) ? { gitlab: true } : {}),
+  }));
+
+  const policyDocument = memoizeAsync(async (arn: string) => {
+    try {
+      return await iam.getPolicyDocument(arn);
+    } catch (error) {
+      incomplete.push({ resource: arn, error: describeError(error) });
+      return undefined;
+    }
+  });
+
+  progress(`Auditing ${summaries.length} role${summaries.length === 1 ? '' : 's'}…`);
+  const findings: Finding[] = [];
+  const roles = await mapWithConcurrency(
+    summaries,
+    options.concurrency,
+    async (summary): Promise<AuditedRole> => {
+      let state: RoleState | undefined;
+      if (options.role) state = summary as RoleState;
+      else {
+        try {
+          state = await iam.getRole(summary.name);
+        } catch (error) {
+          incomplete.push({ resource: summary.arn, error: describeError(error) });
+        }
+      }
+      const attachedPolicyArns = state?.attachedPolicyArns ?? [];
+      const sources: PermissionSource[] = await Promise.all(
+        attachedPolicyArns.map(async (arn) => ({ arn, document: await policyDocument(arn) })),
+      );
+      const target = { kind: 'role' as const, id: summary.name, arn: summary.arn };
+      const own: Finding[] = [
+        ...lintTrustPolicy(summary.trustPolicy, {
+          providers: lintProviders,
+          roleName: summary.name,
+          attachedPolicies: state ? sources : undefined,
+        }),
+        ...lintPermissions(sources, attachedPolicyArns),
+        ...lintMaxSessionDuration(summary.maxSessionDuration, summary.name),
+      ].map((f) => ({ ...f, target }));
+      findings.push(...own);
+      return {
+        name: summary.name,
+        arn: summary.arn,
+        providers: federatedProviderArns(summary.trustPolicy),
+        maxSessionDuration: summary.maxSessionDuration,
+        attachedPolicyArns,
+        access: state ? classifyAccess(sources, attachedPolicyArns) : 'unknown',
+        managedByTool: state ? isToolManaged(state.tags) : false,
+        findings: own.length,
+      };
+    },
+  );
+
+  if (!options.role) {
+    findings.push(...lintProviderUsage({ providers, roles: allRoles }));
+  }
+
+  const audited: AuditedProvider[] = providers
+    .filter((p) => !options.role || roles.some((r) => r.providers.includes(p.arn)))
+    .map((p) => ({
+      arn: p.arn,
+      url: p.url,
+      clientIds: p.clientIds,
+      gitlab: gitlabByArn.get(p.arn) ?? false,
+      managedByTool: isToolManaged(p.tags),
+      trustedBy: roles
+        .filter((r) => r.providers.includes(p.arn))
+        .map((r) => r.name)
+        .sort(),
+    }))
+    .sort((a, b) => Number(b.gitlab) - Number(a.gitlab) || a.url.localeCompare(b.url));
+  const rank = (r: AuditedRole) => {
+    const i = audited.findIndex((p) => r.providers.includes(p.arn));
+    return i < 0 ? audited.length : i;
+  };
+  roles.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+
+  return finishReport({
+    scope: options.role ? 'role' : 'account',
+    account: identity.account,
+    partition: identity.partition,
+    failOn: options.failOn,
+    providers: audited,
+    roles,
+    findings: sortFindings(findings),
+    incomplete,
+  });
+}

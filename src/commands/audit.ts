@@ -1,0 +1,55 @@
+/**
+ * `audit`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
+ */
+import { type Command, Option } from 'commander';
+import { SEVERITIES } from '../core/lint-rules/rules.js';
+import type { CommandContext } from '../io/context.js';
+import { TOOL_NAME } from '../version.js';
+
+export function registerAudit(program: Command, context: CommandContext): void {
+  program
+    .command('audit')
+    .description(
+      'Find dangerous trust: lint every IAM OIDC provider and every role that federates to one (or a trust policy file, offline).',
+    )
+    .option('--role <name>', 'audit this role only')
+    .option(
+      '--policy-file <file>',
+      'lint a trust policy JSON file offline (no AWS call), e.g. in an IaC merge request',
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']))
+    .addOption(
+      new Option(
+        '--fail-on <severity>',
+        'exit 1 when a finding is at least this severe (critical > high > functional > medium > low)',
+      ).choices([...SEVERITIES]),
+    )
+    .option('--write-role', 'with --policy-file: the role can change things (any-ref is high)')
+    .option('--read-only-role', 'with --policy-file: the role only reads (any-ref is medium)')
+    .option('--region <region>', 'AWS region for STS (IAM is global)')
+    .option('--profile <name>', 'AWS shared-config profile to use')
+    .option('--json', 'print one JSON document on stdout (same as --format json)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  Audit the whole account, readable table grouped by severity:
+    $ ${TOOL_NAME} audit
+
+  CI gate: fail on high or critical findings, SARIF for code scanning:
+    $ ${TOOL_NAME} audit --fail-on high --format sarif > gl-oidc.sarif
+
+  One role, as JSON:
+    $ ${TOOL_NAME} audit --role gitlab-acme-web --json
+
+  Lint a trust policy in a merge request, no AWS credentials needed:
+    $ ${TOOL_NAME} audit --policy-file infra/iam/trust.json --fail-on high
+
+Every finding has a stable rule ID (GAO001…), the role, statement and condition, why it is dangerous
+and the exact fix. Exit codes: 0 no finding at the --fail-on level, 1 gate failed or AWS error, 2 bad flags.`,
+    )
+    .action(async (flags) => {
+      const { runAuditCommand } = await import('../audit/command.js');
+      await runAuditCommand(flags, context);
+    });
+}
