@@ -109,7 +109,8 @@ export function issuerFromUrl(raw: string): Issuer {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
   const u = new URL(withScheme);
   const path = u.pathname.replace(/\/+$/, '');
-  const hostPath = `${u.hostname.toLowerCase()}${path}`;
+  // IAM providers have no port; a port is kept anyway so a loopback test issuer maps to itself.
+  const hostPath = `${u.host.toLowerCase()}${path}`;
   const url = `https://${hostPath}`;
   return { url, hostPath, isGitlabCom: url === 'https://gitlab.com' };
 }

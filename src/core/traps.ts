@@ -18,7 +18,8 @@ export type TrapCode =
   | 'token-expired-within-skew'
   | 'token-not-yet-valid'
   | 'issuer-provider-mismatch'
-  | 'principal-other-provider';
+  | 'principal-other-provider'
+  | 'provider-not-found';
 
 export interface Trap {
   code: TrapCode;
@@ -39,12 +40,23 @@ export interface TrapInput {
         hostPath: string;
         clientIds?: string[] | undefined;
         isGitlabCom?: boolean | undefined;
+        /** False when IAM has no provider for this URL in the role's account. */
+        found?: boolean | undefined;
       }
     | undefined;
   claims?: ClaimSet | undefined;
   /** Needed for the expiry checks. */
   now?: Date | undefined;
 }
+
+/** Traps that on their own make STS refuse the token, whatever the trust policy says. */
+export const BLOCKING_TRAP_CODES: ReadonlySet<TrapCode> = new Set<TrapCode>([
+  'token-expired',
+  'token-not-yet-valid',
+  'issuer-provider-mismatch',
+  'provider-not-found',
+  'audience-not-in-provider',
+]);
 
 /** IAM accepts an OIDC token up to five minutes after `exp` (clock skew, per OIDC Core). */
 export const STS_CLOCK_SKEW_SECONDS = 300;
@@ -160,6 +172,15 @@ export function detectTraps(input: TrapInput): Trap[] {
         hint: isGitlabCom ? undefined : 'Encode what you need in sub (ci_id_token_sub_claim_components).',
       });
     }
+  }
+
+  if (provider?.found === false) {
+    traps.push({
+      code: 'provider-not-found',
+      severity: 'error',
+      message: `There is no IAM OIDC provider for ${q(`https://${provider.hostPath}`)}${provider.arn ? ` (${q(provider.arn)})` : ''}: STS refuses every token from this issuer (InvalidIdentityToken).`,
+      hint: 'Create it with gitlab-aws-oidc init (or check the account and the GitLab URL).',
+    });
   }
 
   // Principal names another provider.
