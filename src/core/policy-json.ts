@@ -16,9 +16,14 @@ function canonical(value: JsonValue): string {
   return JSON.stringify(value);
 }
 
-function normalizeValue(value: unknown, key: string | undefined, inCondition: number): JsonValue {
+function normalizeValue(
+  value: unknown,
+  key: string | undefined,
+  inCondition: number,
+  fold = true,
+): JsonValue {
   if (Array.isArray(value)) {
-    const items = value.map((v) => normalizeValue(v, key, inCondition));
+    const items = value.map((v) => normalizeValue(v, key, inCondition, fold));
     const unique = [...new Map(items.map((v) => [canonical(v), v])).entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, v]) => v);
@@ -29,15 +34,15 @@ function normalizeValue(value: unknown, key: string | undefined, inCondition: nu
     const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
       // Condition > operator > key: key names are case-insensitive in IAM.
       const depth = key === 'Condition' ? 1 : inCondition > 0 ? inCondition + 1 : 0;
-      const name = depth === 2 ? k.toLowerCase() : k;
-      return [name, normalizeValue(v, k, depth)] as const;
+      const name = depth === 2 && fold ? k.toLowerCase() : k;
+      return [name, normalizeValue(v, k, depth, fold)] as const;
     });
     for (const [k, v] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
     return out;
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') {
-    return key !== undefined && CASE_INSENSITIVE_VALUES.has(key) && inCondition === 0
+    return fold && key !== undefined && CASE_INSENSITIVE_VALUES.has(key) && inCondition === 0
       ? value.toLowerCase()
       : value;
   }
@@ -55,13 +60,13 @@ function decodeDocument(doc: unknown): unknown {
  * and de-duplicated, one-element lists ≡ scalars, booleans/numbers as strings, action names and
  * condition key names lower-cased, Version defaulted to IAM's 2008-10-17.
  */
-export function normalizePolicy(doc: unknown): JsonValue {
+export function normalizePolicy(doc: unknown, options: { foldCase?: boolean } = {}): JsonValue {
   const decoded = decodeDocument(doc);
   const withVersion =
     decoded !== null && typeof decoded === 'object' && !Array.isArray(decoded) && !('Version' in decoded)
       ? { Version: DEFAULT_VERSION, ...decoded }
       : decoded;
-  return normalizeValue(withVersion, undefined, 0);
+  return normalizeValue(withVersion, undefined, 0, options.foldCase ?? true);
 }
 
 /** True when two documents mean the same thing (see normalizePolicy). */
@@ -90,9 +95,9 @@ export function policySize(doc: unknown): number {
   return json.replace(/\s/g, '').length;
 }
 
-/** Pretty-printed normal form, one array per line. */
+/** Pretty-printed normal form, one array per line. Names keep their case: this is for people to read. */
 export function formatPolicy(doc: unknown): string {
-  return JSON.stringify(normalizePolicy(doc), null, 2);
+  return JSON.stringify(normalizePolicy(doc, { foldCase: false }), null, 2);
 }
 
 /**

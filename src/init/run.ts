@@ -3,6 +3,7 @@
  * Order: everything that can be checked offline first (permissions, pipeline conflicts, trust policy
  * safety), then identity → current state → plan → confirm → apply → pipeline file.
  */
+import { isAbsolute, relative } from 'node:path';
 import type { ApplyEvent } from '../aws/apply.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { RetryOptions } from '../aws/retry.js';
@@ -237,7 +238,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     thumbprints,
     ciFile: ciPlan
       ? {
-          path: ciPlan.path,
+          path: displayPath(options.cwd, ciPlan.path),
           action: ciPlan.action,
           diff: ciPlan.diff.text,
           added: ciPlan.diff.added,
@@ -299,7 +300,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     const written = await applyCiFilePlan(ciPlan, { backup: true, repoRoot: options.cwd });
     logger.step(
       'done',
-      `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${ciPlan.path}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,
+      `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${displayPath(options.cwd, ciPlan.path)}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,
     );
     if (result.ciFile) {
       result.ciFile.written = written.changed;
@@ -309,6 +310,12 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   result.status = 'applied';
   result.nextSteps = nextSteps(result, options);
   return result;
+}
+
+/** Relative to the working directory when inside it (what the user typed), else absolute. */
+function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 async function offlineThumbprints(issuer: Issuer, override: string[]): Promise<ThumbprintResolution> {

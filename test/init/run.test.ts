@@ -138,6 +138,7 @@ describe('init against existing state', () => {
     expect(role?.changes.find((c) => c.field === 'trustPolicy')?.broadening).toBe(true);
     expect(aws.mutatingCalls()).toContain('UpdateAssumeRolePolicy');
     expect(result.trustPolicyDiff.some((l) => l.startsWith('+') && l.includes('release/*'))).toBe(true);
+    expect(result.trustPolicyDiff.join('\n')).toContain('sts:AssumeRoleWithWebIdentity');
   });
 
   it('refuses to take over a role it did not create, before any change', async () => {
