@@ -11,6 +11,13 @@ const KIND_LABEL: Record<ResourcePlan['kind'], string> = {
   policy: 'IAM policy',
 };
 
+/** For findings that an `init` flag fixes, name the flag instead of the raw policy edit. */
+const INIT_FIX: Partial<Record<string, string>> = {
+  GAO010: 'protect those refs in GitLab and pass --protected-only',
+  GAO011: 'pass --project-id <id> (and --namespace-id) to pin gitlab.com:project_id',
+  GAO012: 'protect the ref in GitLab and pass --protected-only',
+};
+
 const SYMBOL: Record<ResourcePlan['action'], string> = {
   create: '+',
   update: '~',
@@ -74,7 +81,13 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
   const findings = result.checks.lint.filter((f) => f.severity !== 'low');
   if (findings.length) {
     lines.push('', p.strong('Trust policy review:'));
-    for (const f of findings) lines.push(`  ${p.warn(`${f.severity} ${f.ruleId}`)} ${f.title}: ${f.fix}`);
+    const seen = new Set<string>();
+    for (const f of findings) {
+      const fix = INIT_FIX[f.ruleId] ?? f.fix;
+      const line = `  ${p.warn(`${f.severity} ${f.ruleId}`)} ${f.title}: ${fix}`;
+      if (!seen.has(line)) lines.push(line);
+      seen.add(line);
+    }
   }
   if (result.warnings.length) {
     lines.push('', p.strong('Warnings:'));

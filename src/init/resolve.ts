@@ -124,6 +124,19 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   }
   project = project.trim();
 
+  // gitlab.com evaluates gitlab.com:project_id: pinning it survives a renamed or re-registered path.
+  let projectId = flags.projectId;
+  if (ask && projectId === undefined && gitlabUrl === GITLAB_COM) {
+    const answer = await ask.input('--project-id', {
+      message:
+        'Numeric project ID, to pin gitlab.com:project_id (on the project overview page; empty to skip)',
+      default: '',
+      validate: (v) =>
+        v.trim() === '' || /^[1-9]\d{0,19}$/.test(v.trim()) || 'a number such as 4242, or empty',
+    });
+    projectId = answer.trim() || undefined;
+  }
+
   // Refs
   const defaultBranch = git.defaultBranch ?? 'main';
   let branches = flags.branch;
@@ -236,7 +249,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       cwd: ctx.cwd,
       gitlabUrl,
       project,
-      projectId: flags.projectId,
+      projectId,
       namespaceId: flags.namespaceId,
       refs,
       audience: audience.trim(),

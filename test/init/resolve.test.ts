@@ -110,6 +110,7 @@ describe('the wizard asks only for what is missing', () => {
     const prompter = createScriptedPrompter({
       '--gitlab-url': 'https://gitlab.com',
       '--project': 'grp/app',
+      '--project-id': '4242',
       '--branch': 'main, release/*',
       '--tag': 'v*',
       '--audience': 'sts.amazonaws.com',
@@ -133,11 +134,13 @@ describe('the wizard asks only for what is missing', () => {
       { type: 'tag', pattern: 'v*' },
     ]);
     expect(o.audience).toBe('sts.amazonaws.com');
+    expect(o.projectId).toBe('4242');
     expect(o.template).toBe('s3-deploy');
     expect(o.templateParams).toEqual({ bucket: 'my-bucket' });
     expect(prompter.asked).toEqual([
       '--gitlab-url',
       '--project',
+      '--project-id',
       '--branch',
       '--tag',
       '--audience',
@@ -153,6 +156,7 @@ describe('the wizard asks only for what is missing', () => {
       {
         gitlabUrl: 'https://gitlab.com',
         project: 'grp/app',
+        projectId: '42',
         branch: ['main'],
         audience: 'https://gitlab.com',
         managedPolicy: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
