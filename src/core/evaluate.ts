@@ -474,8 +474,9 @@ export function describeCondition(check: Omit<ConditionCheck, 'line'>): string {
       });
       const act = shown.length === 1 ? (shown[0] ?? '') : `[${shown.join(', ')}]`;
       const op = parseOperator(operator);
-      const sign = op.negated ? (passed ? '∌' : '∋') : passed ? '=' : '≠';
-      return `${head} ${sign} ${act}`;
+      // A negated operator holds when the value matches none of the policy values.
+      if (op.negated) return passed ? `${head} ≠ ${act}` : `${head}, but the value is ${act}`;
+      return `${head} ${passed ? '=' : '≠'} ${act}`;
     }
   }
 }

@@ -132,6 +132,18 @@ describe('evaluateCondition: every operator', () => {
     expect(r.outcome).toBe(outcome);
   });
 
+  it('describes negated operators in plain words', () => {
+    expect(evaluateCondition('StringNotEquals', 'gitlab.com:sub', MAIN, c).line).toBe(
+      `\`gitlab.com:sub\` StringNotEquals \`${MAIN}\` ≠ \`${FEATURE}\``,
+    );
+    expect(evaluateCondition('StringNotLike', 'gitlab.com:sub', 'project_path:*', c).line).toBe(
+      `\`gitlab.com:sub\` StringNotLike \`project_path:*\`, but the value is \`${FEATURE}\``,
+    );
+    expect(evaluateCondition('ForAllValues:StringEquals', 'gitlab.com:environment', 'prod', c).line).toBe(
+      '`gitlab.com:environment` ForAllValues:StringEquals `prod`: key not in the request → ForAllValues is true (fails open)',
+    );
+  });
+
   it('matches condition key names case-insensitively, values case-sensitively', () => {
     expect(evaluateCondition('StringEquals', 'GitLab.com:SUB', FEATURE, c).passed).toBe(true);
     expect(evaluateCondition('StringEquals', 'gitlab.com:sub', FEATURE.toUpperCase(), c).passed).toBe(false);

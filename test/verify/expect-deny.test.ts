@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { buildClaims, buildRequestContext } from '../../src/core/claims.js';
+import { evaluateTrustPolicy } from '../../src/core/evaluate.js';
 import type { ConditionBlock, PolicyDocument, RefRule } from '../../src/core/types.js';
 import {
   buildExpectDenyProbes,
@@ -165,5 +167,98 @@ describe('runExpectDenyChecks', () => {
     expect(describeExpectDeny(checks)[0]).toMatch(
       /^✗ ALLOWED: another branch .* \(allowed by statement #0\): sub `project_path:grp\/app/,
     );
+  });
+});
+
+/*
+ * Integration with the trust policies `init` writes (core/trust-policy.ts): `init` refuses to apply when
+ * a probe is allowed, so every policy it can build must refuse every probe (no false alarms), and the
+ * probes must still catch a hand-broadened version of the same policy.
+ */
+describe('runExpectDenyChecks on policies from buildTrustPolicy', () => {
+  const gitlabCom = { url: 'https://gitlab.com', hostPath: 'gitlab.com', isGitlabCom: true };
+  const selfManaged = {
+    url: 'https://git.example.com/gitlab',
+    hostPath: 'git.example.com/gitlab',
+    isGitlabCom: false,
+  };
+
+  it.each([
+    ['gitlab.com, main', gitlabCom, [{ type: 'branch', pattern: 'main' }], {}],
+    [
+      'gitlab.com, pinned IDs, protected',
+      gitlabCom,
+      [{ type: 'branch', pattern: 'main' }],
+      { projectId: '42', namespaceId: '7', protectedOnly: true },
+    ],
+    [
+      'gitlab.com, release/* and v* tags',
+      gitlabCom,
+      [
+        { type: 'branch', pattern: 'release/*' },
+        { type: 'tag', pattern: 'v*' },
+      ],
+      {},
+    ],
+    [
+      'gitlab.com, any branch (consented)',
+      gitlabCom,
+      [{ type: 'branch', pattern: '*' }],
+      { allowAnyRef: true },
+    ],
+    ['self-managed with a path, tags only', selfManaged, [{ type: 'tag', pattern: 'v?.*' }], {}],
+    [
+      'self-managed, two branches',
+      selfManaged,
+      [
+        { type: 'branch', pattern: 'main' },
+        { type: 'branch', pattern: 'develop' },
+      ],
+      {},
+    ],
+  ] as const)('%s: every probe is refused', async (_name, issuer, refs, extra) => {
+    const { buildTrustPolicy } = await import('../../src/core/trust-policy.js');
+    const providerArn = `arn:aws:iam::123456789012:oidc-provider/${issuer.hostPath}`;
+    const input = {
+      providerArn,
+      issuer,
+      audience: issuer.url,
+      projectPath: 'grp/sub/app',
+      refs: refs.map((r) => ({ ...r })),
+      ...extra,
+    };
+    const { policy } = buildTrustPolicy(input);
+    const checks = runExpectDenyChecks(policy, {
+      issuer,
+      providerArn,
+      clientIds: [issuer.url],
+      audience: issuer.url,
+      projectPath: input.projectPath,
+      refs: input.refs,
+      projectId: 'projectId' in extra ? extra.projectId : undefined,
+      namespaceId: 'namespaceId' in extra ? extra.namespaceId : undefined,
+      protectedOnly: 'protectedOnly' in extra && issuer.isGitlabCom ? extra.protectedOnly : undefined,
+    });
+    expect(checks.length).toBeGreaterThanOrEqual(5);
+    expect(checks.filter((c) => c.allowed).map((c) => c.id)).toEqual([]);
+    // The job the policy is for is allowed, so the refusals above are not for an unrelated reason.
+    const first = input.refs[0];
+    const ref = (first?.pattern ?? 'main').replace(/[*?]/g, 'x');
+    const claims = buildClaims({
+      issuer,
+      projectPath: input.projectPath,
+      ...(first?.type === 'tag' ? { tag: ref } : { branch: ref }),
+      audience: issuer.url,
+      projectId: 'projectId' in extra ? extra.projectId : undefined,
+      namespaceId: 'namespaceId' in extra ? extra.namespaceId : undefined,
+      refProtected: true,
+    });
+    const own = evaluateTrustPolicy({
+      policy,
+      providerArn,
+      clientIds: [issuer.url],
+      context: buildRequestContext(claims, issuer),
+    });
+    expect(own.decision).toBe('allowed');
   });
 });
