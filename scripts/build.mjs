@@ -12,8 +12,12 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // zod and yaml are bundled (tree-shaken, one file instead of hundreds: ~3x faster start-up);
+  // the rest stay external and are installed next to the package.
+  external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'commander', 'chalk', 'jose'],
   sourcemap: true,
+  // Bundled CommonJS dependencies (yaml) call require(): give ESM chunks one.
+  banner: { js: "import { createRequire as __gaoCreateRequire } from 'node:module'; const require = __gaoCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
 });
