@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerInit } from './commands/init.js';
+import { registerVerify } from './commands/verify.js';
 import { ExitCode, exitCodeFor } from './errors.js';
 import { colorLevelFor, createPalette } from './io/colors.js';
 import { type CommandContext, isInteractive } from './io/context.js';
@@ -63,6 +64,7 @@ Exit codes: 0 done or no changes, 1 failure, 2 usage or invalid input, 130 abort
 );
 
 registerInit(program, context);
+registerVerify(program, context);
 
 const argv = process.argv;
 const json = argv.includes('--json');

@@ -46,6 +46,14 @@ export class CliError extends Error {
     return [];
   }
 
+  /**
+   * For commands whose failure is itself a result (verify refused, audit over threshold): the command's
+   * --json document, so a failed run prints the same shape as a successful one, plus `error`.
+   */
+  resultDocument(): Record<string, unknown> | undefined {
+    return undefined;
+  }
+
   toJSON(): Record<string, unknown> {
     return {
       code: this.code,

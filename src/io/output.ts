@@ -33,7 +33,8 @@ export function errorDocument(error: unknown, command?: string): Record<string, 
       : isPromptAbort(error)
         ? { code: 'ABORTED', message: 'Aborted.' }
         : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
-  return { ok: false, ...(command ? { command } : {}), exitCode, error: body };
+  const result = error instanceof CliError ? error.resultDocument() : undefined;
+  return { ...result, ok: false, ...(command ? { command } : {}), exitCode, error: body };
 }
 
 /** Human lines for an error (stderr). */

@@ -4,7 +4,7 @@ import { type VerifyResult, verifyDocument } from './result.js';
 /**
  * The role could not be assumed, the simulated job would be refused, or an --expect-deny probe
  * would be allowed. Exit 1. Carries the whole result so `--json` failures keep the same document
- * (under `error.verify`).
+ * (the verify document, with `ok: false` and `error`).
  */
 export class VerifyFailedError extends CliError {
   readonly result: VerifyResult;
@@ -14,8 +14,8 @@ export class VerifyFailedError extends CliError {
     this.result = result;
   }
 
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), verify: verifyDocument(this.result) };
+  override resultDocument(): Record<string, unknown> {
+    return verifyDocument(this.result);
   }
 }
 

@@ -92,9 +92,9 @@ export interface VerifyResult {
 
 /**
  * The `--json` document. On success it is printed as is; on failure (exit 1) the same object is
- * `error.verify` of the error document the CLI prints:
+ * the top level of the error document the CLI prints (plus `error`):
  *   { ok: true, command: 'verify', exitCode: 0, mode, roleArn, claims, assume, … }
- *   { ok: false, command: 'verify', exitCode: 1, error: { code: 'VERIFY_FAILED', message, verify: { … } } }
+ *   { ok: false, command: 'verify', exitCode: 1, mode, roleArn, …, error: { code: 'VERIFY_FAILED', message, hint } }
  * Fields: see VerifyResult. `explanation.evaluation.statements[].conditions[]` carry
  * operator, key, expected, actual, passed, outcome and the human `line`.
  */
