@@ -4,6 +4,7 @@
  * so `--help` never loads the AWS SDK.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerVerify } from './commands/verify.js';
 import { ExitCode, exitCodeFor } from './errors.js';
@@ -65,6 +66,7 @@ Exit codes: 0 done or no changes, 1 failure, 2 usage or invalid input, 130 abort
 
 registerInit(program, context);
 registerVerify(program, context);
+registerAudit(program, context);
 
 const argv = process.argv;
 const json = argv.includes('--json');
