@@ -1,0 +1,46 @@
+/**
+ * `destroy`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
+ */
+import type { Command } from 'commander';
+import type { CommandContext } from '../io/context.js';
+import { TOOL_NAME } from '../version.js';
+
+export function registerDestroy(program: Command, context: CommandContext): void {
+  program
+    .command('destroy')
+    .description(
+      'Remove what `init` created for a project: its role, its tool-managed policy and (if unused) the OIDC provider.',
+    )
+    .option('--project <path>', 'GitLab project path whose tool-managed roles to remove, e.g. group/app')
+    .option('--role <name>', 'remove this role (and its tool-managed policy) instead')
+    .option(
+      '--force',
+      'with --role: also delete a role gitlab-aws-oidc did not create (its policies are only detached)',
+    )
+    .option('--keep-provider', 'keep the OIDC provider even when no other role trusts it')
+    .option('-y, --yes', 'delete without asking')
+    .option('--dry-run', 'show what would be deleted; change nothing')
+    .option('--json', 'print one JSON document on stdout (no prompts; needs --yes or --dry-run)')
+    .option('--region <region>', 'AWS region for STS (IAM is global)')
+    .option('--profile <name>', 'AWS shared-config profile to use')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  See what would go, then remove it:
+    $ ${TOOL_NAME} destroy --project grp/app --dry-run
+    $ ${TOOL_NAME} destroy --project grp/app
+
+  Scripts and CI (no prompt):
+    $ ${TOOL_NAME} destroy --role gitlab-grp-app --yes --json
+
+Only resources tagged managed-by=gitlab-aws-oidc are deleted. The OIDC provider goes only if the tool
+created it and no other role trusts it. Attached AWS managed and foreign policies are detached, never
+deleted. If a run stops part-way (throttling, AccessDenied, Ctrl-C), run the same command again: it
+finishes the job. The generated jobs in .gitlab-ci.yml are not touched.`,
+    )
+    .action(async (flags) => {
+      const { runDestroyCommand } = await import('../destroy/command.js');
+      await runDestroyCommand(flags, context);
+    });
+}

@@ -1,0 +1,43 @@
+/**
+ * Human output of `destroy`: the plan (what is deleted, detached or kept, and why) and the result.
+ */
+import type { Palette } from '../io/colors.js';
+import type { DestroyPlan } from './plan.js';
+import type { DestroyResult } from './run.js';
+
+const KIND: Record<DestroyPlan['resources'][number]['kind'], string> = {
+  role: 'role',
+  policy: 'policy',
+  'oidc-provider': 'OIDC provider',
+};
+
+export function formatDestroyPlan(plan: DestroyPlan, palette: Palette): string[] {
+  const lines = [
+    palette.strong(
+      `Plan: destroy ${plan.target.project !== undefined ? `project ${plan.target.project}` : `role ${plan.target.role}`}`,
+    ),
+  ];
+  const order = { delete: 0, detach: 1, keep: 2 } as const;
+  for (const r of [...plan.resources].sort((a, b) => order[a.action] - order[b.action])) {
+    const label = `${KIND[r.kind]} ${r.kind === 'policy' ? r.arn : r.id}`;
+    const why = r.reason ? palette.muted(` (${r.reason})`) : '';
+    if (r.action === 'delete') lines.push(`  ${palette.danger('- delete')}  ${label}${why}`);
+    else if (r.action === 'detach') lines.push(`  ${palette.change('~ detach')}  ${label}${why}`);
+    else lines.push(`  ${palette.muted('= keep  ')}  ${label}${why}`);
+  }
+  lines.push(
+    palette.muted(`${plan.steps.length} IAM call${plan.steps.length === 1 ? '' : 's'}, in this order:`),
+  );
+  return lines;
+}
+
+export function formatDestroySteps(plan: Pick<DestroyResult['plan'], 'steps'>, palette: Palette): string[] {
+  return plan.steps.map((s, i) => palette.muted(`  ${String(i + 1).padStart(2)}. ${s}`));
+}
+
+export function formatDestroyResult(result: DestroyResult, palette: Palette): string[] {
+  const lines: string[] = [];
+  for (const s of result.skipped) lines.push(palette.warn(`kept: ${s.step}: ${s.reason}`));
+  lines.push(result.changed && !result.dryRun ? palette.good(result.summary) : result.summary);
+  return lines;
+}

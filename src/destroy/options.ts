@@ -1,0 +1,71 @@
+/**
+ * `destroy` options: the contract between flags and runDestroy. Parsed before any I/O.
+ */
+import { z } from 'zod';
+import { validateProjectPath } from '../core/refs.js';
+import { parseOptions, refineWith } from '../options/zod-issues.js';
+
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+export const DestroyOptionsSchema = z
+  .object({
+    /** Remove what `init` created for this project (roles found by the tool's project tag). */
+    project: z
+      .string()
+      .superRefine(refineWith((v: string) => validateProjectPath(v)))
+      .transform((v) => v.trim())
+      .optional(),
+    /** Remove this role (and its tool-managed policy). */
+    role: z
+      .string()
+      .regex(ROLE_NAME, 'must be an IAM role name: 1-64 characters of letters, digits and +=,.@_-')
+      .optional(),
+    /** With --role: delete the role even though the tool did not create it. */
+    force: z.boolean().default(false),
+    /** Keep the OIDC provider even when no other role trusts it. */
+    keepProvider: z.boolean().default(false),
+    yes: z.boolean().default(false),
+    dryRun: z.boolean().default(false),
+    json: z.boolean().default(false),
+    region: z.string().min(1).optional(),
+    profile: z.string().min(1).optional(),
+    concurrency: z.number().int().min(1).max(32).default(8),
+  })
+  .superRefine((o, ctx) => {
+    if (o.project === undefined && o.role === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['project'],
+        message: 'say what to destroy: --project <path> or --role <name>',
+      });
+    if (o.project !== undefined && o.role !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['role'],
+        message: 'cannot be combined with --project; give one of them',
+      });
+    if (o.force && o.role === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['force'],
+        message: 'only applies with --role: untagged resources are only touched when named explicitly',
+      });
+  });
+
+export type DestroyOptions = z.output<typeof DestroyOptionsSchema>;
+
+export interface RawDestroyFlags {
+  project?: string;
+  role?: string;
+  force?: boolean;
+  keepProvider?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  region?: string;
+  profile?: string;
+}
+
+export function parseDestroyFlags(flags: RawDestroyFlags): DestroyOptions {
+  return parseOptions(DestroyOptionsSchema, { ...flags }, 'destroy options');
+}

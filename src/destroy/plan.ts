@@ -1,0 +1,290 @@
+/**
+ * The destroy plan: a pure function from what exists (read by `read.ts`) to the ordered list of
+ * deleting calls, what is kept and why, and what blocks the run.
+ *
+ * Order, chosen so that an interrupted run can always be finished by running it again:
+ *   1. tag each role with the tool policies about to be deleted (a journal, so a policy detached by
+ *      an interrupted run is still found through the role);
+ *   2. delete the OIDC provider (only if the tool created it and no other role trusts it);
+ *   3. detach every policy from the roles (tool policies first; the others are kept);
+ *   4. per tool policy: delete its non-default versions, then the policy;
+ *   5. delete the roles, last: while a role exists, everything else is reachable from it.
+ * Never touches a resource without the tool's tag unless `--force` and the role was named explicitly;
+ * then that role is deleted and its policies are detached, never deleted. The provider rule is the
+ * same in every case: deleted only when tagged by the tool and trusted by no remaining role.
+ */
+import {
+  MANAGED_BY_TAG,
+  MANAGED_BY_VALUE,
+  type ManagedPolicyState,
+  type OidcProviderState,
+  PROJECT_TAG,
+  type RoleState,
+  type Tags,
+} from '../core/types.js';
+
+/** Role tag listing the tool policies a destroy run is deleting (`<path><name>` separated by spaces). */
+export const DESTROY_JOURNAL_TAG = 'gitlab-aws-oidc:destroying-policies';
+const MAX_TAG_VALUE = 256;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+export type DestroyTarget = { project: string; role?: undefined } | { role: string; project?: undefined };
+
+export interface DestroyCurrent {
+  target: DestroyTarget;
+  /** Roles to delete: the tool's roles of the project, or the named role. */
+  roles: RoleState[];
+  /** Inline policy names per role (the tool never creates any). */
+  inlinePolicies: Record<string, string[]>;
+  /** Customer managed policies of this account attached to the roles, or found via the journal/default name. */
+  policies: ManagedPolicyState[];
+  /** Providers the roles federate to (missing ones are already gone). */
+  providers: OidcProviderState[];
+  /** Every role of the account outside `roles`, with the provider ARNs it federates to. */
+  otherRoles: { name: string; providerArns: string[] }[];
+}
+
+export interface DestroyOptions {
+  /** Allow deleting a role without the tool's tag, when named explicitly with --role. */
+  force?: boolean | undefined;
+  /** Keep the OIDC provider even if nothing else uses it. */
+  keepProvider?: boolean | undefined;
+}
+
+export type DestroyStep =
+  | { kind: 'tagRole'; roleName: string; tags: Tags }
+  | { kind: 'deleteOidcProvider'; arn: string; url: string }
+  | { kind: 'detachRolePolicy'; roleName: string; policyArn: string }
+  | { kind: 'deletePolicyVersion'; policyArn: string; versionId: string }
+  | { kind: 'deletePolicy'; policyArn: string }
+  | { kind: 'deleteRole'; roleName: string; roleArn: string };
+
+export interface DestroyResource {
+  kind: 'role' | 'policy' | 'oidc-provider';
+  /** Role name, policy ARN, provider URL. */
+  id: string;
+  arn: string;
+  action: 'delete' | 'detach' | 'keep';
+  /** Why it is kept or only detached. */
+  reason?: string | undefined;
+}
+
+export interface DestroyPlan {
+  target: DestroyTarget;
+  resources: DestroyResource[];
+  steps: DestroyStep[];
+  /** Reasons the run must not start (nothing is changed when there is one). */
+  blockers: { message: string; hint: string }[];
+  hasChanges: boolean;
+}
+
+export const isToolManaged = (tags: Tags): boolean => tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
+
+const sameProject = (a: string | undefined, b: string | undefined) =>
+  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** The journal value for these policies, or undefined when it does not fit in a tag. */
+export function encodeJournal(policies: ManagedPolicyState[]): string | undefined {
+  const value = policies
+    .map((p) => `${p.path}${p.name}`)
+    .sort()
+    .join(' ');
+  return value.length <= MAX_TAG_VALUE && TAG_VALUE.test(value) ? value : undefined;
+}
+
+/** Policy ARNs recorded in a role's journal tag. */
+export function decodeJournal(role: Pick<RoleState, 'arn' | 'tags'>): string[] {
+  const value = role.tags[DESTROY_JOURNAL_TAG];
+  if (!value) return [];
+  const m = /^arn:([^:]+):iam::(\d+):role\//.exec(role.arn);
+  if (!m) return [];
+  return value
+    .split(' ')
+    .filter(Boolean)
+    .map((suffix) => `arn:${m[1]}:iam::${m[2]}:policy${suffix.startsWith('/') ? '' : '/'}${suffix}`);
+}
+
+export function federatedArns(role: Pick<RoleState, 'trustPolicy'>): string[] {
+  const statements = role.trustPolicy?.Statement;
+  const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
+  const arns = new Set<string>();
+  for (const st of list) {
+    if (st?.Effect !== 'Allow' || !st.Principal || st.Principal === '*') continue;
+    const fed = st.Principal.Federated;
+    for (const v of Array.isArray(fed) ? fed : fed ? [fed] : [])
+      if (v.includes(':oidc-provider/')) arns.add(v);
+  }
+  return [...arns];
+}
+
+export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOptions = {}): DestroyPlan {
+  const resources: DestroyResource[] = [];
+  const blockers: DestroyPlan['blockers'] = [];
+  const journalSteps: DestroyStep[] = [];
+  const providerSteps: DestroyStep[] = [];
+  const detachSteps: DestroyStep[] = [];
+  const policySteps: DestroyStep[] = [];
+  const roleSteps: DestroyStep[] = [];
+  const policyByArn = new Map(current.policies.map((p) => [p.arn, p]));
+  const deletedPolicies = new Set<string>();
+
+  for (const role of current.roles) {
+    const managed = isToolManaged(role.tags);
+    if (!managed) {
+      if (
+        !(
+          options.force &&
+          current.target.role !== undefined &&
+          current.target.role.toLowerCase() === role.name.toLowerCase()
+        )
+      ) {
+        blockers.push({
+          message: `Role ${role.name} was not created by gitlab-aws-oidc (no ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE} tag).`,
+          hint: `Leave it alone, or pass --role ${role.name} --force to delete it anyway (its policies are detached, not deleted).`,
+        });
+        continue;
+      }
+    }
+    const inline = current.inlinePolicies[role.name] ?? [];
+    if (inline.length > 0) {
+      blockers.push({
+        message: `Role ${role.name} has inline policies (${inline.join(', ')}) that gitlab-aws-oidc did not create; IAM cannot delete the role while they exist.`,
+        hint: inline
+          .map((p) => `aws iam delete-role-policy --role-name ${role.name} --policy-name ${p}`)
+          .join('\n'),
+      });
+      continue;
+    }
+    const project = role.tags[PROJECT_TAG];
+    const isOurs = (p: ManagedPolicyState | undefined): p is ManagedPolicyState =>
+      p !== undefined &&
+      managed &&
+      isToolManaged(p.tags) &&
+      (p.tags[PROJECT_TAG] === undefined || sameProject(p.tags[PROJECT_TAG], project));
+
+    // Tool policies: attached ones, plus ones a previous interrupted run detached (journal) or
+    // that carry the default name for the project (found by read.ts).
+    const journal = new Set(decodeJournal(role));
+    const attachedOurs = role.attachedPolicyArns.map((a) => policyByArn.get(a)).filter(isOurs);
+    const detachedOurs = current.policies.filter(
+      (p) =>
+        !role.attachedPolicyArns.includes(p.arn) &&
+        isOurs(p) &&
+        (journal.has(p.arn) || sameProject(p.tags[PROJECT_TAG], project)),
+    );
+    const ours = [...attachedOurs, ...detachedOurs];
+    const journalValue = encodeJournal(ours);
+    if (ours.length > 0 && journalValue !== undefined && role.tags[DESTROY_JOURNAL_TAG] !== journalValue) {
+      journalSteps.push({
+        kind: 'tagRole',
+        roleName: role.name,
+        tags: { [DESTROY_JOURNAL_TAG]: journalValue },
+      });
+    }
+    for (const policy of ours) {
+      if (role.attachedPolicyArns.includes(policy.arn)) {
+        detachSteps.push({ kind: 'detachRolePolicy', roleName: role.name, policyArn: policy.arn });
+      }
+      if (deletedPolicies.has(policy.arn)) continue;
+      deletedPolicies.add(policy.arn);
+      for (const v of policy.versions.filter((v) => !v.isDefault)) {
+        policySteps.push({ kind: 'deletePolicyVersion', policyArn: policy.arn, versionId: v.versionId });
+      }
+      policySteps.push({ kind: 'deletePolicy', policyArn: policy.arn });
+      resources.push({ kind: 'policy', id: policy.name, arn: policy.arn, action: 'delete' });
+    }
+    for (const arn of role.attachedPolicyArns) {
+      if (ours.some((p) => p.arn === arn)) continue;
+      detachSteps.push({ kind: 'detachRolePolicy', roleName: role.name, policyArn: arn });
+      const p = policyByArn.get(arn);
+      resources.push({
+        kind: 'policy',
+        id: p?.name ?? arn.split('/').pop() ?? arn,
+        arn,
+        action: 'detach',
+        reason: arn.includes(':iam::aws:policy/')
+          ? 'AWS managed policy'
+          : p && isToolManaged(p.tags)
+            ? `managed for another project (${p.tags[PROJECT_TAG] ?? 'unknown'})`
+            : 'not created by gitlab-aws-oidc',
+      });
+    }
+    roleSteps.push({ kind: 'deleteRole', roleName: role.name, roleArn: role.arn });
+    resources.push({
+      kind: 'role',
+      id: role.name,
+      arn: role.arn,
+      action: 'delete',
+      reason: managed ? undefined : 'not created by gitlab-aws-oidc; deleted because of --force',
+    });
+  }
+
+  // Tool policies of the project that no target role holds any more (their role is gone).
+  if (current.target.project !== undefined) {
+    for (const policy of current.policies) {
+      if (deletedPolicies.has(policy.arn) || !isToolManaged(policy.tags)) continue;
+      if (!sameProject(policy.tags[PROJECT_TAG], current.target.project)) continue;
+      if (current.roles.some((r) => r.attachedPolicyArns.includes(policy.arn))) continue;
+      deletedPolicies.add(policy.arn);
+      for (const v of policy.versions.filter((v) => !v.isDefault)) {
+        policySteps.push({ kind: 'deletePolicyVersion', policyArn: policy.arn, versionId: v.versionId });
+      }
+      policySteps.push({ kind: 'deletePolicy', policyArn: policy.arn });
+      resources.push({
+        kind: 'policy',
+        id: policy.name,
+        arn: policy.arn,
+        action: 'delete',
+        reason: 'no longer attached to a role',
+      });
+    }
+  }
+
+  const deletedRoles = new Set(
+    roleSteps
+      .filter((s): s is Extract<DestroyStep, { kind: 'deleteRole' }> => s.kind === 'deleteRole')
+      .map((s) => s.roleName),
+  );
+  for (const provider of current.providers) {
+    const users = current.otherRoles.filter((r) => r.providerArns.includes(provider.arn)).map((r) => r.name);
+    const blockedRoleUses = current.roles
+      .filter((r) => !deletedRoles.has(r.name) && federatedArns(r).includes(provider.arn))
+      .map((r) => r.name);
+    const stillUsed = [...users, ...blockedRoleUses];
+    let reason: string | undefined;
+    if (!isToolManaged(provider.tags)) reason = 'not created by gitlab-aws-oidc';
+    else if (options.keepProvider) reason = 'kept (--keep-provider)';
+    else if (stillUsed.length > 0)
+      reason = `still trusted by ${stillUsed.length === 1 ? 'role' : 'roles'} ${stillUsed.slice(0, 5).join(', ')}${stillUsed.length > 5 ? ', …' : ''}`;
+    if (reason) {
+      resources.push({ kind: 'oidc-provider', id: provider.url, arn: provider.arn, action: 'keep', reason });
+    } else {
+      providerSteps.push({ kind: 'deleteOidcProvider', arn: provider.arn, url: provider.url });
+      resources.push({ kind: 'oidc-provider', id: provider.url, arn: provider.arn, action: 'delete' });
+    }
+  }
+
+  const steps =
+    blockers.length > 0
+      ? []
+      : [...journalSteps, ...providerSteps, ...detachSteps, ...policySteps, ...roleSteps];
+  return { target: current.target, resources, steps, blockers, hasChanges: steps.length > 0 };
+}
+
+/** One line per step, for progress, dry runs and the done/not-done lists of a partial failure. */
+export function describeDestroyStep(step: DestroyStep): string {
+  switch (step.kind) {
+    case 'tagRole':
+      return `tag role ${step.roleName} with the policies being deleted`;
+    case 'deleteOidcProvider':
+      return `delete OIDC provider ${step.url}`;
+    case 'detachRolePolicy':
+      return `detach ${step.policyArn} from role ${step.roleName}`;
+    case 'deletePolicyVersion':
+      return `delete version ${step.versionId} of ${step.policyArn}`;
+    case 'deletePolicy':
+      return `delete policy ${step.policyArn}`;
+    case 'deleteRole':
+      return `delete role ${step.roleName}`;
+  }
+}

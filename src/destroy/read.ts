@@ -1,0 +1,91 @@
+/**
+ * Reads what `destroy` needs through the IAM port: the target roles (by the tool's project tag, or
+ * by name), their inline and attached policies, the tool policies a previous interrupted run
+ * detached (journal tag, default policy name), the providers they trust, and which other roles
+ * trust those providers. Reads only.
+ */
+import { DEFAULT_CONCURRENCY, mapWithConcurrency } from '../audit/concurrency.js';
+import type { IamPort } from '../aws/ports.js';
+import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
+import {
+  type Identity,
+  type ManagedPolicyState,
+  type OidcProviderState,
+  PROJECT_TAG,
+  type RoleState,
+} from '../core/types.js';
+import {
+  type DestroyCurrent,
+  type DestroyTarget,
+  decodeJournal,
+  federatedArns,
+  isToolManaged,
+} from './plan.js';
+
+export interface ReadDestroyOptions {
+  concurrency?: number | undefined;
+}
+
+const sameProject = (a: string | undefined, b: string) =>
+  a !== undefined && a.toLowerCase() === b.toLowerCase();
+
+export async function readDestroyState(
+  iam: IamPort,
+  identity: Pick<Identity, 'account' | 'partition'>,
+  target: DestroyTarget,
+  options: ReadDestroyOptions = {},
+): Promise<DestroyCurrent> {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const allRoles = await iam.listRoles();
+
+  let roles: RoleState[];
+  if (target.role !== undefined) {
+    const role = await iam.getRole(target.role);
+    roles = role ? [role] : [];
+  } else {
+    const project = target.project;
+    // ListRoles carries no tags: read the candidates (federated, or under the tool's default path).
+    const candidates = allRoles.filter((r) => federatedArns(r).length > 0 || r.path === DEFAULT_ROLE_PATH);
+    const states = await mapWithConcurrency(candidates, concurrency, (r) => iam.getRole(r.name));
+    roles = states.filter(
+      (r): r is RoleState =>
+        r !== undefined && isToolManaged(r.tags) && sameProject(r.tags[PROJECT_TAG], project),
+    );
+  }
+
+  const inline = await mapWithConcurrency(roles, concurrency, (r) => iam.listInlineRolePolicies(r.name));
+  const inlinePolicies = Object.fromEntries(roles.map((r, i) => [r.name, inline[i] ?? []]));
+
+  // Customer managed policies of this account that may be the tool's.
+  const local = `:iam::${identity.account}:policy/`;
+  const policyArns = new Set<string>();
+  const projects = new Set<string>();
+  if (target.project !== undefined) projects.add(target.project);
+  for (const role of roles) {
+    for (const arn of role.attachedPolicyArns) if (arn.includes(local)) policyArns.add(arn);
+    for (const arn of decodeJournal(role)) policyArns.add(arn);
+    const project = role.tags[PROJECT_TAG];
+    if (project) projects.add(project);
+  }
+  for (const project of projects) {
+    policyArns.add(
+      policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project)),
+    );
+  }
+  const policies = (
+    await mapWithConcurrency([...policyArns], concurrency, (arn) => iam.getPolicy(arn))
+  ).filter((p): p is ManagedPolicyState => p !== undefined);
+
+  const providerArns = [...new Set(roles.flatMap((r) => federatedArns(r)))];
+  const providers = (
+    await mapWithConcurrency(providerArns, concurrency, (arn) => iam.getOidcProvider(arn))
+  ).filter((p): p is OidcProviderState => p !== undefined);
+
+  const targetNames = new Set(roles.map((r) => r.name.toLowerCase()));
+  const otherRoles = allRoles
+    .filter((r) => !targetNames.has(r.name.toLowerCase()))
+    .map((r) => ({ name: r.name, providerArns: federatedArns(r) }))
+    .filter((r) => r.providerArns.length > 0);
+
+  return { target, roles, inlinePolicies, policies, providers, otherRoles };
+}
