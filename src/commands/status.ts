@@ -1,0 +1,33 @@
+/**
+ * `status`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
+ */
+import type { Command } from 'commander';
+import type { CommandContext } from '../io/context.js';
+import { TOOL_NAME } from '../version.js';
+
+export function registerStatus(program: Command, context: CommandContext): void {
+  program
+    .command('status')
+    .description(
+      'Show what gitlab-aws-oidc manages in this account: providers, roles, policies, what each role trusts, and drift.',
+    )
+    .option('--project <path>', 'only the roles of this GitLab project')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--region <region>', 'AWS region for STS (IAM is global)')
+    .option('--profile <name>', 'AWS shared-config profile to use')
+    .addHelpText(
+      'after',
+      `
+Examples:
+    $ ${TOOL_NAME} status
+    $ ${TOOL_NAME} status --project grp/app --json
+
+Resources are found by their managed-by=gitlab-aws-oidc tag. "Drift" means the role differs from what
+init would write for the project and refs it trusts (a hand edit, an extra statement, a missing provider,
+a detached policy). Read-only; exit 0 whether or not anything drifted.`,
+    )
+    .action(async (flags) => {
+      const { runStatusCommand } = await import('../status/command.js');
+      await runStatusCommand(flags, context);
+    });
+}

@@ -1,0 +1,252 @@
+/**
+ * What a tool-managed role trusts, and whether it drifted from what `init` would write. Pure.
+ *
+ * Drift is judged against the role's own declared intent: the project in its tag, and the refs,
+ * audience, project ID and protection its trust policy names. The trust policy `init` would build
+ * from those (H1's `buildTrustPolicy`) must equal the current one (`policiesEqual`); anything else
+ * (an extra statement, another operator, a hand-added condition, a second project) is drift.
+ */
+import { issuerFromProviderUrl } from '../core/issuer.js';
+import { lintTrustPolicy } from '../core/lint.js';
+import { parseSub } from '../core/lint-rules/subject.js';
+import { policiesEqual, policyDiff } from '../core/policy-json.js';
+import { parseSubject } from '../core/subject.js';
+import { buildTrustPolicy } from '../core/trust-policy.js';
+import {
+  GITLAB_URL_TAG,
+  type ManagedPolicyState,
+  type OidcProviderState,
+  type PolicyDocument,
+  PROJECT_TAG,
+  type RefRule,
+  type RoleState,
+} from '../core/types.js';
+import { CliError } from '../errors.js';
+
+export interface TrustedSubject {
+  /** `grp/app`, or `project 42` when the sub is project_id-first; `*`-patterns as written. */
+  project: string;
+  /** `branch`, `tag`, or `any` when ref_type is not pinned. */
+  refType: 'branch' | 'tag' | 'any';
+  /** The ref or ref pattern; `*` for any. */
+  ref: string;
+}
+
+export interface TrustSummary {
+  providerArns: string[];
+  subjects: TrustedSubject[];
+  audiences: string[];
+  projectIds: string[];
+  /** gitlab.com:ref_protected = "true" is required. */
+  protectedOnly: boolean;
+}
+
+export interface DriftItem {
+  what: 'trust-policy' | 'project' | 'provider' | 'audience' | 'policy' | 'tags';
+  message: string;
+  /** A line diff (`- ` current, `+ ` what init would write) for trust-policy drift. */
+  diff?: string[] | undefined;
+}
+
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function statements(doc: PolicyDocument) {
+  return asList(doc?.Statement).filter((s) => s && typeof s === 'object' && s.Effect === 'Allow');
+}
+
+function conditionValues(doc: PolicyDocument, claim: string): { operator: string; value: string }[] {
+  const out: { operator: string; value: string }[] = [];
+  for (const st of statements(doc)) {
+    for (const [operator, keys] of Object.entries(st.Condition ?? {})) {
+      if (!keys || typeof keys !== 'object') continue;
+      for (const [k, v] of Object.entries(keys)) {
+        if (k.toLowerCase().endsWith(`:${claim}`))
+          for (const x of asList(v)) out.push({ operator, value: String(x) });
+      }
+    }
+  }
+  return out;
+}
+
+export function summarizeTrust(doc: PolicyDocument): TrustSummary {
+  const providerArns = new Set<string>();
+  for (const st of statements(doc)) {
+    if (!st.Principal || st.Principal === '*') continue;
+    for (const f of asList(st.Principal.Federated)) if (f.includes(':oidc-provider/')) providerArns.add(f);
+  }
+  const subjects: TrustedSubject[] = [];
+  for (const { operator, value } of conditionValues(doc, 'sub')) {
+    if (/Not/.test(operator)) continue;
+    const parsed = parseSub(value, /Like/.test(operator));
+    const get = (k: string) => parsed.components.find((c) => c.key === k)?.value;
+    const project = parsed.headWildcard
+      ? '*'
+      : get('project_path') !== undefined
+        ? (get('project_path') as string)
+        : get('project_id') !== undefined
+          ? `project ${get('project_id')}`
+          : value;
+    const refTypeRaw = get('ref_type');
+    const refType = refTypeRaw === 'branch' || refTypeRaw === 'tag' ? refTypeRaw : 'any';
+    const ref = get('ref') ?? '*';
+    subjects.push({ project, refType, ref });
+  }
+  return {
+    providerArns: [...providerArns],
+    subjects,
+    audiences: [...new Set(conditionValues(doc, 'aud').map((a) => a.value))],
+    projectIds: [...new Set(conditionValues(doc, 'project_id').map((a) => a.value))],
+    protectedOnly: conditionValues(doc, 'ref_protected').some(
+      (v) => v.value === 'true' && v.operator === 'StringEquals',
+    ),
+  };
+}
+
+export function describeSubject(s: TrustedSubject): string {
+  if (s.ref === '*' && s.refType === 'any') return 'any branch or tag';
+  if (s.ref === '*') return `any ${s.refType}`;
+  return `${s.refType === 'any' ? 'branch or tag' : s.refType} ${s.ref}`;
+}
+
+export interface DriftInput {
+  role: RoleState;
+  /** The account's providers (a federated one missing here no longer exists). */
+  providers: OidcProviderState[];
+  /** The tool's default policy for the role's project, when it exists (to spot a detached one). */
+  detachedToolPolicies?: ManagedPolicyState[] | undefined;
+}
+
+/** Every way the role differs from what `init` would have written for the trust it declares. */
+export function detectDrift(input: DriftInput): DriftItem[] {
+  const { role } = input;
+  const drift: DriftItem[] = [];
+  const trust = summarizeTrust(role.trustPolicy);
+  const project = role.tags[PROJECT_TAG];
+
+  if (trust.providerArns.length !== 1) {
+    drift.push({
+      what: 'provider',
+      message: `The trust policy federates to ${trust.providerArns.length} OIDC providers; init writes exactly one.`,
+    });
+  }
+  const providerArn = trust.providerArns[0];
+  const provider = input.providers.find((p) => p.arn === providerArn);
+  if (providerArn && !provider) {
+    drift.push({
+      what: 'provider',
+      message: `The OIDC provider ${providerArn} no longer exists: no job can assume the role.`,
+    });
+  }
+  if (provider) {
+    const tagUrl = role.tags[GITLAB_URL_TAG];
+    if (
+      tagUrl &&
+      tagUrl
+        .replace(/^https:\/\//, '')
+        .replace(/\/$/, '')
+        .toLowerCase() !== provider.url.toLowerCase()
+    ) {
+      drift.push({
+        what: 'tags',
+        message: `The role is tagged for ${tagUrl} but trusts the provider for ${provider.url}.`,
+      });
+    }
+    for (const aud of trust.audiences) {
+      if (!provider.clientIds.includes(aud)) {
+        drift.push({
+          what: 'audience',
+          message: `The role requires aud "${aud}", which is not a client ID of the provider (${provider.clientIds.join(', ') || 'none'}): no job can assume it.`,
+        });
+      }
+    }
+  }
+
+  const parsed = conditionValues(role.trustPolicy, 'sub').map((v) => ({
+    ...v,
+    subject: parseSubject(v.value),
+  }));
+  const foreign = parsed.filter((p) => !p.subject || p.subject.projectPath === undefined);
+  if (foreign.length > 0) {
+    drift.push({
+      what: 'trust-policy',
+      message: `sub value${foreign.length > 1 ? 's' : ''} ${foreign.map((f) => `"${f.value}"`).join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not in the form init writes (project_path:<path>:ref_type:<branch|tag>:ref:<ref>).`,
+    });
+  }
+  const projects = [
+    ...new Set(parsed.flatMap((p) => (p.subject?.projectPath ? [p.subject.projectPath] : []))),
+  ];
+  if (project && projects.some((p) => p.toLowerCase() !== project.toLowerCase())) {
+    drift.push({
+      what: 'project',
+      message: `The role is tagged for project ${project} but its trust policy names ${projects.join(', ')}.`,
+    });
+  }
+
+  if (
+    provider &&
+    project &&
+    foreign.length === 0 &&
+    parsed.length > 0 &&
+    trust.audiences.length === 1 &&
+    trust.projectIds.length <= 1
+  ) {
+    const refs: RefRule[] = parsed.map((p) => ({
+      type: p.subject?.refType ?? 'branch',
+      pattern: p.subject?.ref ?? '',
+    }));
+    try {
+      const expected = buildTrustPolicy({
+        providerArn: provider.arn,
+        issuer: issuerFromProviderUrl(provider.url),
+        audience: trust.audiences[0] as string,
+        projectPath: project,
+        refs,
+        projectId: trust.projectIds[0],
+        namespaceId: conditionValues(role.trustPolicy, 'namespace_id')[0]?.value,
+        protectedOnly: trust.protectedOnly,
+        allowAnyRef: true,
+      }).policy;
+      if (!policiesEqual(role.trustPolicy, expected)) {
+        drift.push({
+          what: 'trust-policy',
+          message:
+            'The trust policy differs from what init writes for the same project and refs (edited by hand or by another tool).',
+          diff: policyDiff(role.trustPolicy, expected).filter((l) => !l.startsWith('  ')),
+        });
+      }
+    } catch (error) {
+      drift.push({
+        what: 'trust-policy',
+        message: `init could not write this trust policy: ${error instanceof CliError || error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  } else if (parsed.length === 0) {
+    drift.push({
+      what: 'trust-policy',
+      message: 'The trust policy has no sub condition; init always pins the project.',
+    });
+  } else if (trust.audiences.length !== 1) {
+    drift.push({
+      what: 'audience',
+      message: `The trust policy checks ${trust.audiences.length} audiences; init pins exactly one.`,
+    });
+  }
+
+  for (const p of input.detachedToolPolicies ?? []) {
+    if (!role.attachedPolicyArns.includes(p.arn)) {
+      drift.push({
+        what: 'policy',
+        message: `The tool-managed policy ${p.arn} exists but is not attached to the role.`,
+      });
+    }
+  }
+  return drift;
+}
+
+/** Lint findings worth showing in status (high and critical; `audit` shows the rest). */
+export function statusFindings(role: RoleState, providers: OidcProviderState[]) {
+  return lintTrustPolicy(role.trustPolicy, {
+    providers: providers.map((p) => ({ arn: p.arn, url: p.url, clientIds: p.clientIds })),
+    roleName: role.name,
+  }).filter((f) => f.severity === 'critical' || f.severity === 'high');
+}

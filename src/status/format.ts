@@ -1,0 +1,58 @@
+/**
+ * Human output of `status`. Pure (colours through the palette).
+ */
+import type { Palette } from '../io/colors.js';
+import { describeSubject } from './drift.js';
+import type { StatusReport } from './run.js';
+
+const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10} h`;
+
+export function formatStatus(report: StatusReport, palette: Palette): string[] {
+  const lines: string[] = [];
+  const scope = report.project ? ` for project ${report.project}` : '';
+  if (report.roles.length === 0 && report.providers.length === 0) {
+    return [`Nothing managed by gitlab-aws-oidc${scope} in account ${report.account}.`];
+  }
+  lines.push(palette.strong(`Managed by gitlab-aws-oidc in account ${report.account}${scope}`), '');
+  lines.push('OIDC providers');
+  for (const p of report.providers) {
+    const origin = p.managedByTool ? 'created by the tool' : palette.muted('not created by the tool');
+    const trusted = p.trustedBy.length ? p.trustedBy.join(', ') : palette.muted('no managed role');
+    lines.push(
+      `  ${palette.code(p.url)}  (${origin})  audiences: ${p.clientIds.join(', ') || '—'}  trusted by: ${trusted}`,
+    );
+  }
+  lines.push('', 'Roles');
+  for (const r of report.roles) {
+    lines.push(`  ${palette.strong(r.name)}  project ${r.project ?? palette.muted('(untagged)')}`);
+    const subjects = r.trust.subjects.map(describeSubject);
+    const extras = [
+      r.trust.projectIds.length ? `project_id ${r.trust.projectIds.join(', ')}` : undefined,
+      r.trust.protectedOnly ? 'protected refs only' : undefined,
+      r.trust.audiences.length ? `aud ${r.trust.audiences.join(', ')}` : undefined,
+    ].filter(Boolean);
+    lines.push(
+      `    trusts:   ${subjects.join(', ') || palette.muted('nothing parsable')}${extras.length ? palette.muted(`  (${extras.join('; ')})`) : ''}`,
+    );
+    const policies = r.policies.map((p) => (p.toolManaged ? `${p.name} ${palette.muted('(tool)')}` : p.name));
+    lines.push(`    policies: ${policies.join(', ') || palette.muted('none')}`);
+    lines.push(`    session:  up to ${hours(r.maxSessionDuration)}`);
+    if (r.drift.length === 0) lines.push(`    ${palette.good('✓')} in sync with what init writes`);
+    for (const d of r.drift) {
+      lines.push(`    ${palette.warn('✗ drift')} ${d.message}`);
+      for (const l of d.diff ?? [])
+        lines.push(`      ${l.startsWith('+') ? palette.good(l) : palette.danger(l)}`);
+    }
+    if (r.findings.length) {
+      lines.push(
+        `    ${palette.danger(`${r.findings.length} high/critical finding${r.findings.length === 1 ? '' : 's'}`)}: ${[...new Set(r.findings.map((f) => f.ruleId))].join(', ')} (gitlab-aws-oidc audit --role ${r.name})`,
+      );
+    }
+  }
+  const s = report.summary;
+  lines.push(
+    '',
+    `${s.roles} role${s.roles === 1 ? '' : 's'}, ${s.drifted} drifted, ${s.withFindings} with high/critical findings.`,
+  );
+  return lines;
+}

@@ -1,0 +1,32 @@
+/**
+ * `status` options: the contract between flags and runStatus. Parsed before any I/O.
+ */
+import { z } from 'zod';
+import { validateProjectPath } from '../core/refs.js';
+import { parseOptions, refineWith } from '../options/zod-issues.js';
+
+export const StatusOptionsSchema = z.object({
+  /** Only the roles of this project. */
+  project: z
+    .string()
+    .superRefine(refineWith((v: string) => validateProjectPath(v)))
+    .transform((v) => v.trim())
+    .optional(),
+  json: z.boolean().default(false),
+  region: z.string().min(1).optional(),
+  profile: z.string().min(1).optional(),
+  concurrency: z.number().int().min(1).max(32).default(8),
+});
+
+export type StatusOptions = z.output<typeof StatusOptionsSchema>;
+
+export interface RawStatusFlags {
+  project?: string;
+  json?: boolean;
+  region?: string;
+  profile?: string;
+}
+
+export function parseStatusFlags(flags: RawStatusFlags): StatusOptions {
+  return parseOptions(StatusOptionsSchema, { ...flags }, 'status options');
+}

@@ -1,0 +1,170 @@
+/**
+ * `status`: what gitlab-aws-oidc manages in this account (found by its managed-by tag): providers,
+ * roles, their policies, which project and refs each role trusts, and drift from what `init` would
+ * write. Reads only.
+ */
+import { mapWithConcurrency, memoizeAsync } from '../audit/concurrency.js';
+import type { AwsPorts } from '../aws/ports.js';
+import type { Finding } from '../core/lint.js';
+import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
+import {
+  GITLAB_URL_TAG,
+  MANAGED_BY_TAG,
+  MANAGED_BY_VALUE,
+  type ManagedPolicyState,
+  type OidcProviderState,
+  PROJECT_TAG,
+  type RoleState,
+  type Tags,
+} from '../core/types.js';
+import { federatedArns } from '../destroy/plan.js';
+import { type DriftItem, detectDrift, statusFindings, summarizeTrust, type TrustSummary } from './drift.js';
+import type { StatusOptions } from './options.js';
+
+export interface StatusDeps {
+  aws: () => Promise<AwsPorts> | AwsPorts;
+  progress?: ((message: string) => void) | undefined;
+}
+
+export interface StatusProvider {
+  arn: string;
+  url: string;
+  clientIds: string[];
+  /** Created by the tool (tagged); the tool never deletes or tags a provider it did not create. */
+  managedByTool: boolean;
+  gitlabUrl?: string | undefined;
+  /** Tool-managed roles that trust it. */
+  trustedBy: string[];
+}
+
+export interface StatusPolicy {
+  arn: string;
+  name: string;
+  /** Created by the tool for this role's project. */
+  toolManaged: boolean;
+}
+
+export interface StatusRole {
+  name: string;
+  arn: string;
+  project?: string | undefined;
+  gitlabUrl?: string | undefined;
+  trust: TrustSummary;
+  policies: StatusPolicy[];
+  maxSessionDuration: number;
+  drift: DriftItem[];
+  /** High and critical lint findings (run `audit --role` for all). */
+  findings: Finding[];
+}
+
+export interface StatusReport {
+  ok: true;
+  command: 'status';
+  account: string;
+  partition: string;
+  project?: string | undefined;
+  providers: StatusProvider[];
+  roles: StatusRole[];
+  summary: { roles: number; drifted: number; withFindings: number };
+}
+
+const isToolManaged = (tags: Tags) => tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
+const sameProject = (a: string | undefined, b: string | undefined) =>
+  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+
+export async function runStatus(options: StatusOptions, deps: StatusDeps): Promise<StatusReport> {
+  const { iam, sts } = await deps.aws();
+  const progress = deps.progress ?? (() => {});
+  const identity = await sts.getCallerIdentity();
+  const c = options.concurrency;
+
+  progress('Reading OIDC providers and roles…');
+  const [providerArns, allRoles] = await Promise.all([iam.listOidcProviderArns(), iam.listRoles()]);
+  const providers = (await mapWithConcurrency(providerArns, c, (arn) => iam.getOidcProvider(arn))).filter(
+    (p): p is OidcProviderState => p !== undefined,
+  );
+  // ListRoles has no tags: read the roles that could be the tool's.
+  const candidates = allRoles.filter((r) => federatedArns(r).length > 0 || r.path === DEFAULT_ROLE_PATH);
+  const roles = (await mapWithConcurrency(candidates, c, (r) => iam.getRole(r.name))).filter(
+    (r): r is RoleState =>
+      r !== undefined &&
+      isToolManaged(r.tags) &&
+      (options.project === undefined || sameProject(r.tags[PROJECT_TAG], options.project)),
+  );
+
+  const local = `:iam::${identity.account}:policy/`;
+  const getPolicy = memoizeAsync((arn: string) => iam.getPolicy(arn));
+  const statusRoles = await mapWithConcurrency(roles, c, async (role): Promise<StatusRole> => {
+    const attached = await Promise.all(
+      role.attachedPolicyArns.map(async (arn): Promise<StatusPolicy> => {
+        const policy = arn.includes(local) ? await getPolicy(arn) : undefined;
+        return {
+          arn,
+          name: policy?.name ?? arn.split('/').pop() ?? arn,
+          toolManaged:
+            policy !== undefined &&
+            isToolManaged(policy.tags) &&
+            sameProject(policy.tags[PROJECT_TAG], role.tags[PROJECT_TAG]),
+        };
+      }),
+    );
+    const project = role.tags[PROJECT_TAG];
+    let detached: ManagedPolicyState[] = [];
+    if (project) {
+      const arn = policyArnFor(
+        identity.partition,
+        identity.account,
+        DEFAULT_POLICY_PATH,
+        defaultPolicyName(project),
+      );
+      const p = role.attachedPolicyArns.includes(arn) ? undefined : await getPolicy(arn);
+      if (p && isToolManaged(p.tags) && sameProject(p.tags[PROJECT_TAG], project)) detached = [p];
+    }
+    return {
+      name: role.name,
+      arn: role.arn,
+      project,
+      gitlabUrl: role.tags[GITLAB_URL_TAG],
+      trust: summarizeTrust(role.trustPolicy),
+      policies: attached,
+      maxSessionDuration: role.maxSessionDuration,
+      drift: detectDrift({ role, providers, detachedToolPolicies: detached }),
+      findings: statusFindings(role, providers),
+    };
+  });
+  statusRoles.sort(
+    (a, b) => (a.project ?? '').localeCompare(b.project ?? '') || a.name.localeCompare(b.name),
+  );
+
+  const shown = providers
+    .filter((p) => isToolManaged(p.tags) || statusRoles.some((r) => r.trust.providerArns.includes(p.arn)))
+    .filter(
+      (p) => options.project === undefined || statusRoles.some((r) => r.trust.providerArns.includes(p.arn)),
+    )
+    .map(
+      (p): StatusProvider => ({
+        arn: p.arn,
+        url: p.url,
+        clientIds: p.clientIds,
+        managedByTool: isToolManaged(p.tags),
+        gitlabUrl: p.tags[GITLAB_URL_TAG],
+        trustedBy: statusRoles.filter((r) => r.trust.providerArns.includes(p.arn)).map((r) => r.name),
+      }),
+    )
+    .sort((a, b) => a.url.localeCompare(b.url));
+
+  return {
+    ok: true,
+    command: 'status',
+    account: identity.account,
+    partition: identity.partition,
+    project: options.project,
+    providers: shown,
+    roles: statusRoles,
+    summary: {
+      roles: statusRoles.length,
+      drifted: statusRoles.filter((r) => r.drift.length > 0).length,
+      withFindings: statusRoles.filter((r) => r.findings.length > 0).length,
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultPolicyName, defaultRoleName } from '../../src/core/naming.js';
+import type { PolicyDocument } from '../../src/core/types.js';
+import { parseDestroyFlags } from '../../src/destroy/options.js';
+import { runDestroy } from '../../src/destroy/run.js';
+import { createPalette } from '../../src/io/colors.js';
+import { formatStatus } from '../../src/status/format.js';
+import { parseStatusFlags } from '../../src/status/options.js';
+import { runStatus } from '../../src/status/run.js';
+import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
+import { initProject } from './init-helper.js';
+
+let fake: FakeAws;
+beforeEach(() => {
+  fake = createFakeAws({ pageSize: 3 });
+  fake.addPolicy({
+    name: 'ReadOnlyAccess',
+    awsManaged: true,
+    document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:Get*', Resource: '*' }] },
+  });
+});
+afterEach(() => fake.restore());
+
+const status = (flags: Parameters<typeof parseStatusFlags>[0] = {}) =>
+  runStatus(parseStatusFlags(flags), { aws: () => fake.ports });
+
+describe('runStatus', () => {
+  it('shows what init created, in sync, with what each role trusts', async () => {
+    await initProject(fake, {
+      project: 'acme/web',
+      refs: [
+        { type: 'branch', pattern: 'main' },
+        { type: 'tag', pattern: 'v*' },
+      ],
+      projectId: '4242',
+      protectedOnly: true,
+      managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    });
+    await initProject(fake, { project: 'acme/api', withPolicy: false });
+    fake.addRole({ name: 'not-ours', trustPolicy: { Version: '2012-10-17', Statement: [] } });
+
+    const report = await status();
+    expect(
+      fake
+        .mutatingCalls()
+        .filter(
+          (c) =>
+            !['CreateOpenIDConnectProvider', 'CreatePolicy', 'CreateRole', 'AttachRolePolicy'].includes(c),
+        ),
+    ).toEqual([]);
+    expect(report.providers).toEqual([
+      expect.objectContaining({
+        url: 'gitlab.com',
+        managedByTool: true,
+        trustedBy: [defaultRoleName('acme/api'), defaultRoleName('acme/web')],
+      }),
+    ]);
+    expect(report.roles.map((r) => r.project)).toEqual(['acme/api', 'acme/web']);
+    const web = report.roles[1]!;
+    expect(web.drift).toEqual([]);
+    expect(web.findings).toEqual([]);
+    expect(web.trust).toMatchObject({
+      subjects: [
+        { project: 'acme/web', refType: 'branch', ref: 'main' },
+        { project: 'acme/web', refType: 'tag', ref: 'v*' },
+      ],
+      audiences: ['https://gitlab.com'],
+      projectIds: ['4242'],
+      protectedOnly: true,
+    });
+    expect(web.policies).toEqual(
+      expect.arrayContaining([
+        {
+          arn: fake.policyArn(defaultPolicyName('acme/web'), '/gitlab-oidc/'),
+          name: defaultPolicyName('acme/web'),
+          toolManaged: true,
+        },
+        { arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess', name: 'ReadOnlyAccess', toolManaged: false },
+      ]),
+    );
+    expect(report.summary).toEqual({ roles: 2, drifted: 0, withFindings: 0 });
+    const text = formatStatus(report, createPalette(0)).join('\n');
+    expect(text).toContain(
+      'trusts:   branch main, tag v*  (project_id 4242; protected refs only; aud https://gitlab.com)',
+    );
+    expect(text).toContain('✓ in sync with what init writes');
+
+    const only = await status({ project: 'acme/api' });
+    expect(only.roles.map((r) => r.name)).toEqual([defaultRoleName('acme/api')]);
+  });
+
+  it('reports drift: hand-edited trust, detached tool policy, deleted provider', async () => {
+    const desired = await initProject(fake, { project: 'acme/web' });
+    const role = fake.state.roles.get(desired.role.name.toLowerCase())!;
+    const edited = JSON.parse(role.trustPolicy) as PolicyDocument & {
+      Statement: { Condition: Record<string, Record<string, string>> }[];
+    };
+    delete edited.Statement[0]!.Condition.StringEquals!['gitlab.com:sub'];
+    edited.Statement[0]!.Condition.StringLike = { 'gitlab.com:sub': 'project_path:acme/*' };
+    role.trustPolicy = JSON.stringify(edited);
+    role.attachedPolicyArns = [];
+
+    const report = await status();
+    const drift = report.roles[0]!.drift;
+    expect(drift.map((d) => d.what).sort()).toEqual(['policy', 'trust-policy']);
+    expect(drift.find((d) => d.what === 'trust-policy')?.message).toMatch(/not in the form init writes/);
+    expect(report.roles[0]!.findings.map((f) => f.ruleId).sort()).toEqual(['GAO008', 'GAO009']);
+
+    fake.state.providers.clear();
+    const gone = await status();
+    expect(gone.roles[0]!.drift.map((d) => d.message)).toContainEqual(
+      expect.stringMatching(/no longer exists/),
+    );
+  });
+
+  it('reports a changed ref as a diff against what init would write', async () => {
+    const desired = await initProject(fake, { project: 'acme/web' });
+    const role = fake.state.roles.get(desired.role.name.toLowerCase())!;
+    const doc = JSON.parse(role.trustPolicy);
+    doc.Statement[0].Condition.StringEquals['gitlab.com:sub'] = [
+      'project_path:acme/web:ref_type:branch:ref:main',
+    ];
+    doc.Statement[0].Condition.StringEquals['gitlab.com:user_login'] = 'alice';
+    role.trustPolicy = JSON.stringify(doc);
+    const [r] = (await status()).roles;
+    expect(r!.drift).toHaveLength(1);
+    expect(r!.drift[0]).toMatchObject({ what: 'trust-policy' });
+    expect(r!.drift[0]!.diff?.join('\n')).toMatch(/^- .*user_login/m);
+  });
+
+  it('says so when nothing is managed', async () => {
+    const report = await status();
+    expect(report.roles).toEqual([]);
+    expect(formatStatus(report, createPalette(0))).toEqual([
+      'Nothing managed by gitlab-aws-oidc in account 123456789012.',
+    ]);
+  });
+});
+
+describe('init → destroy round trip', () => {
+  it('destroy removes exactly what init created for the project', async () => {
+    await initProject(fake, {
+      project: 'acme/web',
+      managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    });
+    await initProject(fake, { project: 'acme/api' });
+    const before = {
+      providers: fake.state.providers.size,
+      roles: fake.state.roles.size,
+      policies: fake.state.policies.size,
+    };
+    await runDestroy(parseDestroyFlags({ project: 'acme/web', yes: true }), { aws: () => fake.ports });
+    expect({
+      providers: fake.state.providers.size,
+      roles: fake.state.roles.size,
+      policies: fake.state.policies.size,
+    }).toEqual({
+      providers: before.providers, // still trusted by acme/api
+      roles: before.roles - 1,
+      policies: before.policies - 1,
+    });
+    await runDestroy(parseDestroyFlags({ project: 'acme/api', yes: true }), { aws: () => fake.ports });
+    expect(fake.state.providers.size).toBe(0);
+    expect(fake.state.roles.size).toBe(0);
+    expect([...fake.state.policies.keys()].filter((a) => !a.includes(':iam::aws:'))).toEqual([]);
+    const report = await status();
+    expect(report.roles).toEqual([]);
+  });
+});
