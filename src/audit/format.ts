@@ -23,7 +23,8 @@ function paint(palette: Palette, severity: Severity, text: string): string {
 /** `role deploy, Statement[1] (Legacy), StringLike gitlab.com:sub = "project_path:*"` */
 export function findingLocation(f: Finding): string {
   const parts: string[] = [];
-  if (f.target) {
+  // A file target is named once in the heading; roles and providers are named per finding.
+  if (f.target && f.target.kind !== 'file') {
     const kind = f.target.kind === 'oidc-provider' ? 'provider' : f.target.kind;
     parts.push(`${kind} ${f.target.id}`);
   }

@@ -299,7 +299,9 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               fix: `Use ${e.negated ? 'StringNotLike' : 'StringLike'} for "${e.key}" if a pattern was meant, or write the literal value.`,
             }),
           );
-        } else if (STRING_LIKE_OPERATORS.has(e.base) && !hasWildcard(v)) {
+        } else if (STRING_LIKE_OPERATORS.has(e.base) && !e.values.some(hasWildcard)) {
+          // Only when no value of the key is a pattern: a literal next to patterns has to share
+          // their operator (IAM ANDs operators, so splitting the list would require both).
           findings.push(
             finding('GAO014', {
               ...where,

@@ -45,14 +45,17 @@ afterEach(() => fake.restore());
 describe('runAuditCommand', () => {
   it('prints a table grouped by severity for a policy file', async () => {
     const io = capture();
-    await runAuditCommand({ policyFile: fixturePath('bad/list-one-weak-value.json') }, io.context);
+    await runAuditCommand({ policyFile: fixturePath('bad/forallvalues-sub.json') }, io.context);
     const out = io.out();
     expect(out).toContain('Linted');
-    expect(out.indexOf('HIGH (2)')).toBeGreaterThan(0);
-    expect(out.indexOf('LOW (1)')).toBeGreaterThan(out.indexOf('HIGH (2)'));
-    expect(out).toMatch(/GAO008 {2}sub matches many projects under a group/);
-    expect(out).toContain('fix List the projects explicitly');
-    expect(out).toContain('Summary: 0 critical, 2 high, 0 functional, 0 medium, 1 low.');
+    expect(out.indexOf('HIGH (1)')).toBeGreaterThan(0);
+    expect(out.indexOf('LOW (1)')).toBeGreaterThan(out.indexOf('HIGH (1)'));
+    expect(out).toMatch(/GAO006 {2}ForAllValues\/ForAnyValue\/IfExists on sub or aud/);
+    expect(out).toContain(
+      'at  Statement[0], ForAllValues:StringLike gitlab.com:sub = "project_path:acme/web:ref_type:branch:ref:main"',
+    );
+    expect(out).toContain('fix Use plain StringLike for "gitlab.com:sub".');
+    expect(out).toContain('Summary: 0 critical, 1 high, 0 functional, 0 medium, 1 low.');
   });
 
   it('prints SARIF and then fails the gate', async () => {
