@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
+import { registerDestroy } from './commands/destroy.js';
 import { registerInit } from './commands/init.js';
+import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { ExitCode, exitCodeFor } from './errors.js';
 import { colorLevelFor, createPalette } from './io/colors.js';
@@ -67,6 +69,8 @@ Exit codes: 0 done or no changes, 1 failure, 2 usage or invalid input, 130 abort
 registerInit(program, context);
 registerVerify(program, context);
 registerAudit(program, context);
+registerStatus(program, context);
+registerDestroy(program, context);
 
 const argv = process.argv;
 const json = argv.includes('--json');

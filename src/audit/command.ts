@@ -45,8 +45,8 @@ export async function runAuditCommand(flags: RawAuditFlags, context: CommandCont
     });
     context.stdout.write(`${JSON.stringify(log, null, 2)}\n`);
   } else if (options.format === 'json') {
-    // Exactly one document. On failure it is the error document, carrying this report under
-    // error.audit: with --json the CLI prints it; with --format json we do.
+    // Exactly one document. On failure it is the error document (the report plus `error`):
+    // with --json the CLI prints it; with --format json we do.
     if (!failure) context.stdout.write(`${JSON.stringify(auditDocument(report), null, 2)}\n`);
     else if (!flags.json) {
       const error = new AuditFailedError(report, failure);

@@ -3,8 +3,7 @@ import { type AuditReport, auditDocument } from './report.js';
 
 /**
  * The `--fail-on` threshold was met (or the audit could not read everything while a threshold was
- * set). Exit 1. Carries the report so a `--json` failure still prints the whole audit (under
- * `error.audit`).
+ * set). Exit 1. Carries the report so a `--json` failure still prints the whole audit (the audit document with `ok: false` and `error`).
  */
 export class AuditFailedError extends CliError {
   readonly report: AuditReport;
@@ -18,7 +17,7 @@ export class AuditFailedError extends CliError {
     this.report = report;
   }
 
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), audit: auditDocument(this.report) };
+  override resultDocument(): Record<string, unknown> {
+    return auditDocument(this.report);
   }
 }

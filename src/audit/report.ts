@@ -59,10 +59,10 @@ export function finishReport(report: Omit<AuditReport, 'ok' | 'counts'>): AuditR
 }
 
 /**
- * The `--json` document. On success (exit 0) printed as is; when the gate fails (exit 1) it is
- * `error.audit` of the error document:
+ * The `--json` document. On success (exit 0) printed as is; when the gate fails (exit 1) the same
+ * document is printed with `ok: false` and an `error`:
  *   { ok: true, command: 'audit', exitCode: 0, scope, account, providers, roles, findings, counts, incomplete }
- *   { ok: false, command: 'audit', exitCode: 1, error: { code: 'AUDIT_FAILED', message, audit: { … } } }
+ *   { ok: false, command: 'audit', exitCode: 1, scope, …, error: { code: 'AUDIT_FAILED', message, hint } }
  */
 export function auditDocument(report: AuditReport): Record<string, unknown> {
   const { ok, artifacts: _artifacts, ...rest } = report;

@@ -87,12 +87,16 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
     sts: ['getCallerIdentity'],
     iam: ['listOidcProviderArns', 'getOidcProvider', 'listRoles', 'getRole', 'getPolicyDocument'],
   },
-  status: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS] },
+  status: {
+    sts: ['getCallerIdentity'],
+    iam: [...READ_STATE_METHODS, 'listOidcProviderArns', 'listRoles'],
+  },
   destroy: {
     sts: ['getCallerIdentity'],
     iam: [
       ...READ_STATE_METHODS,
       'listRoles',
+      'tagRole',
       'detachRolePolicy',
       'listInlineRolePolicies',
       'deleteRole',

@@ -8,6 +8,7 @@ import { runAuditCommand } from '../../src/audit/command.js';
 import { AuditFailedError } from '../../src/audit/errors.js';
 import { registerAudit } from '../../src/commands/audit.js';
 import type { CommandContext } from '../../src/io/context.js';
+import { errorDocument } from '../../src/io/output.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,9 +94,12 @@ describe('runAuditCommand', () => {
       bad.context,
     ).catch((e) => e);
     expect(bad.out()).toBe('');
-    expect(error.toJSON()).toMatchObject({
-      code: 'AUDIT_FAILED',
-      audit: { ok: false, exitCode: 1, findings: [{ ruleId: 'GAO003' }] },
+    expect(errorDocument(error, 'audit')).toMatchObject({
+      ok: false,
+      command: 'audit',
+      exitCode: 1,
+      findings: [{ ruleId: 'GAO003' }],
+      error: { code: 'AUDIT_FAILED' },
     });
   });
 
@@ -111,6 +115,8 @@ describe('runAuditCommand', () => {
       ok: false,
       command: 'audit',
       exitCode: 1,
+      scope: 'file',
+      findings: [{ ruleId: 'GAO003' }],
       error: { code: 'AUDIT_FAILED' },
     });
   });
