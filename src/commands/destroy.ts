@@ -15,9 +15,14 @@ export function registerDestroy(program: Command, context: CommandContext): void
     .option('--role <name>', 'remove this role (and its tool-managed policy) instead')
     .option(
       '--force',
-      'with --role: also delete a role gitlab-aws-oidc did not create (its policies are only detached)',
+      'with --role: also delete a role gitlab-aws-oidc did not create (its policies are only detached); with --ci-file: remove .aws-oidc even though jobs still extend it',
     )
     .option('--keep-provider', 'keep the OIDC provider even when no other role trusts it')
+    .option(
+      '--ci-file <path>',
+      'also remove the generated jobs from this pipeline file (default: .gitlab-ci.yml, only when it uses a role being deleted)',
+    )
+    .option('--no-ci-file', 'never touch a pipeline file')
     .option('-y, --yes', 'delete without asking')
     .option('--dry-run', 'show what would be deleted; change nothing')
     .option('--json', 'print one JSON document on stdout (no prompts; needs --yes or --dry-run)')
@@ -37,7 +42,13 @@ Examples:
 Only resources tagged managed-by=gitlab-aws-oidc are deleted. The OIDC provider goes only if the tool
 created it and no other role trusts it. Attached AWS managed and foreign policies are detached, never
 deleted. If a run stops part-way (throttling, AccessDenied, Ctrl-C), run the same command again: it
-finishes the job. The generated jobs in .gitlab-ci.yml are not touched.`,
+finishes the job.
+
+Pipeline file: once IAM is done, the jobs init wrote (.aws-oidc, aws-oidc-check, aws-oidc-verify) are
+removed from .gitlab-ci.yml in this folder when its .aws-oidc job uses a role this run deletes; every
+other line is kept, the write is atomic and the old file is kept as .gitlab-ci.yml.bak. --ci-file <path>
+names the file to clean (whatever role it uses), --no-ci-file leaves it alone. --dry-run shows the diff
+and writes nothing. Jobs that still extend .aws-oidc stop the run (exit 2) unless --force.`,
     )
     .action(async (flags) => {
       const { runDestroyCommand } = await import('../destroy/command.js');

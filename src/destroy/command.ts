@@ -8,7 +8,7 @@ import { createLogger } from '../io/logger.js';
 import { createOutput } from '../io/output.js';
 import type { Prompter } from '../prompts/prompter.js';
 import { VERSION } from '../version.js';
-import { formatDestroyPlan, formatDestroyResult, formatDestroySteps } from './format.js';
+import { formatDestroyCiFile, formatDestroyPlan, formatDestroyResult, formatDestroySteps } from './format.js';
 import { parseDestroyFlags, type RawDestroyFlags } from './options.js';
 import { describeDestroyStep } from './plan.js';
 import { runDestroy } from './run.js';
@@ -23,7 +23,7 @@ export async function runDestroyCommand(
   context: CommandContext,
   commandDeps: DestroyCommandDeps = {},
 ): Promise<void> {
-  const options = parseDestroyFlags(flags);
+  const options = parseDestroyFlags(flags, { cwd: context.cwd });
   const logger = createLogger({ stream: context.stderr, env: context.env, quiet: options.json });
   const output = createOutput(options.json, context.stdout);
   const interactive = context.interactive && !options.json;
@@ -43,10 +43,11 @@ export async function runDestroyCommand(
       });
     },
     signal: context.signal,
-    showPlan: (plan) =>
+    showPlan: (plan, ciFile) =>
       output.lines([
         ...formatDestroyPlan(plan, logger.palette),
         ...formatDestroySteps({ steps: plan.steps.map(describeDestroyStep) }, logger.palette),
+        ...formatDestroyCiFile(ciFile, logger.palette),
         '',
       ]),
     confirm: interactive
@@ -58,6 +59,11 @@ export async function runDestroyCommand(
         logger.step('done', `${describeDestroyStep(e.step)}${e.note ? ` (${e.note})` : ''}`);
       else logger.warn(`${describeDestroyStep(e.step)}: ${e.note}`);
     },
+    onCiFile: (ci) =>
+      logger.step(
+        'done',
+        `removed ${ci.jobs.join(', ')} from ${ci.path}${ci.backupPath ? ` (backup: ${ci.backupPath})` : ''}`,
+      ),
   });
   output.lines(formatDestroyResult(result, logger.palette));
   output.document(result);

@@ -3,7 +3,7 @@
  */
 import type { Palette } from '../io/colors.js';
 import type { DestroyPlan } from './plan.js';
-import type { DestroyResult } from './run.js';
+import type { DestroyCiFile, DestroyResult } from './run.js';
 
 const KIND: Record<DestroyPlan['resources'][number]['kind'], string> = {
   role: 'role',
@@ -25,9 +25,39 @@ export function formatDestroyPlan(plan: DestroyPlan, palette: Palette): string[]
     else if (r.action === 'detach') lines.push(`  ${palette.change('~ detach')}  ${label}${why}`);
     else lines.push(`  ${palette.muted('= keep  ')}  ${label}${why}`);
   }
-  lines.push(
-    palette.muted(`${plan.steps.length} IAM call${plan.steps.length === 1 ? '' : 's'}, in this order:`),
-  );
+  if (plan.steps.length > 0) {
+    lines.push(
+      palette.muted(`${plan.steps.length} IAM call${plan.steps.length === 1 ? '' : 's'}, in this order:`),
+    );
+  } else {
+    lines.push(palette.muted('No IAM call.'));
+  }
+  return lines;
+}
+
+/** What happens to the pipeline file: the jobs removed and the diff, or why it is left alone. */
+export function formatDestroyCiFile(ci: DestroyCiFile | undefined, palette: Palette): string[] {
+  if (!ci) return [];
+  if (ci.action === 'skipped') return ['', palette.muted(`${ci.path}: left alone (${ci.reason})`)];
+  const lines = [''];
+  if (ci.action === 'no-op') {
+    lines.push(palette.muted(`${ci.path}: no jobs written by gitlab-aws-oidc; nothing to remove`));
+  } else {
+    lines.push(
+      `  ${palette.danger('- remove')}  ${ci.jobs.join(', ')} from ${ci.path} ${palette.muted(`(after IAM; the old file is kept as ${ci.path}.bak)`)}`,
+      '',
+    );
+    for (const l of ci.diff.replace(/\n$/, '').split('\n')) {
+      lines.push(
+        l.startsWith('+') && !l.startsWith('+++')
+          ? palette.good(l)
+          : l.startsWith('-') && !l.startsWith('---')
+            ? palette.danger(l)
+            : l,
+      );
+    }
+  }
+  for (const w of ci.warnings) lines.push(palette.warn(`warning: ${w}`));
   return lines;
 }
 

@@ -20,8 +20,18 @@ export const DestroyOptionsSchema = z
       .string()
       .regex(ROLE_NAME, 'must be an IAM role name: 1-64 characters of letters, digits and +=,.@_-')
       .optional(),
-    /** With --role: delete the role even though the tool did not create it. */
+    /**
+     * With --role: delete the role even though the tool did not create it. With --ci-file: remove the
+     * generated jobs even though other jobs still extend `.aws-oidc`.
+     */
     force: z.boolean().default(false),
+    /**
+     * Pipeline file to remove the generated jobs from: a path (--ci-file), false (--no-ci-file), or
+     * undefined: `.gitlab-ci.yml` in `cwd` when its generated jobs use a role this run deletes.
+     */
+    ciFile: z.union([z.string().min(1, 'must name a file'), z.literal(false)]).optional(),
+    /** The working folder (relative --ci-file paths, the default file). Without it no file is looked for. */
+    cwd: z.string().optional(),
     /** Keep the OIDC provider even when no other role trusts it. */
     keepProvider: z.boolean().default(false),
     yes: z.boolean().default(false),
@@ -44,11 +54,12 @@ export const DestroyOptionsSchema = z
         path: ['role'],
         message: 'cannot be combined with --project; give one of them',
       });
-    if (o.force && o.role === undefined)
+    if (o.force && o.role === undefined && typeof o.ciFile !== 'string')
       ctx.addIssue({
         code: 'custom',
         path: ['force'],
-        message: 'only applies with --role: untagged resources are only touched when named explicitly',
+        message:
+          'only applies with --role (untagged resources are only touched when named explicitly) or --ci-file',
       });
   });
 
@@ -58,6 +69,8 @@ export interface RawDestroyFlags {
   project?: string;
   role?: string;
   force?: boolean;
+  /** `--ci-file <path>`, or false for `--no-ci-file`. */
+  ciFile?: string | false;
   keepProvider?: boolean;
   yes?: boolean;
   dryRun?: boolean;
@@ -66,6 +79,7 @@ export interface RawDestroyFlags {
   profile?: string;
 }
 
-export function parseDestroyFlags(flags: RawDestroyFlags): DestroyOptions {
-  return parseOptions(DestroyOptionsSchema, { ...flags }, 'destroy options');
+/** Flags → options. Pass the working folder (the CLI does) to let destroy find `.gitlab-ci.yml` in it. */
+export function parseDestroyFlags(flags: RawDestroyFlags, context: { cwd?: string } = {}): DestroyOptions {
+  return parseOptions(DestroyOptionsSchema, { ...flags, cwd: context.cwd }, 'destroy options');
 }

@@ -3,8 +3,15 @@
  * `command.ts` wires the real AWS ports, prompts and output.
  */
 import type { AwsPorts } from '../aws/ports.js';
-import { AbortError, CliError, UsageError } from '../errors.js';
+import { AbortError, CliError, PartialApplyError, UsageError } from '../errors.js';
 import { applyDestroyPlan, type DestroyApplyResult, type DestroyEvent } from './apply.js';
+import {
+  applyCiCleanup,
+  type CiCleanupCheck,
+  type CiCleanupPlan,
+  decideCiCleanup,
+  prepareCiCleanup,
+} from './ci-file.js';
 import type { DestroyOptions } from './options.js';
 import { buildDestroyPlan, type DestroyPlan, describeDestroyStep } from './plan.js';
 import { readDestroyState } from './read.js';
@@ -13,9 +20,11 @@ export interface DestroyDeps {
   aws: () => Promise<AwsPorts> | AwsPorts;
   /** Asks the user; absent when nobody can be asked (no TTY, CI, --json). */
   confirm?: ((message: string, plan: DestroyPlan) => Promise<boolean>) | undefined;
-  /** Shown before confirming (and for --dry-run). */
-  showPlan?: ((plan: DestroyPlan) => void) | undefined;
+  /** Shown before confirming (and for --dry-run), with what happens to the pipeline file. */
+  showPlan?: ((plan: DestroyPlan, ciFile: DestroyCiFile | undefined) => void) | undefined;
   onEvent?: ((event: DestroyEvent) => void) | undefined;
+  /** Progress of the pipeline file write (after IAM). */
+  onCiFile?: ((ciFile: DestroyCiFile) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -30,7 +39,56 @@ export interface DestroyResult {
   /** Steps carried out (empty for --dry-run). */
   done: string[];
   skipped: DestroyApplyResult['skipped'];
+  /** The pipeline file: cleaned (or, with --dry-run, to be cleaned), or left alone and why. */
+  ciFile?: DestroyCiFile | undefined;
   summary: string;
+}
+
+export interface DestroyCiFile {
+  path: string;
+  action: 'update' | 'no-op' | 'skipped';
+  /** Generated jobs removed (or to be removed). */
+  jobs: string[];
+  /** Jobs still using .aws-oidc that were left dangling (--force). */
+  dependents: string[];
+  /** Why a file found on its own was left alone. */
+  reason?: string | undefined;
+  diff: string;
+  added: number;
+  removed: number;
+  warnings: string[];
+  written: boolean;
+  backupPath?: string | undefined;
+}
+
+function describeCiFile(check: CiCleanupCheck): DestroyCiFile | undefined {
+  if (check.kind === 'none') return undefined;
+  if (check.kind === 'skipped') {
+    return {
+      path: check.shownPath,
+      action: 'skipped',
+      jobs: [],
+      dependents: [],
+      reason: check.reason,
+      diff: '',
+      added: 0,
+      removed: 0,
+      warnings: [],
+      written: false,
+    };
+  }
+  const { plan } = check;
+  return {
+    path: plan.shownPath,
+    action: plan.unmerge.action,
+    jobs: plan.unmerge.removed.map((j) => j.name),
+    dependents: plan.unmerge.dependents.map((d) => d.name),
+    diff: plan.diff.text,
+    added: plan.diff.added,
+    removed: plan.diff.removed,
+    warnings: plan.warnings,
+    written: false,
+  };
 }
 
 /** The run would delete things but cannot start (untagged role, inline policies). Exit 1. */
@@ -62,12 +120,21 @@ function describeTarget(plan: DestroyPlan): string {
 }
 
 export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Promise<DestroyResult> {
+  // The pipeline file is read and checked before any AWS call: a bad --ci-file is a usage error.
+  const ciCheck = await prepareCiCleanup({ ciFile: options.ciFile, cwd: options.cwd, force: options.force });
   const { iam, sts } = await deps.aws();
   const identity = await sts.getCallerIdentity();
   const target = options.role !== undefined ? { role: options.role } : { project: options.project as string };
   const current = await readDestroyState(iam, identity, target, { concurrency: options.concurrency });
   const plan = buildDestroyPlan(current, { force: options.force, keepProvider: options.keepProvider });
   if (plan.blockers.length > 0) throw new DestroyBlockedError(plan.blockers);
+  const ci = decideCiCleanup(
+    ciCheck,
+    current.roles.map((r) => r.arn),
+  );
+  const ciPlan: CiCleanupPlan | undefined =
+    ci.kind === 'planned' && ci.plan.unmerge.action === 'update' ? ci.plan : undefined;
+  const ciFile = describeCiFile(ci);
 
   const result = (
     changed: boolean,
@@ -87,23 +154,25 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     },
     done,
     skipped,
+    ...(ciFile ? { ciFile } : {}),
     summary,
   });
 
-  if (!plan.hasChanges) {
+  if (!plan.hasChanges && !ciPlan) {
     const what =
       target.role !== undefined && current.roles.length === 0
         ? `Role ${target.role} does not exist in account ${identity.account}: nothing to destroy.`
         : `Nothing of ${describeTarget(plan)} left to destroy in account ${identity.account}.`;
     return result(false, [], [], what);
   }
-  deps.showPlan?.(plan);
+  deps.showPlan?.(plan, ciFile);
+  const changes = plan.steps.length + (ciPlan ? 1 : 0);
   if (options.dryRun) {
     return result(
       true,
       [],
       [],
-      `Dry run: ${plan.steps.length} change${plan.steps.length === 1 ? '' : 's'} would be made; nothing was changed.`,
+      `Dry run: ${changes} change${changes === 1 ? '' : 's'} would be made; nothing was changed.`,
     );
   }
   if (!options.yes) {
@@ -115,16 +184,44 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
       );
     }
     const ok = await deps.confirm(
-      `Delete what is listed above for ${describeTarget(plan)} in account ${identity.account}?`,
+      `Delete what is listed above for ${describeTarget(plan)} in account ${identity.account}${ciPlan ? ` and remove the generated jobs from ${ciPlan.shownPath}` : ''}?`,
       plan,
     );
     if (!ok) throw new AbortError('Aborted: nothing was deleted.');
   }
-  const applied = await applyDestroyPlan(plan.steps, iam, { signal: deps.signal, onEvent: deps.onEvent });
-  return result(
-    true,
-    applied.done,
-    applied.skipped,
-    `Destroyed ${describeTarget(plan)}: ${applied.done.length} change${applied.done.length === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}.`,
-  );
+  const ciStep = ciPlan ? `remove the generated jobs from ${ciPlan.shownPath}` : undefined;
+  let applied: DestroyApplyResult = { done: [], skipped: [] };
+  try {
+    // IAM first: the file is only changed once the role is gone (a re-run finishes either part).
+    applied = await applyDestroyPlan(plan.steps, iam, { signal: deps.signal, onEvent: deps.onEvent });
+  } catch (error) {
+    if (error instanceof PartialApplyError && ciStep) {
+      throw new PartialApplyError(error.cause, error.done, [...error.notDone, ciStep]);
+    }
+    throw error;
+  }
+  if (ciPlan && ciFile && ciStep) {
+    if (deps.signal?.aborted) {
+      throw new PartialApplyError(
+        new AbortError('Interrupted before the pipeline file was changed.'),
+        applied.done,
+        [ciStep],
+      );
+    }
+    try {
+      const written = await applyCiCleanup(ciPlan, options.cwd);
+      ciFile.written = written.changed;
+      ciFile.backupPath = written.backupPath;
+    } catch (error) {
+      throw new PartialApplyError(error, applied.done, [ciStep]);
+    }
+    applied.done.push(ciStep);
+    deps.onCiFile?.(ciFile);
+  }
+  const iamDone = applied.done.length - (ciStep ? 1 : 0);
+  const summary =
+    plan.hasChanges || !ciFile
+      ? `Destroyed ${describeTarget(plan)}: ${iamDone} change${iamDone === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}${ciFile?.written ? `; removed the generated jobs from ${ciFile.path}` : ''}.`
+      : `Nothing of ${describeTarget(plan)} left in IAM; removed the generated jobs from ${ciFile.path}.`;
+  return result(true, applied.done, applied.skipped, summary);
 }

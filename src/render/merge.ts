@@ -64,7 +64,8 @@ interface SnippetJob {
   stageRange?: [number, number] | undefined;
 }
 
-interface ExistingPair {
+/** A top-level key of a pipeline file, with the text range of its job (and marker comment). */
+export interface ExistingPair {
   name: string;
   keyLineStart: number;
   /** Start of the tool's marker comment block above the key, when there is one. */
@@ -234,7 +235,7 @@ function withStage(job: SnippetJob, stage: string): SnippetJob {
 
 // ---------- existing file ----------
 
-function topLevelPairs(text: string, root: YAMLMap): ExistingPair[] {
+export function topLevelPairs(text: string, root: YAMLMap): ExistingPair[] {
   const out: ExistingPair[] = [];
   for (const pair of root.items as Pair[]) {
     const name = keyName(pair);
@@ -359,7 +360,7 @@ function checkMerged(text: string, desired: SnippetJob[], fileName: string): voi
 }
 
 /** `toJS` throws on some documents that parse cleanly (a merge key on a scalar, alias bombs). */
-function toJsOrThrow(doc: Document.Parsed, what: string, hint?: string): Record<string, unknown> {
+export function toJsOrThrow(doc: Document.Parsed, what: string, hint?: string): Record<string, unknown> {
   try {
     return doc.toJS({ maxAliasCount: 1000 }) as Record<string, unknown>;
   } catch (cause) {
@@ -370,7 +371,7 @@ function toJsOrThrow(doc: Document.Parsed, what: string, hint?: string): Record<
 
 // ---------- text helpers ----------
 
-function yamlUsageError(fileName: string, error: YAMLError): UsageError {
+export function yamlUsageError(fileName: string, error: YAMLError): UsageError {
   const pos = error.linePos?.[0];
   const where = pos ? `line ${pos.line}, column ${pos.col}` : 'an unknown position';
   const message = firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '');
@@ -398,7 +399,7 @@ function lineEnd(text: string, offset: number): number {
   return nl === -1 ? text.length : nl + 1;
 }
 
-function lineOf(text: string, offset: number): number {
+export function lineOf(text: string, offset: number): number {
   let line = 1;
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
   return line;
