@@ -143,7 +143,19 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
       force: options.force,
       repoRoot: options.cwd,
     });
-  if (options.ciFile) await ciPlanFor(placeholderArn);
+  if (options.ciFile) {
+    await ciPlanFor(placeholderArn).catch((error: unknown) => {
+      // A --ci-file in a folder that does not exist is bad input (exit 2), not a failure.
+      if (error instanceof CliError && error.code === 'WRITE_FAILED') {
+        throw UsageError.field(
+          '--ci-file',
+          error.message,
+          'Create the folder first, or choose another --ci-file.',
+        );
+      }
+      throw error;
+    });
+  }
 
   const desiredFor = (identity: Pick<Identity, 'account' | 'partition'>, thumbprints: string[]) =>
     buildDesiredState({
