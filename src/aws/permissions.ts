@@ -82,7 +82,12 @@ const APPLY_METHODS = [...new Set(Object.values(STEP_PORT_METHODS).flat())];
 export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
   init: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, ...APPLY_METHODS] },
   initDryRun: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS] },
-  verify: { sts: ['getCallerIdentity', 'assumeRoleWithWebIdentity'], iam: ['getOidcProvider', 'getRole'] },
+  // listOidcProviderArns: when a token's issuer has no provider, verify looks for a near miss
+  // (trailing slash, case) to name it.
+  verify: {
+    sts: ['getCallerIdentity', 'assumeRoleWithWebIdentity'],
+    iam: ['getOidcProvider', 'getRole', 'listOidcProviderArns'],
+  },
   audit: {
     sts: ['getCallerIdentity'],
     iam: ['listOidcProviderArns', 'getOidcProvider', 'listRoles', 'getRole', 'getPolicyDocument'],

@@ -1,0 +1,323 @@
+/**
+ * The README's IAM permission lists come from COMMAND_PORT_METHODS. Here every command runs its realistic
+ * flows through its run function against the in-memory IAM/STS, with the ports wrapped in a recording
+ * Proxy, and two things are checked per command:
+ *   1. every IamPort/StsPort method it called is declared for it (the list is not too short), and for
+ *      the commands whose flows reach every declared method, nothing more is declared (not too long);
+ *   2. every IAM/STS API call that reached the wire is an action in REQUIRED_PERMISSIONS for it (the
+ *      port → action mapping is not too short either).
+ * init's apply path is covered step by step (every PlanStep kind) in permissions.test.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseAuditFlags } from '../../src/audit/options.js';
+import { runAudit } from '../../src/audit/run.js';
+import {
+  COMMAND_PORT_METHODS,
+  type PermissionScope,
+  REQUIRED_PERMISSIONS,
+} from '../../src/aws/permissions.js';
+import type { AwsPorts, IamPort, StsPort } from '../../src/aws/ports.js';
+import type { PolicyDocument } from '../../src/core/types.js';
+import { parseDestroyFlags } from '../../src/destroy/options.js';
+import { runDestroy } from '../../src/destroy/run.js';
+import { parseStatusFlags } from '../../src/status/options.js';
+import { runStatus } from '../../src/status/run.js';
+import { resolveVerifyOptions } from '../../src/verify/options.js';
+import { createDefaultVerifyDeps, runVerify } from '../../src/verify/run.js';
+import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
+import { BASE_FLAGS, runInitWith, tempDir } from '../init/helpers.js';
+import { initProject } from '../status/init-helper.js';
+
+interface Usage {
+  iam: Set<keyof IamPort>;
+  sts: Set<keyof StsPort>;
+  /** API calls that reached the (fake) wire. */
+  api: Set<string>;
+}
+
+const STS_COMMANDS = new Set(['GetCallerIdentity', 'AssumeRoleWithWebIdentity']);
+/** Unsigned: authorised by the role's trust policy, not by the caller's permissions. */
+const UNSIGNED = new Set(['sts:AssumeRoleWithWebIdentity']);
+
+const fakes: FakeAws[] = [];
+afterEach(() => {
+  for (const f of fakes.splice(0)) f.restore();
+});
+
+function newFake(options: Parameters<typeof createFakeAws>[0] = {}): FakeAws {
+  const f = createFakeAws({ pageSize: 2, ...options });
+  fakes.push(f);
+  return f;
+}
+
+const newUsage = (): Usage => ({ iam: new Set(), sts: new Set(), api: new Set() });
+
+/** A Proxy over a port that records each method called into `into`. */
+function recording<T extends object>(port: T, into: Set<keyof T>): T {
+  return new Proxy(port, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        into.add(key as keyof T);
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+function recordedPorts(fake: FakeAws, usage: Usage): AwsPorts {
+  return { iam: recording(fake.ports.iam, usage.iam), sts: recording(fake.ports.sts, usage.sts) };
+}
+
+/** Runs one flow, adding the API calls it sent to `usage.api`; failures of the flow itself are kept. */
+async function during<T>(fake: FakeAws, usage: Usage, run: () => Promise<T>): Promise<T> {
+  const mark = fake.calls().length;
+  try {
+    return await run();
+  } finally {
+    for (const c of fake.calls().slice(mark)) usage.api.add(c.command);
+  }
+}
+
+const sorted = <T>(values: Iterable<T>) => [...values].map(String).sort();
+
+function expectDeclared(scope: PermissionScope, usage: Usage, exact: boolean): void {
+  const declared = COMMAND_PORT_METHODS[scope];
+  expect(usage.iam.size + usage.sts.size, `${scope}: the flows called nothing`).toBeGreaterThan(0);
+  const undeclaredIam = sorted(usage.iam).filter((m) => !(declared.iam as readonly string[]).includes(m));
+  const undeclaredSts = sorted(usage.sts).filter((m) => !(declared.sts as readonly string[]).includes(m));
+  expect(undeclaredIam, `${scope}: IamPort methods called but not declared`).toEqual([]);
+  expect(undeclaredSts, `${scope}: StsPort methods called but not declared`).toEqual([]);
+  if (exact) {
+    expect(sorted(usage.iam), `${scope}: declared IamPort methods`).toEqual(sorted(declared.iam));
+    expect(sorted(usage.sts), `${scope}: declared StsPort methods`).toEqual(sorted(declared.sts));
+  }
+  const actions = sorted(usage.api).map((c) => (STS_COMMANDS.has(c) ? `sts:${c}` : `iam:${c}`));
+  const missing = actions.filter((a) => !UNSIGNED.has(a) && !REQUIRED_PERMISSIONS[scope].includes(a));
+  expect(missing, `${scope}: API actions sent but missing from REQUIRED_PERMISSIONS`).toEqual([]);
+}
+
+const doc = (action: string): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }],
+});
+const trust = (providerArn: string, sub: string): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Federated: providerArn },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { 'gitlab.com:aud': 'https://gitlab.com', 'gitlab.com:sub': sub } },
+    },
+  ],
+});
+
+/** An unsigned JWT with GitLab-like claims (verify decodes it; signature checks are stubbed). */
+function fakeToken(claims: Record<string, unknown>): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256', kid: 'k' })}.${part(claims)}.${Buffer.from('sig').toString('base64url')}`;
+}
+
+describe('every port method a command calls is in its declared permissions', () => {
+  it('init (apply): create, re-run, update trust/session/policy (with version pruning), detach, adopt a provider', async () => {
+    const usage = newUsage();
+    const { dir, cleanup } = tempDir();
+    try {
+      const fake = newFake();
+      const readOnly = fake.addPolicy({ name: 'ReadOnlyAccess', awsManaged: true, document: doc('s3:Get*') });
+      const aws = { ...fake, ports: recordedPorts(fake, usage) } as FakeAws;
+      const flags = {
+        ...BASE_FLAGS,
+        ciFile: false as const,
+        template: 's3-deploy',
+        templateParam: ['bucket=site-0'],
+        managedPolicy: [readOnly],
+      };
+      await during(fake, usage, () => runInitWith(flags, dir, { aws }));
+      await during(fake, usage, () => runInitWith(flags, dir, { aws }));
+      // Five policy changes: the fifth needs the oldest version pruned first.
+      for (let i = 1; i <= 5; i++) {
+        await during(fake, usage, () =>
+          runInitWith(
+            {
+              ...flags,
+              branch: ['main', 'release/*'],
+              maxSessionDuration: String(3600 + i * 60),
+              templateParam: [`bucket=site-${i}`],
+            },
+            dir,
+            { aws },
+          ),
+        );
+      }
+      await during(fake, usage, () => runInitWith({ ...flags, managedPolicy: [] }, dir, { aws }));
+
+      const other = newFake();
+      other.addProvider({ url: 'https://gitlab.com', clientIds: ['sts.amazonaws.com'] });
+      const otherAws = { ...other, ports: recordedPorts(other, usage) } as FakeAws;
+      await during(other, usage, () => runInitWith({ ...BASE_FLAGS, ciFile: false }, dir, { aws: otherAws }));
+
+      expect(usage.iam).toEqual(
+        new Set([
+          'getOidcProvider',
+          'getRole',
+          'getPolicy',
+          'createOidcProvider',
+          'createPolicy',
+          'createRole',
+          'attachRolePolicy',
+          'updateTrustPolicy',
+          'updateRole',
+          'createPolicyVersion',
+          'deletePolicyVersion',
+          'detachRolePolicy',
+          'addOidcClientId',
+        ]),
+      );
+      expectDeclared('init', usage, false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('init --dry-run: reads only', async () => {
+    const usage = newUsage();
+    const { dir, cleanup } = tempDir();
+    try {
+      const fake = newFake();
+      const aws = { ...fake, ports: recordedPorts(fake, usage) } as FakeAws;
+      const flags = {
+        ...BASE_FLAGS,
+        ciFile: false as const,
+        template: 's3-deploy',
+        templateParam: ['bucket=my-bucket'],
+      };
+      await during(fake, usage, () => runInitWith({ ...flags, dryRun: true }, dir, { aws }));
+      await initProject(fake, { project: BASE_FLAGS.project as string });
+      await during(fake, usage, () => runInitWith({ ...flags, dryRun: true, branch: ['dev'] }, dir, { aws }));
+      expect(sorted(usage.api).filter((c) => !/^(Get|List)/.test(c))).toEqual([]);
+      expectDeclared('initDryRun', usage, true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('verify: simulate, claims, assume (assumed, and refused with the provider missing), --expect-deny', async () => {
+    const usage = newUsage();
+    const fake = newFake();
+    const desired = await initProject(fake, { project: 'acme/web' });
+    const roleArn = desired.role.arn;
+    const base = createDefaultVerifyDeps({ env: {} });
+    const deps = {
+      ...base,
+      ports: recordedPorts(fake, usage),
+      // The assumed role's own GetCallerIdentity also goes through an StsPort.
+      stsForCredentials: async (...args: Parameters<typeof base.stsForCredentials>) =>
+        recording(await base.stsForCredentials(...args), usage.sts),
+      verifyToken: async () => ({}),
+      sleep: async () => {},
+    };
+    const now = new Date();
+    const run = (flags: Parameters<typeof resolveVerifyOptions>[0], env: NodeJS.ProcessEnv = {}) =>
+      during(fake, usage, () => runVerify(resolveVerifyOptions(flags, env, now), { ...deps, env }));
+
+    const simulated = await run({ roleArn, project: 'acme/web', branch: 'main', expectDeny: true });
+    expect(simulated.ok).toBe(true);
+    await run({ roleArn, claims: 'sub=project_path:acme/web:ref_type:branch:ref:dev' });
+
+    const exp = Math.floor(now.getTime() / 1000) + 600;
+    const claims = {
+      iss: 'https://gitlab.com',
+      aud: 'https://gitlab.com',
+      sub: 'project_path:acme/web:ref_type:branch:ref:main',
+      project_path: 'acme/web',
+      ref: 'main',
+      ref_type: 'branch',
+      exp,
+      iat: exp - 900,
+    };
+    const assumed = await run({ roleArn }, { GITLAB_OIDC_TOKEN: fakeToken(claims) });
+    expect(assumed.assume.status).toBe('assumed');
+
+    // A token from an issuer with no provider: refused; the explanation looks for a near-miss provider.
+    const refused = await run(
+      { roleArn: roleArn.replace(/[^/]+$/, 'missing-role'), timeout: '1' },
+      { GITLAB_OIDC_TOKEN: fakeToken({ ...claims, iss: 'https://gitlab.example.com/' }) },
+    );
+    expect(refused.assume.status).toBe('refused');
+    expectDeclared('verify', usage, true);
+  });
+
+  it('audit: the whole account, one role, and an offline policy file (no call)', async () => {
+    const usage = newUsage();
+    const fake = newFake();
+    await initProject(fake, { project: 'acme/web', managedPolicyArns: [] });
+    const admin = fake.addPolicy({ name: 'AdministratorAccess', awsManaged: true, document: doc('*') });
+    fake.addRole({
+      name: 'wide',
+      trustPolicy: trust(fake.providerArn('https://gitlab.com'), 'project_path:acme/*'),
+      attachedPolicyArns: [admin],
+    });
+    fake.addProvider({ url: 'https://gitlab.unused.example', clientIds: ['x'] });
+    const aws = () => recordedPorts(fake, usage);
+
+    const account = await during(fake, usage, () => runAudit(parseAuditFlags({}), { aws }));
+    expect(account.roles.map((r) => r.name).sort()).toEqual(['gitlab-acme-web', 'wide']);
+    await during(fake, usage, () => runAudit(parseAuditFlags({ role: 'wide' }), { aws }));
+    const before = fake.calls().length;
+    await runAudit(parseAuditFlags({ policyFile: 'trust.json' }), {
+      aws,
+      readFile: async () => JSON.stringify(trust(fake.providerArn('https://gitlab.com'), 'x')),
+    });
+    expect(fake.calls().length).toBe(before);
+    expectDeclared('audit', usage, true);
+  });
+
+  it('status: the account and one project, with a detached tool policy', async () => {
+    const usage = newUsage();
+    const fake = newFake();
+    await initProject(fake, { project: 'acme/web' });
+    const api = await initProject(fake, { project: 'acme/api' });
+    const role = fake.state.roles.get(api.role.name.toLowerCase());
+    if (role) role.attachedPolicyArns = [];
+    fake.addRole({ name: 'unrelated', trustPolicy: trust(fake.providerArn('https://gitlab.com'), 'x') });
+    const aws = () => recordedPorts(fake, usage);
+
+    const all = await during(fake, usage, () => runStatus(parseStatusFlags({}), { aws }));
+    expect(all.roles.map((r) => r.project).sort()).toEqual(['acme/api', 'acme/web']);
+    await during(fake, usage, () => runStatus(parseStatusFlags({ project: 'acme/api' }), { aws }));
+    expectDeclared('status', usage, true);
+  });
+
+  it('destroy: dry run, a project (DeleteConflict on the policy and the role), a role, nothing left', async () => {
+    const usage = newUsage();
+    const fake = newFake();
+    const web = await initProject(fake, { project: 'acme/web' });
+    // Old versions to delete, and an AWS managed policy to detach.
+    await initProject(fake, { project: 'acme/web', refs: [{ type: 'branch', pattern: 'dev' }] });
+    const readOnly = fake.addPolicy({ name: 'ReadOnlyAccess', awsManaged: true, document: doc('s3:Get*') });
+    fake.state.roles.get(web.role.name.toLowerCase())?.attachedPolicyArns.push(readOnly);
+    const aws = () => recordedPorts(fake, usage);
+    const destroy = (flags: Parameters<typeof parseDestroyFlags>[0]) =>
+      during(fake, usage, () => runDestroy(parseDestroyFlags({ yes: true, ...flags }), { aws }));
+
+    expect((await destroy({ project: 'acme/web', dryRun: true })).done).toEqual([]);
+    const policy = fake.state.policies.get(web.policy?.arn ?? '');
+    if (policy) {
+      // A version appears between the plan and the delete, and something is attached again.
+      policy.versions.push({ ...policy.versions[0]!, versionId: 'v99', isDefault: false });
+    }
+    fake.failNext('DeletePolicy', 'DeleteConflict');
+    fake.failNext('DeleteRole', 'DeleteConflict');
+    const result = await destroy({ project: 'acme/web' });
+    expect(result.changed).toBe(true);
+    expect(fake.state.roles.size).toBe(0);
+
+    await initProject(fake, { project: 'acme/api' });
+    await destroy({ role: 'gitlab-acme-api' });
+    expect((await destroy({ project: 'acme/api' })).changed).toBe(false);
+    expectDeclared('destroy', usage, true);
+  });
+});
