@@ -119,7 +119,14 @@ async function auditFile(options: AuditOptions, deps: AuditDeps): Promise<AuditR
           : `cannot read ${path}: ${describeError(error)}`,
     );
   }
-  const doc = parsePolicyJson(text, '--policy-file') as unknown as PolicyDocument;
+  let doc: PolicyDocument;
+  try {
+    doc = parsePolicyJson(text, '--policy-file') as unknown as PolicyDocument;
+  } catch (error) {
+    // Name the file: "--policy-file: is not valid JSON" alone does not say which one.
+    if (!(error instanceof UsageError)) throw error;
+    throw UsageError.field('--policy-file', `${path} ${error.issues[0]?.message ?? error.message}`);
+  }
   const statements = (doc as { Statement?: unknown }).Statement;
   if (statements === undefined || statements === null || typeof statements !== 'object') {
     throw UsageError.field('--policy-file', `${path} has no "Statement" (is it an IAM policy document?)`);

@@ -47,7 +47,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .addOption(
       new Option(
         '--timeout <seconds>',
-        'stop retrying a refused assume after this long (IAM propagation)',
+        'stop retrying a refused assume after this long (IAM propagation; 1-900)',
       ).default(undefined, '60'),
     )
     .option('--region <region>', 'STS region (default: AWS_REGION or us-east-1)')

@@ -119,7 +119,17 @@ function describeTarget(plan: DestroyPlan): string {
   return plan.target.project !== undefined ? `project ${plan.target.project}` : `role ${plan.target.role}`;
 }
 
+/** Without --yes, someone has to confirm: known before any AWS call. */
+function needsYes(): UsageError {
+  return UsageError.field(
+    '--yes',
+    'destroy deletes IAM resources and there is no terminal to confirm on',
+    'Review the plan with --dry-run, then run again with --yes.',
+  );
+}
+
 export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Promise<DestroyResult> {
+  if (!options.yes && !options.dryRun && !deps.confirm) throw needsYes();
   // The pipeline file is read and checked before any AWS call: a bad --ci-file is a usage error.
   const ciCheck = await prepareCiCleanup({ ciFile: options.ciFile, cwd: options.cwd, force: options.force });
   const { iam, sts } = await deps.aws();
@@ -176,13 +186,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     );
   }
   if (!options.yes) {
-    if (!deps.confirm) {
-      throw UsageError.field(
-        '--yes',
-        'destroy deletes IAM resources and there is no terminal to confirm on',
-        'Review the plan with --dry-run, then run again with --yes.',
-      );
-    }
+    if (!deps.confirm) throw needsYes();
     const ok = await deps.confirm(
       `Delete what is listed above for ${describeTarget(plan)} in account ${identity.account}${ciPlan ? ` and remove the generated jobs from ${ciPlan.shownPath}` : ''}?`,
       plan,

@@ -114,7 +114,7 @@ export const verifyOptionsSchema = z.object({
   timeoutMs: z
     .number()
     .int()
-    .min(0)
+    .min(1000)
     .max(MAX_TIMEOUT_SECONDS * 1000),
   region: z.string().regex(REGION, 'must be an AWS region such as us-east-1').optional(),
   profile: z.string().min(1).optional(),
@@ -205,6 +205,8 @@ function parseTimeout(raw: string | undefined): number {
   if (!/^\d+$/.test(raw.trim()))
     throw UsageError.field('--timeout', `"${raw}" is not a whole number of seconds`);
   const seconds = Number(raw.trim());
+  // 0 would give up on the first refusal, before a just-created role could propagate.
+  if (seconds < 1) throw UsageError.field('--timeout', 'must be at least 1 second');
   if (seconds > MAX_TIMEOUT_SECONDS)
     throw UsageError.field('--timeout', `must be at most ${MAX_TIMEOUT_SECONDS} seconds`);
   return seconds * 1000;
