@@ -1,4 +1,28 @@
+/**
+ * Programmatic API: the same functions the CLI runs, without argv. Each `run…` takes validated options
+ * and its dependencies (AWS ports, logger, prompts), so scripts and tests can drive it directly.
+ */
+
+export { runAudit } from './audit/run.js';
+export { createAwsPorts } from './aws/factory.js';
 export { REQUIRED_PERMISSIONS } from './aws/permissions.js';
+export type { AwsPorts, IamPort, StsPort } from './aws/ports.js';
+export { evaluateTrustPolicy } from './core/evaluate.js';
+export { lintTrustPolicy } from './core/lint.js';
+export { buildDesiredState, buildPlan } from './core/plan.js';
+export { findingsToSarif } from './core/sarif.js';
+export { buildTrustPolicy } from './core/trust-policy.js';
 export type * from './core/types.js';
+export { runDestroy } from './destroy/run.js';
 export { renderPermissionsSection, updateReadme } from './docs/permissions.js';
 export * from './errors.js';
+export { type InitOptions, initOptionsSchema } from './init/options.js';
+export { resolveInitOptions } from './init/resolve.js';
+export { type InitDeps, type InitResult, runInit } from './init/run.js';
+export { renderCiSnippet } from './render/ci-file.js';
+export { mergeCiFile } from './render/merge.js';
+export { runStatus } from './status/run.js';
+export { runExpectDenyChecks } from './verify/expect-deny.js';
+export { resolveVerifyOptions, type VerifyOptions, verifyOptionsSchema } from './verify/options.js';
+export { runVerify } from './verify/run.js';
+export { VERSION } from './version.js';
