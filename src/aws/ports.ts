@@ -50,7 +50,12 @@ export interface IamPort {
   /** iam:GetOpenIDConnectProvider; undefined when NoSuchEntity. */
   getOidcProvider(arn: string): Promise<OidcProviderState | undefined>;
   /** iam:CreateOpenIDConnectProvider → ARN. */
-  createOidcProvider(input: { url: string; clientIds: string[]; thumbprints: string[]; tags: Tags }): Promise<string>;
+  createOidcProvider(input: {
+    url: string;
+    clientIds: string[];
+    thumbprints: string[];
+    tags: Tags;
+  }): Promise<string>;
   /** iam:AddClientIDToOpenIDConnectProvider (idempotent). */
   addOidcClientId(arn: string, clientId: string): Promise<void>;
   /** iam:UpdateOpenIDConnectProviderThumbprint (replaces the whole list). */
