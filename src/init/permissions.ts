@@ -30,7 +30,14 @@ export async function loadPermissionSource(options: InitOptions): Promise<Permis
       const code = (error as NodeJS.ErrnoException).code;
       throw UsageError.field('--policy-file', `cannot read ${options.policyFile} (${code ?? 'error'})`);
     }
-    const document = validatePermissionPolicy(parsePolicyJson(text, '--policy-file'), '--policy-file');
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = parsePolicyJson(text, '--policy-file');
+    } catch (error) {
+      const message = error instanceof UsageError ? (error.issues[0]?.message ?? error.message) : String(error);
+      throw UsageError.field('--policy-file', `${options.policyFile} ${message}`);
+    }
+    const document = validatePermissionPolicy(parsed, '--policy-file');
     return { render: () => document, label: `--policy-file ${options.policyFile}` };
   }
   if (options.template) {

@@ -121,6 +121,7 @@ const INIT: CommandUnderTest<RawInitFlags> = {
       flags: { policyFile: 'policy.json' },
       files: { 'policy.json': '{ "Version": "2012-10-17", Statement: [] ' },
       field: '--policy-file',
+      message: /policy\.json is not valid JSON/,
     },
     {
       name: 'policy file with Effect "Permit"',
