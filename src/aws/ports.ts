@@ -66,7 +66,7 @@ export interface IamPort {
   deleteOidcProvider(arn: string): Promise<void>;
 
   // Roles
-  /** iam:GetRole + iam:ListAttachedRolePolicies (+ iam:ListRoleTags if GetRole omits tags), concurrently; undefined when NoSuchEntity. */
+  /** iam:GetRole (which carries the tags) + iam:ListAttachedRolePolicies, concurrently; undefined when NoSuchEntity. */
   getRole(name: string): Promise<RoleState | undefined>;
   /** iam:ListRoles, all pages. */
   listRoles(pathPrefix?: string): Promise<RoleSummary[]>;
