@@ -1,0 +1,297 @@
+/**
+ * IAM condition operators and StringLike matching: one reading of the rules for the evaluator
+ * (evaluate.ts), the linter (lint*.ts) and the trap finder (traps.ts). Pure.
+ *
+ * AWS IAM User Guide, reference_policies_elements_condition_operators.html:
+ * - An operator is `[ForAllValues:|ForAnyValue:]<base>[IfExists]`; `IfExists` goes on any operator
+ *   except `Null`. Anything else is refused by IAM (MalformedPolicyDocument).
+ * - StringLike: `*` matches any run of characters (`/` and `:` included, also none), `?` exactly one;
+ *   case-sensitive. The Arn operators match the same way. `…IgnoreCase` compares without case.
+ * - A key missing from the request makes a positive operator false and a negated one true;
+ *   `…IfExists` is true; `ForAllValues` is true (fails open); `ForAnyValue` is false.
+ */
+import type { ConditionValue } from './types.js';
+
+export type OperatorFamily =
+  | 'String'
+  | 'Numeric'
+  | 'Date'
+  | 'Bool'
+  | 'Null'
+  | 'Arn'
+  | 'Ip'
+  | 'Binary'
+  | 'Unknown';
+
+export type SetOperator = 'ForAllValues' | 'ForAnyValue';
+
+const OPERATOR_FAMILY: ReadonlyMap<string, OperatorFamily> = new Map<string, OperatorFamily>([
+  ['StringEquals', 'String'],
+  ['StringNotEquals', 'String'],
+  ['StringEqualsIgnoreCase', 'String'],
+  ['StringNotEqualsIgnoreCase', 'String'],
+  ['StringLike', 'String'],
+  ['StringNotLike', 'String'],
+  ['NumericEquals', 'Numeric'],
+  ['NumericNotEquals', 'Numeric'],
+  ['NumericLessThan', 'Numeric'],
+  ['NumericLessThanEquals', 'Numeric'],
+  ['NumericGreaterThan', 'Numeric'],
+  ['NumericGreaterThanEquals', 'Numeric'],
+  ['DateEquals', 'Date'],
+  ['DateNotEquals', 'Date'],
+  ['DateLessThan', 'Date'],
+  ['DateLessThanEquals', 'Date'],
+  ['DateGreaterThan', 'Date'],
+  ['DateGreaterThanEquals', 'Date'],
+  ['Bool', 'Bool'],
+  ['Null', 'Null'],
+  ['ArnEquals', 'Arn'],
+  ['ArnNotEquals', 'Arn'],
+  ['ArnLike', 'Arn'],
+  ['ArnNotLike', 'Arn'],
+  ['IpAddress', 'Ip'],
+  ['NotIpAddress', 'Ip'],
+  ['BinaryEquals', 'Binary'],
+]);
+
+/** Negated operators: true on a missing key, and their values are NOR ("none of them"). */
+const NEGATED_OPERATORS: ReadonlySet<string> = new Set([
+  'StringNotEquals',
+  'StringNotEqualsIgnoreCase',
+  'StringNotLike',
+  'NumericNotEquals',
+  'DateNotEquals',
+  'NotIpAddress',
+  'ArnNotEquals',
+  'ArnNotLike',
+]);
+
+/** Operators whose values are compared literally (a `*` is just a character). */
+const LITERAL_STRING_OPERATORS: ReadonlySet<string> = new Set([
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+]);
+
+/** Operators that accept `*`/`?` patterns (the Arn* operators all do, ArnEquals included). */
+const PATTERN_OPERATORS: ReadonlySet<string> = new Set([
+  'StringLike',
+  'StringNotLike',
+  'ArnEquals',
+  'ArnLike',
+  'ArnNotEquals',
+  'ArnNotLike',
+]);
+
+export interface ConditionOperator {
+  /** As written in the policy: `ForAnyValue:StringLikeIfExists`. */
+  raw: string;
+  set: SetOperator | undefined;
+  /** Without set prefix and IfExists: `StringLike`. */
+  base: string;
+  ifExists: boolean;
+  /** StringNotEquals, StringNotLike, ArnNotLike, … */
+  negated: boolean;
+  /** An operator IAM accepts (else it refuses the policy). */
+  known: boolean;
+  /** `Unknown` when the operator is not `known`. */
+  family: OperatorFamily;
+}
+
+export function parseConditionOperator(raw: string): ConditionOperator {
+  let rest = raw;
+  let set: SetOperator | undefined;
+  const colon = rest.indexOf(':');
+  if (colon >= 0) {
+    const prefix = rest.slice(0, colon);
+    if (prefix === 'ForAllValues' || prefix === 'ForAnyValue') set = prefix;
+    rest = rest.slice(colon + 1);
+  }
+  let ifExists = false;
+  if (rest.endsWith('IfExists') && rest !== 'IfExists') {
+    ifExists = true;
+    rest = rest.slice(0, -'IfExists'.length);
+  }
+  const family = OPERATOR_FAMILY.get(rest);
+  const known = family !== undefined && (colon < 0 || set !== undefined) && !(ifExists && family === 'Null');
+  return {
+    raw,
+    set,
+    base: rest,
+    ifExists,
+    negated: NEGATED_OPERATORS.has(rest),
+    known,
+    family: known && family ? family : 'Unknown',
+  };
+}
+
+type Base = Pick<ConditionOperator, 'base'>;
+
+/** StringEquals and friends: `*` and `?` are ordinary characters. */
+export function isLiteralOperator(op: Base): boolean {
+  return LITERAL_STRING_OPERATORS.has(op.base);
+}
+
+/** StringLike, StringNotLike and the Arn operators: `*` and `?` are wildcards. */
+export function isPatternOperator(op: Base): boolean {
+  return PATTERN_OPERATORS.has(op.base);
+}
+
+/** StringLike and StringNotLike: a value without `*`/`?` there signals confusion. */
+export function isStringLikeOperator(op: Base): boolean {
+  return op.base === 'StringLike' || op.base === 'StringNotLike';
+}
+
+export function isIgnoreCaseOperator(op: Base): boolean {
+  return op.base.endsWith('IgnoreCase');
+}
+
+/** Condition values as strings: IAM compares strings, so numbers and booleans are stringified. */
+export function conditionValues(value: ConditionValue): string[] {
+  return (Array.isArray(value) ? value : [value]).map((v) => String(v));
+}
+
+// ---------- A key missing from the request ----------
+
+export type MissingKeyOutcome =
+  | 'missing-key'
+  | 'missing-key-negated'
+  | 'missing-key-if-exists'
+  | 'missing-key-for-all-values'
+  | 'missing-key-for-any-value';
+
+/**
+ * What IAM decides for a condition (other than `Null`) whose key is not in the request.
+ * `ForAnyValue` is false even with `IfExists` (observed on AWS; see re:Post QU9HFmDzP0QGuU-fd7rS6B7w
+ * "ForAnyValue:StringEqualsIfExists behaving unexpectedly").
+ */
+export function whenKeyMissing(op: Pick<ConditionOperator, 'set' | 'ifExists' | 'negated'>): {
+  passed: boolean;
+  outcome: MissingKeyOutcome;
+} {
+  if (op.set === 'ForAllValues') return { passed: true, outcome: 'missing-key-for-all-values' };
+  if (op.set === 'ForAnyValue') return { passed: false, outcome: 'missing-key-for-any-value' };
+  if (op.ifExists) return { passed: true, outcome: 'missing-key-if-exists' };
+  if (op.negated) return { passed: true, outcome: 'missing-key-negated' };
+  return { passed: false, outcome: 'missing-key' };
+}
+
+/** `Null`: a value "true" holds when the key is absent, "false" when it is present; values are OR. */
+export function nullConditionHolds(values: readonly string[], present: boolean): boolean {
+  return values.some((v) => (v.toLowerCase() === 'true') === !present);
+}
+
+/** Whether a condition holds when its key is not in the request (`Null` included; unknown operators never do). */
+export function passesWhenKeyMissing(
+  op: Pick<ConditionOperator, 'known' | 'family' | 'set' | 'ifExists' | 'negated'>,
+  values: readonly string[],
+): boolean {
+  if (!op.known) return false;
+  if (op.family === 'Null') return nullConditionHolds(values, false);
+  return whenKeyMissing(op).passed;
+}
+
+// ---------- Wildcards and StringLike ----------
+
+/** True when a value holds a StringLike wildcard (`*` or `?`). */
+export function hasWildcard(value: string): boolean {
+  return value.includes('*') || value.includes('?');
+}
+
+/** True when the value is made only of wildcards (`*`, `**`, `?*`): it matches (nearly) anything. */
+export function isAllWildcard(value: string): boolean {
+  return value.length > 0 && /^[*?]+$/.test(value) && value.includes('*');
+}
+
+/** A value taken apart for matching: literal text and the two wildcards. */
+export type LikePiece = { lit: string } | { star: true } | { one: true };
+
+/** Splits a StringLike pattern into pieces: `*` and `?` are wildcards, everything else literal. */
+export function likePieces(pattern: string): LikePiece[] {
+  const pieces: LikePiece[] = [];
+  let lit = '';
+  for (const ch of pattern) {
+    if (ch !== '*' && ch !== '?') {
+      lit += ch;
+      continue;
+    }
+    if (lit) pieces.push({ lit });
+    lit = '';
+    pieces.push(ch === '*' ? { star: true } : { one: true });
+  }
+  if (lit) pieces.push({ lit });
+  return pieces;
+}
+
+const STAR = 0;
+const ONE = 1;
+/** One UTF-16 code unit of literal text, or a wildcard. */
+type Unit = string | typeof STAR | typeof ONE;
+
+function unitsOf(pieces: readonly LikePiece[], ignoreCase: boolean): Unit[] {
+  const units: Unit[] = [];
+  let lit = '';
+  const flush = () => {
+    const text = ignoreCase ? lit.toLowerCase() : lit;
+    for (let i = 0; i < text.length; i++) units.push(text.charAt(i));
+    lit = '';
+  };
+  for (const piece of pieces) {
+    if ('lit' in piece) {
+      lit += piece.lit;
+      continue;
+    }
+    flush();
+    units.push('star' in piece ? STAR : ONE);
+  }
+  flush();
+  return units;
+}
+
+/**
+ * Matches `value` against pieces (literal text and wildcards), IAM's StringLike way: `*` any run of
+ * characters (`/` and `:` included, or none), `?` exactly one; case-sensitive unless `ignoreCase`.
+ * Iterative with single-star backtracking: no regular expression, no exponential blow-up.
+ */
+export function matchesPieces(pieces: readonly LikePiece[], value: string, ignoreCase = false): boolean {
+  const units = unitsOf(pieces, ignoreCase);
+  const text = ignoreCase ? value.toLowerCase() : value;
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let mark = 0;
+  while (v < text.length) {
+    const unit = units[p];
+    if (unit === ONE || (typeof unit === 'string' && unit === text[v])) {
+      p++;
+      v++;
+    } else if (unit === STAR) {
+      star = p++;
+      mark = v;
+    } else if (star !== -1) {
+      p = star + 1;
+      v = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (units[p] === STAR) p++;
+  return p === units.length;
+}
+
+/** IAM StringLike: `*` matches any run of characters (`/` and `:` included), `?` exactly one. */
+export function matchesStringLike(pattern: string, value: string, ignoreCase = false): boolean {
+  return matchesPieces(likePieces(pattern), value, ignoreCase);
+}
+
+/**
+ * Whether a request value matches one policy value under a String or Arn operator (no policy
+ * variables): literal for StringEquals…, pattern for StringLike and Arn…, without case for …IgnoreCase.
+ * The operator's negation is not applied.
+ */
+export function conditionValueMatches(op: Base, policyValue: string, requestValue: string): boolean {
+  const pieces = isPatternOperator(op) ? likePieces(policyValue) : [{ lit: policyValue }];
+  return matchesPieces(pieces, requestValue, isIgnoreCaseOperator(op));
+}
