@@ -5,7 +5,28 @@
  */
 import { type FieldIssue, UsageError } from '../errors.js';
 import type { RequestContext } from './evaluate.js';
+import {
+  DEFAULT_SUB_COMPONENTS,
+  formatSubClaim,
+  GITLAB_COM_EXTRA_CLAIMS,
+  isProjectComponent,
+  isRefType,
+  OIDC_CONDITION_CLAIMS,
+  parseSubClaim,
+  type SubComponent,
+} from './gitlab-claims.js';
+import { issuerFromUrl } from './issuer.js';
 import type { Issuer, RefType } from './types.js';
+
+export {
+  DEFAULT_SUB_COMPONENTS,
+  GITLAB_COM_EXTRA_CLAIMS,
+  parseSubClaim as parseSubject,
+  SUB_COMPONENTS,
+  type SubClaimParts as ParsedSubject,
+  type SubComponent,
+} from './gitlab-claims.js';
+export { issuerFromUrl } from './issuer.js';
 
 export type ClaimValue = string | string[] | number | boolean;
 
@@ -16,42 +37,6 @@ export interface ClaimSet {
   iss?: string | undefined;
   [claim: string]: ClaimValue | undefined;
 }
-
-/** Components allowed in a customised `sub` (`ci_id_token_sub_claim_components`). */
-export type SubComponent =
-  | 'project_path'
-  | 'project_id'
-  | 'ref_type'
-  | 'ref'
-  | 'ref_protected'
-  | 'environment_protected'
-  | 'deployment_tier';
-
-export const SUB_COMPONENTS: readonly SubComponent[] = [
-  'project_path',
-  'project_id',
-  'ref_type',
-  'ref',
-  'ref_protected',
-  'environment_protected',
-  'deployment_tier',
-];
-
-/** GitLab's default `sub`: `project_path:<path>:ref_type:<branch|tag>:ref:<name>`. */
-export const DEFAULT_SUB_COMPONENTS: readonly SubComponent[] = ['project_path', 'ref_type', 'ref'];
-
-/** Claims STS exposes as `gitlab.com:<claim>` condition keys, only for the provider `https://gitlab.com`. */
-export const GITLAB_COM_EXTRA_CLAIMS = [
-  'project_id',
-  'namespace_id',
-  'ref_protected',
-  'pipeline_source',
-  'runner_environment',
-  'user_id',
-  'user_login',
-  'user_email',
-  'user_access_level',
-] as const;
 
 /** Claims a GitLab ID token may carry (accepted by `--claims`). */
 export const KNOWN_CLAIMS = [
@@ -101,20 +86,6 @@ const NUMERIC_ID_CLAIMS = new Set([
 const BOOLEAN_STRING_CLAIMS = new Set(['ref_protected', 'environment_protected']);
 const TIME_CLAIMS = new Set(['iat', 'nbf', 'exp']);
 
-// ---------- Issuer ----------
-
-/** Issuer facts from a GitLab URL: `https://gitlab.example.com/gitlab/` → hostPath `gitlab.example.com/gitlab`. */
-export function issuerFromUrl(raw: string): Issuer {
-  const trimmed = raw.trim().replace(/\/+$/, '');
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
-  const u = new URL(withScheme);
-  const path = u.pathname.replace(/\/+$/, '');
-  // IAM providers have no port; a port is kept anyway so a loopback test issuer maps to itself.
-  const hostPath = `${u.host.toLowerCase()}${path}`;
-  const url = `https://${hostPath}`;
-  return { url, hostPath, isGitlabCom: url === 'https://gitlab.com' };
-}
-
 // ---------- sub ----------
 
 /** Builds `sub` from claims in the given component order (GitLab's `component:value` pairs joined by `:`). */
@@ -122,43 +93,17 @@ export function buildSubject(
   values: Partial<Record<SubComponent, string | undefined>>,
   components: readonly SubComponent[] = DEFAULT_SUB_COMPONENTS,
 ): string {
-  const first = components[0];
-  if (first !== 'project_path' && first !== 'project_id') {
+  if (!isProjectComponent(components[0])) {
     throw UsageError.field('sub components', 'the first component must be project_path or project_id');
   }
-  return components
-    .map((c) => {
+  return formatSubClaim(
+    components.map((c) => {
       const v = values[c];
       if (v === undefined || v === '')
         throw UsageError.field(c, `needed to build sub (components: ${components.join(',')})`);
-      return `${c}:${v}`;
-    })
-    .join(':');
-}
-
-export interface ParsedSubject {
-  /** Which identifier the `sub` starts with. */
-  format: 'project_path' | 'project_id' | 'unknown';
-  components: Partial<Record<SubComponent, string>>;
-  /** Component order as found. */
-  order: SubComponent[];
-}
-
-/** Parses a GitLab `sub` (`project_path:g/p:ref_type:branch:ref:main`). Git refs cannot contain `:`. */
-export function parseSubject(sub: string): ParsedSubject {
-  const parts = sub.split(':');
-  const components: Partial<Record<SubComponent, string>> = {};
-  const order: SubComponent[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const name = parts[i] as SubComponent;
-    if (!SUB_COMPONENTS.includes(name)) return { format: 'unknown', components: {}, order: [] };
-    components[name] = parts[i + 1] ?? '';
-    order.push(name);
-  }
-  if (parts.length % 2 !== 0) return { format: 'unknown', components: {}, order: [] };
-  const first = order[0];
-  const format = first === 'project_path' || first === 'project_id' ? first : 'unknown';
-  return { format, components, order };
+      return [c, v] as const;
+    }),
+  );
 }
 
 // ---------- Simulated job ----------
@@ -286,15 +231,15 @@ export function parseClaimsFlag(raw: string, flag = '--claims'): PartialClaims {
 
 function validateClaim(name: string, value: string): string | undefined {
   if (name === 'sub') {
-    const parsed = parseSubject(value);
+    const parsed = parseSubClaim(value);
     if (parsed.format === 'unknown') {
       return "must be GitLab's format, starting with project_path: or project_id: (e.g. project_path:grp/app:ref_type:branch:ref:main)";
     }
     const rt = parsed.components.ref_type;
-    if (rt !== undefined && rt !== 'branch' && rt !== 'tag') return refTypeMessage(rt);
+    if (rt !== undefined && !isRefType(rt)) return refTypeMessage(rt);
     return undefined;
   }
-  if (name === 'ref_type' && value !== 'branch' && value !== 'tag') return refTypeMessage(value);
+  if (name === 'ref_type' && !isRefType(value)) return refTypeMessage(value);
   if (NUMERIC_ID_CLAIMS.has(name) && !/^\d+$/.test(value)) return 'must be a numeric ID';
   if (BOOLEAN_STRING_CLAIMS.has(name) && value !== 'true' && value !== 'false')
     return 'must be "true" or "false"';
@@ -338,7 +283,7 @@ export function completeClaims(
       path ? DEFAULT_SUB_COMPONENTS : ['project_id', 'ref_type', 'ref'],
     );
   }
-  const parsed = parseSubject(sub);
+  const parsed = parseSubClaim(sub);
   const fromSub: Record<string, string | undefined> = {
     project_path: parsed.components.project_path,
     project_id: parsed.components.project_id,
@@ -387,9 +332,10 @@ export function buildRequestContext(
   const host = provider.hostPath;
   ctx[`${host}:sub`] = [claims.sub];
   ctx[`${host}:aud`] = audiencesOf(claims);
-  for (const extra of ['azp', 'amr']) {
-    const v = claims[extra];
-    if (v !== undefined) ctx[`${host}:${extra}`] = Array.isArray(v) ? v : [String(v)];
+  for (const name of OIDC_CONDITION_CLAIMS) {
+    const v = claims[name];
+    if (name === 'sub' || name === 'aud' || v === undefined) continue;
+    ctx[`${host}:${name}`] = Array.isArray(v) ? v : [String(v)];
   }
   if (provider.isGitlabCom) {
     for (const name of GITLAB_COM_EXTRA_CLAIMS) {

@@ -4,6 +4,7 @@
  * query or fragment. The IAM "host" (condition-key prefix) is the URL without the scheme.
  */
 import { UsageError } from '../errors.js';
+import { GITLAB_COM_HOST } from './gitlab-claims.js';
 import type { Issuer } from './types.js';
 
 const FIELD = '--gitlab-url';
@@ -49,10 +50,26 @@ export function parseIssuerUrl(raw: string): Issuer {
     }
   }
 
-  const hostPath = [host, ...segments].join('/');
-  const url = `https://${hostPath}`;
-  if (url.length > MAX_URL_LENGTH) fail(`it is longer than ${MAX_URL_LENGTH} characters`);
-  return { url, hostPath, isGitlabCom: hostPath === 'gitlab.com' };
+  const issuer = issuerForHostPath([host, ...segments].join('/'));
+  if (issuer.url.length > MAX_URL_LENGTH) fail(`it is longer than ${MAX_URL_LENGTH} characters`);
+  return issuer;
+}
+
+function issuerForHostPath(hostPath: string): Issuer {
+  return { url: `https://${hostPath}`, hostPath, isGitlabCom: hostPath === GITLAB_COM_HOST };
+}
+
+/**
+ * Lenient issuer facts from any GitLab URL or token `iss` (for simulating and explaining, never for
+ * creating a provider): scheme optional, trailing slashes dropped, host lower-cased, and a port kept
+ * so that a loopback test issuer maps to itself. `https://gitlab.example.com/gitlab/` → hostPath
+ * `gitlab.example.com/gitlab`. Use parseIssuerUrl for what IAM will accept.
+ */
+export function issuerFromUrl(raw: string): Issuer {
+  const trimmed = raw.trim().replace(/\/+$/, '');
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const u = new URL(withScheme);
+  return issuerForHostPath(`${u.host.toLowerCase()}${u.pathname.replace(/\/+$/, '')}`);
 }
 
 /**
@@ -67,4 +84,16 @@ export function issuerFromProviderUrl(providerUrl: string): Issuer {
 /** `arn:<partition>:iam::<account>:oidc-provider/<host>[/<path>]`. */
 export function providerArnFor(partition: string, account: string, issuer: Issuer): string {
   return `arn:${partition}:iam::${account}:oidc-provider/${issuer.hostPath}`;
+}
+
+/**
+ * A provider URL (with or without `http(s)://`) in the form condition keys and provider ARNs are
+ * compared in: `https://GitLab.example.com/gitlab/` → `gitlab.example.com/gitlab` (lower case, as IAM
+ * treats condition keys case-insensitively).
+ */
+export function providerHost(url: string): string {
+  return url
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
 }

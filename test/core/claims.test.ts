@@ -4,11 +4,11 @@ import {
   buildRequestContext,
   buildSubject,
   completeClaims,
-  issuerFromUrl,
   parseClaimsFlag,
   parseSubject,
   summarizeClaims,
 } from '../../src/core/claims.js';
+import { issuerFromUrl } from '../../src/core/issuer.js';
 import { UsageError } from '../../src/errors.js';
 
 function usage(fn: () => unknown): UsageError {
@@ -20,24 +20,6 @@ function usage(fn: () => unknown): UsageError {
   }
   throw new Error('expected a UsageError');
 }
-
-describe('issuerFromUrl', () => {
-  it.each([
-    ['https://gitlab.com', { url: 'https://gitlab.com', hostPath: 'gitlab.com', isGitlabCom: true }],
-    ['https://gitlab.com/', { url: 'https://gitlab.com', hostPath: 'gitlab.com', isGitlabCom: true }],
-    ['gitlab.com', { url: 'https://gitlab.com', hostPath: 'gitlab.com', isGitlabCom: true }],
-    [
-      'https://Git.Example.com/gitlab/',
-      { url: 'https://git.example.com/gitlab', hostPath: 'git.example.com/gitlab', isGitlabCom: false },
-    ],
-    [
-      'https://gitlab.com/sub',
-      { url: 'https://gitlab.com/sub', hostPath: 'gitlab.com/sub', isGitlabCom: false },
-    ],
-  ])('%s', (raw, expected) => {
-    expect(issuerFromUrl(raw)).toEqual(expected);
-  });
-});
 
 describe('buildSubject / parseSubject', () => {
   it("builds GitLab's default sub", () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { issuerFromProviderUrl, parseIssuerUrl, providerArnFor } from '../../src/core/issuer.js';
+import {
+  issuerFromProviderUrl,
+  issuerFromUrl,
+  parseIssuerUrl,
+  providerArnFor,
+  providerHost,
+} from '../../src/core/issuer.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseIssuerUrl', () => {
@@ -74,5 +80,45 @@ describe('providerArnFor', () => {
     ],
   ])('%s %s', (partition, url, arn) => {
     expect(providerArnFor(partition, '123456789012', parseIssuerUrl(url))).toBe(arn);
+  });
+});
+
+describe('issuerFromUrl (lenient: simulated jobs and token iss)', () => {
+  it.each([
+    ['https://gitlab.com', { url: 'https://gitlab.com', hostPath: 'gitlab.com', isGitlabCom: true }],
+    ['https://gitlab.com/', { url: 'https://gitlab.com', hostPath: 'gitlab.com', isGitlabCom: true }],
+    ['gitlab.com', { url: 'https://gitlab.com', hostPath: 'gitlab.com', isGitlabCom: true }],
+    [
+      'https://Git.Example.com/gitlab/',
+      { url: 'https://git.example.com/gitlab', hostPath: 'git.example.com/gitlab', isGitlabCom: false },
+    ],
+    [
+      'https://gitlab.com/sub',
+      { url: 'https://gitlab.com/sub', hostPath: 'gitlab.com/sub', isGitlabCom: false },
+    ],
+  ])('%s', (raw, expected) => {
+    expect(issuerFromUrl(raw)).toEqual(expected);
+  });
+
+  it('keeps a port (a loopback test issuer maps to itself), unlike parseIssuerUrl', () => {
+    expect(issuerFromUrl('https://127.0.0.1:8443/')).toEqual({
+      url: 'https://127.0.0.1:8443',
+      hostPath: '127.0.0.1:8443',
+      isGitlabCom: false,
+    });
+    expect(() => parseIssuerUrl('https://127.0.0.1:8443')).toThrow(UsageError);
+  });
+});
+
+describe('providerHost (condition-key form of a provider URL)', () => {
+  it.each([
+    ['gitlab.com', 'gitlab.com'],
+    ['https://gitlab.com', 'gitlab.com'],
+    ['HTTPS://GitLab.com/', 'gitlab.com'],
+    ['http://gitlab.example.com/GitLab//', 'gitlab.example.com/gitlab'],
+    // Only http(s) is a scheme here: anything else stays, so it never equals a real provider host.
+    ['ftp://gitlab.com', 'ftp://gitlab.com'],
+  ])('%s → %s', (url, expected) => {
+    expect(providerHost(url)).toBe(expected);
   });
 });
