@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { type FieldIssue, UsageError } from '../errors.js';
+import { matchesStringLike } from './iam-conditions.js';
 import { policySize } from './policy-json.js';
-import { matchesStringLike } from './subject.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
 /** IAM default quota for a customer managed policy (characters, whitespace excluded). */

@@ -4,6 +4,7 @@
  * always literal, and refs follow git's check-ref-format (with `*`/`?` allowed as patterns).
  */
 import { UsageError } from '../errors.js';
+import { isAllWildcard } from './iam-conditions.js';
 import type { RefRule, RefType } from './types.js';
 
 /**
@@ -41,14 +42,9 @@ export function validateProjectPath(raw: string, field = '--project'): string {
   return path;
 }
 
-/** True when a ref (or any sub value) is a StringLike pattern. */
-export function isRefPattern(ref: string): boolean {
-  return /[*?]/.test(ref);
-}
-
 /** True when a pattern matches every ref: only `*` and `?` with at least one `*` (`*`, `**`, `?*`). */
 export function matchesAnyRef(pattern: string): boolean {
-  return /^[*?]*\*[*?]*$/.test(pattern);
+  return isAllWildcard(pattern);
 }
 
 /**

@@ -11,11 +11,17 @@
  * swallows (even extra components a project appends to its `sub`) is still that project's token.
  * A wildcard inside the project part would be a different story, which is why refs.ts refuses it.
  */
+import { formatSubClaim, isRefType, parseSubClaim } from './gitlab-claims.js';
+import { hasWildcard, matchesStringLike } from './iam-conditions.js';
 import type { RefRule, RefType } from './types.js';
 
 /** `project_path:<path>:ref_type:<type>:ref:<pattern>` */
 export function buildSubject(projectPath: string, rule: RefRule): string {
-  return `project_path:${projectPath}:ref_type:${rule.type}:ref:${rule.pattern}`;
+  return formatSubClaim([
+    ['project_path', projectPath],
+    ['ref_type', rule.type],
+    ['ref', rule.pattern],
+  ]);
 }
 
 /** One `sub` value per rule, in order, without duplicates. */
@@ -28,7 +34,11 @@ export function buildSubjects(projectPath: string, rules: readonly RefRule[]): s
  * `ci_id_token_sub_claim_components` start with `project_id` (GitLab 17.10+).
  */
 export function buildProjectIdSubject(projectId: string, rule: RefRule): string {
-  return `project_id:${projectId}:ref_type:${rule.type}:ref:${rule.pattern}`;
+  return formatSubClaim([
+    ['project_id', projectId],
+    ['ref_type', rule.type],
+    ['ref', rule.pattern],
+  ]);
 }
 
 export interface ParsedSubject {
@@ -39,52 +49,22 @@ export interface ParsedSubject {
 }
 
 /**
- * Parses a default-format `sub` (either first component) into its parts; undefined for any other shape.
- * Unambiguous because neither project paths nor git refs may contain `:`.
+ * Parses a default-format `sub` (`<project_path|project_id>:…:ref_type:<branch|tag>:ref:<name>`, either
+ * first component, every value non-empty) into its parts; undefined for any other shape.
  */
 export function parseSubject(sub: string): ParsedSubject | undefined {
-  const match = /^(project_path|project_id):([^:]+):ref_type:(branch|tag):ref:([^:]+)$/.exec(sub);
-  if (!match) return undefined;
-  const [, kind, subject, refType, ref] = match;
-  return {
-    ...(kind === 'project_path' ? { projectPath: subject } : { projectId: subject }),
-    refType: refType as RefType,
-    ref: ref!,
-  };
-}
-
-/** True when a value holds a StringLike wildcard (`*` or `?`). */
-export function hasWildcard(value: string): boolean {
-  return /[*?]/.test(value);
-}
-
-/**
- * IAM StringLike: `*` matches any run of characters (`/` and `:` included), `?` exactly one;
- * case-sensitive; everything else literal.
- */
-export function matchesStringLike(pattern: string, value: string): boolean {
-  // Iterative glob match with single-star backtracking: linear-ish, no regex building.
-  let p = 0;
-  let v = 0;
-  let star = -1;
-  let mark = 0;
-  while (v < value.length) {
-    const pc = pattern[p];
-    if (pc === '?' || (pc !== undefined && pc !== '*' && pc === value[v])) {
-      p++;
-      v++;
-    } else if (pc === '*') {
-      star = p++;
-      mark = v;
-    } else if (star !== -1) {
-      p = star + 1;
-      v = ++mark;
-    } else {
-      return false;
-    }
+  const { format, components, order } = parseSubClaim(sub);
+  if (format === 'unknown' || order.length !== 3 || order[1] !== 'ref_type' || order[2] !== 'ref') {
+    return undefined;
   }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
+  const project = components[format];
+  const { ref_type: refType, ref } = components;
+  if (!project || !isRefType(refType) || !ref) return undefined;
+  return {
+    ...(format === 'project_path' ? { projectPath: project } : { projectId: project }),
+    refType,
+    ref,
+  };
 }
 
 /**

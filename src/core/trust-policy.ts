@@ -11,9 +11,10 @@
  * With no pattern at all, `sub` stays under StringEquals.
  */
 import { UsageError } from '../errors.js';
+import { hasWildcard } from './iam-conditions.js';
 import { policySize } from './policy-json.js';
 import { matchesAnyRef, validateProjectPath, validateRefName } from './refs.js';
-import { buildSubjects, hasWildcard, patternCovers } from './subject.js';
+import { buildSubjects, patternCovers } from './subject.js';
 import type { ConditionValue, PolicyDocument, PolicyStatement, TrustInput } from './types.js';
 
 /** IAM default quota for a role trust policy (characters, whitespace excluded); raisable to 4,096. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { matchesStringLike } from '../../src/core/iam-conditions.js';
 import { parseIssuerUrl, providerArnFor } from '../../src/core/issuer.js';
-import { matchesStringLike } from '../../src/core/subject.js';
 import {
   assertTrustPolicyFits,
   buildTrustPolicy,
