@@ -10,18 +10,24 @@
  * (stable ID, see `RULES`), the statement, condition key, operator and value, why it matters and the
  * exact fix.
  */
-import { checkProviderUsage, checkSessionDuration, type ProviderUsageInput } from './lint-rules/account.js';
+import { WEB_IDENTITY_ACTION } from './evaluate.js';
+import { conditionClaimsFor, GITLAB_COM_HOST, subProjectComponent } from './gitlab-claims.js';
 import {
-  type ConditionEntry,
-  flattenConditions,
-  globMatch,
+  conditionValueMatches,
   hasWildcard,
   isAllWildcard,
   isLiteralOperator,
   isPatternOperator,
+  isStringLikeOperator,
+  matchesStringLike,
+} from './iam-conditions.js';
+import { providerHost } from './issuer.js';
+import { checkProviderUsage, checkSessionDuration, type ProviderUsageInput } from './lint-rules/account.js';
+import {
+  type ConditionEntry,
+  flattenConditions,
   isPositiveMatch,
   passesWhenMissing,
-  STRING_LIKE_OPERATORS,
 } from './lint-rules/conditions.js';
 import {
   classifyAccess,
@@ -33,7 +39,7 @@ import { RULES, type RuleId, SEVERITIES, type Severity } from './lint-rules/rule
 import { type AccessLevel, analyzeGitlabSub, type SubIssue } from './lint-rules/subject.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
-export { globMatch } from './lint-rules/conditions.js';
+export { providerHost } from './issuer.js';
 export type { PermissionSource } from './lint-rules/permissions.js';
 export { classifyAccess } from './lint-rules/permissions.js';
 export {
@@ -155,24 +161,6 @@ function finding(
 // ---------------------------------------------------------------------------------------------
 // Issuers
 
-const GITLAB_COM_CLAIMS = new Set([
-  'sub',
-  'aud',
-  'amr',
-  'azp',
-  'project_id',
-  'namespace_id',
-  'ref_protected',
-  'pipeline_source',
-  'runner_environment',
-  'user_id',
-  'user_login',
-  'user_email',
-  'user_access_level',
-]);
-/** Self-managed GitLab (and any generic OIDC issuer): IAM exposes only these claims as keys. */
-const GENERIC_OIDC_CLAIMS = new Set(['sub', 'aud', 'amr', 'azp']);
-
 /** Issuers whose tokens anyone can obtain: a missing sub there is open to the world. */
 const SHARED_ISSUERS = new Set([
   'gitlab.com',
@@ -183,13 +171,6 @@ const SHARED_ISSUERS = new Set([
   'graph.facebook.com',
   'www.amazon.com',
 ]);
-
-export function providerHost(url: string): string {
-  return url
-    .replace(/^https?:\/\//i, '')
-    .replace(/\/+$/, '')
-    .toLowerCase();
-}
 
 interface FederatedPrincipal {
   value: string;
@@ -216,8 +197,8 @@ function federatedOf(st: PolicyStatement): FederatedPrincipal[] {
 
 function isGitlabIssuer(host: string, provider: LintProvider | undefined, subValues: string[]): boolean {
   if (provider?.gitlab !== undefined) return provider.gitlab;
-  if (host === 'gitlab.com' || /(^|[./])gitlab[.-]/.test(host) || host.startsWith('gitlab')) return true;
-  return subValues.some((v) => v.startsWith('project_path:') || v.startsWith('project_id:'));
+  if (host === GITLAB_COM_HOST || /(^|[./])gitlab[.-]/.test(host) || host.startsWith('gitlab')) return true;
+  return subValues.some((v) => subProjectComponent(v) !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,7 +231,7 @@ function pinned(
       isLiteralOperator(e) &&
       !e.negated &&
       !e.ifExists &&
-      e.qualifier === undefined &&
+      e.set === undefined &&
       e.values.length > 0 &&
       e.values.every(accept),
   );
@@ -299,7 +280,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               fix: `Use ${e.negated ? 'StringNotLike' : 'StringLike'} for "${e.key}" if a pattern was meant, or write the literal value.`,
             }),
           );
-        } else if (STRING_LIKE_OPERATORS.has(e.base) && !e.values.some(hasWildcard)) {
+        } else if (isStringLikeOperator(e) && !e.values.some(hasWildcard)) {
           // Only when no value of the key is a pattern: a literal next to patterns has to share
           // their operator (IAM ANDs operators, so splitting the list would require both).
           findings.push(
@@ -345,10 +326,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
     // -- action
     if (st.NotAction === undefined && federated.some((f) => f.isOidcArn)) {
       const actions = asList(st.Action);
-      if (
-        actions.length > 0 &&
-        !actions.some((a) => globMatch(a.toLowerCase(), 'sts:assumerolewithwebidentity'))
-      ) {
+      if (actions.length > 0 && !actions.some((a) => matchesStringLike(a, WEB_IDENTITY_ACTION, true))) {
         findings.push(
           finding('GAO026', {
             ...at,
@@ -418,16 +396,16 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
         provider,
         positiveSub.flatMap((e) => e.values),
       );
-      const gitlabCom = host === 'gitlab.com';
+      const gitlabCom = host === GITLAB_COM_HOST;
 
       // -- claims this issuer never exposes
       if (gitlab) {
-        const supported = gitlabCom ? GITLAB_COM_CLAIMS : GENERIC_OIDC_CLAIMS;
+        const supported = conditionClaimsFor(gitlabCom);
         for (const e of own) {
-          if (supported.has(e.claim)) continue;
+          if (supported.includes(e.claim)) continue;
           const where = { ...at, conditionKey: e.key, operator: e.operator, value: e.values.join(', ') };
           const instead = gitlabCom
-            ? `gitlab.com exposes ${[...GITLAB_COM_CLAIMS].join(', ')}`
+            ? `gitlab.com exposes ${supported.join(', ')}`
             : `IAM exposes only sub and aud (and amr, azp) for a self-managed GitLab; encode ${e.claim} in sub through the project's sub claim components`;
           if (passesWhenMissing(e)) {
             findings.push(
@@ -456,14 +434,14 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
 
       // -- set operators / IfExists on sub and aud
       for (const e of [...subEntries, ...audEntries]) {
-        if (e.qualifier === undefined && !e.ifExists) continue;
+        if (e.set === undefined && !e.ifExists) continue;
         findings.push(
           finding('GAO006', {
             ...at,
             conditionKey: e.key,
             operator: e.operator,
             value: e.values.join(', '),
-            why: `${e.claim} is a single-valued claim; ${e.operator} ${e.qualifier === 'ForAllValues' || e.ifExists ? 'passes when the claim is absent' : 'treats it as a set'}, which AWS warns makes policies overly permissive.`,
+            why: `${e.claim} is a single-valued claim; ${e.operator} ${e.set === 'ForAllValues' || e.ifExists ? 'passes when the claim is absent' : 'treats it as a set'}, which AWS warns makes policies overly permissive.`,
             fix: `Use plain ${e.base} for "${e.key}".`,
           }),
         );
@@ -506,7 +484,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
           (e) =>
             isLiteralOperator(e) &&
             !e.ifExists &&
-            e.qualifier === undefined &&
+            e.set === undefined &&
             e.values.every((v) => !hasWildcard(v)),
         );
         const judged = literalAnchors.length > 0 ? literalAnchors : positiveSub;
@@ -610,12 +588,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
         for (const e of positiveAud) {
           for (const v of e.values) {
             if (isLiteralOperator(e) && hasWildcard(v)) continue;
-            const ok = isPatternOperator(e)
-              ? provider.clientIds.some((c) => globMatch(v, c))
-              : provider.clientIds.some((c) =>
-                  e.base.endsWith('IgnoreCase') ? c.toLowerCase() === v.toLowerCase() : c === v,
-                );
-            if (ok) continue;
+            if (provider.clientIds.some((c) => conditionValueMatches(e, v, c))) continue;
             findings.push(
               finding('GAO022', {
                 ...at,

@@ -158,4 +158,29 @@ describe('account helpers', () => {
       ['GAO041', sm, undefined],
     ]);
   });
+
+  it.each([
+    ['StringEquals', 'https://gitlab.com', []],
+    ['StringEquals', 'HTTPS://GITLAB.COM', ['https://gitlab.com']],
+    ['StringEqualsIgnoreCase', 'HTTPS://GITLAB.COM', []],
+    ['StringLike', 'https://*', []],
+    ['StringLike', 'sts.*', ['https://gitlab.com']],
+    ['StringNotEquals', 'https://gitlab.com', ['https://gitlab.com']], // not a check of the audience
+  ])('GAO042: aud %s %j checks the client ID (unchecked: %j)', (operator, aud, unchecked) => {
+    const gl = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+    const role = {
+      name: 'deploy',
+      trustPolicy: doc({
+        Effect: 'Allow',
+        Principal: { Federated: gl },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: { [operator]: { 'gitlab.com:aud': aud } },
+      }),
+    };
+    const findings = lintProviderUsage({
+      providers: [{ arn: gl, url: 'https://gitlab.com', clientIds: ['https://gitlab.com'] }],
+      roles: [role],
+    });
+    expect(findings.filter((f) => f.ruleId === 'GAO042').map((f) => f.value)).toEqual(unchecked);
+  });
 });

@@ -270,6 +270,33 @@ describe('lintTrustPolicy details', () => {
     expect(lintTrustPolicy(doc)).toEqual([]);
   });
 
+  // GAO022 reads aud values the way IAM compares them (iam-conditions.ts conditionValueMatches).
+  it.each([
+    ['StringEquals', 'sts.amazonaws.com', ['sts.amazonaws.com'], false],
+    ['StringEquals', 'STS.amazonaws.com', ['sts.amazonaws.com'], true],
+    ['StringEqualsIgnoreCase', 'STS.amazonaws.com', ['sts.amazonaws.com'], false],
+    ['StringLike', 'sts.*', ['sts.amazonaws.com'], false],
+    ['StringLike', 'gitlab*', ['sts.amazonaws.com'], true],
+    // A `*` in a client ID is an ordinary character that the pattern's `*` matches too.
+    ['StringLike', '*', ['odd*client'], false],
+    ['StringLike', 'odd*', ['odd*client'], false],
+  ])('GAO022: aud %s %j against client IDs %j → finding: %s', (operator, aud, clientIds, flagged) => {
+    const doc: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: {
+        Effect: 'Allow',
+        Principal: { Federated: SM },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { 'gitlab.example.com:sub': 'project_path:ops/infra:ref_type:branch:ref:main' },
+          [operator]: { 'gitlab.example.com:aud': aud },
+        },
+      },
+    };
+    const ids = lintTrustPolicy(doc, smProvider(clientIds)).map((f) => f.ruleId);
+    expect(ids.includes('GAO022')).toBe(flagged);
+  });
+
   it('never throws on malformed documents', () => {
     const odd = [
       { Version: '2012-10-17' },

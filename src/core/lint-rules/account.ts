@@ -2,8 +2,10 @@
  * Account-level checks that look across roles and providers: session length, providers nobody
  * trusts, audiences nobody checks. Pure.
  */
+import { conditionValueMatches } from '../iam-conditions.js';
+import { providerHost } from '../issuer.js';
 import type { PolicyDocument } from '../types.js';
-import { flattenConditions, globMatch, isLiteralOperator, isPositiveMatch } from './conditions.js';
+import { flattenConditions, isPositiveMatch } from './conditions.js';
 import { statementsOf } from './permissions.js';
 import type { RuleId, Severity } from './rules.js';
 
@@ -47,17 +49,11 @@ export interface ProviderUsageIssue extends AccountIssue {
   providerArn: string;
 }
 
-const hostOf = (url: string) =>
-  url
-    .replace(/^https?:\/\//i, '')
-    .replace(/\/+$/, '')
-    .toLowerCase();
-
 /** Providers no role federates to (GAO041) and client IDs no role that federates to the provider checks (GAO042). */
 export function checkProviderUsage(input: ProviderUsageInput): ProviderUsageIssue[] {
   const issues: ProviderUsageIssue[] = [];
   for (const provider of input.providers) {
-    const host = hostOf(provider.url);
+    const host = providerHost(provider.url);
     const trusting = input.roles.filter((r) =>
       statementsOf(r.trustPolicy).some((st) => {
         if (st.Effect !== 'Allow' || !st.Principal || st.Principal === '*') return false;
@@ -82,8 +78,7 @@ export function checkProviderUsage(input: ProviderUsageInput): ProviderUsageIssu
         for (const e of flattenConditions(st.Condition)) {
           if (e.host !== host || e.claim !== 'aud' || !isPositiveMatch(e)) continue;
           for (const clientId of provider.clientIds) {
-            if (e.values.some((v) => (isLiteralOperator(e) ? v === clientId : globMatch(v, clientId))))
-              checked.add(clientId);
+            if (e.values.some((v) => conditionValueMatches(e, v, clientId))) checked.add(clientId);
           }
         }
       }

@@ -1,8 +1,8 @@
 /**
  * Permission policies attached to a CI role: admin-level access and broad wildcards. Pure.
  */
+import { matchesStringLike } from '../iam-conditions.js';
 import type { PolicyDocument, PolicyStatement } from '../types.js';
-import { globMatch } from './conditions.js';
 import type { RuleId, Severity } from './rules.js';
 
 /** A permission policy to check: its ARN (managed) or name (inline/file), and its document when known. */
@@ -151,7 +151,7 @@ export function lintPermissionSources(
       }
       const iamAll = actions.filter((a) => /^iam:\*+$/i.test(a));
       const escalations = IAM_ESCALATION_ACTIONS.filter((e) =>
-        lower.some((a) => globMatch(a, e.toLowerCase())),
+        lower.some((a) => matchesStringLike(a, e.toLowerCase())),
       );
       if (iamAll.length > 0) {
         issues.push({
@@ -174,13 +174,13 @@ export function lintPermissionSources(
           fix: 'Scope Resource to the specific roles/policies the pipeline manages, or remove these actions.',
         });
       }
-      const assume = lower.some((a) => globMatch(a, 'sts:assumerole'));
+      const assume = lower.some((a) => matchesStringLike(a, 'sts:assumerole'));
       if (assume && anyResource(resources)) {
         issues.push({
           ...loc,
           ruleId: 'GAO032',
           severity: 'high',
-          action: actions.find((a) => globMatch(a.toLowerCase(), 'sts:assumerole')),
+          action: actions.find((a) => matchesStringLike(a.toLowerCase(), 'sts:assumerole')),
           resource: '*',
           why: `Statement ${statementIndex} allows sts:AssumeRole on every role: the pipeline can chain into any role that trusts this account.`,
           fix: 'Set Resource to the ARNs of the roles it must assume.',

@@ -4,26 +4,18 @@
  * shape is `project_path:<path>:ref_type:<branch|tag>:ref:<name>`, and projects may reorder or
  * extend it with the documented components. Pure; no I/O.
  */
-import { hasWildcard, isAllWildcard } from './conditions.js';
+import { isProjectComponent, isSubComponent, SUB_COMPONENTS } from '../gitlab-claims.js';
+import { hasWildcard, isAllWildcard } from '../iam-conditions.js';
 import type { RuleId, Severity } from './rules.js';
 
-export const SUB_COMPONENTS = [
-  'project_path',
-  'project_id',
-  'ref_type',
-  'ref',
-  'ref_protected',
-  'environment_protected',
-  'deployment_tier',
-] as const;
-
-export interface SubComponent {
+/** One `key:value` pair of a `sub` value, as written (the key may be one GitLab never uses). */
+export interface SubPart {
   key: string;
   value: string;
 }
 
 export interface ParsedSub {
-  components: SubComponent[];
+  components: SubPart[];
   /** The value starts with a wildcard (or its first key has one): it matches any project. */
   headWildcard: boolean;
   /** A trailing `*` can swallow every later component (`*` also matches `:`). */
@@ -34,7 +26,7 @@ export interface ParsedSub {
 
 export function parseSub(value: string, pattern: boolean): ParsedSub {
   const tokens = value.split(':');
-  const components: SubComponent[] = [];
+  const components: SubPart[] = [];
   let headWildcard = false;
   let openTail = false;
   let malformed: string | undefined;
@@ -122,7 +114,7 @@ function mitigation(flags: SubFlags, rule: RuleId): string {
   return '';
 }
 
-function rebuild(components: SubComponent[], replace: Record<string, string>): string {
+function rebuild(components: SubPart[], replace: Record<string, string>): string {
   const keys = new Set(components.map((c) => c.key));
   const out = components.map((c) => `${c.key}:${replace[c.key] ?? c.value}`);
   for (const [k, v] of Object.entries(replace)) if (!keys.has(k)) out.push(`${k}:${v}`);
@@ -130,7 +122,7 @@ function rebuild(components: SubComponent[], replace: Record<string, string>): s
 }
 
 /** The literal `project_path:<p>:ref_type:branch:ref:<b>` suggestion, keeping what is already literal. */
-function suggestion(components: SubComponent[], overrides: Record<string, string> = {}): string {
+function suggestion(components: SubPart[], overrides: Record<string, string> = {}): string {
   const get = (k: string) => components.find((c) => c.key === k)?.value;
   const literal = (v: string | undefined) => (v !== undefined && !hasWildcard(v) && v !== '' ? v : undefined);
   const idFirst = components[0]?.key === 'project_id';
@@ -178,7 +170,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
   }
 
   const first = components[0];
-  if (!first || (first.key !== 'project_path' && first.key !== 'project_id')) {
+  if (!first || !isProjectComponent(first.key)) {
     return dead(
       `"${value}" does not start with project_path: or project_id:, which every GitLab sub does, so it never matches.`,
       `Write it as "${suggestion(components)}".`,
@@ -186,7 +178,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
   }
   const seen = new Set<string>();
   for (const c of components) {
-    if (!(SUB_COMPONENTS as readonly string[]).includes(c.key)) {
+    if (!isSubComponent(c.key)) {
       return dead(
         `"${value}" has a component "${c.key}" that GitLab never puts in sub (allowed: ${SUB_COMPONENTS.join(', ')}), so it never matches.`,
         `Write it as "${suggestion(components)}".`,
