@@ -2,9 +2,24 @@
  * Known traps that make a GitLab → AWS OIDC setup refuse tokens (or accept the wrong ones), reported
  * next to an evaluation so "Not authorized to perform sts:AssumeRoleWithWebIdentity" gets a cause. Pure.
  */
-import { audiencesOf, type ClaimSet, GITLAB_COM_EXTRA_CLAIMS, parseSubject } from './claims.js';
-import { parseOperator } from './evaluate.js';
-import type { PolicyDocument, PolicyStatement } from './types.js';
+import { audiencesOf, type ClaimSet, parseSubject } from './claims.js';
+import {
+  GITLAB_COM_EXTRA_CLAIMS,
+  GITLAB_COM_HOST,
+  isGitlabComExtraClaim,
+  OIDC_CONDITION_CLAIMS,
+  subProjectComponent,
+} from './gitlab-claims.js';
+import {
+  conditionValueMatches,
+  hasWildcard,
+  isLiteralOperator,
+  passesWhenKeyMissing,
+} from './iam-conditions.js';
+import { providerHost } from './issuer.js';
+import { type ConditionEntry, flattenConditions } from './lint-rules/conditions.js';
+import { statementsOf } from './lint-rules/permissions.js';
+import type { PolicyDocument } from './types.js';
 
 export type TrapCode =
   | 'wildcard-under-string-equals'
@@ -63,72 +78,42 @@ export const STS_CLOCK_SKEW_SECONDS = 300;
 
 const q = (s: string) => `\`${s}\``;
 
-function statementsOf(policy: PolicyDocument | undefined): PolicyStatement[] {
-  if (!policy) return [];
-  return Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
-}
-
-function values(v: unknown): string[] {
-  return (Array.isArray(v) ? v : [v]).map((x) => String(x));
-}
-
-interface ConditionEntry {
+interface StatementEntry extends ConditionEntry {
   statement: number;
   effect: 'Allow' | 'Deny';
-  operator: string;
-  key: string;
-  values: string[];
 }
 
-function conditionEntries(policy: PolicyDocument | undefined): ConditionEntry[] {
-  const out: ConditionEntry[] = [];
-  statementsOf(policy).forEach((s, i) => {
-    for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
-      for (const [key, v] of Object.entries(keys ?? {})) {
-        out.push({ statement: i, effect: s.Effect, operator, key, values: values(v) });
-      }
-    }
-  });
-  return out;
-}
-
-/** `gitlab.example.com/gitlab:sub` → { host: 'gitlab.example.com/gitlab', claim: 'sub' }; `aws:…` → undefined. */
-export function splitOidcKey(key: string): { host: string; claim: string } | undefined {
-  const colon = key.lastIndexOf(':');
-  if (colon <= 0) return undefined;
-  const host = key.slice(0, colon);
-  // Service and global keys (`aws:`, `sts:`, `s3:`) have no dot or slash; OIDC keys are host names.
-  if (!/[./]/.test(host)) return undefined;
-  return { host, claim: key.slice(colon + 1) };
+function conditionEntries(policy: PolicyDocument | undefined): StatementEntry[] {
+  return statementsOf(policy).flatMap((s, statement) =>
+    flattenConditions(s.Condition).map((e) => ({ ...e, statement, effect: s.Effect })),
+  );
 }
 
 export function detectTraps(input: TrapInput): Trap[] {
   const traps: Trap[] = [];
   const entries = conditionEntries(input.policy);
   const provider = input.provider;
-  const providerHost = provider?.hostPath.toLowerCase();
-  const isGitlabCom = provider?.isGitlabCom ?? providerHost === 'gitlab.com';
+  const keyHost = provider?.hostPath.toLowerCase();
+  const isGitlabCom = provider?.isGitlabCom ?? keyHost === GITLAB_COM_HOST;
 
   for (const e of entries) {
-    const op = parseOperator(e.operator);
-    const isEquals = op.family === 'String' && !op.base.includes('Like');
-    if (isEquals && e.values.some((v) => /[*?]/.test(v.replace(/\$\{[*?$]\}/g, '')))) {
+    // `${*}`, `${?}` are escapes for a literal `*`, `?`: no pattern was meant there.
+    if (e.known && isLiteralOperator(e) && e.values.some((v) => hasWildcard(v.replace(/\$\{[*?$]\}/g, '')))) {
       traps.push({
         code: 'wildcard-under-string-equals',
         severity: 'error',
         statement: e.statement,
         key: e.key,
         message: `${q(e.key)} uses ${e.operator} with a wildcard (${e.values
-          .filter((v) => /[*?]/.test(v))
+          .filter(hasWildcard)
           .map(q)
           .join(
             ', ',
-          )}): under ${op.base} \`*\` and \`?\` are literal characters, so it never matches a real token.`,
+          )}): under ${e.base} \`*\` and \`?\` are literal characters, so it never matches a real token.`,
         hint: 'Use StringLike for values with * or ?, and StringEquals for literal values.',
       });
     }
-    const split = splitOidcKey(e.key);
-    if (split?.claim.toLowerCase() === 'sub' && e.values.some((v) => /(^|:)ref_type:mr(:|$)/.test(v))) {
+    if (e.host !== undefined && e.claim === 'sub' && e.values.some((v) => /(^|:)ref_type:mr(:|$)/.test(v))) {
       traps.push({
         code: 'ref-type-mr',
         severity: 'error',
@@ -138,28 +123,25 @@ export function detectTraps(input: TrapInput): Trap[] {
         hint: 'Match the source branch with ref_type:branch, or use a protected branch for deployments.',
       });
     }
-    if (!split || !providerHost) continue;
-    const host = split.host.toLowerCase();
-    const failsOpen = op.ifExists || op.set === 'ForAllValues' || op.negated;
-    const gitlabComExtra =
-      host === 'gitlab.com' &&
-      (GITLAB_COM_EXTRA_CLAIMS as readonly string[]).includes(split.claim.toLowerCase());
-    if (host !== providerHost && !(gitlabComExtra && isGitlabCom)) {
+    if (e.host === undefined || !keyHost) continue;
+    const host = e.host;
+    const failsOpen = passesWhenKeyMissing(e, e.values);
+    const gitlabComExtra = host === GITLAB_COM_HOST && isGitlabComExtraClaim(e.claim);
+    if (host !== keyHost && !(gitlabComExtra && isGitlabCom)) {
+      const writtenHost = e.key.slice(0, e.key.lastIndexOf(':'));
       traps.push({
         code: 'foreign-host-key',
         severity: 'error',
         statement: e.statement,
         key: e.key,
         message: failsOpen
-          ? `${q(e.key)} names host ${q(split.host)}, not the provider's ${q(provider?.hostPath ?? '')}: the key is never in the request, and with ${e.operator} the condition is always true (fails open).`
-          : `${q(e.key)} names host ${q(split.host)}, not the provider's ${q(provider?.hostPath ?? '')}: the key is never in the request, so the condition never matches.`,
+          ? `${q(e.key)} names host ${q(writtenHost)}, not the provider's ${q(provider?.hostPath ?? '')}: the key is never in the request, and with ${e.operator} the condition is always true (fails open).`
+          : `${q(e.key)} names host ${q(writtenHost)}, not the provider's ${q(provider?.hostPath ?? '')}: the key is never in the request, so the condition never matches.`,
         hint: `Condition keys must start with the provider host: ${q(`${provider?.hostPath}:sub`)}.`,
       });
       continue;
     }
-    const claim = split.claim.toLowerCase();
-    const provided =
-      claim === 'sub' || claim === 'aud' || claim === 'amr' || claim === 'azp' || gitlabComExtra;
+    const provided = (OIDC_CONDITION_CLAIMS as readonly string[]).includes(e.claim) || gitlabComExtra;
     if (!provided) {
       traps.push({
         code: 'key-not-provided',
@@ -216,11 +198,9 @@ export function detectTraps(input: TrapInput): Trap[] {
       }
     }
     for (const e of entries) {
-      const split = splitOidcKey(e.key);
-      if (split?.claim.toLowerCase() !== 'aud' || split.host.toLowerCase() !== providerHost) continue;
-      const op = parseOperator(e.operator);
-      if (op.negated || op.base.includes('Like') || e.effect !== 'Allow') continue;
-      const missing = e.values.filter((v) => !ids.includes(v));
+      if (e.claim !== 'aud' || e.host !== keyHost) continue;
+      if (e.negated || e.base === 'Null' || e.effect !== 'Allow') continue;
+      const missing = e.values.filter((v) => !ids.some((id) => conditionValueMatches(e, v, id)));
       if (missing.length === e.values.length) {
         traps.push({
           code: 'policy-audience-not-in-provider',
@@ -234,17 +214,12 @@ export function detectTraps(input: TrapInput): Trap[] {
   }
 
   // sub format: project_path vs project_id.
-  if (input.claims && providerHost) {
+  if (input.claims && keyHost) {
     const tokenFormat = parseSubject(input.claims.sub).format;
     const subValues = entries
-      .filter((e) => e.effect === 'Allow' && splitOidcKey(e.key)?.host.toLowerCase() === providerHost)
-      .filter((e) => splitOidcKey(e.key)?.claim.toLowerCase() === 'sub' && !parseOperator(e.operator).negated)
+      .filter((e) => e.effect === 'Allow' && e.host === keyHost && e.claim === 'sub' && !e.negated)
       .flatMap((e) => e.values);
-    const policyFormats = new Set(
-      subValues.map((v) =>
-        v.startsWith('project_id:') ? 'project_id' : v.startsWith('project_path:') ? 'project_path' : 'other',
-      ),
-    );
+    const policyFormats = new Set(subValues.map((v) => subProjectComponent(v) ?? 'other'));
     if (
       tokenFormat !== 'unknown' &&
       subValues.length > 0 &&
@@ -313,12 +288,7 @@ export function describeIssuerMismatch(
 ): { message: string; hint?: string } | undefined {
   const expected = `https://${providerHostPath}`;
   if (iss === expected) return undefined;
-  const strip = (s: string) =>
-    s
-      .replace(/^[a-z]+:\/\//i, '')
-      .replace(/\/+$/, '')
-      .toLowerCase();
-  const same = strip(iss) === strip(expected);
+  const same = providerHost(iss) === providerHost(expected);
   if (/^http:\/\//i.test(iss)) {
     return {
       message: `The token's issuer ${q(iss)} uses http://; IAM OIDC providers are https only, so no provider matches it.`,
@@ -343,7 +313,7 @@ export function describeIssuerMismatch(
     };
   }
   return {
-    message: `The token's issuer ${q(iss)} is not the provider ${q(expected)}: STS looks for a provider for ${q(strip(iss))} and, without one, refuses the token.`,
+    message: `The token's issuer ${q(iss)} is not the provider ${q(expected)}: STS looks for a provider for ${q(providerHost(iss))} and, without one, refuses the token.`,
     hint: 'Create an IAM OIDC provider for this issuer (gitlab-aws-oidc init), or use the role that trusts it.',
   };
 }

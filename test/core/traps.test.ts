@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables (${key}) are literal policy text here.
 import { describe, expect, it } from 'vitest';
 import { buildClaims, type ClaimSet } from '../../src/core/claims.js';
-import { describeIssuerMismatch, detectTraps, splitOidcKey, type TrapCode } from '../../src/core/traps.js';
+import { splitOidcKey } from '../../src/core/gitlab-claims.js';
+import { describeIssuerMismatch, detectTraps, type TrapCode } from '../../src/core/traps.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
 
 const GITLAB_COM = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
@@ -110,6 +111,25 @@ describe('detectTraps', () => {
     ).toEqual(['foreign-host-key']);
   });
 
+  // Whether a key-for-another-host condition "fails open" is what IAM does with a missing key
+  // (iam-conditions.ts): ForAnyValue is false even when negated; Null "true" holds.
+  it.each([
+    ['StringEquals', MAIN, /never matches/],
+    ['StringNotEquals', MAIN, /fails open/],
+    ['StringEqualsIfExists', MAIN, /fails open/],
+    ['ForAllValues:StringEquals', MAIN, /fails open/],
+    ['ForAnyValue:StringNotEquals', MAIN, /never matches/],
+    ['Null', 'true', /fails open/],
+    ['Null', 'false', /never matches/],
+  ])('a key for another host under %s %j: %s', (operator, value, message) => {
+    const traps = detectTraps({
+      policy: policy({ [operator]: { 'gitlab.example.com:sub': value } }),
+      provider: gitlabCom,
+    });
+    expect(codes(traps)).toEqual(['foreign-host-key']);
+    expect(traps[0]?.message).toMatch(message);
+  });
+
   it('gitlab.com:* keys on a self-managed provider, and keys STS never sets', () => {
     const traps = detectTraps({
       policy: policy({ StringEquals: { 'git.example.com:sub': MAIN, 'gitlab.com:project_id': '42' } }, SELF),
@@ -150,6 +170,22 @@ describe('detectTraps', () => {
     });
     expect(codes(traps)).toEqual(['audience-not-in-provider', 'policy-audience-not-in-provider']);
     expect(traps[0]?.message).toMatch(/Incorrect token audience/);
+  });
+
+  it.each([
+    ['StringEquals', 'sts.amazonaws.com', true],
+    ['StringEquals', 'HTTPS://GITLAB.COM', true], // StringEquals is case-sensitive
+    ['StringEqualsIgnoreCase', 'HTTPS://GITLAB.COM', false],
+    ['StringLike', 'https://gitlab.*', false],
+    ['StringLike', 'sts.*', true], // a pattern that matches no client ID
+    ['StringNotEquals', 'sts.amazonaws.com', false], // negated: not a requirement
+    ['Null', 'false', false], // presence check, not an audience
+  ])('policy aud under %s %j → policy-audience-not-in-provider: %s', (operator, aud, trapped) => {
+    const traps = detectTraps({
+      policy: policy({ StringEquals: { 'gitlab.com:sub': MAIN }, [operator]: { 'gitlab.com:aud': aud } }),
+      provider: gitlabCom,
+    });
+    expect(codes(traps).includes('policy-audience-not-in-provider')).toBe(trapped);
   });
 
   it('a sub built for project_path when the token uses project_id, and vice versa', () => {
@@ -196,6 +232,8 @@ describe('detectTraps', () => {
     expect(run('https://gitlab.com', 'gitlab.com/')[0]).toMatch(/provider URL .* ends with a slash/);
     expect(run('https://GitLab.com', 'gitlab.com')[0]).toMatch(/letter case/);
     expect(run('https://git.other.com', 'gitlab.com')[0]).toMatch(/is not the provider/);
+    // Only http(s) is stripped before comparing: another scheme is not a letter-case difference.
+    expect(run('ftp://gitlab.com', 'gitlab.com')[0]).toMatch(/is not the provider .*`ftp:\/\/gitlab.com`/);
   });
 
   it('a principal for another provider', () => {
@@ -215,6 +253,18 @@ describe('helpers', () => {
     });
     expect(splitOidcKey('aws:SourceIp')).toBeUndefined();
     expect(splitOidcKey('sts:RoleSessionName')).toBeUndefined();
+  });
+
+  it('never throws on malformed documents', () => {
+    const odd = [
+      { Version: '2012-10-17' },
+      { Version: '2012-10-17', Statement: null },
+      { Version: '2012-10-17', Statement: [null, 3, 'x', { Effect: 'Allow', Condition: 'nope' }] },
+      { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Condition: { StringEquals: null } }] },
+    ] as unknown as PolicyDocument[];
+    for (const d of odd) {
+      expect(() => detectTraps({ policy: d, provider: gitlabCom, claims: claims() })).not.toThrow();
+    }
   });
 
   it('describeIssuerMismatch returns nothing when they agree', () => {
