@@ -14,7 +14,24 @@
  *   implicit deny.
  * - Condition key names are case-insensitive; values are case-sensitive unless `…IgnoreCase`.
  */
+import {
+  type ConditionOperator,
+  conditionValues,
+  isIgnoreCaseOperator,
+  isPatternOperator,
+  type LikePiece,
+  likePieces,
+  type MissingKeyOutcome,
+  matchesPieces,
+  matchesStringLike,
+  nullConditionHolds,
+  parseConditionOperator,
+  whenKeyMissing,
+} from './iam-conditions.js';
 import type { ConditionValue, PolicyDocument, PolicyStatement } from './types.js';
+
+/** `StringLike` matching (case-sensitive; `*` any run, `?` one character), under its older name. */
+export { matchesStringLike as matchesLike } from './iam-conditions.js';
 
 export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
 
@@ -26,19 +43,17 @@ export type Decision = 'allowed' | 'denied-explicit' | 'denied-implicit';
 export type ConditionOutcome =
   /** The key is present and the comparison decided the result. */
   | 'compared'
-  /** The key is missing; a positive operator is false. */
-  | 'missing-key'
-  /** The key is missing; a negated operator is true. */
-  | 'missing-key-negated'
-  /** The key is missing; `…IfExists` is true. */
-  | 'missing-key-if-exists'
-  /** The key is missing; `ForAllValues:` is true (fails open). */
-  | 'missing-key-for-all-values'
-  /** The key is missing; `ForAnyValue:` is false. */
-  | 'missing-key-for-any-value'
+  /**
+   * The key is missing: a positive operator is false, a negated one true, `…IfExists` true,
+   * `ForAllValues:` true (fails open), `ForAnyValue:` false.
+   */
+  | MissingKeyOutcome
   /** `Null` presence check. */
   | 'null-check'
-  /** The key is present but the operator is not modelled: result unknown (reported as failed). */
+  /**
+   * Not an IAM operator (IAM refuses the policy), or the key is present but the operator is not
+   * modelled: result unknown (reported as failed).
+   */
   | 'unsupported';
 
 export interface ConditionCheck {
@@ -111,90 +126,7 @@ export interface EvaluateInput {
   action?: string | undefined;
 }
 
-// ---------- Operators ----------
-
-type Family = 'String' | 'Numeric' | 'Date' | 'Bool' | 'Null' | 'Arn' | 'Ip' | 'Binary' | 'Unknown';
-
-export interface ParsedOperator {
-  raw: string;
-  set?: 'ForAnyValue' | 'ForAllValues' | undefined;
-  /** Without set prefix and IfExists: `StringNotLike`. */
-  base: string;
-  ifExists: boolean;
-  negated: boolean;
-  family: Family;
-}
-
-const NEGATED = new Set([
-  'StringNotEquals',
-  'StringNotEqualsIgnoreCase',
-  'StringNotLike',
-  'NumericNotEquals',
-  'DateNotEquals',
-  'NotIpAddress',
-  'ArnNotEquals',
-  'ArnNotLike',
-]);
-
-const KNOWN: Record<string, Family> = {
-  StringEquals: 'String',
-  StringNotEquals: 'String',
-  StringEqualsIgnoreCase: 'String',
-  StringNotEqualsIgnoreCase: 'String',
-  StringLike: 'String',
-  StringNotLike: 'String',
-  NumericEquals: 'Numeric',
-  NumericNotEquals: 'Numeric',
-  NumericLessThan: 'Numeric',
-  NumericLessThanEquals: 'Numeric',
-  NumericGreaterThan: 'Numeric',
-  NumericGreaterThanEquals: 'Numeric',
-  DateEquals: 'Date',
-  DateNotEquals: 'Date',
-  DateLessThan: 'Date',
-  DateLessThanEquals: 'Date',
-  DateGreaterThan: 'Date',
-  DateGreaterThanEquals: 'Date',
-  Bool: 'Bool',
-  Null: 'Null',
-  ArnEquals: 'Arn',
-  ArnNotEquals: 'Arn',
-  ArnLike: 'Arn',
-  ArnNotLike: 'Arn',
-  IpAddress: 'Ip',
-  NotIpAddress: 'Ip',
-  BinaryEquals: 'Binary',
-};
-
-export function parseOperator(raw: string): ParsedOperator {
-  let rest = raw;
-  let set: ParsedOperator['set'];
-  for (const prefix of ['ForAnyValue', 'ForAllValues'] as const) {
-    if (rest.startsWith(`${prefix}:`)) {
-      set = prefix;
-      rest = rest.slice(prefix.length + 1);
-    }
-  }
-  let ifExists = false;
-  if (rest.endsWith('IfExists') && rest !== 'IfExists') {
-    ifExists = true;
-    rest = rest.slice(0, -'IfExists'.length);
-  }
-  const family = KNOWN[rest] ?? 'Unknown';
-  return { raw, set, base: rest, ifExists, negated: NEGATED.has(rest), family };
-}
-
-/** True when the operator treats `*` and `?` as wildcards. */
-export function isLikeOperator(op: ParsedOperator): boolean {
-  return op.base === 'StringLike' || op.base === 'StringNotLike' || op.family === 'Arn';
-}
-
 // ---------- Wildcards and policy variables ----------
-
-const REGEX_SPECIAL = /[.*+?^${}()|[\]\\]/g;
-
-/** A value compiled for matching: a sequence of literal text and wildcards. */
-type Piece = { lit: string } | { star: true } | { one: true };
 
 /**
  * Splits a policy value into pieces, substituting policy variables (`${gitlab.com:sub}`,
@@ -206,22 +138,14 @@ function compileValue(
   like: boolean,
   ctx: ContextLookup,
   variables: boolean,
-): Piece[] | undefined {
-  const pieces: Piece[] = [];
+): LikePiece[] | undefined {
+  const pieces: LikePiece[] = [];
   const pushLiteral = (text: string) => {
     if (text) pieces.push({ lit: text });
   };
   const pushPattern = (text: string) => {
-    if (!like) return pushLiteral(text);
-    let buf = '';
-    for (const ch of text) {
-      if (ch === '*' || ch === '?') {
-        pushLiteral(buf);
-        buf = '';
-        pieces.push(ch === '*' ? { star: true } : { one: true });
-      } else buf += ch;
-    }
-    pushLiteral(buf);
+    if (like) pieces.push(...likePieces(text));
+    else pushLiteral(text);
   };
   if (!variables) {
     pushPattern(value);
@@ -248,22 +172,6 @@ function compileValue(
   return pieces;
 }
 
-function piecesToRegExp(pieces: Piece[], ignoreCase: boolean): RegExp {
-  const body = pieces
-    .map((p) => ('lit' in p ? p.lit.replace(REGEX_SPECIAL, '\\$&') : 'star' in p ? '[\\s\\S]*' : '[\\s\\S]'))
-    .join('');
-  return new RegExp(`^${body}$`, ignoreCase ? 'i' : '');
-}
-
-/**
- * `StringLike` matching: `*` matches any run of characters (including `/` and the empty string),
- * `?` exactly one character. Case-sensitive.
- */
-export function matchesLike(pattern: string, value: string): boolean {
-  const pieces = compileValue(pattern, true, () => undefined, false) ?? [];
-  return piecesToRegExp(pieces, false).test(value);
-}
-
 // ---------- Context lookup ----------
 
 type ContextLookup = (key: string) => string[] | undefined;
@@ -277,31 +185,22 @@ function lookupIn(context: RequestContext): ContextLookup {
   };
 }
 
-function toValues(value: ConditionValue): string[] {
-  return (Array.isArray(value) ? value : [value]).map((v) => String(v));
-}
-
 // ---------- One comparison ----------
 
 /** Compares one request value with one policy value; undefined when the operator is not modelled. */
 function compareOne(
-  op: ParsedOperator,
+  op: ConditionOperator,
   actual: string,
   expected: string,
   ctx: ContextLookup,
   variables: boolean,
 ): boolean | undefined {
   switch (op.family) {
-    case 'String': {
-      const like = op.base === 'StringLike' || op.base === 'StringNotLike';
-      const ignoreCase = op.base.endsWith('IgnoreCase');
-      const pieces = compileValue(expected, like, ctx, variables);
-      if (!pieces) return false;
-      if (!like) {
-        const text = pieces.map((p) => ('lit' in p ? p.lit : '')).join('');
-        return ignoreCase ? text.toLowerCase() === actual.toLowerCase() : text === actual;
-      }
-      return piecesToRegExp(pieces, false).test(actual);
+    case 'String':
+    case 'Arn': {
+      // StringLike and every Arn operator take `*`/`?` patterns; `…IgnoreCase` compares without case.
+      const pieces = compileValue(expected, isPatternOperator(op), ctx, variables);
+      return pieces ? matchesPieces(pieces, actual, isIgnoreCaseOperator(op)) : false;
     }
     case 'Numeric': {
       const a = Number(actual);
@@ -317,10 +216,6 @@ function compareOne(
     }
     case 'Bool':
       return actual.toLowerCase() === expected.toLowerCase();
-    case 'Arn': {
-      const pieces = compileValue(expected, true, ctx, variables);
-      return pieces ? piecesToRegExp(pieces, false).test(actual) : false;
-    }
     default:
       return undefined;
   }
@@ -361,8 +256,8 @@ export function evaluateCondition(
 ): ConditionCheck {
   const ctx = lookupIn(context);
   const variables = options.variables ?? true;
-  const op = parseOperator(operator);
-  const expected = toValues(value);
+  const op = parseConditionOperator(operator);
+  const expected = conditionValues(value);
   const actual = ctx(key) ?? null;
 
   const done = (passed: boolean, outcome: ConditionOutcome): ConditionCheck => {
@@ -371,23 +266,13 @@ export function evaluateCondition(
     return check;
   };
 
-  if (op.family === 'Null') {
-    // "true": passes when the key is absent; "false": passes when it is present.
-    const wantsAbsent = expected.map((v) => v.toLowerCase() === 'true');
-    return done(
-      wantsAbsent.some((absent) => absent === (actual === null)),
-      'null-check',
-    );
-  }
-
+  // IAM refuses a policy with an operator it does not know: nothing to model, never a match.
+  if (!op.known) return done(false, 'unsupported');
+  // "true": passes when the key is absent; "false": passes when it is present.
+  if (op.family === 'Null') return done(nullConditionHolds(expected, actual !== null), 'null-check');
   if (actual === null) {
-    if (op.set === 'ForAllValues') return done(true, 'missing-key-for-all-values');
-    // ForAnyValue on a missing key is false, IfExists or not (observed on AWS; see re:Post
-    // QU9HFmDzP0QGuU-fd7rS6B7w "ForAnyValue:StringEqualsIfExists behaving unexpectedly").
-    if (op.set === 'ForAnyValue') return done(false, 'missing-key-for-any-value');
-    if (op.ifExists) return done(true, 'missing-key-if-exists');
-    if (op.negated) return done(true, 'missing-key-negated');
-    return done(false, 'missing-key');
+    const missing = whenKeyMissing(op);
+    return done(missing.passed, missing.outcome);
   }
 
   // "Does this request value match any of the policy values?" (values are OR).
@@ -464,7 +349,9 @@ export function describeCondition(check: Omit<ConditionCheck, 'line'>): string {
     case 'missing-key-for-any-value':
       return `${head}: key not in the request → ForAnyValue is false`;
     case 'unsupported':
-      return `${head}: operator not modelled by this evaluator (treated as not matching)`;
+      return parseConditionOperator(operator).known
+        ? `${head}: operator not modelled by this evaluator (treated as not matching)`
+        : `${head}: not an IAM condition operator, IAM refuses the policy (treated as not matching)`;
     default: {
       const values = actual ?? [];
       const shown = values.map((v) => {
@@ -473,7 +360,7 @@ export function describeCondition(check: Omit<ConditionCheck, 'line'>): string {
         return q(expected.length === 1 ? abbreviateAgainst(v, against) : v);
       });
       const act = shown.length === 1 ? (shown[0] ?? '') : `[${shown.join(', ')}]`;
-      const op = parseOperator(operator);
+      const op = parseConditionOperator(operator);
       // A negated operator holds when the value matches none of the policy values.
       if (op.negated) return passed ? `${head} ≠ ${act}` : `${head}, but the value is ${act}`;
       return `${head} ${passed ? '=' : '≠'} ${act}`;
@@ -487,11 +374,9 @@ function asArray<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+/** Action names are case-insensitive; `*` and `?` are wildcards. */
 function actionMatches(patterns: string[], action: string): boolean {
-  return patterns.some((p) => {
-    const pieces = compileValue(p, true, () => undefined, false) ?? [];
-    return piecesToRegExp(pieces, true).test(action);
-  });
+  return patterns.some((p) => matchesStringLike(p, action, true));
 }
 
 function principalListMatches(principal: PolicyStatement['Principal'], providerArn: string, notes: string[]) {

@@ -4,8 +4,6 @@ import {
   abbreviateAgainst,
   evaluateCondition,
   evaluateTrustPolicy,
-  matchesLike,
-  parseOperator,
   type RequestContext,
 } from '../../src/core/evaluate.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
@@ -36,46 +34,6 @@ function allow(
 function doc(...statements: PolicyStatement[]): PolicyDocument {
   return { Version: '2012-10-17', Statement: statements };
 }
-
-describe('parseOperator', () => {
-  it.each([
-    ['StringEquals', { base: 'StringEquals', ifExists: false, negated: false, set: undefined }],
-    ['StringNotLikeIfExists', { base: 'StringNotLike', ifExists: true, negated: true, set: undefined }],
-    [
-      'ForAllValues:StringEquals',
-      { base: 'StringEquals', ifExists: false, negated: false, set: 'ForAllValues' },
-    ],
-    [
-      'ForAnyValue:StringLikeIfExists',
-      { base: 'StringLike', ifExists: true, negated: false, set: 'ForAnyValue' },
-    ],
-    ['Null', { base: 'Null', ifExists: false, negated: false, family: 'Null' }],
-  ])('%s', (raw, expected) => {
-    expect(parseOperator(raw)).toMatchObject(expected);
-  });
-});
-
-describe('matchesLike (StringLike wildcards)', () => {
-  it.each([
-    // `*` crosses `/`: `project_path:grp/*` covers every subgroup (domain.md).
-    [
-      'project_path:grp/*:ref_type:branch:ref:main',
-      'project_path:grp/sub/deep/app:ref_type:branch:ref:main',
-      true,
-    ],
-    ['project_path:grp/*', 'project_path:grp/', true],
-    ['project_path:grp/*', 'project_path:grp-evil/app', false],
-    ['project_path:grp*', 'project_path:grp-evil/app', true],
-    ['ref:v?', 'ref:v1', true],
-    ['ref:v?', 'ref:v10', false],
-    ['ref:v?', 'ref:v', false],
-    ['a.b', 'axb', false], // regex metacharacters are literal
-    ['Main', 'main', false], // case-sensitive
-    ['*', '', true],
-  ])('%s vs %s → %s', (pattern, value, expected) => {
-    expect(matchesLike(pattern, value)).toBe(expected);
-  });
-});
 
 describe('evaluateCondition: every operator', () => {
   const c = ctx(FEATURE, { 'gitlab.com:ref_protected': 'true', 'gitlab.com:project_id': '42' });
@@ -130,6 +88,39 @@ describe('evaluateCondition: every operator', () => {
     const r = evaluateCondition(op, key, value as never, c);
     expect(r.passed).toBe(passed);
     expect(r.outcome).toBe(outcome);
+  });
+
+  // IAM refuses these operators (MalformedPolicyDocument), so no part of them is read as a valid
+  // one: never a match, key present or not (no fail-open through a stray `ForAllValues:` prefix).
+  it.each([
+    ['NullIfExists', 'gitlab.com:pipeline_source', 'true'],
+    ['ForAnyValue:ForAllValues:StringEquals', 'gitlab.com:pipeline_source', 'push'],
+    ['ForAnyValue:ForAllValues:StringEquals', 'gitlab.com:sub', FEATURE],
+    ['ForAllValues:Bogus', 'gitlab.com:pipeline_source', 'push'],
+    ['Foo:StringNotEquals', 'gitlab.com:pipeline_source', 'push'],
+    ['stringequals', 'gitlab.com:sub', FEATURE],
+  ] as const)('%s %s %j → not an operator, false', (op, key, value) => {
+    const r = evaluateCondition(op, key, value, c);
+    expect(r).toMatchObject({ passed: false, outcome: 'unsupported' });
+    expect(r.line).toMatch(/not an IAM condition operator/);
+  });
+
+  it('evaluates StringLike patterns and policy variables with one matcher (Arn operators too)', () => {
+    const arn = { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/CI'] };
+    expect(evaluateCondition('ArnLike', 'aws:PrincipalArn', 'arn:aws:iam::*:role/CI', arn).passed).toBe(true);
+    expect(evaluateCondition('ArnEquals', 'aws:PrincipalArn', 'arn:aws:iam::*:role/CI', arn).passed).toBe(
+      true,
+    );
+    expect(evaluateCondition('ArnLike', 'aws:PrincipalArn', 'arn:aws:iam::*:role/ci', arn).passed).toBe(
+      false,
+    );
+    // `${*}` is a literal `*`: it does not match `x`, only `*` itself.
+    const sub = (v: string) => ({ 'gitlab.com:sub': [v] });
+    expect(evaluateCondition('StringLike', 'gitlab.com:sub', 'a${*}', sub('ax')).passed).toBe(false);
+    expect(evaluateCondition('StringLike', 'gitlab.com:sub', 'a${*}', sub('a*')).passed).toBe(true);
+    expect(evaluateCondition('StringLike', 'gitlab.com:sub', '${gitlab.com:sub}*', sub('x')).passed).toBe(
+      true,
+    );
   });
 
   it('describes negated operators in plain words', () => {
