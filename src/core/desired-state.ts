@@ -24,25 +24,17 @@ import { assertTrustPolicyFits, buildTrustPolicy, TRUST_POLICY_QUOTA } from './t
 import {
   type DesiredState,
   GITLAB_URL_TAG,
-  type Issuer,
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
   type PolicyDocument,
   PROJECT_TAG,
-  type RefRule,
   type Tags,
+  type TrustInput,
 } from './types.js';
 
-export interface DesiredStateInput {
+/** The trust policy's input (its provider ARN comes from `identity` and `issuer`) and the rest of the setup. */
+export interface DesiredStateInput extends Omit<TrustInput, 'providerArn'> {
   identity: { account: string; partition: string };
-  issuer: Issuer;
-  audience: string;
-  projectPath: string;
-  refs: RefRule[];
-  projectId?: string | undefined;
-  namespaceId?: string | undefined;
-  protectedOnly?: boolean | undefined;
-  allowAnyRef?: boolean | undefined;
   roleName: string;
   rolePath?: string | undefined;
   description?: string | undefined;
