@@ -17,7 +17,9 @@ await build({
   external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'commander', 'chalk', 'jose'],
   sourcemap: true,
   // Bundled CommonJS dependencies (yaml) call require(): give ESM chunks one.
-  banner: { js: "import { createRequire as __gaoCreateRequire } from 'node:module'; const require = __gaoCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __gaoCreateRequire } from 'node:module'; const require = __gaoCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
 });

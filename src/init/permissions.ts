@@ -34,7 +34,8 @@ export async function loadPermissionSource(options: InitOptions): Promise<Permis
     try {
       parsed = parsePolicyJson(text, '--policy-file');
     } catch (error) {
-      const message = error instanceof UsageError ? (error.issues[0]?.message ?? error.message) : String(error);
+      const message =
+        error instanceof UsageError ? (error.issues[0]?.message ?? error.message) : String(error);
       throw UsageError.field('--policy-file', `${options.policyFile} ${message}`);
     }
     const document = validatePermissionPolicy(parsed, '--policy-file');

@@ -29,6 +29,7 @@ afterAll(async () => {
 });
 
 const run = (args: string[]) => runCli(args, { cwd, env: cliEnv(server, home) }).done;
+// biome-ignore lint/suspicious/noExplicitAny: ad-hoc reads of the CLI's JSON documents
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
 
 describe('init → verify → audit → status → destroy (built binary)', () => {
