@@ -3,10 +3,10 @@
  * prints the table, JSON document or SARIF log, and fails the run when the --fail-on gate is met.
  * Loaded only when `audit` runs.
  */
+import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import { findingsToSarif } from '../core/sarif.js';
-import { colorLevelFor, createPalette } from '../io/colors.js';
+import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
-import { createLogger } from '../io/logger.js';
 import { errorDocument } from '../io/output.js';
 import { VERSION } from '../version.js';
 import { AuditFailedError } from './errors.js';
@@ -19,21 +19,10 @@ export const INFORMATION_URI = 'https://www.npmjs.com/package/gitlab-aws-oidc';
 
 export async function runAuditCommand(flags: RawAuditFlags, context: CommandContext): Promise<void> {
   const options = parseAuditFlags(flags);
-  const logger = createLogger({
-    stream: context.stderr,
-    env: context.env,
-    quiet: options.format !== 'table',
-  });
+  const { progress, stdoutPalette } = createCommandIo(context, { quiet: options.format !== 'table' });
   const report = await runAudit(options, {
-    aws: async () => {
-      const { createAwsPorts } = await import('../aws/factory.js');
-      return createAwsPorts({
-        region: options.region,
-        profile: options.profile,
-        userAgent: `gitlab-aws-oidc/${VERSION}`,
-      });
-    },
-    progress: (m) => logger.info(logger.palette.muted(m)),
+    aws: lazyAwsPorts(options),
+    progress,
   });
   const failure = gateFailure(report);
   if (options.format === 'sarif') {
@@ -54,8 +43,7 @@ export async function runAuditCommand(flags: RawAuditFlags, context: CommandCont
       throw error;
     }
   } else {
-    const palette = createPalette(colorLevelFor(context.stdout as { isTTY?: boolean }, context.env));
-    context.stdout.write(`${formatAuditTable(report, palette).join('\n')}\n`);
+    context.stdout.write(`${formatAuditTable(report, stdoutPalette).join('\n')}\n`);
   }
   if (failure) throw new AuditFailedError(report, failure);
 }

@@ -3,11 +3,10 @@
  * confirms through the prompt port (only with a terminal, never with --json), prints progress on
  * stderr and the result on stdout. Loaded only when `destroy` runs.
  */
+import { lazyAwsPorts } from '../aws/lazy-ports.js';
+import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
-import { createLogger } from '../io/logger.js';
-import { createOutput } from '../io/output.js';
-import type { Prompter } from '../prompts/prompter.js';
-import { VERSION } from '../version.js';
+import { lazyInquirerPrompter, type Prompter } from '../prompts/prompter.js';
 import { formatDestroyCiFile, formatDestroyPlan, formatDestroyResult, formatDestroySteps } from './format.js';
 import { parseDestroyFlags, type RawDestroyFlags } from './options.js';
 import { describeDestroyStep } from './plan.js';
@@ -24,24 +23,11 @@ export async function runDestroyCommand(
   commandDeps: DestroyCommandDeps = {},
 ): Promise<void> {
   const options = parseDestroyFlags(flags, { cwd: context.cwd });
-  const logger = createLogger({ stream: context.stderr, env: context.env, quiet: options.json });
-  const output = createOutput(options.json, context.stdout);
+  const { logger, output } = createCommandIo(context, { json: options.json, quiet: options.json });
   const interactive = context.interactive && !options.json;
-  const getPrompter =
-    commandDeps.prompter ??
-    (async () => {
-      const { createInquirerPrompter } = await import('../prompts/inquirer.js');
-      return createInquirerPrompter();
-    });
+  const getPrompter = commandDeps.prompter ?? lazyInquirerPrompter();
   const result = await runDestroy(options, {
-    aws: async () => {
-      const { createAwsPorts } = await import('../aws/factory.js');
-      return createAwsPorts({
-        region: options.region,
-        profile: options.profile,
-        userAgent: `gitlab-aws-oidc/${VERSION}`,
-      });
-    },
+    aws: lazyAwsPorts(options),
     signal: context.signal,
     showPlan: (plan, ciFile) =>
       output.lines([

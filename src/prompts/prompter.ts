@@ -74,3 +74,15 @@ export function createScriptedPrompter(
     },
   };
 }
+
+/** The terminal prompter, loaded on first use: runs that never ask do not load @inquirer/prompts. */
+export function lazyInquirerPrompter(): () => Promise<Prompter> {
+  let prompter: Prompter | undefined;
+  return async () => {
+    if (!prompter) {
+      const { createInquirerPrompter } = await import('./inquirer.js');
+      prompter = createInquirerPrompter();
+    }
+    return prompter;
+  };
+}

@@ -2,10 +2,8 @@
  * `verify` as the CLI runs it: raw flags → options → runVerify → stdout (lines or one JSON document).
  * Loaded lazily by commands/verify.ts, so `--help` never loads the AWS SDK.
  */
-import { colorLevelFor, createPalette } from '../io/colors.js';
+import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
-import { createLogger } from '../io/logger.js';
-import { createOutput } from '../io/output.js';
 import { VerifyFailedError } from './errors.js';
 import { formatVerifyResult } from './format.js';
 import { type RawVerifyFlags, resolveVerifyOptions } from './options.js';
@@ -22,15 +20,13 @@ export async function runVerifyCommand(
   overrides: Partial<VerifyDeps> = {},
 ): Promise<VerifyResult> {
   const options = resolveVerifyOptions(flags, context.env);
-  const logger = createLogger({ stream: context.stderr, env: context.env });
+  const { logger, output, stdoutPalette } = createCommandIo(context, { json: options.json });
   const deps: VerifyDeps = {
     ...createDefaultVerifyDeps({ env: context.env, signal: context.signal, logger }),
     ...overrides,
   };
   const result = await runVerify(options, deps);
-  const output = createOutput(options.json, context.stdout);
-  const palette = createPalette(colorLevelFor(context.stdout as { isTTY?: boolean }, context.env));
-  output.lines(formatVerifyResult(result, palette));
+  output.lines(formatVerifyResult(result, stdoutPalette));
   if (!result.ok) throw new VerifyFailedError(result);
   output.document(verifyDocument(result));
   return result;

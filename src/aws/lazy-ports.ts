@@ -1,0 +1,17 @@
+/**
+ * The AWS ports as the commands build them: on first use, through a dynamic import of the factory,
+ * so that `--help` and runs that never reach AWS do not load the SDK.
+ */
+import { VERSION } from '../version.js';
+import type { AwsClientOptions, AwsPorts } from './ports.js';
+
+export function lazyAwsPorts(options: Pick<AwsClientOptions, 'region' | 'profile'>): () => Promise<AwsPorts> {
+  return async () => {
+    const { createAwsPorts } = await import('./factory.js');
+    return createAwsPorts({
+      region: options.region,
+      profile: options.profile,
+      userAgent: `gitlab-aws-oidc/${VERSION}`,
+    });
+  };
+}
