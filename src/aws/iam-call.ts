@@ -15,19 +15,30 @@ export async function callAws<T>(operation: string, run: () => Promise<T>): Prom
   }
 }
 
-/** Like `callAws`, but `NoSuchEntity` resolves to undefined (reads of things that may not exist). */
-export async function callOrUndefined<T>(operation: string, run: () => Promise<T>): Promise<T | undefined> {
+/** Runs `read`; a `NoSuchEntity` failure resolves to undefined (the thing is missing, or went away mid-read). */
+export async function unlessMissing<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await callAws(operation, run);
+    return await read();
   } catch (error) {
     if (isNoSuchEntity(error)) return undefined;
     throw error;
   }
 }
 
+/** Like `callAws`, but `NoSuchEntity` resolves to undefined (reads of things that may not exist). */
+export function callOrUndefined<T>(operation: string, run: () => Promise<T>): Promise<T | undefined> {
+  return unlessMissing(() => callAws(operation, run));
+}
+
 /** Like `callAws`, but `NoSuchEntity` counts as done (deletes and detaches). */
 export async function callIgnoringMissing(operation: string, run: () => Promise<unknown>): Promise<void> {
   await callOrUndefined(operation, run);
+}
+
+/** The ARN a create call answered with; a create that answers none is a broken service or emulator. */
+export function requireArn(operation: string, arn: string | undefined): string {
+  if (!arn) throw new Error(`${operation} returned no ARN`);
+  return arn;
 }
 
 export function isNoSuchEntity(error: unknown): boolean {

@@ -18,8 +18,9 @@ import {
   decodePolicyDocument,
   encodePolicyDocument,
   fromTagList,
-  isNoSuchEntity,
+  requireArn,
   toTagList,
+  unlessMissing,
 } from './iam-call.js';
 import type { IamPort } from './ports.js';
 
@@ -64,26 +65,24 @@ export function createPolicyMethods(client: IAMClient): PolicyMethods {
         client.send(new GetPolicyCommand({ PolicyArn: arn })),
       );
       const policy = out?.Policy;
-      if (!policy?.DefaultVersionId) return undefined;
-      try {
+      const defaultVersionId = policy?.DefaultVersionId;
+      if (!defaultVersionId) return undefined;
+      // Undefined as well when the policy is deleted between the reads.
+      return unlessMissing(async () => {
         const [document, versions] = await Promise.all([
-          getVersionDocument(arn, policy.DefaultVersionId),
+          getVersionDocument(arn, defaultVersionId),
           listPolicyVersions(arn),
         ]);
         return {
           arn,
           name: policy.PolicyName ?? '',
           path: policy.Path ?? '/',
-          defaultVersionId: policy.DefaultVersionId,
+          defaultVersionId,
           document,
           versions,
           tags: fromTagList(policy.Tags),
         };
-      } catch (error) {
-        // Deleted between the reads.
-        if (isNoSuchEntity(error)) return undefined;
-        throw error;
-      }
+      });
     },
 
     async getPolicyDocument(arn) {
@@ -92,12 +91,7 @@ export function createPolicyMethods(client: IAMClient): PolicyMethods {
       );
       const versionId = out?.Policy?.DefaultVersionId;
       if (!versionId) return undefined;
-      try {
-        return await getVersionDocument(arn, versionId);
-      } catch (error) {
-        if (isNoSuchEntity(error)) return undefined;
-        throw error;
-      }
+      return unlessMissing(() => getVersionDocument(arn, versionId));
     },
 
     async createPolicy({ name, path, document, tags }) {
@@ -111,8 +105,7 @@ export function createPolicyMethods(client: IAMClient): PolicyMethods {
           }),
         ),
       );
-      if (!out.Policy?.Arn) throw new Error('CreatePolicy returned no ARN');
-      return out.Policy.Arn;
+      return requireArn('CreatePolicy', out.Policy?.Arn);
     },
 
     async createPolicyVersion(arn, document) {

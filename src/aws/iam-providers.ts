@@ -9,7 +9,14 @@ import {
   TagOpenIDConnectProviderCommand,
   UpdateOpenIDConnectProviderThumbprintCommand,
 } from '@aws-sdk/client-iam';
-import { callAws, callIgnoringMissing, callOrUndefined, fromTagList, toTagList } from './iam-call.js';
+import {
+  callAws,
+  callIgnoringMissing,
+  callOrUndefined,
+  fromTagList,
+  requireArn,
+  toTagList,
+} from './iam-call.js';
 import type { IamPort } from './ports.js';
 
 type ProviderMethods = Pick<
@@ -59,8 +66,7 @@ export function createProviderMethods(client: IAMClient): ProviderMethods {
           }),
         ),
       );
-      if (!out.OpenIDConnectProviderArn) throw new Error('CreateOpenIDConnectProvider returned no ARN');
-      return out.OpenIDConnectProviderArn;
+      return requireArn('CreateOpenIDConnectProvider', out.OpenIDConnectProviderArn);
     },
 
     async addOidcClientId(arn, clientId) {

@@ -23,8 +23,9 @@ import {
   decodePolicyDocument,
   encodePolicyDocument,
   fromTagList,
-  isNoSuchEntity,
+  requireArn,
   toTagList,
+  unlessMissing,
 } from './iam-call.js';
 import type { IamPort } from './ports.js';
 
@@ -60,7 +61,8 @@ export function createRoleMethods(client: IAMClient): RoleMethods {
 
   return {
     async getRole(name) {
-      try {
+      // Both reads answer NoSuchEntity for a missing role.
+      return unlessMissing(async () => {
         const [got, attachedPolicyArns] = await Promise.all([
           callAws('GetRole', () => client.send(new GetRoleCommand({ RoleName: name }))),
           listAttachedPolicyArns(name),
@@ -81,11 +83,7 @@ export function createRoleMethods(client: IAMClient): RoleMethods {
           tags: fromTagList(role.Tags),
           attachedPolicyArns,
         };
-      } catch (error) {
-        // Both reads answer NoSuchEntity for a missing role.
-        if (isNoSuchEntity(error)) return undefined;
-        throw error;
-      }
+      });
     },
 
     async listRoles(pathPrefix) {
@@ -124,8 +122,7 @@ export function createRoleMethods(client: IAMClient): RoleMethods {
           }),
         ),
       );
-      if (!out.Role?.Arn) throw new Error('CreateRole returned no ARN');
-      return out.Role.Arn;
+      return requireArn('CreateRole', out.Role?.Arn);
     },
 
     async updateTrustPolicy(roleName, trustPolicy) {
