@@ -10,11 +10,15 @@ import type {
   Identity,
   ManagedPolicyState,
   OidcProviderState,
+  PlanStep,
   PolicyDocument,
   PolicyVersionInfo,
   RoleState,
   Tags,
 } from '../core/types.js';
+
+/** What CreateRole takes: exactly the plan's createRole step (apply passes the step on without its kind). */
+export type CreateRoleInput = Omit<Extract<PlanStep, { kind: 'createRole' }>, 'kind'>;
 
 export interface StsPort {
   /** sts:GetCallerIdentity. Throws CredentialsError when no credentials are available. */
@@ -71,15 +75,7 @@ export interface IamPort {
   /** iam:ListRoles, all pages. */
   listRoles(pathPrefix?: string): Promise<RoleSummary[]>;
   /** iam:CreateRole → ARN. */
-  createRole(input: {
-    name: string;
-    path: string;
-    description: string;
-    trustPolicy: PolicyDocument;
-    maxSessionDuration: number;
-    permissionsBoundaryArn?: string | undefined;
-    tags: Tags;
-  }): Promise<string>;
+  createRole(input: CreateRoleInput): Promise<string>;
   /** iam:UpdateAssumeRolePolicy. */
   updateTrustPolicy(roleName: string, trustPolicy: PolicyDocument): Promise<void>;
   /** iam:UpdateRole. */
