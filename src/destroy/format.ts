@@ -1,7 +1,7 @@
 /**
  * Human output of `destroy`: the plan (what is deleted, detached or kept, and why) and the result.
  */
-import type { Palette } from '../io/colors.js';
+import { colorDiffLine, type Palette } from '../io/colors.js';
 import type { DestroyPlan } from './plan.js';
 import type { DestroyCiFile, DestroyResult } from './run.js';
 
@@ -47,15 +47,7 @@ export function formatDestroyCiFile(ci: DestroyCiFile | undefined, palette: Pale
       `  ${palette.danger('- remove')}  ${ci.jobs.join(', ')} from ${ci.path} ${palette.muted(`(after IAM; the old file is kept as ${ci.path}.bak)`)}`,
       '',
     );
-    for (const l of ci.diff.replace(/\n$/, '').split('\n')) {
-      lines.push(
-        l.startsWith('+') && !l.startsWith('+++')
-          ? palette.good(l)
-          : l.startsWith('-') && !l.startsWith('---')
-            ? palette.danger(l)
-            : l,
-      );
-    }
+    for (const l of ci.diff.replace(/\n$/, '').split('\n')) lines.push(colorDiffLine(l, palette));
   }
   for (const w of ci.warnings) lines.push(palette.warn(`warning: ${w}`));
   return lines;

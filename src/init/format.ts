@@ -2,7 +2,7 @@
  * Human rendering of an `init` plan and result (pure: result + palette → lines).
  */
 import type { FieldChange, ResourcePlan } from '../core/types.js';
-import type { Palette } from '../io/colors.js';
+import { colorDiffLine, type Palette } from '../io/colors.js';
 import type { InitResult } from './run.js';
 
 const KIND_LABEL: Record<ResourcePlan['kind'], string> = {
@@ -104,15 +104,7 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
   }
   if (result.ciFile?.diff && result.dryRun) {
     lines.push('', p.strong(`${result.ciFile.path} would change:`));
-    for (const l of result.ciFile.diff.split('\n')) {
-      lines.push(
-        l.startsWith('+') && !l.startsWith('+++')
-          ? p.good(l)
-          : l.startsWith('-') && !l.startsWith('---')
-            ? p.danger(l)
-            : l,
-      );
-    }
+    for (const l of result.ciFile.diff.split('\n')) lines.push(colorDiffLine(l, p));
   }
   return lines;
 }

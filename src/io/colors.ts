@@ -43,3 +43,10 @@ export function createPalette(level: 0 | 1 | 2 | 3): Palette {
     code: (t) => c.cyan(t),
   };
 }
+
+/** A line of a unified diff: additions good, removals danger, file headers and context as they are. */
+export function colorDiffLine(line: string, palette: Palette): string {
+  if (line.startsWith('+') && !line.startsWith('+++')) return palette.good(line);
+  if (line.startsWith('-') && !line.startsWith('---')) return palette.danger(line);
+  return line;
+}
