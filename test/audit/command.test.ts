@@ -1,41 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAuditCommand } from '../../src/audit/command.js';
 import { AuditFailedError } from '../../src/audit/errors.js';
 import { registerAudit } from '../../src/commands/audit.js';
-import type { CommandContext } from '../../src/io/context.js';
 import { errorDocument } from '../../src/io/output.js';
+import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const fixturePath = (f: string) => join(here, '..', 'fixtures', 'trust-policies', f);
 
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += String(d);
-  });
-  stderr.on('data', (d) => {
-    err += String(d);
-  });
-  const context: CommandContext = {
-    stdout,
-    stderr,
-    env: { NO_COLOR: '1' },
-    cwd: root,
-    interactive: false,
-    signal: new AbortController().signal,
-  };
-  return { context, out: () => out, err: () => err };
-}
+const capture = () => captureContext({ cwd: root });
 
 let fake: FakeAws;
 beforeEach(() => {

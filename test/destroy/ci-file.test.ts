@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerDestroy } from '../../src/commands/destroy.js';
@@ -13,10 +12,10 @@ import { runDestroyCommand } from '../../src/destroy/command.js';
 import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { type DestroyDeps, runDestroy } from '../../src/destroy/run.js';
 import { PartialApplyError, UsageError } from '../../src/errors.js';
-import type { CommandContext } from '../../src/io/context.js';
 import { renderCiSnippet } from '../../src/render/ci-file.js';
 import { ciYamlToJs } from '../../src/render/ci-yaml.js';
 import { mergeCiFile } from '../../src/render/merge.js';
+import { captureContext } from '../helpers/capture-context.js';
 import { schemaAvailable, validateCi, warnIfSchemaMissing } from '../helpers/ci-schema.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { tempDir } from '../init/helpers.js';
@@ -63,27 +62,7 @@ function writeCi(text: string, name = '.gitlab-ci.yml'): string {
 const read = (name = '.gitlab-ci.yml') => readFileSync(join(dir, name), 'utf8');
 const jobs = (text: string) => Object.keys((ciYamlToJs(text) ?? {}) as object);
 
-function capture(cwd = dir) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += String(d);
-  });
-  stderr.on('data', (d) => {
-    err += String(d);
-  });
-  const context: CommandContext = {
-    stdout,
-    stderr,
-    env: { NO_COLOR: '1' },
-    cwd,
-    interactive: false,
-    signal: new AbortController().signal,
-  };
-  return { context, out: () => out, err: () => err };
-}
+const capture = (cwd = dir) => captureContext({ cwd });
 
 const deps = (extra: Partial<DestroyDeps> = {}): DestroyDeps => ({ aws: () => fake.ports, ...extra });
 const options = (flags: Record<string, unknown> = {}) =>

@@ -1,34 +1,13 @@
-import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerDestroy } from '../../src/commands/destroy.js';
 import { runDestroyCommand } from '../../src/destroy/command.js';
 import { AbortError, UsageError } from '../../src/errors.js';
-import type { CommandContext } from '../../src/io/context.js';
 import { createScriptedPrompter } from '../../src/prompts/prompter.js';
+import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 
-function capture(interactive: boolean) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += String(d);
-  });
-  stderr.on('data', (d) => {
-    err += String(d);
-  });
-  const context: CommandContext = {
-    stdout,
-    stderr,
-    env: { NO_COLOR: '1' },
-    cwd: process.cwd(),
-    interactive,
-    signal: new AbortController().signal,
-  };
-  return { context, out: () => out, err: () => err };
-}
+const capture = (interactive: boolean) => captureContext({ interactive });
 
 let fake: FakeAws;
 beforeEach(() => {

@@ -1,29 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerStatus } from '../../src/commands/status.js';
 import { UsageError } from '../../src/errors.js';
-import type { CommandContext } from '../../src/io/context.js';
 import { runStatusCommand } from '../../src/status/command.js';
+import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { initProject } from './init-helper.js';
-
-function capture() {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (d) => {
-    out += String(d);
-  });
-  const context: CommandContext = {
-    stdout,
-    stderr: new PassThrough(),
-    env: { NO_COLOR: '1' },
-    cwd: process.cwd(),
-    interactive: false,
-    signal: new AbortController().signal,
-  };
-  return { context, out: () => out };
-}
 
 let fake: FakeAws;
 beforeEach(() => {
@@ -34,12 +16,12 @@ afterEach(() => fake.restore());
 describe('status command', () => {
   it('prints the table, or one JSON document with --json', async () => {
     await initProject(fake, { project: 'grp/app', projectId: '7', protectedOnly: true });
-    const table = capture();
+    const table = captureContext();
     await runStatusCommand({}, table.context);
     expect(table.out()).toContain('Managed by gitlab-aws-oidc in account 123456789012');
     expect(table.out()).toContain('1 role, 0 drifted, 0 with high/critical findings.');
 
-    const json = capture();
+    const json = captureContext();
     const program = new Command().exitOverride();
     registerStatus(program, json.context);
     await program.parseAsync(['node', 'x', 'status', '--project', 'grp/app', '--json']);
@@ -52,9 +34,9 @@ describe('status command', () => {
   });
 
   it('rejects a bad --project before any AWS call', async () => {
-    await expect(runStatusCommand({ project: 'not a path' }, capture().context)).rejects.toBeInstanceOf(
-      UsageError,
-    );
+    await expect(
+      runStatusCommand({ project: 'not a path' }, captureContext().context),
+    ).rejects.toBeInstanceOf(UsageError);
     expect(fake.calls()).toEqual([]);
   });
 });

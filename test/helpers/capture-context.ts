@@ -1,0 +1,34 @@
+/** A CommandContext for running a command in-process, with what it writes to stdout and stderr recorded. */
+import { PassThrough } from 'node:stream';
+import type { CommandContext } from '../../src/io/context.js';
+
+export interface CapturedContext {
+  context: CommandContext;
+  /** Everything written to stdout so far. */
+  out(): string;
+  /** Everything written to stderr so far. */
+  err(): string;
+}
+
+/** No colour (NO_COLOR=1); not interactive unless asked; `cwd` defaults to the process's. */
+export function captureContext(options: { cwd?: string; interactive?: boolean } = {}): CapturedContext {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => {
+    out += String(d);
+  });
+  stderr.on('data', (d) => {
+    err += String(d);
+  });
+  const context: CommandContext = {
+    stdout,
+    stderr,
+    env: { NO_COLOR: '1' },
+    cwd: options.cwd ?? process.cwd(),
+    interactive: options.interactive ?? false,
+    signal: new AbortController().signal,
+  };
+  return { context, out: () => out, err: () => err };
+}
