@@ -10,16 +10,7 @@ import {
 } from '../../src/core/claims.js';
 import { issuerFromUrl } from '../../src/core/issuer.js';
 import { UsageError } from '../../src/errors.js';
-
-function usage(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UsageError) return e;
-    throw e;
-  }
-  throw new Error('expected a UsageError');
-}
+import { usageError } from '../helpers/usage-error.js';
 
 describe('buildSubject / parseSubject', () => {
   it("builds GitLab's default sub", () => {
@@ -40,7 +31,7 @@ describe('buildSubject / parseSubject', () => {
 
   it('refuses a sub whose first component is not project_path/project_id, or a missing component', () => {
     expect(() => buildSubject({ ref: 'main' }, ['ref'])).toThrow(UsageError);
-    expect(usage(() => buildSubject({ project_path: 'g/p', ref_type: 'branch' })).issues[0]?.field).toBe(
+    expect(usageError(() => buildSubject({ project_path: 'g/p', ref_type: 'branch' })).issues[0]?.field).toBe(
       'ref',
     );
   });
@@ -99,7 +90,7 @@ describe('buildClaims', () => {
 
   it('needs exactly one of branch and tag', () => {
     const base = { issuer: 'https://gitlab.com', projectPath: 'g/p', audience: 'a' };
-    expect(usage(() => buildClaims(base)).issues[0]?.field).toBe('--branch/--tag');
+    expect(usageError(() => buildClaims(base)).issues[0]?.field).toBe('--branch/--tag');
     expect(() => buildClaims({ ...base, branch: 'main', tag: 'v1' })).toThrow(UsageError);
   });
 });
@@ -142,18 +133,18 @@ describe('parseClaimsFlag', () => {
     ['exp=tomorrow', '--claims exp'],
     ['ref=a,ref=b', '--claims ref'],
   ])('rejects %j naming %s', (raw, field) => {
-    const e = usage(() => parseClaimsFlag(raw));
+    const e = usageError(() => parseClaimsFlag(raw));
     expect(e.exitCode).toBe(2);
     expect(e.message).toMatch(/--claims/);
     if (e.issues.length) expect(e.issues[0]?.field).toBe(field);
   });
 
   it('explains that ref_type:mr does not exist', () => {
-    expect(usage(() => parseClaimsFlag('ref_type=mr')).message).toMatch(/never issues ref_type:mr/);
+    expect(usageError(() => parseClaimsFlag('ref_type=mr')).message).toMatch(/never issues ref_type:mr/);
   });
 
   it('reports every bad pair at once', () => {
-    expect(usage(() => parseClaimsFlag('colour=blue,project_id=x')).issues).toHaveLength(2);
+    expect(usageError(() => parseClaimsFlag('colour=blue,project_id=x')).issues).toHaveLength(2);
   });
 });
 
@@ -183,14 +174,14 @@ describe('completeClaims', () => {
 
   it('refuses claims that contradict sub, a missing sub and a missing aud', () => {
     expect(
-      usage(() =>
+      usageError(() =>
         completeClaims(parseClaimsFlag('sub=project_path:grp/app:ref_type:branch:ref:main,ref=dev,aud=x')),
       ).issues[0],
     ).toEqual({ field: '--claims ref', message: '"dev" contradicts sub, which says "main"' });
-    expect(usage(() => completeClaims(parseClaimsFlag('aud=x'))).issues[0]?.field).toBe('--claims sub');
+    expect(usageError(() => completeClaims(parseClaimsFlag('aud=x'))).issues[0]?.field).toBe('--claims sub');
     expect(
-      usage(() => completeClaims(parseClaimsFlag('sub=project_path:g/p:ref_type:branch:ref:main'))).issues[0]
-        ?.field,
+      usageError(() => completeClaims(parseClaimsFlag('sub=project_path:g/p:ref_type:branch:ref:main')))
+        .issues[0]?.field,
     ).toBe('--claims aud');
   });
 });

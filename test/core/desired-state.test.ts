@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDesiredState, type DesiredStateInput } from '../../src/core/desired-state.js';
 import { parseIssuerUrl } from '../../src/core/issuer.js';
 import type { PolicyStatement, RefRule } from '../../src/core/types.js';
-import { UsageError } from '../../src/errors.js';
+import { usageError } from '../helpers/usage-error.js';
 
 const base: DesiredStateInput = {
   identity: { account: '123456789012', partition: 'aws-us-gov' },
@@ -13,16 +13,6 @@ const base: DesiredStateInput = {
   roleName: 'gitlab-acme-app',
   managedPolicyArns: ['arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess'],
 };
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('buildDesiredState', () => {
   it('derives ARNs, defaults and the tool tags', () => {

@@ -14,17 +14,7 @@ import {
   validateRoleName,
   validateTags,
 } from '../../src/core/naming.js';
-import { UsageError } from '../../src/errors.js';
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
-}
+import { usageError } from '../helpers/usage-error.js';
 
 const IAM_NAME = /^[\w+=,.@-]+$/;
 const longGroup = 'a-very-long-group-name/with-a-deep-subgroup/and-another-one';

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBroadPermissions, validatePermissionPolicy } from '../../src/core/permission-policy.js';
 import type { PolicyDocument } from '../../src/core/types.js';
-import { UsageError } from '../../src/errors.js';
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
-}
+import { usageError } from '../helpers/usage-error.js';
 
 const ok = {
   Version: '2012-10-17',

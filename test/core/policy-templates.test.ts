@@ -9,23 +9,14 @@ import {
   renderPolicyTemplate,
 } from '../../src/core/policy-templates.js';
 import type { PolicyStatement } from '../../src/core/types.js';
-import { CliError, UsageError } from '../../src/errors.js';
+import { CliError } from '../../src/errors.js';
 import { templatePath } from '../../src/io/package-root.js';
+import { usageError } from '../helpers/usage-error.js';
 
 const read = (name: string) => readFileSync(templatePath('policies', `${name}.json`), 'utf8');
 const context = { partition: 'aws', account: '123456789012', region: 'eu-west-1' };
 const statements = (doc: { Statement: PolicyStatement | PolicyStatement[] }) =>
   Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('template files', () => {
   it('POLICY_TEMPLATES lists exactly the files in templates/policies', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRefRules, matchesAnyRef, validateProjectPath, validateRefName } from '../../src/core/refs.js';
-import { UsageError } from '../../src/errors.js';
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
-}
+import { usageError } from '../helpers/usage-error.js';
 
 describe('validateProjectPath', () => {
   it.each([

@@ -8,7 +8,7 @@ import {
   trustPolicySize,
 } from '../../src/core/trust-policy.js';
 import type { PolicyDocument, PolicyStatement, RefRule, TrustInput } from '../../src/core/types.js';
-import { UsageError } from '../../src/errors.js';
+import { usageError } from '../helpers/usage-error.js';
 
 const gitlabCom = parseIssuerUrl('https://gitlab.com');
 const selfManaged = parseIssuerUrl('https://git.example.com/gitlab');
@@ -63,16 +63,6 @@ function token(
     [`${issuer.hostPath}:sub`]: `project_path:${project}:ref_type:${type}:ref:${ref}`,
     ...extra,
   };
-}
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
 }
 
 describe('buildTrustPolicy', () => {
