@@ -7,32 +7,19 @@ import {
   type RequestContext,
 } from '../../src/core/evaluate.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
+import {
+  allowWebIdentity as allow,
+  policyDoc as doc,
+  MAIN_SUB as MAIN,
+  GITLAB_COM_PROVIDER as PROVIDER,
+} from './fixtures.js';
 
-const PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
-const MAIN = 'project_path:grp/app:ref_type:branch:ref:main';
 const FEATURE = 'project_path:grp/app:ref_type:branch:ref:feature-x';
 
 function ctx(sub: string, extra: Record<string, string> = {}): RequestContext {
   const c: RequestContext = { 'gitlab.com:sub': [sub], 'gitlab.com:aud': ['https://gitlab.com'] };
   for (const [k, v] of Object.entries(extra)) c[k] = [v];
   return c;
-}
-
-function allow(
-  condition: PolicyStatement['Condition'],
-  extra: Partial<PolicyStatement> = {},
-): PolicyStatement {
-  return {
-    Effect: 'Allow',
-    Principal: { Federated: PROVIDER },
-    Action: 'sts:AssumeRoleWithWebIdentity',
-    ...(condition ? { Condition: condition } : {}),
-    ...extra,
-  };
-}
-
-function doc(...statements: PolicyStatement[]): PolicyDocument {
-  return { Version: '2012-10-17', Statement: statements };
 }
 
 describe('evaluateCondition: every operator', () => {

@@ -7,9 +7,9 @@ import {
   lintProviderUsage,
   type PermissionSource,
 } from '../../src/core/lint.js';
-import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
+import type { PolicyStatement } from '../../src/core/types.js';
+import { allowWebIdentity, policyDoc as doc, GITLAB_COM_PROVIDER } from './fixtures.js';
 
-const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
 const src = (name: string, ...statements: PolicyStatement[]): PermissionSource => ({
   name,
   document: doc(...statements),
@@ -130,21 +130,18 @@ describe('account helpers', () => {
   });
 
   it('finds providers no role trusts and audiences no role checks', () => {
-    const gl = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+    const gl = GITLAB_COM_PROVIDER;
     const sm = 'arn:aws:iam::123456789012:oidc-provider/gitlab.example.com';
     const role = {
       name: 'deploy',
-      trustPolicy: doc({
-        Effect: 'Allow',
-        Principal: { Federated: gl },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
+      trustPolicy: doc(
+        allowWebIdentity({
           StringEquals: {
             'gitlab.com:aud': 'https://gitlab.com',
             'gitlab.com:sub': 'project_path:a/b:ref_type:branch:ref:main',
           },
-        },
-      }),
+        }),
+      ),
     };
     const findings = lintProviderUsage({
       providers: [
@@ -167,15 +164,10 @@ describe('account helpers', () => {
     ['StringLike', 'sts.*', ['https://gitlab.com']],
     ['StringNotEquals', 'https://gitlab.com', ['https://gitlab.com']], // not a check of the audience
   ])('GAO042: aud %s %j checks the client ID (unchecked: %j)', (operator, aud, unchecked) => {
-    const gl = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+    const gl = GITLAB_COM_PROVIDER;
     const role = {
       name: 'deploy',
-      trustPolicy: doc({
-        Effect: 'Allow',
-        Principal: { Federated: gl },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: { [operator]: { 'gitlab.com:aud': aud } },
-      }),
+      trustPolicy: doc(allowWebIdentity({ [operator]: { 'gitlab.com:aud': aud } })),
     };
     const findings = lintProviderUsage({
       providers: [{ arn: gl, url: 'https://gitlab.com', clientIds: ['https://gitlab.com'] }],

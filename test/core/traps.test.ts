@@ -4,27 +4,21 @@ import { buildClaims, type ClaimSet } from '../../src/core/claims.js';
 import { splitOidcKey } from '../../src/core/gitlab-claims.js';
 import { describeIssuerMismatch, detectTraps, type TrapCode } from '../../src/core/traps.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
+import {
+  allowWebIdentity,
+  GITLAB_COM_PROVIDER as GITLAB_COM,
+  MAIN_SUB as MAIN,
+  policyDoc,
+} from './fixtures.js';
 
-const GITLAB_COM = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
 const SELF = 'arn:aws:iam::123456789012:oidc-provider/git.example.com';
-const MAIN = 'project_path:grp/app:ref_type:branch:ref:main';
 
 function policy(
   condition: PolicyStatement['Condition'],
   principal = GITLAB_COM,
   effect: 'Allow' | 'Deny' = 'Allow',
 ): PolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: effect,
-        Principal: { Federated: principal },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: condition,
-      },
-    ],
-  };
+  return policyDoc(allowWebIdentity(condition, { Effect: effect, Principal: { Federated: principal } }));
 }
 
 const gitlabCom = { arn: GITLAB_COM, hostPath: 'gitlab.com', clientIds: ['https://gitlab.com'] };
