@@ -1,48 +1,28 @@
 /**
  * Bad input for verify, audit, destroy and status, table-driven: every row must fail as a usage error
- * (exit 2) that names the flag (or the file), BEFORE any AWS call and without writing any file. Each
- * command runs the way the CLI runs it: raw flags → the command's own parser/resolver → run…(), with
- * AWS ports that talk to the in-memory IAM/STS (which records every call).
+ * (exit 2) that names the flag (or the file), BEFORE any AWS call and without writing any file
+ * (harness: test/helpers/bad-input.ts). Each command runs the way the CLI runs it: raw flags → the
+ * command's own parser/resolver → run…(), with AWS ports that talk to the in-memory IAM/STS (which
+ * records every call).
  *
  * To add a row: append `{ name, flags, field }` to a command's `cases` (`files` to create in the working
  * folder first, `env` for the environment, `message` to pin the wording).
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parseAuditFlags, type RawAuditFlags } from '../../src/audit/options.js';
 import { runAudit } from '../../src/audit/run.js';
 import { parseDestroyFlags, type RawDestroyFlags } from '../../src/destroy/options.js';
 import { runDestroy } from '../../src/destroy/run.js';
-import { exitCodeFor, UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/errors.js';
 import type { CommandContext } from '../../src/io/context.js';
 import { parseStatusFlags, type RawStatusFlags } from '../../src/status/options.js';
 import { runStatus } from '../../src/status/run.js';
 import { runVerifyCommand } from '../../src/verify/command.js';
 import type { RawVerifyFlags } from '../../src/verify/options.js';
-import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { tempDir } from '../init/helpers.js';
-
-interface BadInput<F> {
-  name: string;
-  flags: Partial<F>;
-  /** The flag (or file) the error must name: an issue's field, or (for errors without issues) in the message. */
-  field: string | RegExp;
-  /** Also required in the message or an issue. */
-  message?: RegExp;
-  /** Files to create in the working folder first (relative path → content). */
-  files?: Record<string, string>;
-  env?: NodeJS.ProcessEnv;
-}
-
-interface CommandUnderTest<F> {
-  command: string;
-  /** Valid on their own; each row's flags are merged over them. */
-  base: F;
-  run(flags: F, cwd: string, aws: FakeAws, env: NodeJS.ProcessEnv): Promise<unknown>;
-  cases: BadInput<F>[];
-}
+import { type CommandUnderTest, describeBadInput, failureOf, useSandbox } from '../helpers/bad-input.js';
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/gitlab-oidc/gitlab-grp-app';
 const long = (n: number, c = 'a') => c.repeat(n);
@@ -299,77 +279,17 @@ const STATUS: CommandUnderTest<RawStatusFlags> = {
   ],
 };
 
-let fake: FakeAws;
-let dir: string;
-let cleanup: () => void;
-beforeEach(() => {
-  fake = createFakeAws();
-  ({ dir, cleanup } = tempDir());
-});
-afterEach(() => {
-  fake.restore();
-  cleanup();
-});
-
-/** Every file under `root` with its size and mtime: proof that nothing was written. */
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const s = statSync(p);
-      if (s.isDirectory()) walk(p);
-      else out[p] = `${s.size}:${s.mtimeMs}`;
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/** Runs `fn`, turning a synchronous throw (a parser) into a rejection. */
-async function attempt(fn: () => Promise<unknown>): Promise<unknown> {
-  return fn();
-}
+const sandbox = useSandbox();
 
 function describeCommand<F>(c: CommandUnderTest<F>): void {
-  describe(`${c.command}: bad input is a usage error before any AWS call or file write`, () => {
-    it('the base flags are valid on their own (control)', async () => {
+  describeBadInput(c, sandbox, {
+    name: 'the base flags are valid on their own',
+    async check() {
       // A valid run may fail later (the role does not exist), but never as a usage error.
-      const error = await attempt(() => c.run(c.base, dir, fake, {})).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const error = await failureOf(() => c.run(c.base, sandbox.cwd, sandbox.aws, {}));
       expect(error).not.toBeInstanceOf(UsageError);
-      expect(fake.calls().length).toBeGreaterThan(0);
-    });
-
-    it.each(c.cases.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
-      for (const [path, content] of Object.entries(row.files ?? {})) writeFileSync(join(dir, path), content);
-      const before = snapshot(dir);
-      const flags = { ...c.base, ...row.flags } as F;
-      for (const [k, v] of Object.entries(row.flags))
-        if (v === undefined) delete (flags as Record<string, unknown>)[k];
-
-      const error = await attempt(() => c.run(flags, dir, fake, row.env ?? {})).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error, 'expected a UsageError').toBeInstanceOf(UsageError);
-      const usage = error as UsageError;
-      expect(exitCodeFor(usage)).toBe(2);
-      const fields = usage.issues.map((i) => i.field);
-      const named =
-        typeof row.field === 'string'
-          ? fields.includes(row.field) || (fields.length === 0 && usage.message.includes(row.field))
-          : fields.some((f) => (row.field as RegExp).test(f)) || (row.field as RegExp).test(usage.message);
-      expect(named, `names ${String(row.field)}: ${usage.message} [${fields.join(', ')}]`).toBe(true);
-      if (row.message) {
-        const text = [usage.message, ...usage.issues.map((i) => i.message)].join('\n');
-        expect(text).toMatch(row.message);
-      }
-      expect(fake.calls(), 'no AWS call').toEqual([]);
-      expect(snapshot(dir), 'no file written').toEqual(before);
-    });
+      expect(sandbox.aws.calls().length).toBeGreaterThan(0);
+    },
   });
 }
 

@@ -1,45 +1,20 @@
 /**
- * Bad input, table-driven: every row must fail as a usage error (exit 2) that names the right flag
- * (or file), BEFORE any AWS call and without writing any file.
+ * Bad input for init, table-driven: every row must fail as a usage error (exit 2) that names the right
+ * flag (or file), BEFORE any AWS call and without writing any file (harness: test/helpers/bad-input.ts;
+ * verify, audit, destroy and status have their table in bad-input-commands.test.ts).
  *
- * To add a row: append `{ name, flags, field }` to a command's `cases` (optionally `files` to create in
- * the working folder first, `setup` for anything else, `message` to pin the wording).
- * To add a command (verify, audit, destroy): add an entry to `COMMANDS` with its base flags (which must
- * be valid on their own: the control test checks that) and a `run` that goes through the command's own
- * resolver and `run…()` against the fake AWS.
+ * To add a row: append `{ name, flags, field }` to `INIT.cases` (optionally `files` to create in the
+ * working folder first, `setup` for anything else, `message` to pin the wording).
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawInitFlags } from '../../src/commands/init.js';
-import { UsageError } from '../../src/errors.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import { runInit } from '../../src/init/run.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
-import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { resolveFlags, tempDir } from '../init/helpers.js';
-
-interface BadInput<F> {
-  name: string;
-  flags: Partial<F>;
-  /** The flag (or file) the error must name: an issue's field, or (for errors without issues) in the message. */
-  field: string | RegExp;
-  /** Also required in the message or an issue. */
-  message?: RegExp;
-  /** Files to create in the working folder first (relative path → content). */
-  files?: Record<string, string>;
-  /** Anything else to prepare; `outside` is a folder outside the working folder. */
-  setup?: (cwd: string, outside: string) => void;
-}
-
-interface CommandUnderTest<F> {
-  command: string;
-  /** Valid on their own; each row's flags are merged over them. */
-  base: F;
-  /** Resolves the flags and runs the command against the fake AWS, like the CLI does. */
-  run(flags: F, cwd: string, aws: FakeAws): Promise<unknown>;
-  cases: BadInput<F>[];
-}
+import { type CommandUnderTest, describeBadInput, useSandbox } from '../helpers/bad-input.js';
+import { resolveFlags } from '../init/helpers.js';
 
 const long = (n: number, c = 'a') => c.repeat(n);
 const policy = (statement: object) => JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
@@ -48,8 +23,8 @@ const okStatement = { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aw
 const INIT: CommandUnderTest<RawInitFlags> = {
   command: 'init',
   base: { project: 'grp/app', branch: ['main'], yes: true },
-  async run(flags, cwd, aws) {
-    const options = await resolveFlags(flags, cwd);
+  async run(flags, cwd, aws, env) {
+    const options = await resolveFlags(flags, cwd, env);
     return runInit(options, {
       logger: createMemoryLogger(),
       interactive: false,
@@ -342,11 +317,11 @@ const INIT: CommandUnderTest<RawInitFlags> = {
       field: '--aws-tag',
     },
     // ----- provider -----
-    { name: 'thumbprint too short', flags: { thumbprint: ['abc123'] }, field: '--thumbprint' },
+    { name: 'thumbprint too short', flags: { thumbprint: ['abc123'] }, field: '--thumbprint [0]' },
     {
       name: 'thumbprint with colons',
       flags: { thumbprint: [Array(20).fill('ab').join(':')] },
-      field: '--thumbprint',
+      field: '--thumbprint [0]',
     },
     { name: 'six thumbprints', flags: { thumbprint: Array(6).fill(long(40, 'a')) }, field: '--thumbprint' },
     { name: 'audience with "*"', flags: { audience: 'https://gitlab.com/*' }, field: '--audience' },
@@ -451,101 +426,32 @@ const INIT_ACCEPTED: { name: string; flags: Partial<RawInitFlags> }[] = [
   { name: 'role name of exactly 64 characters', flags: { roleName: long(64) } },
 ];
 
-// biome-ignore lint/suspicious/noExplicitAny: rows of different commands have different flag types
-const COMMANDS: CommandUnderTest<any>[] = [INIT];
-
-/** Every file under `dir` with its content (folders as `<dir>`), to prove nothing was written. */
-function listTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const name of readdirSync(join(dir, rel))) {
-      const path = join(rel, name);
-      const stats = statSync(join(dir, path), { throwIfNoEntry: false });
-      if (stats?.isDirectory()) {
-        out[path] = '<dir>';
-        walk(path);
-      } else out[path] = stats ? readFileSync(join(dir, path), 'utf8') : '<dangling>';
-    }
-  };
-  walk('');
-  return out;
-}
-
-let aws: FakeAws;
-let tmp: ReturnType<typeof tempDir>;
-let cwd: string;
-let outside: string;
-beforeEach(() => {
-  aws = createFakeAws();
-  tmp = tempDir();
-  cwd = join(tmp.dir, 'repo');
-  outside = join(tmp.dir, 'outside');
-  mkdirSync(cwd);
-  mkdirSync(outside);
-});
-afterEach(() => {
-  aws.restore();
-  tmp.cleanup();
-});
+const sandbox = useSandbox();
 
 it('has at least 40 bad inputs for init', () => {
   expect(INIT.cases.length).toBeGreaterThanOrEqual(40);
   expect(new Set(INIT.cases.map((c) => c.name)).size).toBe(INIT.cases.length);
 });
 
-for (const cut of COMMANDS) {
-  describe(`${cut.command}: bad input fails with exit 2, naming the flag, before any AWS call or write`, () => {
-    it('control: the base flags alone are valid (dry run, offline)', async () => {
-      await expect(
-        cut.run({ ...cut.base, dryRun: true, offline: true, yes: false }, cwd, aws),
-      ).resolves.toBeTruthy();
-      expect(aws.calls()).toEqual([]);
-    });
-
-    it.each(cut.cases)('$name', async (row) => {
-      for (const [path, content] of Object.entries(row.files ?? {})) writeFileSync(join(cwd, path), content);
-      row.setup?.(cwd, outside);
-      const before = { cwd: listTree(cwd), outside: listTree(outside) };
-
-      const error = await cut.run({ ...cut.base, ...row.flags }, cwd, aws).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-
-      expect(error, 'expected a UsageError').toBeInstanceOf(UsageError);
-      const usage = error as UsageError;
-      expect(usage.exitCode).toBe(2);
-      const named = usage.issues.length ? usage.issues.map((i) => i.field) : [usage.message];
-      const matchesField = (text: string) =>
-        typeof row.field === 'string'
-          ? usage.issues.length
-            ? text === row.field || text.startsWith(`${row.field} [`)
-            : text.includes(row.field)
-          : row.field.test(text);
-      expect(named.some(matchesField), `${JSON.stringify(named)} should name ${String(row.field)}`).toBe(
-        true,
-      );
-      if (row.message) {
-        const texts = [usage.message, ...usage.issues.map((i) => `${i.field}: ${i.message}`)];
-        expect(
-          texts.some((t) => row.message?.test(t)),
-          `${JSON.stringify(texts)} ~ ${row.message}`,
-        ).toBe(true);
-      }
-      expect(aws.calls()).toEqual([]);
-      expect({ cwd: listTree(cwd), outside: listTree(outside) }).toEqual(before);
-    });
-  });
-}
+describeBadInput(INIT, sandbox, {
+  name: 'the base flags alone are valid (dry run, offline)',
+  async check() {
+    await expect(
+      INIT.run({ ...INIT.base, dryRun: true, offline: true, yes: false }, sandbox.cwd, sandbox.aws, {}),
+    ).resolves.toBeTruthy();
+    expect(sandbox.aws.calls()).toEqual([]);
+  },
+});
 
 describe('init: legitimate inputs that look unusual are accepted', () => {
   it.each(INIT_ACCEPTED)('$name', async (row) => {
     const result = await INIT.run(
       { ...INIT.base, ...row.flags, dryRun: true, offline: true, yes: false },
-      cwd,
-      aws,
+      sandbox.cwd,
+      sandbox.aws,
+      {},
     );
     expect(result).toMatchObject({ ok: true, status: 'planned' });
-    expect(aws.calls()).toEqual([]);
+    expect(sandbox.aws.calls()).toEqual([]);
   });
 });
