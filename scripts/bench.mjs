@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SDK_LOADED, sdkProbeArgs } from './sdk-probe.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'gitlab-aws-oidc.js');
@@ -35,25 +36,10 @@ function time(args, extraEnv = {}) {
   };
 }
 
-/** Runs the CLI under a resolve hook that reports any @aws-sdk import, to prove --help skips the SDK. */
+/** Runs the CLI under the SDK load probe, to prove --help skips the SDK. */
 function sdkLoadedBy(args) {
-  const hooks = `import { writeSync } from 'node:fs';
-    let said = false;
-    export async function resolve(spec, ctx, next) {
-      if (!said && spec.includes('@aws-sdk')) { said = true; writeSync(2, 'AWS_SDK_LOADED\\n'); }
-      return next(spec, ctx);
-    }`;
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
-  const r = spawnSync(
-    process.execPath,
-    ['--import', `data:text/javascript,${encodeURIComponent(register)}`, bin, ...args],
-    {
-      cwd,
-      env,
-      encoding: 'utf8',
-    },
-  );
-  return r.stderr.includes('AWS_SDK_LOADED');
+  const r = spawnSync(process.execPath, [...sdkProbeArgs, bin, ...args], { cwd, env, encoding: 'utf8' });
+  return r.stderr.includes(SDK_LOADED);
 }
 
 const offlineArgs = [

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkProbeArgs } from '../../scripts/sdk-probe.mjs';
 import { VERSION } from '../../src/version.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -82,14 +83,7 @@ describe('gitlab-aws-oidc (built binary)', () => {
   });
 
   it('--help does not load the AWS SDK', () => {
-    const hooks = `import { writeSync } from 'node:fs';
-      export async function resolve(spec, ctx, next) {
-        if (spec.includes('@aws-sdk')) writeSync(2, 'AWS_SDK_LOADED\\n');
-        return next(spec, ctx);
-      }`;
-    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
-    const importArg = ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
-    const help = run(['--help'], {}, importArg);
+    const help = run(['--help'], {}, sdkProbeArgs);
     expect(help.code).toBe(0);
     expect(help.stderr).not.toContain('AWS_SDK_LOADED');
     // The probe itself works: a command that does use the SDK is seen loading it.
@@ -101,7 +95,7 @@ describe('gitlab-aws-oidc (built binary)', () => {
         AWS_ACCESS_KEY_ID: 'x',
         AWS_SECRET_ACCESS_KEY: 'y',
       },
-      importArg,
+      sdkProbeArgs,
     );
     expect(verify.stderr).toContain('AWS_SDK_LOADED');
   });
