@@ -127,6 +127,14 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
   const roleSteps: DestroyStep[] = [];
   const policyByArn = new Map(current.policies.map((p) => [p.arn, p]));
   const deletedPolicies = new Set<string>();
+  /** Deletes a tool policy once: its non-default versions, then the policy. */
+  const deletePolicy = (policy: ManagedPolicyState) => {
+    deletedPolicies.add(policy.arn);
+    for (const v of policy.versions.filter((v) => !v.isDefault)) {
+      policySteps.push({ kind: 'deletePolicyVersion', policyArn: policy.arn, versionId: v.versionId });
+    }
+    policySteps.push({ kind: 'deletePolicy', policyArn: policy.arn });
+  };
 
   for (const role of current.roles) {
     const managed = isToolManaged(role.tags);
@@ -186,11 +194,7 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
         detachSteps.push({ kind: 'detachRolePolicy', roleName: role.name, policyArn: policy.arn });
       }
       if (deletedPolicies.has(policy.arn)) continue;
-      deletedPolicies.add(policy.arn);
-      for (const v of policy.versions.filter((v) => !v.isDefault)) {
-        policySteps.push({ kind: 'deletePolicyVersion', policyArn: policy.arn, versionId: v.versionId });
-      }
-      policySteps.push({ kind: 'deletePolicy', policyArn: policy.arn });
+      deletePolicy(policy);
       resources.push({ kind: 'policy', id: policy.name, arn: policy.arn, action: 'delete' });
     }
     for (const arn of role.attachedPolicyArns) {
@@ -225,11 +229,7 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
       if (deletedPolicies.has(policy.arn) || !isToolManaged(policy.tags)) continue;
       if (!sameProject(policy.tags[PROJECT_TAG], current.target.project)) continue;
       if (current.roles.some((r) => r.attachedPolicyArns.includes(policy.arn))) continue;
-      deletedPolicies.add(policy.arn);
-      for (const v of policy.versions.filter((v) => !v.isDefault)) {
-        policySteps.push({ kind: 'deletePolicyVersion', policyArn: policy.arn, versionId: v.versionId });
-      }
-      policySteps.push({ kind: 'deletePolicy', policyArn: policy.arn });
+      deletePolicy(policy);
       resources.push({
         kind: 'policy',
         id: policy.name,
