@@ -11,7 +11,7 @@ export function lazyAwsPorts(options: Pick<AwsClientOptions, 'region' | 'profile
     return createAwsPorts({
       region: options.region,
       profile: options.profile,
-      userAgent: `gitlab-aws-oidc/${VERSION}`,
+      userAgent: VERSION,
     });
   };
 }

@@ -23,7 +23,10 @@ export async function runDestroyCommand(
   commandDeps: DestroyCommandDeps = {},
 ): Promise<void> {
   const options = parseDestroyFlags(flags, { cwd: context.cwd });
-  const { logger, output } = createCommandIo(context, { json: options.json, quiet: options.json });
+  const { logger, output, stdoutPalette } = createCommandIo(context, {
+    json: options.json,
+    quiet: options.json,
+  });
   const interactive = context.interactive && !options.json;
   const getPrompter = commandDeps.prompter ?? lazyInquirerPrompter();
   const result = await runDestroy(options, {
@@ -31,9 +34,9 @@ export async function runDestroyCommand(
     signal: context.signal,
     showPlan: (plan, ciFile) =>
       output.lines([
-        ...formatDestroyPlan(plan, logger.palette),
-        ...formatDestroySteps({ steps: plan.steps.map(describeDestroyStep) }, logger.palette),
-        ...formatDestroyCiFile(ciFile, logger.palette),
+        ...formatDestroyPlan(plan, stdoutPalette),
+        ...formatDestroySteps({ steps: plan.steps.map(describeDestroyStep) }, stdoutPalette),
+        ...formatDestroyCiFile(ciFile, stdoutPalette),
         '',
       ]),
     confirm: interactive
@@ -51,6 +54,6 @@ export async function runDestroyCommand(
         `removed ${ci.jobs.join(', ')} from ${ci.path}${ci.backupPath ? ` (backup: ${ci.backupPath})` : ''}`,
       ),
   });
-  output.lines(formatDestroyResult(result, logger.palette));
+  output.lines(formatDestroyResult(result, stdoutPalette));
   output.document(result);
 }

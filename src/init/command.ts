@@ -14,7 +14,7 @@ import { resolveInitOptions } from './resolve.js';
 import { runInit } from './run.js';
 
 export async function runInitCommand(flags: RawInitFlags, context: CommandContext): Promise<void> {
-  const { logger, output, progress } = createCommandIo(context, { json: Boolean(flags.json) });
+  const { logger, output, progress, stdoutPalette } = createCommandIo(context, { json: Boolean(flags.json) });
   const interactive = context.interactive && !flags.json;
   const getPrompter = lazyInquirerPrompter();
   const options = await resolveInitOptions(flags, {
@@ -32,8 +32,8 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     signal: context.signal,
     aws: lazyAwsPorts(options),
     resolveThumbprints: (issuer, override) => resolveThumbprints({ issuer, override }),
-    showPlan: (r) => output.lines([...formatPlan(r, logger.palette), '']),
+    showPlan: (r) => output.lines([...formatPlan(r, stdoutPalette), '']),
   });
-  output.lines(formatResult(result, logger.palette));
+  output.lines(formatResult(result, stdoutPalette));
   output.document(result);
 }
