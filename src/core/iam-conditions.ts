@@ -193,6 +193,36 @@ export function passesWhenKeyMissing(
   return whenKeyMissing(op).passed;
 }
 
+// ---------- Policy variables ----------
+
+/** `${…}` in a condition value (IAM User Guide, reference_policies_variables.html). */
+const POLICY_VARIABLE = /\$\{([^}]*)\}/g;
+/** The escapes `${*}`, `${?}`, `${$}`: the character itself, never a request value. */
+const ESCAPES = new Set(['*', '?', '$']);
+
+/** The policy-language version whose String/Arn condition values expand `${…}` (without Version, they are text). */
+export function expandsPolicyVariables(version: unknown): boolean {
+  return version === '2012-10-17';
+}
+
+/** True when the value holds a policy variable other than the escapes `${*}`, `${?}`, `${$}`. */
+export function holdsPolicyVariable(value: string): boolean {
+  for (const m of value.matchAll(POLICY_VARIABLE)) if (!ESCAPES.has((m[1] ?? '').trim())) return true;
+  return false;
+}
+
+/**
+ * For judging a value statically: every policy variable becomes `*`, since IAM puts a value from the
+ * request there (`${gitlab.com:sub}` is the token's own sub, so it matches every token). The escapes
+ * become their character. Undefined when the value holds no variable.
+ */
+export function policyVariablesAsWildcards(value: string): string | undefined {
+  if (!holdsPolicyVariable(value)) return undefined;
+  return value.replace(POLICY_VARIABLE, (_m, inner: string) =>
+    ESCAPES.has(inner.trim()) ? inner.trim() : '*',
+  );
+}
+
 // ---------- Wildcards and StringLike ----------
 
 /** True when a value holds a StringLike wildcard (`*` or `?`). */

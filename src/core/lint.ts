@@ -14,12 +14,15 @@ import { WEB_IDENTITY_ACTION } from './evaluate.js';
 import { conditionClaimsFor, GITLAB_COM_HOST, subProjectComponent } from './gitlab-claims.js';
 import {
   conditionValueMatches,
+  expandsPolicyVariables,
   hasWildcard,
+  holdsPolicyVariable,
   isAllWildcard,
   isLiteralOperator,
   isPatternOperator,
   isStringLikeOperator,
   matchesStringLike,
+  policyVariablesAsWildcards,
 } from './iam-conditions.js';
 import { providerHost } from './issuer.js';
 import { checkProviderUsage, checkSessionDuration, type ProviderUsageInput } from './lint-rules/account.js';
@@ -251,6 +254,9 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
   const projectPaths = new Set<string>();
   const projectIds = new Set<string>();
   let firstProjectStatement: number | undefined;
+  // IAM fills `${…}` in String/Arn values from the request: such a value is not a literal.
+  const variables = expandsPolicyVariables((doc as { Version?: unknown } | null)?.Version);
+  const holdsVariable = (v: string) => variables && holdsPolicyVariable(v);
 
   trustStatements(doc).forEach((st, statementIndex) => {
     if (st.Effect !== 'Allow') return;
@@ -280,7 +286,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               fix: `Use ${e.negated ? 'StringNotLike' : 'StringLike'} for "${e.key}" if a pattern was meant, or write the literal value.`,
             }),
           );
-        } else if (isStringLikeOperator(e) && !e.values.some(hasWildcard)) {
+        } else if (isStringLikeOperator(e) && !e.values.some((x) => hasWildcard(x) || holdsVariable(x))) {
           // Only when no value of the key is a pattern: a literal next to patterns has to share
           // their operator (IAM ANDs operators, so splitting the list would require both).
           findings.push(
@@ -485,7 +491,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
             isLiteralOperator(e) &&
             !e.ifExists &&
             e.set === undefined &&
-            e.values.every((v) => !hasWildcard(v)),
+            e.values.every((v) => !hasWildcard(v) && !holdsVariable(v)),
         );
         const judged = literalAnchors.length > 0 ? literalAnchors : positiveSub;
         const flags = {
@@ -505,10 +511,17 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
         for (const e of judged) {
           const issues: { entry: ConditionEntry; value: string; issue: SubIssue }[] = [];
           for (const v of e.values) {
-            if (isLiteralOperator(e) && hasWildcard(v)) continue; // dead value, GAO020 already
-            const pattern = isPatternOperator(e) && hasWildcard(v);
+            const expanded = variables ? policyVariablesAsWildcards(v) : undefined;
+            if (expanded === undefined && isLiteralOperator(e) && hasWildcard(v)) continue; // dead value, GAO020 already
+            const judgedValue = expanded ?? v;
+            const pattern =
+              expanded !== undefined ? hasWildcard(expanded) : isPatternOperator(e) && hasWildcard(v);
+            const because =
+              expanded === undefined
+                ? ''
+                : `IAM replaces the policy variable in "${v}" with a value from the request, so it is read as "${expanded}": `;
             if (!gitlab) {
-              if (pattern && isAllWildcard(v)) {
+              if (pattern && isAllWildcard(judgedValue)) {
                 issues.push({
                   entry: e,
                   value: v,
@@ -516,15 +529,16 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
                     ruleId: 'GAO003',
                     severity: shared ? 'critical' : 'high',
                     dimension: 'project',
-                    why: `"${v}" matches every subject ${host} issues tokens for.`,
+                    why: `${because}"${judgedValue}" matches every subject ${host} issues tokens for.`,
                     fix: `Replace "${v}" with the literal subject(s) that may assume the role, under StringEquals.`,
                   },
                 });
               }
               continue;
             }
-            const analysis = analyzeGitlabSub(v, pattern, flags);
-            for (const issue of analysis.issues) issues.push({ entry: e, value: v, issue });
+            const analysis = analyzeGitlabSub(judgedValue, pattern, flags);
+            for (const issue of analysis.issues)
+              issues.push({ entry: e, value: v, issue: { ...issue, why: `${because}${issue.why}` } });
             if (analysis.facts.dead) continue;
             if (analysis.facts.usesPath) usesPath = true;
             literalRefs.push(...analysis.facts.literalRefs.filter(() => !analysis.facts.protectedInSub));
@@ -587,7 +601,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       if (provider && provider.clientIds.length > 0) {
         for (const e of positiveAud) {
           for (const v of e.values) {
-            if (isLiteralOperator(e) && hasWildcard(v)) continue;
+            if ((isLiteralOperator(e) && hasWildcard(v)) || holdsVariable(v)) continue;
             if (provider.clientIds.some((c) => conditionValueMatches(e, v, c))) continue;
             findings.push(
               finding('GAO022', {
@@ -602,11 +616,13 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
           }
         }
       }
-      if (gitlab && positiveAud.length === 0 && !(provider && provider.clientIds.length === 1)) {
+      // A value filled from the request (`${…:aud}`) lets every audience through.
+      const audChecked = positiveAud.some((e) => !e.values.some(holdsVariable));
+      if (gitlab && !audChecked && !(provider && provider.clientIds.length === 1)) {
         findings.push(
           finding('GAO015', {
             ...at,
-            why: `aud is not checked: a token for any audience registered on the ${host} provider${provider ? ` (${provider.clientIds.join(', ')})` : ''} is accepted.`,
+            why: `aud is not checked${positiveAud.length ? ' (its value is a policy variable, filled from the token itself)' : ''}: a token for any audience registered on the ${host} provider${provider ? ` (${provider.clientIds.join(', ')})` : ''} is accepted.`,
             fix: `Add "${host}:aud": "${provider?.clientIds[0] ?? `https://${host}`}" to the StringEquals block.`,
           }),
         );

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   conditionValueMatches,
+  expandsPolicyVariables,
   hasWildcard,
+  holdsPolicyVariable,
   isAllWildcard,
   matchesStringLike,
   parseConditionOperator,
   passesWhenKeyMissing,
+  policyVariablesAsWildcards,
   whenKeyMissing,
 } from '../../src/core/iam-conditions.js';
 
@@ -177,5 +180,31 @@ describe('wildcards', () => {
   ])('%j: hasWildcard %s, isAllWildcard %s', (value, wildcard, all) => {
     expect(hasWildcard(value)).toBe(wildcard);
     expect(isAllWildcard(value)).toBe(all);
+  });
+});
+
+describe('policy variables (reference_policies_variables.html)', () => {
+  /** `${inner}`, spelled so that it is not mistaken for a template literal. */
+  const pv = (inner: string) => `$\{${inner}}`;
+
+  it('are expanded only under Version 2012-10-17 (without Version they are text)', () => {
+    expect(expandsPolicyVariables('2012-10-17')).toBe(true);
+    expect(expandsPolicyVariables('2008-10-17')).toBe(false);
+    expect(expandsPolicyVariables(undefined)).toBe(false);
+  });
+
+  it.each([
+    [pv('gitlab.com:sub'), '*'],
+    [`project_path:${pv('gitlab.com:user_login')}/app`, 'project_path:*/app'],
+    [pv("aws:username, 'anon'"), '*'],
+    // The escapes are characters, not request values.
+    [`ref:${pv('*')}`, undefined],
+    [`a${pv('$')}b${pv('?')}`, undefined],
+    [`${pv('*')}${pv('gitlab.com:aud')}`, '**'],
+    ['project_path:grp/app:ref_type:branch:ref:main', undefined],
+    ['$x {y}', undefined],
+  ])('%j judged as %j', (value, expected) => {
+    expect(policyVariablesAsWildcards(value)).toBe(expected);
+    expect(holdsPolicyVariable(value)).toBe(expected !== undefined);
   });
 });

@@ -297,6 +297,72 @@ describe('lintTrustPolicy details', () => {
     expect(ids.includes('GAO022')).toBe(flagged);
   });
 
+  // IAM replaces policy variables in String/Arn condition values with values from the request
+  // (Version 2012-10-17; without Version they are literal text): `${gitlab.com:sub}` is the token's own sub.
+  describe('policy variables in condition values', () => {
+    /** `${inner}`, spelled so that it is not mistaken for a template literal. */
+    const pv = (inner: string) => `$\{${inner}}`;
+    const withSub = (operator: string, sub: string, version?: PolicyDocument['Version']): PolicyDocument =>
+      ({
+        ...(version ? { Version: version } : {}),
+        Statement: {
+          Effect: 'Allow',
+          Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/gitlab.com' },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: { 'gitlab.com:aud': 'https://gitlab.com' },
+            [operator]: { 'gitlab.com:sub': sub },
+          },
+        },
+      }) as PolicyDocument;
+    const critical = (doc: PolicyDocument) =>
+      lintTrustPolicy(doc)
+        .filter((f) => f.severity === 'critical')
+        .map((f) => f.ruleId);
+
+    it.each([
+      ['StringEquals', pv('gitlab.com:sub'), 'GAO003'],
+      ['StringLike', pv('gitlab.com:sub'), 'GAO003'],
+      ['StringEquals', pv("gitlab.com:sub, 'x'"), 'GAO003'],
+      ['StringLike', `project_path:${pv('gitlab.com:user_login')}/app:ref_type:branch:ref:main`, 'GAO004'],
+    ])('%s %j matches other projects: critical %s, not "never matches"', (operator, sub, rule) => {
+      const findings = lintTrustPolicy(withSub(operator, sub, '2012-10-17'));
+      expect(critical(withSub(operator, sub, '2012-10-17'))).toContain(rule);
+      expect(findings.map((f) => f.ruleId)).not.toContain('GAO027');
+      const f = findings.find((x) => x.ruleId === rule);
+      expect(f?.value).toBe(sub);
+      expect(f?.why).toMatch(/policy variable/);
+    });
+
+    it('without Version the variable is literal text: never matches, nothing critical', () => {
+      const doc = withSub('StringEquals', pv('gitlab.com:sub'));
+      expect(critical(doc)).toEqual([]);
+      expect(lintTrustPolicy(doc).map((f) => f.ruleId)).toContain('GAO027');
+    });
+
+    it('an aud pinned to a policy variable checks nothing (GAO015), and is no GAO022', () => {
+      const doc: PolicyDocument = {
+        Version: '2012-10-17',
+        Statement: {
+          Effect: 'Allow',
+          Principal: { Federated: SM },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: {
+              'gitlab.example.com:aud': pv('gitlab.example.com:aud'),
+              'gitlab.example.com:sub': 'project_path:ops/infra:ref_type:branch:ref:main',
+            },
+          },
+        },
+      };
+      const ids = lintTrustPolicy(doc, smProvider(['https://gitlab.example.com', 'sts.amazonaws.com'])).map(
+        (f) => f.ruleId,
+      );
+      expect(ids).toContain('GAO015');
+      expect(ids).not.toContain('GAO022');
+    });
+  });
+
   it('never throws on malformed documents', () => {
     const odd = [
       { Version: '2012-10-17' },
