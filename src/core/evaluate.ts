@@ -17,6 +17,7 @@
 import {
   type ConditionOperator,
   conditionValues,
+  expandsPolicyVariables,
   isIgnoreCaseOperator,
   isPatternOperator,
   type LikePiece,
@@ -494,7 +495,8 @@ function audiencesFromContext(context: RequestContext): string[] {
 
 export function evaluateTrustPolicy(input: EvaluateInput): Evaluation {
   const statementsIn = asArray(input.policy.Statement);
-  const variables = input.policy.Version !== '2008-10-17';
+  // Without Version (IAM's default 2008-10-17) `${…}` is literal text.
+  const variables = expandsPolicyVariables(input.policy.Version);
   const statements = statementsIn.map((s, i) =>
     evaluateStatement(s, i, {
       providerArn: input.providerArn,

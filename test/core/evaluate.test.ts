@@ -450,6 +450,20 @@ describe('evaluateTrustPolicy', () => {
       'denied-implicit',
     );
   });
+
+  // reference_policies_variables.html: without a Version element, "variables like ${aws:username}
+  // are treated as literal strings" (the default Version is 2008-10-17).
+  it('ignores policy variables in documents without Version', () => {
+    const c = ctx('project_path:evil/app:ref_type:branch:ref:main');
+    const s = allow({ StringEquals: { 'gitlab.com:sub': '${gitlab.com:sub}' } });
+    expect(evaluateTrustPolicy({ policy: doc(s), providerArn: PROVIDER, context: c }).decision).toBe(
+      'allowed',
+    );
+    const noVersion = { Statement: [s] } as unknown as PolicyDocument;
+    expect(evaluateTrustPolicy({ policy: noVersion, providerArn: PROVIDER, context: c }).decision).toBe(
+      'denied-implicit',
+    );
+  });
 });
 
 describe('abbreviateAgainst', () => {
