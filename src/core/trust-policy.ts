@@ -52,6 +52,10 @@ function checkInput(input: TrustInput): void {
   if (aud.trim() === '' || aud.length > MAX_AUDIENCE || hasWildcard(aud)) {
     throw UsageError.field('--audience', `must be 1-${MAX_AUDIENCE} characters without * or ?`);
   }
+  // IAM fills `${…}` from the request: `${gitlab.com:aud}` would equal every token's aud.
+  if (aud.includes('${')) {
+    throw UsageError.field('--audience', `"${aud}" contains "\${", which IAM reads as a policy variable`);
+  }
   for (const [field, id] of [
     ['--project-id', input.projectId],
     ['--namespace-id', input.namespaceId],

@@ -43,7 +43,9 @@ export const initOptionsSchema = z
       .string()
       .min(1, 'must not be empty')
       .max(255, 'must be at most 255 characters (IAM client ID limit)')
-      .refine((v) => !/[*?\s]/.test(v), 'must not contain *, ? or spaces'),
+      .refine((v) => !/[*?\s]/.test(v), 'must not contain *, ? or spaces')
+      // IAM fills `${…}` from the request: `${gitlab.com:aud}` would equal every token's aud.
+      .refine((v) => !v.includes('${'), 'must not contain "${", which IAM reads as a policy variable'),
     allowAnyRef: z.boolean(),
     protectedOnly: z.boolean(),
     managedPolicies: z.array(

@@ -221,6 +221,9 @@ describe('buildTrustPolicy', () => {
     [{ refs: [{ type: 'tag', pattern: 'refs/tags/v1' }] as RefRule[] }, '--tag'],
     [{ audience: '' }, '--audience'],
     [{ audience: 'sts.*' }, '--audience'],
+    // IAM would fill `${…}` from the request: `${gitlab.com:aud}` equals every token's aud.
+    [{ audience: `$\{gitlab.com:aud}` }, '--audience'],
+    [{ audience: `https://gitlab.com$\{*}` }, '--audience'],
     [{ projectId: 'abc' }, '--project-id'],
     [{ namespaceId: '-1' }, '--namespace-id'],
   ])('refuses %j', (over, field) => {

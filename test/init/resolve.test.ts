@@ -72,6 +72,13 @@ describe('resolveInitOptions without a terminal', () => {
     );
   });
 
+  it('refuses an --audience holding an IAM policy variable (it would unpin aud)', async () => {
+    const e = await resolveFlags({ project: 'g/a', audience: `$\{gitlab.com:aud}` }, CWD).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.issues.map((i: { field: string }) => i.field)).toEqual(['--audience']);
+    expect(e.issues[0].message).toMatch(/policy variable/);
+  });
+
   it('rejects --offline without --dry-run and --account-id without --offline', async () => {
     const e1 = await resolveFlags({ project: 'g/a', offline: true }, CWD).catch((e) => e);
     expect(e1.issues.map((i: { field: string }) => i.field)).toContain('--offline');
