@@ -128,6 +128,28 @@ export const initOptionsSchema = z
         message: 'only goes with --offline (otherwise the partition comes from STS)',
       });
     }
+    // STS sets the gitlab.com:* keys only for the provider https://gitlab.com; elsewhere these flags
+    // would be dropped and the role would trust more than asked (unprotected refs, a re-registered path).
+    let gitlabCom = true;
+    try {
+      gitlabCom = parseIssuerUrl(o.gitlabUrl).isGitlabCom;
+    } catch {
+      // --gitlab-url is reported by its own refinement.
+    }
+    const gitlabComOnly = [
+      ['protectedOnly', o.protectedOnly, 'protect the refs in GitLab (Settings > Repository) instead'],
+      ['projectId', o.projectId !== undefined, 'the role is bound by the project path in sub'],
+      ['namespaceId', o.namespaceId !== undefined, 'the role is bound by the project path in sub'],
+    ] as const;
+    for (const [key, given, instead] of gitlabComOnly) {
+      if (!gitlabCom && given) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `only works on https://gitlab.com: STS checks only sub and aud for ${o.gitlabUrl}, so it cannot be enforced; ${instead}`,
+        });
+      }
+    }
     if (o.verifyJob && o.ciFile === undefined) {
       ctx.addIssue({
         code: 'custom',

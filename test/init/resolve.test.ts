@@ -79,6 +79,21 @@ describe('resolveInitOptions without a terminal', () => {
     expect(e.issues[0].message).toMatch(/policy variable/);
   });
 
+  // STS sets gitlab.com:* keys only for the provider https://gitlab.com: on any other instance these
+  // flags would be silently dropped, and the role would trust unprotected refs or a re-registered path.
+  it.each([
+    [{ protectedOnly: true }, '--protected-only'],
+    [{ projectId: '42' }, '--project-id'],
+    [{ namespaceId: '7' }, '--namespace-id'],
+  ])('refuses %j on a self-managed instance, naming the flag', async (flags, field) => {
+    const base = { project: 'g/a', branch: ['release/*'], gitlabUrl: 'https://gitlab.example.com/gitlab' };
+    const e = await resolveFlags({ ...base, ...flags }, CWD).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.issues.map((i: { field: string }) => i.field)).toEqual([field]);
+    const o = await resolveFlags({ ...base, gitlabUrl: 'https://GitLab.com/', ...flags }, CWD);
+    expect(o.gitlabUrl).toBe('https://gitlab.com');
+  });
+
   it('rejects --offline without --dry-run and --account-id without --offline', async () => {
     const e1 = await resolveFlags({ project: 'g/a', offline: true }, CWD).catch((e) => e);
     expect(e1.issues.map((i: { field: string }) => i.field)).toContain('--offline');
