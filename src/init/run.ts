@@ -349,9 +349,26 @@ async function offlineThumbprints(issuer: Issuer, override: string[]): Promise<T
   };
 }
 
+/** A word for a POSIX shell: single-quoted, with `'` as `'\''`. */
+const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * `verify` flags that simulate one job this role admits: verify takes one --branch or --tag, so the
+ * first literal ref (or the first pattern with its wildcards as "x"), plus the pins the policy checks.
+ */
+function verifyArgs(options: InitOptions): string {
+  const ref = options.refs.find((r) => !/[*?]/.test(r.pattern)) ?? options.refs[0];
+  const args = ref ? [`--${ref.type}`, shellQuote(ref.pattern.replace(/[*?]/g, 'x'))] : [];
+  if (options.projectId) args.push('--project-id', options.projectId);
+  if (options.namespaceId) args.push('--namespace-id', options.namespaceId);
+  if (options.protectedOnly) args.push('--ref-protected');
+  if (options.audience !== options.gitlabUrl) args.push('--audience', shellQuote(options.audience));
+  return args.join(' ');
+}
+
 function nextSteps(result: InitResult, options: InitOptions): string[] {
   const steps: string[] = [];
-  const refArgs = options.refs.map((r) => `--${r.type} '${r.pattern}'`).join(' ');
+  const refArgs = verifyArgs(options);
   if (result.status === 'planned' && options.dryRun) {
     steps.push(
       options.offline
