@@ -30,6 +30,7 @@ export interface DestroyDeps {
 
 export interface DestroyResult {
   ok: true;
+  command: 'destroy';
   account: string;
   target: DestroyPlan['target'];
   dryRun: boolean;
@@ -153,6 +154,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     summary: string,
   ): DestroyResult => ({
     ok: true,
+    command: 'destroy',
     account: identity.account,
     target: plan.target,
     dryRun: options.dryRun,

@@ -59,7 +59,14 @@ describe('runDestroyCommand', () => {
     expect(io.out()).toBe('');
     await runDestroyCommand({ project: 'grp/app', json: true, yes: true }, io.context);
     const doc = JSON.parse(io.out());
-    expect(doc).toMatchObject({ ok: true, changed: true, dryRun: false, target: { project: 'grp/app' } });
+    // Same head as every command's document (init, verify, audit, status): ok and command.
+    expect(doc).toMatchObject({
+      ok: true,
+      command: 'destroy',
+      changed: true,
+      dryRun: false,
+      target: { project: 'grp/app' },
+    });
     expect(doc.done).toEqual(['delete OIDC provider gitlab.com', 'delete role gitlab-grp-app']);
   });
 
