@@ -29,6 +29,7 @@ export interface LegacyJwtUsage {
   variable: 'CI_JOB_JWT' | 'CI_JOB_JWT_V1' | 'CI_JOB_JWT_V2';
 }
 
+const BYTE_ORDER_MARK = '\uFEFF';
 /** A stage that exists in every pipeline, whatever `stages:` says. */
 const ALWAYS_PRESENT_STAGE = '.pre';
 const MARKER_LINE = new RegExp(`^\\s*#\\s*${MANAGED_MARKER.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`);
@@ -85,6 +86,11 @@ export function mergeCiFile(
   snippetText: string,
   opts: MergeOptions,
 ): MergeResult {
+  // A UTF-8 byte order mark (Windows editors) stays first and is no column of the first key.
+  if (existingText?.startsWith(BYTE_ORDER_MARK)) {
+    const inner = mergeCiFile(existingText.slice(BYTE_ORDER_MARK.length), snippetText, opts);
+    return { ...inner, text: BYTE_ORDER_MARK + inner.text };
+  }
   const fileName = opts.fileName ?? '.gitlab-ci.yml';
   const snippet = parseSnippet(snippetText);
   if (existingText === undefined) return { text: snippetText, action: 'create', conflicts: [], warnings: [] };

@@ -203,6 +203,17 @@ describe('mergeCiFile', () => {
     expect(merge(result.text).action).toBe('no-op');
   });
 
+  // Windows editors save a UTF-8 byte order mark; GitLab reads such a file. The mark stays, and the
+  // tool's jobs are not indented by it.
+  it('merges into a file that starts with a byte order mark, keeping the mark', () => {
+    const existing = '\uFEFFbuild:\n  script: [make]\n';
+    const result = merge(existing);
+    expect(result.text.startsWith(existing)).toBe(true);
+    expect(result.text).toContain(`\n${HIDDEN_JOB_NAME}:\n`);
+    expect(Object.keys(jobs(result.text))).toEqual(['build', HIDDEN_JOB_NAME, CHECK_JOB_NAME]);
+    expect(merge(result.text).action).toBe('no-op');
+  });
+
   it('merges after a spec: header document', () => {
     const existing = 'spec:\n  inputs:\n    env:\n      default: dev\n---\nbuild:\n  script: [make]\n';
     const result = merge(existing);
