@@ -50,7 +50,7 @@ export async function writeFileAtomic(
   const mode = stats ? stats.mode & 0o7777 : undefined;
   let backupPath: string | undefined;
   if (opts.backup && previous !== undefined) {
-    backupPath = `${target}.bak`;
+    backupPath = await checkBackupPath(target, path);
     await replaceFile(backupPath, previous, mode, path);
   }
   await replaceFile(target, text, mode, path);
@@ -77,6 +77,14 @@ export async function resolveWriteTarget(
     stats = await stat(target);
   }
   if (stats && !stats.isFile()) throw new UsageError(`Refusing to write ${path}: it is not a regular file`);
+  // rename(2) would replace it anyway (only the folder's permission counts): honour read-only on purpose.
+  if (stats && (stats.mode & 0o222) === 0) {
+    throw new UsageError(
+      `Refusing to write ${path}: it is read-only (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`,
+      [],
+      { hint: 'Make it writable (chmod u+w) to let gitlab-aws-oidc change it, or pass --no-ci-file.' },
+    );
+  }
 
   if (repoRoot !== undefined) {
     const root = await realpath(repoRoot);
@@ -99,6 +107,20 @@ export async function resolveWriteTarget(
     target = real;
   }
   return { target, stats };
+}
+
+/** `<target>.bak`, refused when something other than a file or a symlink is in the way. */
+async function checkBackupPath(target: string, shownPath: string): Promise<string> {
+  const backupPath = `${target}.bak`;
+  const stats = await lstat(backupPath).catch(ignoreMissing);
+  if (stats && !stats.isFile() && !stats.isSymbolicLink()) {
+    throw new UsageError(
+      `Refusing to write ${shownPath}: its backup ${backupPath} exists and is not a regular file`,
+      [],
+      { hint: `Move ${backupPath} away, or pass --no-ci-file.` },
+    );
+  }
+  return backupPath;
 }
 
 async function replaceFile(target: string, text: string, mode: number | undefined, shownPath: string) {
@@ -175,6 +197,7 @@ export async function planCiFile(
   const fileName = opts.fileName ?? path;
   const { target, stats } = await resolveWriteTarget(path, opts.repoRoot);
   const before = stats ? await readFile(target, 'utf8') : undefined;
+  if (before !== undefined) await checkBackupPath(target, fileName);
   const merged = mergeCiFile(before, snippet, { force: opts.force, fileName });
   const diff = diffLines(before ?? '', merged.text, {
     fromLabel: before === undefined ? '/dev/null' : `a/${fileName}`,

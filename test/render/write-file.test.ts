@@ -197,6 +197,27 @@ describe('planCiFile / applyCiFilePlan', () => {
     expect(forced.conflicts).toEqual(['aws-oidc-check']);
   });
 
+  // A rename replaces a read-only file (only the folder's permission counts), so "read-only" has to be
+  // honoured on purpose; and a folder named like the backup would only fail after IAM was changed.
+  it('refuses, while planning, a read-only pipeline file and a backup path that is not a file', async () => {
+    const file = join(repo, '.gitlab-ci.yml');
+    writeFileSync(file, 'build:\n  script: [make]\n');
+    chmodSync(file, 0o444);
+    await expect(planCiFile(file, snippet, { force: false, repoRoot: repo })).rejects.toThrow(
+      /read-only/,
+    );
+    await expect(writeFileAtomic(file, 'x: 1\n', { backup: true, repoRoot: repo })).rejects.toThrow(
+      /read-only/,
+    );
+    chmodSync(file, 0o644);
+    mkdirSync(`${file}.bak`);
+    const error = await planCiFile(file, snippet, { force: false, repoRoot: repo }).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/\.gitlab-ci\.yml\.bak/);
+    expect(readFileSync(file, 'utf8')).toBe('build:\n  script: [make]\n');
+    expect(ls(repo)).toEqual(['.gitlab-ci.yml', '.gitlab-ci.yml.bak']);
+  });
+
   it('refuses to plan through a symlink leaving the repository', async () => {
     const outside = join(dir, 'ci.yml');
     writeFileSync(outside, 'x:\n  script: [a]\n');
