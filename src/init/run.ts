@@ -12,7 +12,7 @@ import { type Finding, lintTrustPolicy } from '../core/lint.js';
 import { buildDesiredState, buildPlan } from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
 import type { CurrentState, Identity, Issuer, Plan } from '../core/types.js';
-import { AbortError, type AwsError, CliError, UsageError } from '../errors.js';
+import { AbortError, type AwsError, CliError, PartialApplyError, UsageError } from '../errors.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
 import type { Prompter } from '../prompts/prompter.js';
@@ -309,7 +309,13 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     result.applied = applied.done;
   }
   if (ciPlan && ciChanges) {
-    const written = await applyCiFilePlan(ciPlan, { backup: true, repoRoot: options.cwd });
+    // IAM is done by now: a failed write must say so (a re-run finishes it, IAM then being a no-op).
+    const written = await applyCiFilePlan(ciPlan, { backup: true, repoRoot: options.cwd }).catch(
+      (error: unknown) => {
+        if (result.applied.length === 0) throw error;
+        throw new PartialApplyError(error, result.applied, [`write ${ciPlan.path}`]);
+      },
+    );
     logger.step(
       'done',
       `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${displayPath(options.cwd, ciPlan.path)}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,

@@ -10,9 +10,11 @@ import {
   PartialApplyError,
   UsageError,
 } from '../../src/errors.js';
+import { runInit } from '../../src/init/run.js';
+import { createMemoryLogger } from '../../src/io/logger.js';
 import { schemaAvailable, validateCi, warnIfSchemaMissing } from '../helpers/ci-schema.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { BASE_FLAGS, runInitWith, tempDir } from './helpers.js';
+import { BASE_FLAGS, resolveFlags, runInitWith, tempDir, virtualClock } from './helpers.js';
 
 let aws: FakeAws;
 let tmp: ReturnType<typeof tempDir>;
@@ -226,6 +228,27 @@ describe('AWS errors surface with their code and request ID, and a re-run conver
     const again = await runInitWith(S3_FLAGS, tmp.dir, { aws });
     expect(again.result.status).toBe('no-changes');
   });
+});
+
+it('says what IAM did when the pipeline write fails afterwards (file edited during the confirmation)', async () => {
+  const file = join(tmp.dir, '.gitlab-ci.yml');
+  writeFileSync(file, 'build:\n  script: [make]\n');
+  const options = await resolveFlags({ ...BASE_FLAGS, project: 'acme/edited' }, tmp.dir);
+  const error = await runInit(options, {
+    logger: createMemoryLogger(),
+    interactive: false,
+    aws: async () => aws.ports,
+    resolveThumbprints: async () => ({ thumbprints: [], source: 'not-needed', details: [], warnings: [] }),
+    retry: virtualClock(),
+    // Between planning and applying, the user saves the file in an editor.
+    showPlan: () => writeFileSync(file, 'build:\n  script: [make, test]\n'),
+  }).catch((e) => e);
+  expect(error).toBeInstanceOf(PartialApplyError);
+  expect(error.exitCode).toBe(1);
+  expect(error.done).toEqual(expect.arrayContaining(['create role /gitlab-oidc/gitlab-acme-edited']));
+  expect(error.notDone).toEqual([`write ${file}`]);
+  expect(error.message).toMatch(/changed since it was read/);
+  expect(readFileSync(file, 'utf8')).toBe('build:\n  script: [make, test]\n');
 });
 
 it('retries a passing ConcurrentModification and completes', async () => {
