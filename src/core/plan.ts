@@ -4,19 +4,22 @@
  * boundary/tags/attachments.
  *
  * Taking over existing resources: a role (or policy) with the requested name that is not tagged
- * `managed-by=gitlab-aws-oidc`, or is tagged for another GitLab project, is refused unless
+ * `managed-by=gitlab-aws-oidc`, or is tagged for another GitLab project (another path, or the same path on
+ * another GitLab instance), is refused unless
  * `adoptExisting`. Refusing is the safe default: the name may belong to another team or project, and
  * replacing its trust policy would silently hand its permissions to this project's CI jobs (or lock
  * its users out). Even when adopting, the plan only adds: it never detaches policies nor removes a
  * boundary it did not set; those are warnings. The role is tagged so later runs treat it as managed.
  */
 import { CliError } from '../errors.js';
+import { providerHost } from './issuer.js';
 import { policiesEqual } from './policy-json.js';
 import { findTrustBroadening } from './trust-policy.js';
 import {
   type CurrentState,
   type DesiredState,
   type FieldChange,
+  GITLAB_URL_TAG,
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
   type ManagedPolicyState,
@@ -64,6 +67,20 @@ function checkOwnership(
     );
   }
   const owner = tags[PROJECT_TAG];
+  // A project is a path on one instance: grp/app on a private GitLab is not grp/app on gitlab.com.
+  const ownerUrl = tags[GITLAB_URL_TAG];
+  const url = desiredTags[GITLAB_URL_TAG];
+  const otherUrl =
+    ownerUrl !== undefined && url !== undefined && providerHost(ownerUrl) !== providerHost(url);
+  if (otherUrl && !opts.adoptExisting) {
+    throw new CliError(
+      'OTHER_PROJECT',
+      `${what} "${name}" is managed by gitlab-aws-oidc for ${owner ?? 'a project'} on ${ownerUrl}, not ${project ?? 'a project'} on ${url}.`,
+      {
+        hint: 'Check --gitlab-url. Choose another name (--role-name/--policy-name), or pass --adopt-existing to re-point it to this instance.',
+      },
+    );
+  }
   if (owner !== undefined && project !== undefined && owner !== project && !opts.adoptExisting) {
     throw new CliError(
       'OTHER_PROJECT',

@@ -248,6 +248,22 @@ describe('buildPlan', () => {
     );
   });
 
+  // A project is its path on one instance: grp/app on a private GitLab and grp/app on gitlab.com
+  // (which anyone may register) are different projects.
+  it('refuses a role managed for the same path on another GitLab instance, unless adopting', () => {
+    const internal = parseIssuerUrl('https://gitlab.internal.example');
+    const current = currentFrom(
+      desiredFor({ issuer: internal, audience: internal.url, projectId: undefined }),
+    );
+    expect(() => buildPlan(desiredFor(), current)).toThrow(
+      expect.objectContaining({
+        code: 'OTHER_PROJECT',
+        message: expect.stringMatching(/acme\/app on https:\/\/gitlab\.internal\.example, not .*gitlab\.com/),
+      }),
+    );
+    expect(buildPlan(desiredFor(), current, { adoptExisting: true }).hasChanges).toBe(true);
+  });
+
   it('refuses an existing untagged policy with the same name', () => {
     const current = currentFrom(desiredFor());
     current.policy.tags = {};
