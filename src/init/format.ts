@@ -75,7 +75,7 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
     }
   }
   if (result.plan.broadening.length) {
-    lines.push('', p.danger('Broadens trust (you asked for this explicitly):'));
+    lines.push('', p.danger('Broadens trust (check each line before applying):'));
     for (const b of result.plan.broadening) lines.push(`  ${p.danger(b)}`);
   }
   const findings = result.checks.lint.filter((f) => f.severity !== 'low');
