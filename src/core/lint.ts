@@ -616,13 +616,15 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
           }
         }
       }
-      // A value filled from the request (`${…:aud}`) lets every audience through.
-      const audChecked = positiveAud.some((e) => !e.values.some(holdsVariable));
+      // A value filled from the request (`${…:aud}`) or a bare `*` pattern lets every audience through.
+      const audChecked = positiveAud.some(
+        (e) => !e.values.some((v) => holdsVariable(v) || (isPatternOperator(e) && isAllWildcard(v))),
+      );
       if (gitlab && !audChecked && !(provider && provider.clientIds.length === 1)) {
         findings.push(
           finding('GAO015', {
             ...at,
-            why: `aud is not checked${positiveAud.length ? ' (its value is a policy variable, filled from the token itself)' : ''}: a token for any audience registered on the ${host} provider${provider ? ` (${provider.clientIds.join(', ')})` : ''} is accepted.`,
+            why: `aud is not checked${positiveAud.length ? ' (its value matches any audience: a bare wildcard, or a policy variable filled from the token itself)' : ''}: a token for any audience registered on the ${host} provider${provider ? ` (${provider.clientIds.join(', ')})` : ''} is accepted.`,
             fix: `Add "${host}:aud": "${provider?.clientIds[0] ?? `https://${host}`}" to the StringEquals block.`,
           }),
         );

@@ -363,6 +363,25 @@ describe('lintTrustPolicy details', () => {
     });
   });
 
+  it('an aud matched by StringLike "*" checks nothing (GAO015)', () => {
+    const doc: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: {
+        Effect: 'Allow',
+        Principal: { Federated: SM },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { 'gitlab.example.com:sub': 'project_path:ops/infra:ref_type:branch:ref:main' },
+          StringLike: { 'gitlab.example.com:aud': '*' },
+        },
+      },
+    };
+    const ids = lintTrustPolicy(doc, smProvider(['https://gitlab.example.com', 'sts.amazonaws.com'])).map(
+      (f) => f.ruleId,
+    );
+    expect(ids).toEqual(['GAO015']);
+  });
+
   it('never throws on malformed documents', () => {
     const odd = [
       { Version: '2012-10-17' },
