@@ -142,6 +142,8 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     planCiFile(options.ciFile as string, snippetFor(roleArn), {
       force: options.force,
       repoRoot: options.cwd,
+      // Diff labels and messages name the file as the user gave it (relative to the working folder).
+      fileName: displayPath(options.cwd, options.ciFile as string),
     });
   if (options.ciFile) {
     await ciPlanFor(placeholderArn).catch((error: unknown) => {

@@ -66,6 +66,8 @@ describe('init against a fresh account', () => {
 
     const ci = readFileSync(join(tmp.dir, '.gitlab-ci.yml'), 'utf8');
     expect(ci).toContain(result.roleArn);
+    // The diff names the file as the user knows it, not `b//tmp/…`.
+    expect(result.ciFile?.diff.split('\n').slice(0, 2)).toEqual(['--- /dev/null', '+++ b/.gitlab-ci.yml']);
     expect(ci).not.toMatch(/CI_JOB_JWT/);
     expect(result.ciFile?.written).toBe(true);
   });
