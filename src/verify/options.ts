@@ -66,15 +66,28 @@ const tokenSource = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** A simulated job's ref: one real branch or tag name (git refs never hold `*` or `?`). */
+function validateJobRef(value: string, field: '--branch' | '--tag'): string {
+  validateRefName(value, field);
+  if (/[*?]/.test(value)) {
+    throw UsageError.field(
+      field,
+      `"${value}" is a pattern; a job runs on one ${field.slice(2)}`,
+      `Give a name it matches, e.g. ${value.replace(/[*?]/g, 'x')}.`,
+    );
+  }
+  return value;
+}
+
 const simulatedJob = z.object({
   project: z.string().superRefine(refineWith((v: string) => validateProjectPath(v))),
   branch: z
     .string()
-    .superRefine(refineWith((v: string) => validateRefName(v, '--branch')))
+    .superRefine(refineWith((v: string) => validateJobRef(v, '--branch')))
     .optional(),
   tag: z
     .string()
-    .superRefine(refineWith((v: string) => validateRefName(v, '--tag')))
+    .superRefine(refineWith((v: string) => validateJobRef(v, '--tag')))
     .optional(),
   projectId: z
     .string()

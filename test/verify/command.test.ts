@@ -114,6 +114,9 @@ describe('resolveVerifyOptions', () => {
     [{ project: 'g/p', branch: 'main', projectId: 'abc' }, '--project-id'],
     [{ project: 'nogroup', branch: 'main' }, '--project'],
     [{ project: 'g/p', branch: 'bad..ref' }, '--branch'],
+    // A simulated job runs on one ref; git refs never hold * or ?, so a pattern is no job at all.
+    [{ project: 'g/p', branch: 'release/*' }, '--branch'],
+    [{ project: 'g/p', tag: 'v?' }, '--tag'],
     [{ tokenEnv: '1BAD' }, '--token-env'],
     [{ project: 'g/p', branch: 'main', timeout: '901' }, '--timeout'],
     [{ project: 'g/p', branch: 'main', gitlabUrl: 'http://gitlab.example.com' }, '--gitlab-url'],
