@@ -77,7 +77,9 @@ function check(fn: (v: string) => unknown) {
 
 export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContext): Promise<InitOptions> {
   const interactive = ctx.interactive && !flags.yes && !flags.json;
-  const note = ctx.note ?? (() => {});
+  // Notes about defaults are shown once the options are valid, not above a usage error.
+  const notes: string[] = [];
+  const note = (message: string) => notes.push(message);
   // Fail fast on what was given, before detecting or asking anything.
   const awsTags = parseTagArgs(flags.awsTag ?? [], '--aws-tag');
   const templateParams = parseKeyValues(flags.templateParam, '--template-param');
@@ -243,7 +245,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   const roleName = flags.roleName ?? defaultRoleName(project);
   const ciFile = flags.ciFile === false ? undefined : resolvePath(ctx.cwd, flags.ciFile ?? DEFAULT_CI_FILE);
 
-  return parseOptions(
+  const options = parseOptions(
     initOptionsSchema,
     {
       cwd: ctx.cwd,
@@ -282,4 +284,6 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     'init options',
     INIT_FLAG_ALIASES,
   );
+  for (const message of notes) ctx.note?.(message);
+  return options;
 }

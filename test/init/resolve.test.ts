@@ -94,6 +94,26 @@ describe('resolveInitOptions without a terminal', () => {
     expect(o.gitlabUrl).toBe('https://gitlab.com');
   });
 
+  it('prints notes about defaults only when the options are valid', async () => {
+    const notes: string[] = [];
+    const ctx = {
+      cwd: CWD,
+      env: {},
+      interactive: false,
+      git: {},
+      prompter: async () => {
+        throw new Error('no prompts');
+      },
+      note: (m: string) => notes.push(m),
+    };
+    await expect(resolveInitOptions({ project: 'g/a', offline: true }, ctx)).rejects.toBeInstanceOf(
+      UsageError,
+    );
+    expect(notes).toEqual([]);
+    await resolveInitOptions({ project: 'g/a' }, ctx);
+    expect(notes.join('\n')).toMatch(/Only branch "main"/);
+  });
+
   it('rejects --offline without --dry-run and --account-id without --offline', async () => {
     const e1 = await resolveFlags({ project: 'g/a', offline: true }, CWD).catch((e) => e);
     expect(e1.issues.map((i: { field: string }) => i.field)).toContain('--offline');
