@@ -203,9 +203,7 @@ describe('planCiFile / applyCiFilePlan', () => {
     const file = join(repo, '.gitlab-ci.yml');
     writeFileSync(file, 'build:\n  script: [make]\n');
     chmodSync(file, 0o444);
-    await expect(planCiFile(file, snippet, { force: false, repoRoot: repo })).rejects.toThrow(
-      /read-only/,
-    );
+    await expect(planCiFile(file, snippet, { force: false, repoRoot: repo })).rejects.toThrow(/read-only/);
     await expect(writeFileAtomic(file, 'x: 1\n', { backup: true, repoRoot: repo })).rejects.toThrow(
       /read-only/,
     );
