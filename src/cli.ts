@@ -72,6 +72,20 @@ registerAudit(program, context);
 registerStatus(program, context);
 registerDestroy(program, context);
 
+/** The --json document of a flag error caught by the argument parser: names the command and the flag. */
+function usageDocument(error: CommanderError): Record<string, unknown> {
+  const message = error.message.replace(/^error: /, '');
+  const names = new Set(program.commands.map((c) => c.name()));
+  const command = process.argv.slice(2).find((a) => names.has(a));
+  const field = /'(--?[\w-]+)/.exec(message)?.[1];
+  return {
+    ok: false,
+    ...(command ? { command } : {}),
+    exitCode: ExitCode.Usage,
+    error: { code: 'USAGE', message, ...(field ? { issues: [{ field, message }] } : {}) },
+  };
+}
+
 const argv = process.argv;
 const json = argv.includes('--json');
 try {
@@ -86,10 +100,7 @@ try {
     ) {
       process.exitCode = ExitCode.Ok;
     } else {
-      if (json)
-        process.stdout.write(
-          `${JSON.stringify({ ok: false, exitCode: 2, error: { code: 'USAGE', message: error.message.replace(/^error: /, '') } }, null, 2)}\n`,
-        );
+      if (json) process.stdout.write(`${JSON.stringify(usageDocument(error), null, 2)}\n`);
       process.exitCode = ExitCode.Usage;
     }
   } else {

@@ -11,6 +11,7 @@
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { CredentialsError } from '../errors.js';
 import { createIamPort } from './iam.js';
 import type { AssumedRole, AwsClientOptions, AwsPorts, StsPort } from './ports.js';
 import { createStsPort } from './sts.js';
@@ -56,7 +57,26 @@ export function createAwsPorts(options: AwsClientOptions = {}): AwsPorts {
     region: resolveIamRegion(stsRegion),
     credentials: sts.config.credentials,
   });
-  return { iam: createIamPort(iam), sts: createStsPort(sts) };
+  return { iam: createIamPort(iam), sts: nameProfileOnCredentialErrors(createStsPort(sts), options.profile) };
+}
+
+/** With --profile, a credentials failure says which profile was tried and how to check it. */
+function nameProfileOnCredentialErrors(port: StsPort, profile: string | undefined): StsPort {
+  if (!profile) return port;
+  return {
+    ...port,
+    getCallerIdentity: async () => {
+      try {
+        return await port.getCallerIdentity();
+      } catch (error) {
+        if (!(error instanceof CredentialsError)) throw error;
+        throw new CredentialsError(`${error.message} (profile "${profile}")`, {
+          cause: error,
+          hint: `Check that profile "${profile}" exists and has credentials (aws configure list-profiles; aws sso login --profile ${profile}), or drop --profile.`,
+        });
+      }
+    },
+  };
 }
 
 /**

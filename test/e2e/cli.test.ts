@@ -151,11 +151,33 @@ describe('gitlab-aws-oidc (built binary)', () => {
     const r = run(['init', '--no-such-flag']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown option/);
+    const j = run(['init', '--no-such-flag', '--json']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      ok: false,
+      command: 'init',
+      exitCode: 2,
+      error: { code: 'USAGE', issues: [{ field: '--no-such-flag' }] },
+    });
   });
 
   it('applying without a terminal needs --yes (exit 2, no AWS call)', () => {
     const r = run(['init', '--project', 'grp/app', '--no-ci-file']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--yes/);
+  });
+
+  it('a missing --profile is named in the credentials error (exit 1)', () => {
+    const r = run(
+      ['init', '--project', 'grp/app', '--dry-run', '--no-ci-file', '--profile', 'no-such-profile'],
+      {
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: join(cwd, 'missing-config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(cwd, 'missing-credentials'),
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/No usable AWS credentials found.*\(profile "no-such-profile"\)/);
+    expect(r.stderr).toMatch(/aws configure list-profiles/);
   });
 });
