@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 20_000,
     pool: 'forks',
     restoreMocks: true,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
