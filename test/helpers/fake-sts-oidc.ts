@@ -1,12 +1,24 @@
 /**
  * An honest simulation of STS AssumeRoleWithWebIdentity for the fake AWS (test/helpers/fake-aws.ts):
- * plug `handler` into `createFakeAws({ onAssumeRoleWithWebIdentity })`.
+ * plug `handler` into `createFakeAws({ onAssumeRoleWithWebIdentity })`. The loopback IAM/STS server
+ * (iam-server.ts) runs the same handler for every AssumeRoleWithWebIdentity it receives.
  *
  * Like STS it: maps the token's `iss` (exactly, minus `https://`) to an IAM OIDC provider of the fake
  * account; checks the RS256 signature against the keys it fetched from the issuer's discovery document
  * (`trustIssuer`, the way STS fetches the JWKS); refuses tokens more than 5 minutes past `exp`; requires
  * `aud` to be one of the provider's client IDs; then evaluates the role's trust policy for the request
  * context STS builds (`<host>:sub`, `<host>:aud`, and the `gitlab.com:*` keys on gitlab.com).
+ *
+ * Refusals use STS's wire codes and messages (Query-protocol codes, as in the SDK's error schemas):
+ * - `InvalidIdentityToken` (400): not a JWT, no provider for `iss`, keys not retrievable, bad
+ *   signature, `aud` not a client ID of the provider;
+ * - `ExpiredTokenException` (400): past `exp` (plus the clock skew STS allows);
+ * - `AccessDenied` (403) "Not authorized to perform sts:AssumeRoleWithWebIdentity": no such role, or
+ *   its trust policy does not allow the request.
+ * `IDPRejectedClaim` (403) is not simulated: STS returns it when an IdP it asks (the OAuth 2.0
+ * providers: Amazon, Facebook, Google access tokens) rejects the token, and an OIDC ID token is
+ * validated by STS itself against the JWKS. `IDPCommunicationError` is left to failure injection.
+ * Provider thumbprints are not checked either.
  *
  * The fake's hook is synchronous, hence node:crypto for the signature and keys fetched beforehand.
  */
@@ -17,12 +29,9 @@ import { buildRequestContext } from '../../src/core/claims.js';
 import { evaluateTrustPolicy } from '../../src/core/evaluate.js';
 import type { PolicyDocument } from '../../src/core/types.js';
 import { claimsFromToken } from '../../src/verify/run.js';
-import {
-  type AssumeRoleWithWebIdentityCall,
-  type FakeAwsOptions,
-  type FakeIamState,
-  fakeAwsError,
-} from './fake-aws.js';
+import type { AssumeRoleWithWebIdentityCall, FakeAwsOptions } from './fake-aws.js';
+import { FakeAwsFailure } from './fake-aws-errors.js';
+import type { FakeIamState } from './fake-aws-iam.js';
 
 const CLOCK_SKEW_SECONDS = 300;
 
@@ -72,7 +81,7 @@ export function createFakeStsOidc(options: { now?: () => Date } = {}): FakeStsOi
 
   function refuse(roleArn: string, code: string, message: string): never {
     decisions.push({ roleArn, refusedWith: code });
-    throw fakeAwsError(code, message);
+    throw new FakeAwsFailure(code, message);
   }
 
   const handler = (input: AssumeRoleWithWebIdentityCall, state: FakeIamState): undefined => {
@@ -97,8 +106,8 @@ export function createFakeStsOidc(options: { now?: () => Date } = {}): FakeStsOi
     if (!keys)
       refuse(
         roleArn,
-        'IDPCommunicationError',
-        `Couldn't retrieve verification key from your identity provider.`,
+        'InvalidIdentityToken',
+        "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
       );
     const jwk = keys.find((k) => (k as { kid?: string }).kid === kid);
     const [header, body, signature] = token.split('.');
@@ -117,7 +126,7 @@ export function createFakeStsOidc(options: { now?: () => Date } = {}): FakeStsOi
       refuse(
         roleArn,
         'ExpiredTokenException',
-        'Token expired: current date/time must be before the expiration date/time.',
+        `Token expired: current date/time ${t} must be before the expiration date/time ${payload.exp}`,
       );
     }
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];

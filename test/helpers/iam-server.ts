@@ -21,6 +21,14 @@
  *   lists as `<member>`, dates ISO 8601, booleans lowercase.
  * - error: HTTP 4xx/5xx with `<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code>
  *   <Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>`.
+ *
+ * AssumeRoleWithWebIdentity decides like STS, with the same checks as the in-process fake
+ * (fake-sts-oidc.ts): the token's `iss` must name an OIDC provider of this account, its signature must
+ * verify against the issuer's keys (fetched once with `server.trustIssuer(url, ca)`, as STS fetches the
+ * JWKS), it must not be expired, its `aud` must be a client ID of the provider, and the role's trust
+ * policy must allow it (src/core/evaluate.ts). Refusals carry STS's codes: InvalidIdentityToken,
+ * ExpiredTokenException, AccessDenied. `assumeAnyToken: true` restores the old shortcut (any token for
+ * any existing role); a test must ask for it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -30,11 +38,13 @@ import { fileURLToPath } from 'node:url';
 import * as iamSdk from '@aws-sdk/client-iam';
 import * as stsSdk from '@aws-sdk/client-sts';
 import { NormalizedSchema } from '@smithy/core/schema';
+import { decodeJwt } from 'jose';
 import { createIamPort } from '../../src/aws/iam.js';
 import type { AwsPorts } from '../../src/aws/ports.js';
 import { createStsPort } from '../../src/aws/sts.js';
 import { FakeAwsFailure, fail } from './fake-aws-errors.js';
 import { createFakeIamState, createIamHandlers, type FakeIamState, type IamHandler } from './fake-aws-iam.js';
+import { createFakeStsOidc, type StsDecision } from './fake-sts-oidc.js';
 
 const IAM_VERSION = '2010-05-08';
 const STS_VERSION = '2011-06-15';
@@ -52,6 +62,7 @@ const ERROR_STATUS: Record<string, number> = {
   ConcurrentModification: 409,
   AccessDenied: 403,
   InvalidClientTokenId: 403,
+  IDPRejectedClaim: 403,
   ServiceFailure: 500,
   InternalFailure: 500,
   ServiceUnavailable: 503,
@@ -98,6 +109,13 @@ export interface IamServerOptions {
   onRequest?: (action: string, input: Record<string, unknown>) => void;
   /** Calls before a new provider can be named in a trust policy (IAM eventual consistency). Default 0. */
   propagationDelayCalls?: number;
+  /**
+   * AssumeRoleWithWebIdentity hands out credentials for any token (even a non-JWT) to any existing role,
+   * without checking the token or the trust policy. Default false: it checks them like STS.
+   */
+  assumeAnyToken?: boolean;
+  /** STS's clock for token expiry. Default: the real time. */
+  now?: () => Date;
 }
 
 export interface LoggedResponse {
@@ -133,6 +151,14 @@ export interface IamServer {
   settled(quietMs?: number): Promise<void>;
   /** Ends the `delayOn` hold now. */
   release(): void;
+  /**
+   * Fetches `<issuer>/.well-known/openid-configuration` and its JWKS, trusting `ca`: STS can then
+   * verify that issuer's tokens. A token from an issuer not fetched is refused (InvalidIdentityToken,
+   * "Couldn't retrieve verification key"), as when STS cannot reach the keys.
+   */
+  trustIssuer(issuerUrl: string, ca: string): Promise<void>;
+  /** What STS decided for each checked AssumeRoleWithWebIdentity, in order (none with `assumeAnyToken`). */
+  stsDecisions: StsDecision[];
   close(): Promise<void>;
 }
 
@@ -287,6 +313,7 @@ export async function startIamServer(options: IamServerOptions = {}): Promise<Ia
     failQueues.set(rule.action, queue);
   }
   const issuedKeys = new Map<string, string>();
+  const stsOidc = createFakeStsOidc(options.now ? { now: options.now } : {});
   let inFlight = 0;
   let heldOpen = 0;
   let lastArrival = 0;
@@ -314,10 +341,19 @@ export async function startIamServer(options: IamServerOptions = {}): Promise<Ia
     },
     AssumeRoleWithWebIdentity: (input) => {
       const roleArn = String(input.RoleArn);
+      const token = String(input.WebIdentityToken ?? '');
       const roleName = roleArn.split('/').pop() ?? '';
+      // Throws STS's refusal (see fake-sts-oidc.ts) unless the token may assume the role.
+      if (!options.assumeAnyToken) {
+        stsOidc.handler(
+          { RoleArn: roleArn, RoleSessionName: String(input.RoleSessionName), WebIdentityToken: token },
+          state,
+        );
+      }
       const role = state.roles.get(roleName.toLowerCase());
       if (!role || role.arn !== roleArn)
         fail('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
+      const claims = options.assumeAnyToken ? {} : decodeJwt(token);
       const assumedArn = `arn:${partition}:sts::${account}:assumed-role/${role.name}/${String(input.RoleSessionName)}`;
       const accessKeyId = `ASIAFAKE${String(issuedKeys.size).padStart(12, '0')}`;
       issuedKeys.set(accessKeyId, assumedArn);
@@ -329,9 +365,10 @@ export async function startIamServer(options: IamServerOptions = {}): Promise<Ia
           Expiration: new Date(Date.now() + Number(input.DurationSeconds ?? 3600) * 1000),
         },
         AssumedRoleUser: { Arn: assumedArn, AssumedRoleId: `AROAFAKE:${String(input.RoleSessionName)}` },
-        SubjectFromWebIdentityToken: 'redacted',
-        Audience: 'redacted',
-        Provider: 'redacted',
+        // As STS reports them for an OIDC ID token: its sub, aud and iss.
+        SubjectFromWebIdentityToken: claims.sub ?? 'redacted',
+        Audience: [claims.aud ?? 'redacted'].flat()[0],
+        Provider: claims.iss ?? 'redacted',
       };
     },
   };
@@ -461,6 +498,8 @@ export async function startIamServer(options: IamServerOptions = {}): Promise<Ia
     inFlight: () => inFlight,
     held: () => heldPromise,
     release: () => releaseHold(),
+    trustIssuer: (issuerUrl, ca) => stsOidc.trustIssuer(issuerUrl, ca),
+    stsDecisions: stsOidc.decisions,
     settled: async (quietMs = 50) => {
       for (;;) {
         const quietFor = Date.now() - lastArrival;
