@@ -12,6 +12,10 @@ export function registerDestroy(program: Command, context: CommandContext): void
       'Remove what `init` created for a project: its role, its tool-managed policy and (if unused) the OIDC provider.',
     )
     .option('--project <path>', 'GitLab project path whose tool-managed roles to remove, e.g. group/app')
+    .option(
+      '--gitlab-url <url>',
+      "with --project: only that GitLab instance's roles (required when the path has roles on several)",
+    )
     .option('--role <name>', 'remove this role (and its tool-managed policy) instead')
     .option(
       '--force',
@@ -39,10 +43,17 @@ Examples:
   Scripts and CI (no prompt):
     $ ${TOOL_NAME} destroy --role gitlab-grp-app --yes --json
 
+  The same path on two GitLab instances (roles are tagged with their instance's URL):
+    $ ${TOOL_NAME} destroy --project grp/app --gitlab-url https://gitlab.example.com
+
 Only resources tagged managed-by=gitlab-aws-oidc are deleted. The OIDC provider goes only if the tool
 created it and no other role trusts it. Attached AWS managed and foreign policies are detached, never
 deleted. If a run stops part-way (throttling, AccessDenied, Ctrl-C), run the same command again: it
 finishes the job.
+
+--project finds roles by their gitlab-aws-oidc:project tag, on every GitLab instance. When that path has
+roles of more than one instance (gitlab-aws-oidc:gitlab-url tag), destroy deletes nothing and asks for
+--gitlab-url (exit 2).
 
 Pipeline file: once IAM is done, the jobs init wrote (.aws-oidc, aws-oidc-check, aws-oidc-verify) are
 removed from .gitlab-ci.yml in this folder when its .aws-oidc job uses a role this run deletes; every

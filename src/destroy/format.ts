@@ -2,7 +2,7 @@
  * Human output of `destroy`: the plan (what is deleted, detached or kept, and why) and the result.
  */
 import { colorDiffLine, type Palette } from '../io/colors.js';
-import type { DestroyPlan } from './plan.js';
+import { type DestroyPlan, describeDestroyTarget } from './plan.js';
 import type { DestroyCiFile, DestroyResult } from './run.js';
 
 const KIND: Record<DestroyPlan['resources'][number]['kind'], string> = {
@@ -12,11 +12,7 @@ const KIND: Record<DestroyPlan['resources'][number]['kind'], string> = {
 };
 
 export function formatDestroyPlan(plan: DestroyPlan, palette: Palette): string[] {
-  const lines = [
-    palette.strong(
-      `Plan: destroy ${plan.target.project !== undefined ? `project ${plan.target.project}` : `role ${plan.target.role}`}`,
-    ),
-  ];
+  const lines = [palette.strong(`Plan: destroy ${describeDestroyTarget(plan.target)}`)];
   const order = { delete: 0, detach: 1, keep: 2 } as const;
   for (const r of [...plan.resources].sort((a, b) => order[a.action] - order[b.action])) {
     const label = `${KIND[r.kind]} ${r.kind === 'policy' ? r.arn : r.id}`;

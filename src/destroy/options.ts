@@ -2,6 +2,7 @@
  * `destroy` options: the contract between flags and runDestroy. Parsed before any I/O.
  */
 import { z } from 'zod';
+import { parseIssuerUrl } from '../core/issuer.js';
 import { validateProjectPath } from '../core/refs.js';
 import { parseOptions, refineWith } from '../options/zod-issues.js';
 
@@ -14,6 +15,15 @@ export const DestroyOptionsSchema = z
       .string()
       .superRefine(refineWith((v: string) => validateProjectPath(v)))
       .transform((v) => v.trim())
+      .optional(),
+    /**
+     * With --project: only the roles made for this GitLab instance (their gitlab-url tag). Required
+     * when the project path has roles on more than one instance. Normalised as init tags it.
+     */
+    gitlabUrl: z
+      .string()
+      .superRefine(refineWith((v: string) => parseIssuerUrl(v)))
+      .transform((v) => parseIssuerUrl(v).url)
       .optional(),
     /** Remove this role (and its tool-managed policy). */
     role: z
@@ -54,6 +64,12 @@ export const DestroyOptionsSchema = z
         path: ['role'],
         message: 'cannot be combined with --project; give one of them',
       });
+    if (o.gitlabUrl !== undefined && o.role !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gitlabUrl'],
+        message: 'only applies with --project (--role already names one role)',
+      });
     if (o.force && o.role === undefined && typeof o.ciFile !== 'string')
       ctx.addIssue({
         code: 'custom',
@@ -67,6 +83,7 @@ export type DestroyOptions = z.output<typeof DestroyOptionsSchema>;
 
 export interface RawDestroyFlags {
   project?: string;
+  gitlabUrl?: string;
   role?: string;
   force?: boolean;
   /** `--ci-file <path>`, or false for `--no-ci-file`. */

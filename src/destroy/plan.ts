@@ -12,8 +12,13 @@
  * Never touches a resource without the tool's tag unless `--force` and the role was named explicitly;
  * then that role is deleted and its policies are detached, never deleted. The provider rule is the
  * same in every case: deleted only when tagged by the tool and trusted by no remaining role.
+ *
+ * A project path is only unique per GitLab instance: with `--gitlab-url`, only resources tagged for
+ * that instance (`gitlab-aws-oidc:gitlab-url`) are the project's; without it, a project found on more
+ * than one instance is refused (run.ts, via `projectInstances`) before anything is planned.
  */
 import {
+  GITLAB_URL_TAG,
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
   type ManagedPolicyState,
@@ -28,7 +33,14 @@ export const DESTROY_JOURNAL_TAG = 'gitlab-aws-oidc:destroying-policies';
 const MAX_TAG_VALUE = 256;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
-export type DestroyTarget = { project: string; role?: undefined } | { role: string; project?: undefined };
+export type DestroyTarget =
+  | {
+      project: string;
+      /** Only the project's resources tagged for this GitLab instance (normalised https URL). */
+      gitlabUrl?: string | undefined;
+      role?: undefined;
+    }
+  | { role: string; project?: undefined; gitlabUrl?: undefined };
 
 export interface DestroyCurrent {
   target: DestroyTarget;
@@ -82,6 +94,73 @@ export const isToolManaged = (tags: Tags): boolean => tags[MANAGED_BY_TAG] === M
 
 const sameProject = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** `https://GitLab.example.com/gitlab/` → `gitlab.example.com/gitlab`: how two GitLab URLs are compared. */
+const instanceKey = (url: string) =>
+  url
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
+
+/** Both GitLab URLs are given and name the same instance (scheme, case and trailing slash aside). */
+export function sameGitlabUrl(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && instanceKey(a) === instanceKey(b);
+}
+
+/**
+ * Resources of one project path on different instances are different projects. Unknown (an untagged
+ * side) counts as the same, so resources made before the tag existed still go with their role.
+ */
+export const sameInstance = (a: string | undefined, b: string | undefined): boolean =>
+  a === undefined || b === undefined || sameGitlabUrl(a, b);
+
+/** Matches the target's `--gitlab-url`, if it has one: then the resource must carry that tag. */
+export function inTargetInstance(tags: Tags, target: DestroyTarget): boolean {
+  return target.gitlabUrl === undefined || sameGitlabUrl(tags[GITLAB_URL_TAG], target.gitlabUrl);
+}
+
+export interface ProjectInstance {
+  /** The `gitlab-aws-oidc:gitlab-url` tag; undefined for resources without it. */
+  gitlabUrl: string | undefined;
+  roles: string[];
+  /** Tool policies of the project found without a role of that instance (left by an interrupted run). */
+  policies: string[];
+}
+
+/**
+ * The GitLab instances the `--project` target's resources were made for: its roles, and the
+ * tool-managed policies tagged with the project that no role holds. Sorted by URL, untagged last.
+ */
+export function projectInstances(current: DestroyCurrent): ProjectInstance[] {
+  const target = current.target;
+  if (target.project === undefined) return [];
+  const byKey = new Map<string, ProjectInstance>();
+  const entry = (url: string | undefined) => {
+    const key = url === undefined ? '' : instanceKey(url);
+    let found = byKey.get(key);
+    if (!found) {
+      found = { gitlabUrl: url, roles: [], policies: [] };
+      byKey.set(key, found);
+    }
+    return found;
+  };
+  for (const role of current.roles) entry(role.tags[GITLAB_URL_TAG]).roles.push(role.name);
+  for (const policy of current.policies) {
+    if (!isToolManaged(policy.tags) || !sameProject(policy.tags[PROJECT_TAG], target.project)) continue;
+    if (!inTargetInstance(policy.tags, target)) continue;
+    // Attached: it goes with its role, whatever its tag says.
+    if (current.roles.some((r) => r.attachedPolicyArns.includes(policy.arn))) continue;
+    const url = policy.tags[GITLAB_URL_TAG];
+    // Untagged: made before the tag existed, it goes with its role. Tagged: listed if no role is.
+    if (url === undefined) continue;
+    const instance = entry(url);
+    if (instance.roles.length === 0) instance.policies.push(policy.name);
+  }
+  return [...byKey.values()].sort((a, b) =>
+    a.gitlabUrl === undefined ? 1 : b.gitlabUrl === undefined ? -1 : a.gitlabUrl.localeCompare(b.gitlabUrl),
+  );
+}
 
 /** The journal value for these policies, or undefined when it does not fit in a tag. */
 export function encodeJournal(policies: ManagedPolicyState[]): string | undefined {
@@ -168,7 +247,8 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
       p !== undefined &&
       managed &&
       isToolManaged(p.tags) &&
-      (p.tags[PROJECT_TAG] === undefined || sameProject(p.tags[PROJECT_TAG], project));
+      (p.tags[PROJECT_TAG] === undefined || sameProject(p.tags[PROJECT_TAG], project)) &&
+      sameInstance(p.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG]);
 
     // Tool policies: attached ones, plus ones a previous interrupted run detached (journal) or
     // that carry the default name for the project (found by read.ts).
@@ -209,7 +289,7 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
         reason: arn.includes(':iam::aws:policy/')
           ? 'AWS managed policy'
           : p && isToolManaged(p.tags)
-            ? `managed for another project (${p.tags[PROJECT_TAG] ?? 'unknown'})`
+            ? `managed for another project (${p.tags[PROJECT_TAG] ?? 'unknown'}${sameInstance(p.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG]) ? '' : ` on ${p.tags[GITLAB_URL_TAG]}`})`
             : 'not created by gitlab-aws-oidc',
       });
     }
@@ -228,6 +308,7 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
     for (const policy of current.policies) {
       if (deletedPolicies.has(policy.arn) || !isToolManaged(policy.tags)) continue;
       if (!sameProject(policy.tags[PROJECT_TAG], current.target.project)) continue;
+      if (!inTargetInstance(policy.tags, current.target)) continue;
       if (current.roles.some((r) => r.attachedPolicyArns.includes(policy.arn))) continue;
       deletePolicy(policy);
       resources.push({
@@ -269,6 +350,12 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
       ? []
       : [...journalSteps, ...providerSteps, ...detachSteps, ...policySteps, ...roleSteps];
   return { target: current.target, resources, steps, blockers, hasChanges: steps.length > 0 };
+}
+
+/** `project grp/app`, `project grp/app on https://gitlab.example.com`, `role gitlab-grp-app`. */
+export function describeDestroyTarget(target: DestroyTarget): string {
+  if (target.project === undefined) return `role ${target.role}`;
+  return `project ${target.project}${target.gitlabUrl !== undefined ? ` on ${target.gitlabUrl}` : ''}`;
 }
 
 /** One line per step, for progress, dry runs and the done/not-done lists of a partial failure. */

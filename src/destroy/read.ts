@@ -1,6 +1,6 @@
 /**
- * Reads what `destroy` needs through the IAM port: the target roles (by the tool's project tag, or
- * by name), their inline and attached policies, the tool policies a previous interrupted run
+ * Reads what `destroy` needs through the IAM port: the target roles (by the tool's project tag and,
+ * with --gitlab-url, its GitLab URL tag, or by name), their inline and attached policies, the tool policies a previous interrupted run
  * detached (journal tag, default policy name), the providers they trust, and which other roles
  * trust those providers. Reads only.
  */
@@ -19,6 +19,7 @@ import {
   type DestroyTarget,
   decodeJournal,
   federatedArns,
+  inTargetInstance,
   isToolManaged,
 } from './plan.js';
 
@@ -49,7 +50,10 @@ export async function readDestroyState(
     const states = await mapWithConcurrency(candidates, concurrency, (r) => iam.getRole(r.name));
     roles = states.filter(
       (r): r is RoleState =>
-        r !== undefined && isToolManaged(r.tags) && sameProject(r.tags[PROJECT_TAG], project),
+        r !== undefined &&
+        isToolManaged(r.tags) &&
+        sameProject(r.tags[PROJECT_TAG], project) &&
+        inTargetInstance(r.tags, target),
     );
   }
 

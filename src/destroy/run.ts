@@ -13,7 +13,15 @@ import {
   prepareCiCleanup,
 } from './ci-file.js';
 import type { DestroyOptions } from './options.js';
-import { buildDestroyPlan, type DestroyPlan, describeDestroyStep } from './plan.js';
+import {
+  buildDestroyPlan,
+  type DestroyCurrent,
+  type DestroyPlan,
+  describeDestroyStep,
+  describeDestroyTarget,
+  type ProjectInstance,
+  projectInstances,
+} from './plan.js';
 import { readDestroyState } from './read.js';
 
 export interface DestroyDeps {
@@ -116,8 +124,44 @@ export class DestroyBlockedError extends CliError {
   }
 }
 
-function describeTarget(plan: DestroyPlan): string {
-  return plan.target.project !== undefined ? `project ${plan.target.project}` : `role ${plan.target.role}`;
+function describeInstance(i: ProjectInstance): string {
+  const what = [
+    i.roles.length ? `role${i.roles.length === 1 ? '' : 's'} ${i.roles.join(', ')}` : undefined,
+    i.policies.length ? `polic${i.policies.length === 1 ? 'y' : 'ies'} ${i.policies.join(', ')}` : undefined,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return `${i.gitlabUrl ?? 'no gitlab-aws-oidc:gitlab-url tag'} (${what})`;
+}
+
+/**
+ * A project path is only unique per GitLab instance: `grp/app` on gitlab.com and on a private
+ * instance are different projects. Without --gitlab-url, a path found on several is refused (exit 2)
+ * before anything is planned, shown or deleted.
+ */
+function checkOneInstance(current: DestroyCurrent): void {
+  if (current.target.project === undefined || current.target.gitlabUrl !== undefined) return;
+  const instances = projectInstances(current);
+  if (instances.length < 2) return;
+  const urls = instances.flatMap((i) => (i.gitlabUrl === undefined ? [] : [i.gitlabUrl]));
+  const untagged = instances.some((i) => i.gitlabUrl === undefined);
+  throw new UsageError(
+    `--project ${current.target.project} matches resources of ${instances.length} GitLab instances: ${instances.map(describeInstance).join(', ')}. Nothing was deleted.`,
+    [
+      {
+        field: '--gitlab-url',
+        message: `required: project ${current.target.project} exists on ${instances.length} GitLab instances`,
+      },
+    ],
+    {
+      hint: [
+        `Say which one: ${urls.map((u) => `--gitlab-url ${u}`).join(' or ')}.`,
+        untagged ? 'A role without the gitlab-url tag can be removed with --role <name>.' : undefined,
+      ]
+        .filter(Boolean)
+        .join(' '),
+    },
+  );
 }
 
 /** Without --yes, someone has to confirm: known before any AWS call. */
@@ -135,8 +179,15 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   const ciCheck = await prepareCiCleanup({ ciFile: options.ciFile, cwd: options.cwd, force: options.force });
   const { iam, sts } = await deps.aws();
   const identity = await sts.getCallerIdentity();
-  const target = options.role !== undefined ? { role: options.role } : { project: options.project as string };
+  const target =
+    options.role !== undefined
+      ? { role: options.role }
+      : {
+          project: options.project as string,
+          ...(options.gitlabUrl !== undefined ? { gitlabUrl: options.gitlabUrl } : {}),
+        };
   const current = await readDestroyState(iam, identity, target, { concurrency: options.concurrency });
+  checkOneInstance(current);
   const plan = buildDestroyPlan(current, { force: options.force, keepProvider: options.keepProvider });
   if (plan.blockers.length > 0) throw new DestroyBlockedError(plan.blockers);
   const ci = decideCiCleanup(
@@ -174,7 +225,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     const what =
       target.role !== undefined && current.roles.length === 0
         ? `Role ${target.role} does not exist in account ${identity.account}: nothing to destroy.`
-        : `Nothing of ${describeTarget(plan)} left to destroy in account ${identity.account}.`;
+        : `Nothing of ${describeDestroyTarget(plan.target)} left to destroy in account ${identity.account}.`;
     return result(false, [], [], what);
   }
   deps.showPlan?.(plan, ciFile);
@@ -190,7 +241,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   if (!options.yes) {
     if (!deps.confirm) throw needsYes();
     const ok = await deps.confirm(
-      `Delete what is listed above for ${describeTarget(plan)} in account ${identity.account}${ciPlan ? ` and remove the generated jobs from ${ciPlan.shownPath}` : ''}?`,
+      `Delete what is listed above for ${describeDestroyTarget(plan.target)} in account ${identity.account}${ciPlan ? ` and remove the generated jobs from ${ciPlan.shownPath}` : ''}?`,
       plan,
     );
     if (!ok) throw new AbortError('Aborted: nothing was deleted.');
@@ -227,7 +278,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   const iamDone = applied.done.length - (ciStep ? 1 : 0);
   const summary =
     plan.hasChanges || !ciFile
-      ? `Destroyed ${describeTarget(plan)}: ${iamDone} change${iamDone === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}${ciFile?.written ? `; removed the generated jobs from ${ciFile.path}` : ''}.`
-      : `Nothing of ${describeTarget(plan)} left in IAM; removed the generated jobs from ${ciFile.path}.`;
+      ? `Destroyed ${describeDestroyTarget(plan.target)}: ${iamDone} change${iamDone === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}${ciFile?.written ? `; removed the generated jobs from ${ciFile.path}` : ''}.`
+      : `Nothing of ${describeDestroyTarget(plan.target)} left in IAM; removed the generated jobs from ${ciFile.path}.`;
   return result(true, applied.done, applied.skipped, summary);
 }

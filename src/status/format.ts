@@ -7,9 +7,25 @@ import type { StatusReport } from './run.js';
 
 const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10} h`;
 
+/** Project paths whose roles were made for more than one GitLab instance, with those instances. */
+function sharedPaths(report: StatusReport): [string, string[]][] {
+  const byPath = new Map<string, { project: string; urls: Map<string, string> }>();
+  for (const r of report.roles) {
+    if (r.project === undefined || r.gitlabUrl === undefined) continue;
+    const key = r.project.toLowerCase();
+    const entry = byPath.get(key) ?? { project: r.project, urls: new Map<string, string>() };
+    entry.urls.set(r.gitlabUrl.replace(/\/+$/, '').toLowerCase(), r.gitlabUrl);
+    byPath.set(key, entry);
+  }
+  return [...byPath.values()]
+    .filter((e) => e.urls.size > 1)
+    .map((e) => [e.project, [...e.urls.values()].sort()]);
+}
+
 export function formatStatus(report: StatusReport, palette: Palette): string[] {
   const lines: string[] = [];
-  const scope = report.project ? ` for project ${report.project}` : '';
+  const on = report.gitlabUrl ? ` on ${report.gitlabUrl}` : '';
+  const scope = report.project ? ` for project ${report.project}${on}` : on;
   if (report.roles.length === 0 && report.providers.length === 0) {
     return [`Nothing managed by gitlab-aws-oidc${scope} in account ${report.account}.`];
   }
@@ -24,7 +40,9 @@ export function formatStatus(report: StatusReport, palette: Palette): string[] {
   }
   lines.push('', 'Roles');
   for (const r of report.roles) {
-    lines.push(`  ${palette.strong(r.name)}  project ${r.project ?? palette.muted('(untagged)')}`);
+    lines.push(
+      `  ${palette.strong(r.name)}  project ${r.project ?? palette.muted('(untagged)')}${r.gitlabUrl ? ` on ${r.gitlabUrl}` : ''}`,
+    );
     const subjects = r.trust.subjects.map(describeSubject);
     const extras = [
       r.trust.projectIds.length ? `project_id ${r.trust.projectIds.join(', ')}` : undefined,
@@ -48,6 +66,14 @@ export function formatStatus(report: StatusReport, palette: Palette): string[] {
         `    ${palette.danger(`${r.findings.length} high/critical finding${r.findings.length === 1 ? '' : 's'}`)}: ${[...new Set(r.findings.map((f) => f.ruleId))].join(', ')} (gitlab-aws-oidc audit --role ${r.name})`,
       );
     }
+  }
+  for (const [project, urls] of sharedPaths(report)) {
+    lines.push(
+      '',
+      palette.warn(
+        `note: project ${project} has roles on ${urls.length} GitLab instances (${urls.join(', ')}): they are different projects; pass --gitlab-url to destroy one of them.`,
+      ),
+    );
   }
   const s = report.summary;
   lines.push(

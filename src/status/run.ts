@@ -17,7 +17,7 @@ import {
   type RoleState,
   type Tags,
 } from '../core/types.js';
-import { federatedArns } from '../destroy/plan.js';
+import { federatedArns, sameGitlabUrl, sameInstance } from '../destroy/plan.js';
 import { type DriftItem, detectDrift, statusFindings, summarizeTrust, type TrustSummary } from './drift.js';
 import type { StatusOptions } from './options.js';
 
@@ -63,6 +63,8 @@ export interface StatusReport {
   account: string;
   partition: string;
   project?: string | undefined;
+  /** --gitlab-url, normalised. */
+  gitlabUrl?: string | undefined;
   providers: StatusProvider[];
   roles: StatusRole[];
   summary: { roles: number; drifted: number; withFindings: number };
@@ -89,7 +91,8 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
     (r): r is RoleState =>
       r !== undefined &&
       isToolManaged(r.tags) &&
-      (options.project === undefined || sameProject(r.tags[PROJECT_TAG], options.project)),
+      (options.project === undefined || sameProject(r.tags[PROJECT_TAG], options.project)) &&
+      (options.gitlabUrl === undefined || sameGitlabUrl(r.tags[GITLAB_URL_TAG], options.gitlabUrl)),
   );
 
   const local = `:iam::${identity.account}:policy/`;
@@ -104,7 +107,8 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
           toolManaged:
             policy !== undefined &&
             isToolManaged(policy.tags) &&
-            sameProject(policy.tags[PROJECT_TAG], role.tags[PROJECT_TAG]),
+            sameProject(policy.tags[PROJECT_TAG], role.tags[PROJECT_TAG]) &&
+            sameInstance(policy.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG]),
         };
       }),
     );
@@ -118,7 +122,13 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
         defaultPolicyName(project),
       );
       const p = role.attachedPolicyArns.includes(arn) ? undefined : await getPolicy(arn);
-      if (p && isToolManaged(p.tags) && sameProject(p.tags[PROJECT_TAG], project)) detached = [p];
+      if (
+        p &&
+        isToolManaged(p.tags) &&
+        sameProject(p.tags[PROJECT_TAG], project) &&
+        sameInstance(p.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG])
+      )
+        detached = [p];
     }
     return {
       name: role.name,
@@ -138,9 +148,12 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
 
   const shown = providers
     .filter((p) => isToolManaged(p.tags) || statusRoles.some((r) => r.trust.providerArns.includes(p.arn)))
-    .filter(
-      (p) => options.project === undefined || statusRoles.some((r) => r.trust.providerArns.includes(p.arn)),
-    )
+    .filter((p) => {
+      const trusted = statusRoles.some((r) => r.trust.providerArns.includes(p.arn));
+      if (options.project !== undefined && !trusted) return false;
+      // The instance's own provider, or one its roles trust.
+      return options.gitlabUrl === undefined || trusted || sameGitlabUrl(p.url, options.gitlabUrl);
+    })
     .map(
       (p): StatusProvider => ({
         arn: p.arn,
@@ -159,6 +172,7 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
     account: identity.account,
     partition: identity.partition,
     project: options.project,
+    ...(options.gitlabUrl !== undefined ? { gitlabUrl: options.gitlabUrl } : {}),
     providers: shown,
     roles: statusRoles,
     summary: {

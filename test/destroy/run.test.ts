@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultPolicyName } from '../../src/core/naming.js';
+import { defaultPolicyName, defaultRoleName } from '../../src/core/naming.js';
 import type { PolicyDocument } from '../../src/core/types.js';
 import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { DESTROY_JOURNAL_TAG } from '../../src/destroy/plan.js';
 import { DestroyBlockedError, type DestroyDeps, runDestroy } from '../../src/destroy/run.js';
-import { AbortError, PartialApplyError, UsageError } from '../../src/errors.js';
+import { AbortError, ExitCode, PartialApplyError, UsageError } from '../../src/errors.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
+import { initProject } from '../status/init-helper.js';
 
 const TOOL = { 'managed-by': 'gitlab-aws-oidc', 'gitlab-aws-oidc:gitlab-url': 'https://gitlab.com' };
 const doc = (action: string): PolicyDocument => ({
@@ -351,10 +352,133 @@ describe('destroy survives failure at every step', () => {
   }
 });
 
+describe('runDestroy --project when the path exists on several GitLab instances', () => {
+  const SELF = 'https://gitlab.example.com';
+  /** grp/app made by init on gitlab.com (default names) and on a private instance (its own names). */
+  async function seedTwoInstances(f: FakeAws) {
+    await initProject(f, { project: 'grp/app' });
+    await initProject(f, {
+      project: 'grp/app',
+      gitlabUrl: SELF,
+      roleName: 'gitlab-grp-app-self',
+      policyName: 'gitlab-grp-app-self-permissions',
+    });
+    return {
+      comRole: defaultRoleName('grp/app'),
+      comPolicy: f.policyArn(defaultPolicyName('grp/app'), '/gitlab-oidc/'),
+      selfPolicy: f.policyArn('gitlab-grp-app-self-permissions', '/gitlab-oidc/'),
+      comProvider: f.providerArn('https://gitlab.com'),
+      selfProvider: f.providerArn(SELF),
+    };
+  }
+  const failure = (p: Promise<unknown>) => p.then(() => undefined).catch((e: unknown) => e);
+
+  it('without --gitlab-url: refuses (exit 2, names --gitlab-url, lists the instances) before any change', async () => {
+    await seedTwoInstances(fake);
+    const before = fake.mutatingCalls().length;
+    for (const extra of [{}, { dryRun: true, yes: false }]) {
+      const error = await failure(runDestroy(project({ project: 'grp/app', ...extra }), deps(fake)));
+      expect(error).toBeInstanceOf(UsageError);
+      const usage = error as UsageError;
+      expect(usage.exitCode).toBe(ExitCode.Usage);
+      expect(usage.issues.map((i) => i.field)).toEqual(['--gitlab-url']);
+      expect(usage.message).toBe(
+        '--project grp/app matches resources of 2 GitLab instances: https://gitlab.com (role gitlab-grp-app), ' +
+          `${SELF} (role gitlab-grp-app-self). Nothing was deleted.`,
+      );
+      expect(usage.hint).toBe(`Say which one: --gitlab-url https://gitlab.com or --gitlab-url ${SELF}.`);
+    }
+    expect(fake.mutatingCalls().length).toBe(before);
+    expect(fake.state.roles.size).toBe(2);
+  });
+
+  it("--gitlab-url removes that instance's role, policy and provider only", async () => {
+    const seed = await seedTwoInstances(fake);
+    // Written the way a user might: upper case, trailing slash.
+    const result = await runDestroy(
+      project({ project: 'grp/app', gitlabUrl: 'https://GitLab.Example.com/' }),
+      deps(fake),
+    );
+    expect(result.target).toEqual({ project: 'grp/app', gitlabUrl: SELF });
+    expect(result.summary).toBe(`Destroyed project grp/app on ${SELF}: 5 changes.`);
+    expect([...fake.state.roles.values()].map((r) => r.name)).toEqual([seed.comRole]);
+    // gitlab.com's policy carries the project's default name, which read.ts always looks up: kept.
+    expect([...fake.state.policies.keys()]).toEqual([seed.comPolicy]);
+    expect([...fake.state.providers.keys()]).toEqual([seed.comProvider]);
+    expect(result.plan.resources.map((r) => r.arn)).not.toContain(seed.comPolicy);
+
+    // One instance left: --project alone is unambiguous again.
+    const rest = await runDestroy(project({ project: 'grp/app' }), deps(fake));
+    expect(rest.summary).toBe('Destroyed project grp/app: 5 changes.');
+    expect(fake.state.roles.size + fake.state.policies.size + fake.state.providers.size).toBe(0);
+  });
+
+  it('--gitlab-url of an instance without the project changes nothing', async () => {
+    await seedTwoInstances(fake);
+    const before = fake.mutatingCalls().length;
+    const result = await runDestroy(
+      project({ project: 'grp/app', gitlabUrl: 'https://other.example.com' }),
+      deps(fake),
+    );
+    expect(result).toMatchObject({ changed: false, plan: { hasChanges: false } });
+    expect(result.summary).toBe(
+      'Nothing of project grp/app on https://other.example.com left to destroy in account 123456789012.',
+    );
+    expect(fake.mutatingCalls().length).toBe(before);
+  });
+
+  it("a tool policy left by another instance's interrupted destroy counts as that instance", async () => {
+    const seed = await seedTwoInstances(fake);
+    // The private instance's role is gone; its policy (detached, tagged) is still there.
+    fake.state.roles.delete('gitlab-grp-app-self');
+    fake.state.providers.delete(seed.selfProvider);
+    const selfPolicy = fake.state.policies.get(seed.selfPolicy)!;
+    // Found through the project's default name, as read.ts looks it up.
+    fake.state.policies.delete(seed.selfPolicy);
+    fake.state.policies.delete(seed.comPolicy);
+    fake.addPolicy({
+      name: defaultPolicyName('grp/app'),
+      path: '/gitlab-oidc/',
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] },
+      tags: selfPolicy.tags,
+    });
+    fake.state.roles.get(seed.comRole)!.attachedPolicyArns = [];
+    const error = await failure(runDestroy(project({ project: 'grp/app' }), deps(fake)));
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toContain(
+      `https://gitlab.com (role gitlab-grp-app), ${SELF} (policy ${defaultPolicyName('grp/app')})`,
+    );
+    // Narrowed to gitlab.com, the other instance's policy is left alone.
+    const result = await runDestroy(
+      project({ project: 'grp/app', gitlabUrl: 'https://gitlab.com' }),
+      deps(fake),
+    );
+    expect(result.plan.resources.map((r) => `${r.kind} ${r.action}`).sort()).toEqual([
+      'oidc-provider delete',
+      'role delete',
+    ]);
+    expect([...fake.state.policies.keys()]).toEqual([seed.comPolicy]);
+  });
+
+  it('roles without the gitlab-url tag are an instance of their own, removable with --role', async () => {
+    await seedTwoInstances(fake);
+    delete fake.state.roles.get('gitlab-grp-app-self')!.tags['gitlab-aws-oidc:gitlab-url'];
+    const error = (await failure(runDestroy(project({ project: 'grp/app' }), deps(fake)))) as UsageError;
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toContain('no gitlab-aws-oidc:gitlab-url tag (role gitlab-grp-app-self)');
+    expect(error.hint).toBe(
+      'Say which one: --gitlab-url https://gitlab.com. A role without the gitlab-url tag can be removed with --role <name>.',
+    );
+  });
+});
+
 describe('parseDestroyFlags', () => {
   it.each([
     [{}, '--project'],
     [{ project: 'a/b', role: 'r' }, '--role'],
+    [{ role: 'r', gitlabUrl: 'https://gitlab.com' }, '--gitlab-url'],
+    [{ project: 'a/b', gitlabUrl: 'https://gitlab.com:8443' }, '--gitlab-url'],
+    [{ gitlabUrl: 'https://gitlab.com' }, '--project'],
     [{ project: 'a/b', force: true }, '--force'],
     [{ project: 'noslash' }, '--project'],
     [{ project: 'grp/*' }, '--project'],

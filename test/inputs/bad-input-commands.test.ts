@@ -243,6 +243,32 @@ const DESTROY: CommandUnderTest<RawDestroyFlags> = {
     { name: '--project with a wildcard', flags: { project: 'grp/*' }, field: '--project' },
     { name: '--project with ..', flags: { project: 'grp/../app' }, field: '--project' },
     { name: '--force without --role or --ci-file', flags: { force: true }, field: '--force' },
+    // ----- GitLab URL (narrows --project to one instance) -----
+    {
+      name: '--gitlab-url over http',
+      flags: { gitlabUrl: 'http://gitlab.example.com' },
+      field: '--gitlab-url',
+      message: /must use https/,
+    },
+    {
+      name: '--gitlab-url with a port',
+      flags: { gitlabUrl: 'https://gitlab.example.com:8443' },
+      field: '--gitlab-url',
+      message: /has a port/,
+    },
+    {
+      name: '--gitlab-url with a query',
+      flags: { gitlabUrl: 'https://gitlab.example.com/?tab=1' },
+      field: '--gitlab-url',
+    },
+    { name: '--gitlab-url that is not a URL', flags: { gitlabUrl: 'gitlab' }, field: '--gitlab-url' },
+    { name: 'empty --gitlab-url', flags: { gitlabUrl: '' }, field: '--gitlab-url' },
+    {
+      name: '--gitlab-url with --role (it narrows --project)',
+      flags: { project: undefined, role: 'gitlab-grp-app', gitlabUrl: 'https://gitlab.com' },
+      field: '--gitlab-url',
+      message: /only applies with --project/,
+    },
     { name: 'empty --ci-file', flags: { ciFile: '' }, field: '--ci-file' },
     {
       name: '--ci-file naming a missing file',
@@ -274,6 +300,24 @@ const STATUS: CommandUnderTest<RawStatusFlags> = {
     { name: '--project that is a wildcard', flags: { project: '*' }, field: '--project' },
     { name: '--project with a wildcard group', flags: { project: '*/app' }, field: '--project' },
     { name: '--project without a group', flags: { project: 'app' }, field: '--project' },
+    {
+      name: '--gitlab-url over http',
+      flags: { gitlabUrl: 'http://gitlab.example.com' },
+      field: '--gitlab-url',
+      message: /must use https/,
+    },
+    {
+      name: '--gitlab-url with a port',
+      flags: { project: 'grp/app', gitlabUrl: 'https://gitlab.example.com:8443' },
+      field: '--gitlab-url',
+      message: /has a port/,
+    },
+    {
+      name: '--gitlab-url with credentials',
+      flags: { gitlabUrl: 'https://user:pw@gitlab.example.com' },
+      field: '--gitlab-url',
+    },
+    { name: 'empty --gitlab-url', flags: { gitlabUrl: '' }, field: '--gitlab-url' },
     { name: 'empty --region', flags: { region: '' }, field: '--region' },
     { name: 'empty --profile', flags: { profile: '' }, field: '--profile' },
   ],

@@ -33,6 +33,36 @@ describe('status command', () => {
     });
   });
 
+  it('takes --gitlab-url and reports it in the JSON document', async () => {
+    await initProject(fake, { project: 'grp/app', gitlabUrl: 'https://gitlab.example.com' });
+    const io = captureContext();
+    const program = new Command().exitOverride();
+    registerStatus(program, io.context);
+    await program.parseAsync([
+      'node',
+      'x',
+      'status',
+      '--project',
+      'grp/app',
+      '--gitlab-url',
+      'https://gitlab.example.com/',
+      '--json',
+    ]);
+    expect(JSON.parse(io.out())).toMatchObject({
+      project: 'grp/app',
+      gitlabUrl: 'https://gitlab.example.com',
+      roles: [{ gitlabUrl: 'https://gitlab.example.com' }],
+      summary: { roles: 1 },
+    });
+  });
+
+  it('rejects a bad --gitlab-url before any AWS call', async () => {
+    await expect(
+      runStatusCommand({ gitlabUrl: 'https://gitlab.example.com:8443' }, captureContext().context),
+    ).rejects.toMatchObject({ issues: [{ field: '--gitlab-url' }] });
+    expect(fake.calls()).toEqual([]);
+  });
+
   it('rejects a bad --project before any AWS call', async () => {
     await expect(
       runStatusCommand({ project: 'not a path' }, captureContext().context),

@@ -19,6 +19,9 @@ export interface InitLike {
   protectedOnly?: boolean;
   withPolicy?: boolean;
   managedPolicyArns?: string[];
+  /** Default: init's (`gitlab-<group>-<project>`, `…-permissions`), which one path shares across instances. */
+  roleName?: string;
+  policyName?: string;
 }
 
 export async function initProject(fake: FakeAws, input: InitLike) {
@@ -31,13 +34,13 @@ export async function initProject(fake: FakeAws, input: InitLike) {
     refs: input.refs ?? [{ type: 'branch', pattern: 'main' }],
     projectId: input.projectId,
     protectedOnly: input.protectedOnly,
-    roleName: defaultRoleName(input.project),
+    roleName: input.roleName ?? defaultRoleName(input.project),
     managedPolicyArns: input.managedPolicyArns,
     policy:
       input.withPolicy === false
         ? undefined
         : {
-            name: defaultPolicyName(input.project),
+            name: input.policyName ?? defaultPolicyName(input.project),
             document: {
               Version: '2012-10-17',
               Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::site/*' }],

@@ -128,6 +128,54 @@ describe('runStatus', () => {
     expect(r!.drift[0]!.diff?.join('\n')).toMatch(/^- .*user_login/m);
   });
 
+  it('--project shows a path on every GitLab instance, each role naming its own; --gitlab-url narrows', async () => {
+    const SELF = 'https://gitlab.example.com';
+    await initProject(fake, { project: 'grp/app', withPolicy: false });
+    await initProject(fake, {
+      project: 'grp/app',
+      gitlabUrl: SELF,
+      roleName: 'gitlab-grp-app-self',
+      policyName: 'gitlab-grp-app-self-permissions',
+    });
+    await initProject(fake, { project: 'grp/other', gitlabUrl: SELF, withPolicy: false });
+
+    const both = await status({ project: 'grp/app' });
+    expect(both.roles.map((r) => [r.name, r.gitlabUrl])).toEqual([
+      ['gitlab-grp-app', 'https://gitlab.com'],
+      ['gitlab-grp-app-self', SELF],
+    ]);
+    expect(both.providers.map((p) => p.url)).toEqual(['gitlab.com', 'gitlab.example.com']);
+    const text = formatStatus(both, createPalette(0));
+    expect(text).toContain('  gitlab-grp-app  project grp/app on https://gitlab.com');
+    expect(text).toContain(`  gitlab-grp-app-self  project grp/app on ${SELF}`);
+    expect(text).toContain(
+      `note: project grp/app has roles on 2 GitLab instances (https://gitlab.com, ${SELF}): they are different projects; pass --gitlab-url to destroy one of them.`,
+    );
+
+    // Written the way a user might: upper case, trailing slash.
+    const one = await status({ project: 'grp/app', gitlabUrl: 'https://GitLab.example.com/' });
+    expect(one.gitlabUrl).toBe(SELF);
+    expect(one.roles.map((r) => r.name)).toEqual(['gitlab-grp-app-self']);
+    expect(one.roles[0]!.policies).toEqual([
+      expect.objectContaining({ name: 'gitlab-grp-app-self-permissions', toolManaged: true }),
+    ]);
+    expect(one.providers.map((p) => p.url)).toEqual(['gitlab.example.com']);
+    const oneText = formatStatus(one, createPalette(0));
+    expect(oneText[0]).toBe(
+      `Managed by gitlab-aws-oidc in account 123456789012 for project grp/app on ${SELF}`,
+    );
+    expect(oneText.join('\n')).not.toContain('note:');
+
+    const instance = await status({ gitlabUrl: SELF });
+    expect(instance.roles.map((r) => r.name)).toEqual(['gitlab-grp-app-self', defaultRoleName('grp/other')]);
+    expect(instance.providers.map((p) => p.url)).toEqual(['gitlab.example.com']);
+
+    const none = await status({ project: 'grp/app', gitlabUrl: 'https://other.example.com' });
+    expect(formatStatus(none, createPalette(0))).toEqual([
+      'Nothing managed by gitlab-aws-oidc for project grp/app on https://other.example.com in account 123456789012.',
+    ]);
+  });
+
   it('says so when nothing is managed', async () => {
     const report = await status();
     expect(report.roles).toEqual([]);
