@@ -26,8 +26,7 @@ import {
 import { parsePolicyJson } from '../core/policy-json.js';
 import {
   GITLAB_URL_TAG,
-  MANAGED_BY_TAG,
-  MANAGED_BY_VALUE,
+  isToolManaged,
   type OidcProviderState,
   type PolicyDocument,
   type RoleState,
@@ -99,8 +98,6 @@ function isGitlabProvider(p: OidcProviderState, trusting: RoleSummary[]): boolea
   if (host === 'gitlab.com' || /(^|[./])gitlab[.-]/.test(host) || host.startsWith('gitlab')) return true;
   return trusting.some((r) => subValues(r.trustPolicy).some((v) => /^project_(path|id):/.test(v)));
 }
-
-const isToolManaged = (tags: Record<string, string>) => tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
 
 async function auditFile(options: AuditOptions, deps: AuditDeps): Promise<AuditReport> {
   const path = options.policyFile as string;

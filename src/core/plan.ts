@@ -20,8 +20,7 @@ import {
   type DesiredState,
   type FieldChange,
   GITLAB_URL_TAG,
-  MANAGED_BY_TAG,
-  MANAGED_BY_VALUE,
+  isToolManaged,
   type ManagedPolicyState,
   type Plan,
   type PlanStep,
@@ -44,9 +43,7 @@ const MAX_CLIENT_IDS = 100;
 const MAX_POLICY_VERSIONS = 5;
 const DEFAULT_ATTACHED_QUOTA = 10;
 
-export function isToolManaged(tags: Tags): boolean {
-  return tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
-}
+export { isToolManaged } from './types.js';
 
 function checkOwnership(
   what: string,

@@ -228,3 +228,8 @@ export const MANAGED_BY_TAG = 'managed-by';
 export const MANAGED_BY_VALUE = 'gitlab-aws-oidc';
 export const PROJECT_TAG = 'gitlab-aws-oidc:project';
 export const GITLAB_URL_TAG = 'gitlab-aws-oidc:gitlab-url';
+
+/** Created (and so owned) by this tool: the only resources it changes or deletes without an explicit flag. */
+export function isToolManaged(tags: Tags): boolean {
+  return tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
+}

@@ -2,29 +2,20 @@
  * `destroy` options: the contract between flags and runDestroy. Parsed before any I/O.
  */
 import { z } from 'zod';
-import { parseIssuerUrl } from '../core/issuer.js';
-import { validateProjectPath } from '../core/refs.js';
-import { parseOptions, refineWith } from '../options/zod-issues.js';
+import { gitlabUrlField, projectPathField } from '../options/fields.js';
+import { parseOptions } from '../options/zod-issues.js';
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 export const DestroyOptionsSchema = z
   .object({
     /** Remove what `init` created for this project (roles found by the tool's project tag). */
-    project: z
-      .string()
-      .superRefine(refineWith((v: string) => validateProjectPath(v)))
-      .transform((v) => v.trim())
-      .optional(),
+    project: projectPathField().optional(),
     /**
      * With --project: only the roles made for this GitLab instance (their gitlab-url tag). Required
      * when the project path has roles on more than one instance. Normalised as init tags it.
      */
-    gitlabUrl: z
-      .string()
-      .superRefine(refineWith((v: string) => parseIssuerUrl(v)))
-      .transform((v) => parseIssuerUrl(v).url)
-      .optional(),
+    gitlabUrl: gitlabUrlField().optional(),
     /** Remove this role (and its tool-managed policy). */
     role: z
       .string()

@@ -19,6 +19,7 @@
  */
 import {
   GITLAB_URL_TAG,
+  isToolManaged,
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
   type ManagedPolicyState,
@@ -90,7 +91,7 @@ export interface DestroyPlan {
   hasChanges: boolean;
 }
 
-export const isToolManaged = (tags: Tags): boolean => tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
+export { isToolManaged };
 
 const sameProject = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();

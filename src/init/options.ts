@@ -14,7 +14,8 @@ import {
   validateRoleName,
   validateTags,
 } from '../core/naming.js';
-import { buildRefRules, validateProjectPath, validateRefName } from '../core/refs.js';
+import { buildRefRules, validateRefName } from '../core/refs.js';
+import { gitlabUrlField, projectPathField } from '../options/fields.js';
 import { refineWith } from '../options/zod-issues.js';
 
 const refRule = z.object({
@@ -29,8 +30,8 @@ const NUMERIC_ID = /^[1-9]\d{0,19}$/;
 export const initOptionsSchema = z
   .object({
     cwd: z.string(),
-    gitlabUrl: z.string().superRefine(refineWith((v: string) => parseIssuerUrl(v))),
-    project: z.string().superRefine(refineWith((v: string) => validateProjectPath(v))),
+    gitlabUrl: gitlabUrlField(),
+    project: projectPathField(),
     projectId: z.string().regex(NUMERIC_ID, 'must be a numeric project ID, e.g. 4242').optional(),
     namespaceId: z.string().regex(NUMERIC_ID, 'must be a numeric namespace ID, e.g. 1234').optional(),
     refs: z

@@ -2,23 +2,14 @@
  * `status` options: the contract between flags and runStatus. Parsed before any I/O.
  */
 import { z } from 'zod';
-import { parseIssuerUrl } from '../core/issuer.js';
-import { validateProjectPath } from '../core/refs.js';
-import { parseOptions, refineWith } from '../options/zod-issues.js';
+import { gitlabUrlField, projectPathField } from '../options/fields.js';
+import { parseOptions } from '../options/zod-issues.js';
 
 export const StatusOptionsSchema = z.object({
   /** Only the roles of this project. */
-  project: z
-    .string()
-    .superRefine(refineWith((v: string) => validateProjectPath(v)))
-    .transform((v) => v.trim())
-    .optional(),
+  project: projectPathField().optional(),
   /** Only the roles (and providers) of this GitLab instance, normalised as init tags it. */
-  gitlabUrl: z
-    .string()
-    .superRefine(refineWith((v: string) => parseIssuerUrl(v)))
-    .transform((v) => parseIssuerUrl(v).url)
-    .optional(),
+  gitlabUrl: gitlabUrlField().optional(),
   json: z.boolean().default(false),
   region: z.string().min(1).optional(),
   profile: z.string().min(1).optional(),

@@ -9,13 +9,11 @@ import type { Finding } from '../core/lint.js';
 import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
 import {
   GITLAB_URL_TAG,
-  MANAGED_BY_TAG,
-  MANAGED_BY_VALUE,
+  isToolManaged,
   type ManagedPolicyState,
   type OidcProviderState,
   PROJECT_TAG,
   type RoleState,
-  type Tags,
 } from '../core/types.js';
 import { federatedArns, sameGitlabUrl, sameInstance } from '../destroy/plan.js';
 import { type DriftItem, detectDrift, statusFindings, summarizeTrust, type TrustSummary } from './drift.js';
@@ -70,7 +68,6 @@ export interface StatusReport {
   summary: { roles: number; drifted: number; withFindings: number };
 }
 
-const isToolManaged = (tags: Tags) => tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
 const sameProject = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
