@@ -3,7 +3,7 @@
  */
 import type { FieldChange, ResourcePlan } from '../core/types.js';
 import { colorDiffLine, type Palette } from '../io/colors.js';
-import type { InitResult } from './run.js';
+import type { InitResult } from './result.js';
 
 const KIND_LABEL: Record<ResourcePlan['kind'], string> = {
   'oidc-provider': 'OIDC provider',

@@ -3,25 +3,27 @@
  * Order: everything that can be checked offline first (permissions, pipeline conflicts, trust policy
  * safety), then identity → current state → plan → confirm → apply → pipeline file.
  */
-import { isAbsolute, relative } from 'node:path';
 import type { ApplyEvent } from '../aws/apply.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
-import { type Finding, lintTrustPolicy } from '../core/lint.js';
+import { lintTrustPolicy } from '../core/lint.js';
 import { buildDesiredState, buildPlan } from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
-import type { CurrentState, Identity, Issuer, Plan } from '../core/types.js';
-import { AbortError, type AwsError, CliError, PartialApplyError, UsageError } from '../errors.js';
+import type { CurrentState, Identity, Issuer } from '../core/types.js';
+import { AbortError, type AwsError, UsageError } from '../errors.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
 import type { Prompter } from '../prompts/prompter.js';
-import { renderCiSnippet } from '../render/ci-file.js';
-import { applyCiFilePlan, type CiFilePlan, planCiFile } from '../render/write-file.js';
-import { type ExpectDenyCheck, runExpectDenyChecks } from '../verify/expect-deny.js';
-import { VERSION } from '../version.js';
+import { runExpectDenyChecks } from '../verify/expect-deny.js';
+import { displayPath, nextSteps } from './next-steps.js';
 import type { InitOptions } from './options.js';
 import { loadPermissionSource } from './permissions.js';
+import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } from './pipeline.js';
+import type { InitResult } from './result.js';
+import { checkSafety } from './safety.js';
+
+export type { InitResult, InitStatus } from './result.js';
 
 export const OFFLINE_ACCOUNT = '123456789012';
 
@@ -37,64 +39,6 @@ export interface InitDeps {
   retry?: RetryOptions | undefined;
   /** Printed between planning and confirmation (human mode only). */
   showPlan?: ((result: InitResult) => void) | undefined;
-}
-
-export type InitStatus = 'planned' | 'no-changes' | 'applied';
-
-export interface InitResult {
-  ok: true;
-  command: 'init';
-  status: InitStatus;
-  dryRun: boolean;
-  offline: boolean;
-  identity: Identity;
-  region: string;
-  project: string;
-  gitlabUrl: string;
-  audience: string;
-  refs: InitOptions['refs'];
-  providerArn: string;
-  roleArn: string;
-  policyArn?: string | undefined;
-  permissions: { source?: string | undefined; managedPolicyArns: string[] };
-  plan: Plan;
-  trustPolicyDiff: string[];
-  checks: { lint: Finding[]; expectDeny: ExpectDenyCheck[] };
-  thumbprints: ThumbprintResolution;
-  ciFile?:
-    | {
-        path: string;
-        action: CiFilePlan['action'];
-        diff: string;
-        added: number;
-        removed: number;
-        conflicts: string[];
-        warnings: string[];
-        legacyJwt: CiFilePlan['legacyJwt'];
-        written: boolean;
-        backupPath?: string | undefined;
-      }
-    | undefined;
-  applied: string[];
-  warnings: string[];
-  nextSteps: string[];
-}
-
-function checkSafety(lint: Finding[], expectDeny: ExpectDenyCheck[]): void {
-  const critical = lint.filter((f) => f.severity === 'critical');
-  const leaks = expectDeny.filter((c) => c.allowed);
-  if (!critical.length && !leaks.length) return;
-  // The builder is secure by construction; reaching this is a bug, and writing the policy would be unsafe.
-  throw new CliError(
-    'UNSAFE_TRUST_POLICY',
-    'Refusing to write a trust policy that another project or ref could assume.',
-    {
-      hint: [
-        ...critical.map((f) => `${f.ruleId} ${f.title}: ${f.why}`),
-        ...leaks.map((c) => `would allow ${c.label} (sub ${c.claims.sub})`),
-      ].join('; '),
-    },
-  );
 }
 
 async function readIdentity(
@@ -129,35 +73,8 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
 
   // Pipeline conflicts are found before AWS is touched: a refused merge must not leave IAM half-done.
   const placeholderArn = `arn:aws:iam::${OFFLINE_ACCOUNT}:role${options.rolePath}${options.roleName}`;
-  const snippetFor = (roleArn: string) =>
-    renderCiSnippet({
-      roleArn,
-      region: options.region,
-      audience: options.audience,
-      refs: options.refs,
-      includeVerifyJob: options.verifyJob,
-      toolVersion: VERSION,
-    });
-  const ciPlanFor = (roleArn: string) =>
-    planCiFile(options.ciFile as string, snippetFor(roleArn), {
-      force: options.force,
-      repoRoot: options.cwd,
-      // Diff labels and messages name the file as the user gave it (relative to the working folder).
-      fileName: displayPath(options.cwd, options.ciFile as string),
-    });
-  if (options.ciFile) {
-    await ciPlanFor(placeholderArn).catch((error: unknown) => {
-      // A --ci-file in a folder that does not exist is bad input (exit 2), not a failure.
-      if (error instanceof CliError && error.code === 'WRITE_FAILED') {
-        throw UsageError.field(
-          '--ci-file',
-          error.message,
-          'Create the folder first, or choose another --ci-file.',
-        );
-      }
-      throw error;
-    });
-  }
+  const pipelineOptions = options.ciFile ? { ...options, ciFile: options.ciFile } : undefined;
+  if (pipelineOptions) await preflightPipeline(pipelineOptions, placeholderArn);
 
   const desiredFor = (identity: Pick<Identity, 'account' | 'partition'>, thumbprints: string[]) =>
     buildDesiredState({
@@ -229,7 +146,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     broadening: desiredResult.broadening,
   });
 
-  const ciPlan = options.ciFile ? await ciPlanFor(desired.role.arn) : undefined;
+  const ciPlan = pipelineOptions ? await planPipeline(pipelineOptions, desired.role.arn) : undefined;
   const result: InitResult = {
     ok: true,
     command: 'init',
@@ -250,19 +167,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     trustPolicyDiff: policyDiff(plan.trustPolicy.before, plan.trustPolicy.after),
     checks: { lint, expectDeny },
     thumbprints,
-    ciFile: ciPlan
-      ? {
-          path: displayPath(options.cwd, ciPlan.path),
-          action: ciPlan.action,
-          diff: ciPlan.diff.text,
-          added: ciPlan.diff.added,
-          removed: ciPlan.diff.removed,
-          conflicts: ciPlan.conflicts,
-          warnings: ciPlan.warnings,
-          legacyJwt: ciPlan.legacyJwt,
-          written: false,
-        }
-      : undefined,
+    ciFile: ciPlan ? summarizePipeline(ciPlan, options.cwd) : undefined,
     applied: [],
     warnings: [...plan.warnings, ...thumbprints.warnings, ...(ciPlan?.warnings ?? [])],
     nextSteps: [],
@@ -311,13 +216,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     result.applied = applied.done;
   }
   if (ciPlan && ciChanges) {
-    // IAM is done by now: a failed write must say so (a re-run finishes it, IAM then being a no-op).
-    const written = await applyCiFilePlan(ciPlan, { backup: true, repoRoot: options.cwd }).catch(
-      (error: unknown) => {
-        if (result.applied.length === 0) throw error;
-        throw new PartialApplyError(error, result.applied, [`write ${ciPlan.path}`]);
-      },
-    );
+    const written = await writePipeline(ciPlan, options.cwd, result.applied);
     logger.step(
       'done',
       `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${displayPath(options.cwd, ciPlan.path)}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,
@@ -330,12 +229,6 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   result.status = 'applied';
   result.nextSteps = nextSteps(result, options);
   return result;
-}
-
-/** Relative to the working directory when inside it (what the user typed), else absolute. */
-function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 async function offlineThumbprints(issuer: Issuer, override: string[]): Promise<ThumbprintResolution> {
@@ -355,47 +248,4 @@ async function offlineThumbprints(issuer: Issuer, override: string[]): Promise<T
       `--offline: the TLS thumbprint of ${issuer.url} was not fetched; a real run computes it (or pass --thumbprint).`,
     ],
   };
-}
-
-/** A word for a POSIX shell: single-quoted, with `'` as `'\''`. */
-const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-
-/**
- * `verify` flags that simulate one job this role admits: verify takes one --branch or --tag, so the
- * first literal ref (or the first pattern with its wildcards as "x"), plus the pins the policy checks.
- */
-function verifyArgs(options: InitOptions): string {
-  const ref = options.refs.find((r) => !/[*?]/.test(r.pattern)) ?? options.refs[0];
-  const args = ref ? [`--${ref.type}`, shellQuote(ref.pattern.replace(/[*?]/g, 'x'))] : [];
-  if (options.projectId) args.push('--project-id', options.projectId);
-  if (options.namespaceId) args.push('--namespace-id', options.namespaceId);
-  if (options.protectedOnly) args.push('--ref-protected');
-  if (options.audience !== options.gitlabUrl) args.push('--audience', shellQuote(options.audience));
-  return args.join(' ');
-}
-
-function nextSteps(result: InitResult, options: InitOptions): string[] {
-  const steps: string[] = [];
-  const refArgs = verifyArgs(options);
-  if (result.status === 'planned' && options.dryRun) {
-    steps.push(
-      options.offline
-        ? 'Run again without --offline (with AWS credentials) to plan against your account.'
-        : 'Run again without --dry-run to apply this plan.',
-    );
-  }
-  if (result.ciFile && result.ciFile.action !== 'no-op' && !options.dryRun) {
-    steps.push(
-      `Commit and push ${result.ciFile.path}: the aws-oidc-check job proves the role can be assumed.`,
-    );
-  }
-  if (!options.ciFile) {
-    steps.push(
-      `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
-    );
-  }
-  steps.push(
-    `Check the trust from a laptop: gitlab-aws-oidc verify --role-arn ${result.roleArn} --project ${options.project} ${refArgs}`.trim(),
-  );
-  return steps;
 }

@@ -1,0 +1,55 @@
+/**
+ * The "next steps" printed after init, including a `verify` command that works as printed.
+ */
+import { isAbsolute, relative } from 'node:path';
+import type { InitOptions } from './options.js';
+import type { InitResult } from './result.js';
+
+/** Relative to the working directory when inside it (what the user typed), else absolute. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** A word for a POSIX shell: single-quoted, with `'` as `'\''`. */
+const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * `verify` flags that simulate one job this role admits: verify takes one --branch or --tag, so the
+ * first literal ref (or the first pattern with its wildcards as "x"), plus the pins the policy checks.
+ */
+function verifyArgs(options: InitOptions): string {
+  const ref = options.refs.find((r) => !/[*?]/.test(r.pattern)) ?? options.refs[0];
+  const args = ref ? [`--${ref.type}`, shellQuote(ref.pattern.replace(/[*?]/g, 'x'))] : [];
+  if (options.projectId) args.push('--project-id', options.projectId);
+  if (options.namespaceId) args.push('--namespace-id', options.namespaceId);
+  if (options.protectedOnly) args.push('--ref-protected');
+  if (options.audience !== options.gitlabUrl) args.push('--audience', shellQuote(options.audience));
+  return args.join(' ');
+}
+
+export function nextSteps(result: InitResult, options: InitOptions): string[] {
+  const steps: string[] = [];
+  const refArgs = verifyArgs(options);
+  if (result.status === 'planned' && options.dryRun) {
+    steps.push(
+      options.offline
+        ? 'Run again without --offline (with AWS credentials) to plan against your account.'
+        : 'Run again without --dry-run to apply this plan.',
+    );
+  }
+  if (result.ciFile && result.ciFile.action !== 'no-op' && !options.dryRun) {
+    steps.push(
+      `Commit and push ${result.ciFile.path}: the aws-oidc-check job proves the role can be assumed.`,
+    );
+  }
+  if (!options.ciFile) {
+    steps.push(
+      `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
+    );
+  }
+  steps.push(
+    `Check the trust from a laptop: gitlab-aws-oidc verify --role-arn ${result.roleArn} --project ${options.project} ${refArgs}`.trim(),
+  );
+  return steps;
+}

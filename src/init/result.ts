@@ -1,0 +1,51 @@
+/**
+ * What `init` returns: the plan, the checks, what was applied and written, and the next steps.
+ * Printed by format.ts, or as the one --json document.
+ */
+import type { Finding } from '../core/lint.js';
+import type { Identity, Plan } from '../core/types.js';
+import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
+import type { CiFilePlan } from '../render/write-file.js';
+import type { ExpectDenyCheck } from '../verify/expect-deny.js';
+import type { InitOptions } from './options.js';
+
+export type InitStatus = 'planned' | 'no-changes' | 'applied';
+
+export interface InitResult {
+  ok: true;
+  command: 'init';
+  status: InitStatus;
+  dryRun: boolean;
+  offline: boolean;
+  identity: Identity;
+  region: string;
+  project: string;
+  gitlabUrl: string;
+  audience: string;
+  refs: InitOptions['refs'];
+  providerArn: string;
+  roleArn: string;
+  policyArn?: string | undefined;
+  permissions: { source?: string | undefined; managedPolicyArns: string[] };
+  plan: Plan;
+  trustPolicyDiff: string[];
+  checks: { lint: Finding[]; expectDeny: ExpectDenyCheck[] };
+  thumbprints: ThumbprintResolution;
+  ciFile?:
+    | {
+        path: string;
+        action: CiFilePlan['action'];
+        diff: string;
+        added: number;
+        removed: number;
+        conflicts: string[];
+        warnings: string[];
+        legacyJwt: CiFilePlan['legacyJwt'];
+        written: boolean;
+        backupPath?: string | undefined;
+      }
+    | undefined;
+  applied: string[];
+  warnings: string[];
+  nextSteps: string[];
+}
