@@ -1,0 +1,133 @@
+/**
+ * Why STS would (or would not) let these claims assume the role: the role and provider read from IAM,
+ * simulated claims completed, the token checked against its issuer's JWKS, the trust policy evaluated
+ * as IAM does, and the known traps.
+ */
+import { buildClaims, buildRequestContext, type ClaimSet, completeClaims } from '../core/claims.js';
+import { type Evaluation, evaluateTrustPolicy } from '../core/evaluate.js';
+import { detectTraps, STS_CLOCK_SKEW_SECONDS, type Trap } from '../core/traps.js';
+import type { OidcProviderState, RoleState } from '../core/types.js';
+import { TokenError } from '../gitlab/token.js';
+import { describeError, type VerifyContext } from './context.js';
+import { parseRoleArn, readProvider, readRole, resolveIssuer } from './iam-read.js';
+import type { ProviderInfo, TokenCheck } from './result.js';
+import type { LoadedInput } from './token-source.js';
+
+export interface Explained {
+  role?: RoleState | undefined;
+  roleProblem?: string | undefined;
+  hostPath: string;
+  isGitlabCom: boolean;
+  provider: ProviderInfo;
+  providerState?: OidcProviderState | undefined;
+  claims: ClaimSet;
+  token?: TokenCheck | undefined;
+  evaluation?: Evaluation | undefined;
+  traps: Trap[];
+}
+
+export async function buildExplanation(ctx: VerifyContext, input: LoadedInput): Promise<Explained> {
+  const now = ctx.deps.now();
+  const role = parseRoleArn(ctx.options.roleArn);
+  const { role: roleState, problem: roleProblem } = await readRole(ctx, role);
+  const { hostPath, isGitlabCom } = resolveIssuer(ctx, input, roleState);
+  const { provider, providerState, traps: extraTraps } = await readProvider(ctx, input, role, hostPath);
+  const providerArn = provider.arn;
+  const claims = input.claims ?? simulateClaims(ctx, input, { hostPath, isGitlabCom }, provider.clientIds);
+  const token = await checkToken(ctx, input, now);
+
+  // The trust policy, evaluated as IAM does, and the known traps.
+  const evaluation = roleState
+    ? evaluateTrustPolicy({
+        policy: roleState.trustPolicy,
+        providerArn,
+        clientIds: provider.clientIds,
+        context: buildRequestContext(claims, { hostPath, isGitlabCom }),
+      })
+    : undefined;
+  const traps = [
+    ...extraTraps,
+    ...detectTraps({
+      policy: roleState?.trustPolicy,
+      provider: {
+        arn: providerArn,
+        hostPath,
+        clientIds: provider.clientIds,
+        isGitlabCom,
+        found: provider.found,
+      },
+      claims,
+      now,
+    }),
+  ];
+  return {
+    role: roleState,
+    roleProblem,
+    hostPath,
+    isGitlabCom,
+    provider,
+    providerState,
+    claims,
+    token,
+    evaluation,
+    traps,
+  };
+}
+
+/** Simulated claims, completed now that the issuer and the provider's audiences are known. */
+function simulateClaims(
+  ctx: VerifyContext,
+  input: LoadedInput,
+  issuer: { hostPath: string; isGitlabCom: boolean },
+  clientIds: string[] | undefined,
+): ClaimSet {
+  const { options } = ctx;
+  const { hostPath, isGitlabCom } = issuer;
+  const issuerUrl = `https://${hostPath}`;
+  const ids = clientIds ?? [];
+  const audience = options.audience ?? (ids.includes(issuerUrl) ? issuerUrl : (ids[0] ?? issuerUrl));
+  if (input.kind === 'claims') {
+    return completeClaims(input.partial ?? {}, { audience, issuerUrl, flag: '--claims' });
+  }
+  const job = options.input.kind === 'job' ? options.input.job : undefined;
+  return buildClaims({
+    issuer: { url: issuerUrl, hostPath, isGitlabCom },
+    projectPath: job?.project ?? '',
+    branch: job?.branch,
+    tag: job?.tag,
+    audience,
+    projectId: job?.projectId,
+    namespaceId: job?.namespaceId,
+    // GitLab always sends ref_protected; a simulated job is unprotected unless --ref-protected.
+    refProtected: job?.refProtected ?? false,
+  });
+}
+
+/** The token itself, as STS checks it: signature (JWKS), exp/nbf, issuer. */
+async function checkToken(
+  ctx: VerifyContext,
+  input: LoadedInput,
+  now: Date,
+): Promise<TokenCheck | undefined> {
+  if (!input.token) return undefined;
+  const { deps, scrub } = ctx;
+  const token: TokenCheck = { source: input.sourceLabel ?? 'token', signature: 'not-checked' };
+  try {
+    await deps.verifyToken(input.token, {
+      now,
+      clockToleranceSec: STS_CLOCK_SKEW_SECONDS,
+      ca: deps.http?.ca,
+      fetchImpl: deps.http?.fetchImpl,
+      timeoutMs: deps.http?.timeoutMs,
+    });
+    token.signature = 'verified';
+  } catch (error) {
+    if (error instanceof TokenError) {
+      token.signature = 'invalid';
+      token.failure = { reason: error.reason, message: scrub(error.message), hint: error.hint };
+    } else {
+      token.note = `could not check the signature: ${scrub(describeError(error))}`;
+    }
+  }
+  return token;
+}
