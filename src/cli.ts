@@ -9,7 +9,7 @@ import { registerDestroy } from './commands/destroy.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
-import { ExitCode, exitCodeFor } from './errors.js';
+import { ExitCode, exitCodeFor, UsageError } from './errors.js';
 import { colorLevelFor, createPalette } from './io/colors.js';
 import { type CommandContext, isInteractive } from './io/context.js';
 import { errorDocument, formatError } from './io/output.js';
@@ -72,41 +72,40 @@ registerAudit(program, context);
 registerStatus(program, context);
 registerDestroy(program, context);
 
-/** The --json document of a flag error caught by the argument parser: names the command and the flag. */
-function usageDocument(error: CommanderError): Record<string, unknown> {
-  const message = error.message.replace(/^error: /, '');
+/** The command the user ran, for the --json error document. */
+function commandName(): string | undefined {
   const names = new Set(program.commands.map((c) => c.name()));
-  const command = process.argv.slice(2).find((a) => names.has(a));
+  return process.argv.slice(2).find((a) => names.has(a));
+}
+
+/** A flag error caught by the argument parser, as the UsageError it is (naming the flag when it can). */
+function toUsageError(error: CommanderError): UsageError {
+  const message = error.message.replace(/^error: /, '');
   const field = /'(--?[\w-]+)/.exec(message)?.[1];
-  return {
-    ok: false,
-    ...(command ? { command } : {}),
-    exitCode: ExitCode.Usage,
-    error: { code: 'USAGE', message, ...(field ? { issues: [{ field, message }] } : {}) },
-  };
+  return new UsageError(message, field ? [{ field, message }] : []);
 }
 
 const argv = process.argv;
 const json = argv.includes('--json');
 try {
   await program.parseAsync(argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // --help and --version exit through here with code 0; every other commander error is a usage error.
-    if (
-      error.exitCode === 0 ||
-      error.code === 'commander.helpDisplayed' ||
-      error.code === 'commander.version'
-    ) {
-      process.exitCode = ExitCode.Ok;
-    } else {
-      if (json) process.stdout.write(`${JSON.stringify(usageDocument(error), null, 2)}\n`);
-      process.exitCode = ExitCode.Usage;
-    }
+} catch (caught) {
+  // --help and --version exit through here with code 0; every other commander error is a usage error,
+  // which commander has already printed on stderr.
+  if (
+    caught instanceof CommanderError &&
+    (caught.exitCode === 0 ||
+      caught.code === 'commander.helpDisplayed' ||
+      caught.code === 'commander.version')
+  ) {
+    process.exitCode = ExitCode.Ok;
   } else {
-    const palette = createPalette(colorLevelFor(process.stderr));
-    for (const line of formatError(error, palette)) process.stderr.write(`${line}\n`);
-    if (json) process.stdout.write(`${JSON.stringify(errorDocument(error, program.args[0]), null, 2)}\n`);
+    const error = caught instanceof CommanderError ? toUsageError(caught) : caught;
+    if (!(caught instanceof CommanderError)) {
+      const palette = createPalette(colorLevelFor(process.stderr));
+      for (const line of formatError(error, palette)) process.stderr.write(`${line}\n`);
+    }
+    if (json) process.stdout.write(`${JSON.stringify(errorDocument(error, commandName()), null, 2)}\n`);
     process.exitCode = exitCodeFor(error);
   }
 }
