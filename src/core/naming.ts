@@ -97,15 +97,24 @@ export function validateTags(tags: Tags, field = '--aws-tag'): Tags {
 
 /** Parses repeated `key=value` arguments into tags (the value may contain `=`); validates them. */
 export function parseTagArgs(args: readonly string[], field = '--aws-tag'): Tags {
-  const tags: Tags = {};
+  return validateTags(parseKeyValueArgs(args, field, 'team=platform'), field);
+}
+
+/** Repeated `key=value` flags into a record (the value may contain `=`); a key given twice is refused. */
+export function parseKeyValueArgs(
+  args: readonly string[],
+  field: string,
+  example: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw UsageError.field(field, `"${arg}" is not key=value`);
+    if (eq <= 0) throw UsageError.field(field, `"${arg}" is not key=value`, `Example: ${field} ${example}`);
     const key = arg.slice(0, eq).trim();
-    if (key in tags) throw UsageError.field(field, `tag "${key}" is given twice`);
-    tags[key] = arg.slice(eq + 1).trim();
+    if (key in out) throw UsageError.field(field, `"${key}" is given twice`);
+    out[key] = arg.slice(eq + 1).trim();
   }
-  return validateTags(tags, field);
+  return out;
 }
 
 export function validateMaxSessionDuration(seconds: number, field = '--max-session-duration'): number {

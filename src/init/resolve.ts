@@ -6,7 +6,13 @@
 import { resolve as resolvePath } from 'node:path';
 import type { RawInitFlags } from '../commands/init.js';
 import { parseIssuerUrl } from '../core/issuer.js';
-import { DEFAULT_ROLE_PATH, defaultPolicyName, defaultRoleName, parseTagArgs } from '../core/naming.js';
+import {
+  DEFAULT_ROLE_PATH,
+  defaultPolicyName,
+  defaultRoleName,
+  parseKeyValueArgs,
+  parseTagArgs,
+} from '../core/naming.js';
 import { findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
 import { validateProjectPath, validateRefName } from '../core/refs.js';
 import type { RefRule } from '../core/types.js';
@@ -31,18 +37,6 @@ export interface ResolveContext {
   prompter: () => Promise<Prompter>;
   /** Called with notes about defaults taken (stderr). */
   note?: (message: string) => void;
-}
-
-function parseKeyValues(values: readonly string[] | undefined, field: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values ?? []) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw UsageError.field(field, `"${v}" is not key=value`, `Example: ${field} bucket=my-site`);
-    const key = v.slice(0, eq).trim();
-    if (key in out) throw UsageError.field(field, `"${key}" is given twice`);
-    out[key] = v.slice(eq + 1).trim();
-  }
-  return out;
 }
 
 function parseDuration(raw: string | undefined): number {
@@ -82,7 +76,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   const note = (message: string) => notes.push(message);
   // Fail fast on what was given, before detecting or asking anything.
   const awsTags = parseTagArgs(flags.awsTag ?? [], '--aws-tag');
-  const templateParams = parseKeyValues(flags.templateParam, '--template-param');
+  const templateParams = parseKeyValueArgs(flags.templateParam ?? [], '--template-param', 'bucket=my-site');
   const maxSessionDuration = parseDuration(flags.maxSessionDuration);
   if (flags.gitlabUrl !== undefined) parseIssuerUrl(flags.gitlabUrl);
   if (flags.project !== undefined) validateProjectPath(flags.project);
