@@ -1,7 +1,7 @@
 /**
  * Human rendering of an `init` plan and result (pure: result + palette → lines).
  */
-import type { FieldChange, ResourcePlan } from '../core/types.js';
+import type { ResourcePlan } from '../core/types.js';
 import { colorDiffLine, type Palette } from '../io/colors.js';
 import type { InitResult } from './result.js';
 
@@ -33,10 +33,6 @@ function actionText(action: ResourcePlan['action'], p: Palette): string {
   return p.muted(text);
 }
 
-function describeChange(change: FieldChange): string {
-  return change.field;
-}
-
 /** The plan table: one row per resource, what changes in it, then the trust-policy diff and the checks. */
 export function formatPlan(result: InitResult, p: Palette): string[] {
   const lines: string[] = [];
@@ -46,7 +42,7 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
   lines.push(p.strong(`Plan for ${result.project} on ${result.gitlabUrl}, ${where}`), '');
   const width = Math.max(...result.plan.resources.map((r) => r.id.length), 10);
   for (const r of result.plan.resources) {
-    const fields = r.action === 'update' ? `  ${p.muted(r.changes.map(describeChange).join(', '))}` : '';
+    const fields = r.action === 'update' ? `  ${p.muted(r.changes.map((c) => c.field).join(', '))}` : '';
     lines.push(
       `  ${actionText(r.action, p)}  ${KIND_LABEL[r.kind].padEnd(13)}  ${r.id.padEnd(width)}${fields}`,
     );
