@@ -339,6 +339,7 @@ export function buildPlan(desired: DesiredState, current: CurrentState, opts: Pl
     steps: acc.steps,
     trustPolicy: { before: current.role?.trustPolicy, after: desired.role.trustPolicy },
     broadening: acc.broadening,
+    consents: [],
     warnings: acc.warnings,
     hasChanges: acc.steps.length > 0,
   };

@@ -162,12 +162,42 @@ export interface DesiredState {
 export type ResourceKind = 'oidc-provider' | 'role' | 'policy';
 export type PlanAction = 'create' | 'update' | 'no-op' | 'delete';
 
+/**
+ * The explicit consent a change needs before a non-interactive run may make it (an interactive run asks,
+ * in red). `overwrite-drift`: the field was changed outside the tool since its last run.
+ * `allow-widening`: the change widens access (a dropped trust condition, a new principal or audience, a
+ * boundary removed, a policy attached to an existing role, a thumbprint change on a shared provider).
+ * `detach-unowned`: it removes something the tool did not create (a detach, a boundary, a deletion).
+ */
+export type Consent = 'overwrite-drift' | 'allow-widening' | 'detach-unowned';
+
+/** The flag that gives each consent. */
+export const CONSENT_FLAGS: Record<Consent, string> = {
+  'overwrite-drift': '--overwrite-drift',
+  'allow-widening': '--allow-widening',
+  'detach-unowned': '--detach-unowned',
+};
+
 export interface FieldChange {
   field: string;
   from?: unknown;
   to?: unknown;
   /** The change widens who or what can assume the role: shown in red, needs an explicit flag. */
   broadening?: boolean;
+  /** The current value was changed outside the tool since it last wrote it (current ≠ last written). */
+  drift?: boolean;
+  /** The consents this change needs (see `Consent`); shown in red with their flags. */
+  needs?: Consent[] | undefined;
+}
+
+/** One change that needs consent, for the plan's red section and the refusal message. */
+export interface ConsentItem {
+  consent: Consent;
+  /** Resource id (role name, policy name, provider URL). */
+  resource: string;
+  field: string;
+  /** Human line with values: `trust policy: drops the condition gitlab.com:ref_protected = "true"`. */
+  message: string;
 }
 
 export interface ResourcePlan {
@@ -177,6 +207,10 @@ export interface ResourcePlan {
   arn: string;
   action: PlanAction;
   changes: FieldChange[];
+  /** What the plan deliberately leaves as it is, with why (`kept: policy X, attached outside the tool`). */
+  notes?: string[] | undefined;
+  /** Provider only: the other roles in the account whose trust policy names this provider. */
+  usedBy?: string[] | undefined;
 }
 
 /** One mutating IAM call. Apply runs them in dependency order, independent ones concurrently. */
@@ -218,6 +252,8 @@ export interface Plan {
   trustPolicy: { before?: PolicyDocument | undefined; after: PolicyDocument };
   /** Human lines describing anything that broadens trust (red in the plan). */
   broadening: string[];
+  /** Every change that needs an explicit consent (drift overwrite, widening, removing what the tool did not create). */
+  consents: ConsentItem[];
   warnings: string[];
   hasChanges: boolean;
 }

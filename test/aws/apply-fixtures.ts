@@ -38,6 +38,7 @@ export function buildPlanFromSteps(steps: PlanStep[], trust: PolicyDocument): Pl
     steps,
     trustPolicy: { after: trust },
     broadening: [],
+    consents: [],
     warnings: [],
     hasChanges: steps.length > 0,
   };
