@@ -20,6 +20,7 @@ import {
   PROJECT_TAG,
   type RefRule,
   type RoleState,
+  type TrustInput,
 } from '../core/types.js';
 import { CliError } from '../errors.js';
 
@@ -42,10 +43,23 @@ export interface TrustSummary {
 }
 
 export interface DriftItem {
-  what: 'trust-policy' | 'project' | 'provider' | 'audience' | 'policy' | 'tags';
+  what:
+    | 'trust-policy'
+    | 'project'
+    | 'provider'
+    | 'audience'
+    | 'policy'
+    | 'tags'
+    | 'max-session-duration'
+    | 'boundary'
+    | 'attachment'
+    | 'description'
+    | 'policy-document';
   message: string;
-  /** A line diff (`- ` current, `+ ` what init would write) for trust-policy drift. */
+  /** A line diff (`- ` current, `+ ` what init wrote or would write) for trust-policy drift. */
   diff?: string[] | undefined;
+  /** Value lines under the message (one per attachment: `+ arn  attached outside the tool`). */
+  details?: string[] | undefined;
 }
 
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -102,10 +116,96 @@ export function summarizeTrust(doc: PolicyDocument): TrustSummary {
   };
 }
 
-export function describeSubject(s: TrustedSubject): string {
-  if (s.ref === '*' && s.refType === 'any') return 'any branch or tag';
-  if (s.ref === '*') return `any ${s.refType}`;
+function describeProject(project: string): string {
+  if (project === '*') return 'any project';
+  if (/^[^*?]+\/\*$/.test(project)) return `every project under ${project.slice(0, -2)}`;
+  if (/[*?]/.test(project)) return `every project matching ${project}`;
+  return project;
+}
+
+function describeRef(s: TrustedSubject): string {
+  if (s.ref === '*') return s.refType === 'any' ? 'any branch or tag' : `any ${s.refType}`;
   return `${s.refType === 'any' ? 'branch or tag' : s.refType} ${s.ref}`;
+}
+
+/**
+ * What one `sub` admits, in words. The role's own project (`roleProject`) is implied for a literal ref
+ * (`branch main`) and named for any ref (`any branch or tag of grp/app`); a wildcard project says how far
+ * it reaches (`project_path:acme/*` is every project under acme, on any ref).
+ */
+export function describeSubject(s: TrustedSubject, roleProject?: string | undefined): string {
+  const ref = describeRef(s);
+  if (/[*?]/.test(s.project)) {
+    const projects = describeProject(s.project);
+    return s.ref === '*' && s.refType === 'any' ? `${projects} (${ref})` : `${ref} of ${projects}`;
+  }
+  const own = roleProject !== undefined && s.project.toLowerCase() === roleProject.toLowerCase();
+  if (own && s.ref !== '*') return ref;
+  return `${ref} of ${s.project}`;
+}
+
+/** The `- `/`+ ` lines of a policy diff, without context. */
+export function changedLines(before: PolicyDocument, after: PolicyDocument): string[] {
+  return policyDiff(before, after).filter((l) => !l.startsWith('  '));
+}
+
+/**
+ * The inputs `init` would take to write a trust policy with the role's declared project and the refs,
+ * audience and pins its current trust policy names; undefined when the trust policy is not in that form.
+ */
+export function trustInputsOf(
+  role: RoleState,
+  provider: OidcProviderState,
+  project: string,
+): TrustInput | undefined {
+  const parsed = conditionValues(role.trustPolicy, 'sub').map((v) => parseSubject(v.value));
+  const audiences = [...new Set(conditionValues(role.trustPolicy, 'aud').map((a) => a.value))];
+  const projectIds = [...new Set(conditionValues(role.trustPolicy, 'project_id').map((a) => a.value))];
+  if (parsed.length === 0 || parsed.some((p) => p?.projectPath === undefined)) return undefined;
+  if (audiences.length !== 1 || projectIds.length > 1) return undefined;
+  return {
+    providerArn: provider.arn,
+    issuer: issuerFromProviderUrl(provider.url),
+    audience: audiences[0] as string,
+    projectPath: project,
+    refs: parsed.map((p): RefRule => ({ type: p?.refType ?? 'branch', pattern: p?.ref ?? '' })),
+    projectId: projectIds[0],
+    namespaceId: conditionValues(role.trustPolicy, 'namespace_id')[0]?.value,
+    protectedOnly: summarizeTrust(role.trustPolicy).protectedOnly,
+    allowAnyRef: true,
+  };
+}
+
+const MAX_REF_SUBSETS = 6;
+
+/**
+ * The trust policy gitlab-aws-oidc last wrote, when it can be rebuilt: of the policies `init` would write
+ * with fewer of the current refs or pins (hand-added ones dropped), the one whose digest is the recorded
+ * one (`isWritten`). Undefined when none is: the record holds a digest, not the document.
+ */
+export function recoverWrittenTrust(
+  inputs: TrustInput,
+  isWritten: (doc: PolicyDocument) => boolean,
+): PolicyDocument | undefined {
+  const refSets: RefRule[][] = [];
+  const n = inputs.refs.length;
+  if (n > MAX_REF_SUBSETS) refSets.push(inputs.refs);
+  else
+    for (let mask = (1 << n) - 1; mask > 0; mask--)
+      refSets.push(inputs.refs.filter((_, i) => (mask & (1 << i)) !== 0));
+  const options = <T>(value: T, absent: T) => (value === absent ? [value] : [value, absent]);
+  for (const refs of refSets)
+    for (const protectedOnly of options(Boolean(inputs.protectedOnly), false))
+      for (const projectId of options(inputs.projectId, undefined))
+        for (const namespaceId of options(inputs.namespaceId, undefined)) {
+          try {
+            const doc = buildTrustPolicy({ ...inputs, refs, protectedOnly, projectId, namespaceId }).policy;
+            if (isWritten(doc)) return doc;
+          } catch {
+            // Not a policy init writes (for example a ref set it refuses): not the one it wrote.
+          }
+        }
+  return undefined;
 }
 
 export interface DriftInput {
@@ -182,36 +282,16 @@ export function detectDrift(input: DriftInput): DriftItem[] {
     });
   }
 
-  if (
-    provider &&
-    project &&
-    foreign.length === 0 &&
-    parsed.length > 0 &&
-    trust.audiences.length === 1 &&
-    trust.projectIds.length <= 1
-  ) {
-    const refs: RefRule[] = parsed.map((p) => ({
-      type: p.subject?.refType ?? 'branch',
-      pattern: p.subject?.ref ?? '',
-    }));
+  const inputs = provider && project ? trustInputsOf(role, provider, project) : undefined;
+  if (inputs && foreign.length === 0 && trust.audiences.length === 1 && trust.projectIds.length <= 1) {
     try {
-      const expected = buildTrustPolicy({
-        providerArn: provider.arn,
-        issuer: issuerFromProviderUrl(provider.url),
-        audience: trust.audiences[0] as string,
-        projectPath: project,
-        refs,
-        projectId: trust.projectIds[0],
-        namespaceId: conditionValues(role.trustPolicy, 'namespace_id')[0]?.value,
-        protectedOnly: trust.protectedOnly,
-        allowAnyRef: true,
-      }).policy;
+      const expected = buildTrustPolicy(inputs).policy;
       if (!policiesEqual(role.trustPolicy, expected)) {
         drift.push({
           what: 'trust-policy',
           message:
             'The trust policy differs from what init writes for the same project and refs (edited by hand or by another tool).',
-          diff: policyDiff(role.trustPolicy, expected).filter((l) => !l.startsWith('  ')),
+          diff: changedLines(role.trustPolicy, expected),
         });
       }
     } catch (error) {

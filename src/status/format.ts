@@ -3,7 +3,8 @@
  */
 import type { Palette } from '../io/colors.js';
 import { describeSubject } from './drift.js';
-import type { StatusReport } from './run.js';
+import { unrecordedFields } from './record.js';
+import type { StatusReport, StatusRole } from './run.js';
 
 const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10} h`;
 
@@ -20,6 +21,30 @@ function sharedPaths(report: StatusReport): [string, string[]][] {
   return [...byPath.values()]
     .filter((e) => e.urls.size > 1)
     .map((e) => [e.project, [...e.urls.values()].sort()]);
+}
+
+/** The role against what the tool last wrote: drift with values, or why nothing can be said. */
+function recordLines(r: StatusRole, palette: Palette): string[] {
+  const lines: string[] = [];
+  if (r.record === 'none') {
+    lines.push(
+      `    ${palette.warn('?')} gitlab-aws-oidc has no record of what it wrote to this role (created by an older version), so changes made outside it cannot be told apart; the next \`init\` records it.`,
+    );
+  } else if (r.record === 'partial') {
+    lines.push(
+      `    ${palette.warn('?')} no record of what gitlab-aws-oidc wrote for: ${unrecordedFields(r.fields).join(', ')}; the next \`init\` records it.`,
+    );
+  } else if (r.drift.length === 0) {
+    lines.push(`    ${palette.good('✓')} unchanged since gitlab-aws-oidc last wrote it`);
+  }
+  for (const d of r.drift) {
+    lines.push(`    ${palette.warn('✗ drift')} ${d.message}`);
+    for (const l of d.diff ?? [])
+      lines.push(`      ${l.startsWith('+') ? palette.good(l) : palette.danger(l)}`);
+    for (const l of d.details ?? [])
+      lines.push(`      ${l.startsWith('+') ? palette.warn(l) : palette.danger(l)}`);
+  }
+  return lines;
 }
 
 export function formatStatus(report: StatusReport, palette: Palette): string[] {
@@ -43,7 +68,7 @@ export function formatStatus(report: StatusReport, palette: Palette): string[] {
     lines.push(
       `  ${palette.strong(r.name)}  project ${r.project ?? palette.muted('(untagged)')}${r.gitlabUrl ? ` on ${r.gitlabUrl}` : ''}`,
     );
-    const subjects = r.trust.subjects.map(describeSubject);
+    const subjects = r.trust.subjects.map((subject) => describeSubject(subject, r.project));
     const extras = [
       r.trust.projectIds.length ? `project_id ${r.trust.projectIds.join(', ')}` : undefined,
       r.trust.protectedOnly ? 'protected refs only' : undefined,
@@ -52,15 +77,20 @@ export function formatStatus(report: StatusReport, palette: Palette): string[] {
     lines.push(
       `    trusts:   ${subjects.join(', ') || palette.muted('nothing parsable')}${extras.length ? palette.muted(`  (${extras.join('; ')})`) : ''}`,
     );
-    const policies = r.policies.map((p) => (p.toolManaged ? `${p.name} ${palette.muted('(tool)')}` : p.name));
+    const policies = r.policies.map((p) => {
+      const notes = [
+        p.toolManaged ? 'tool' : undefined,
+        p.origin === 'outside' ? 'attached outside the tool' : undefined,
+      ];
+      const note = notes.filter(Boolean).join(', ');
+      return note
+        ? `${p.name} ${p.origin === 'outside' ? palette.warn(`(${note})`) : palette.muted(`(${note})`)}`
+        : p.name;
+    });
     lines.push(`    policies: ${policies.join(', ') || palette.muted('none')}`);
+    if (r.permissionsBoundaryArn) lines.push(`    boundary: ${r.permissionsBoundaryArn}`);
     lines.push(`    session:  up to ${hours(r.maxSessionDuration)}`);
-    if (r.drift.length === 0) lines.push(`    ${palette.good('✓')} in sync with what init writes`);
-    for (const d of r.drift) {
-      lines.push(`    ${palette.warn('✗ drift')} ${d.message}`);
-      for (const l of d.diff ?? [])
-        lines.push(`      ${l.startsWith('+') ? palette.good(l) : palette.danger(l)}`);
-    }
+    lines.push(...recordLines(r, palette));
     if (r.findings.length) {
       lines.push(
         `    ${palette.danger(`${r.findings.length} high/critical finding${r.findings.length === 1 ? '' : 's'}`)}: ${[...new Set(r.findings.map((f) => f.ruleId))].join(', ')} (gitlab-aws-oidc audit --role ${r.name})`,
@@ -78,7 +108,7 @@ export function formatStatus(report: StatusReport, palette: Palette): string[] {
   const s = report.summary;
   lines.push(
     '',
-    `${s.roles} role${s.roles === 1 ? '' : 's'}, ${s.drifted} drifted, ${s.withFindings} with high/critical findings.`,
+    `${s.roles} role${s.roles === 1 ? '' : 's'}, ${s.drifted} drifted, ${s.unrecorded ? `${s.unrecorded} without a record, ` : ''}${s.withFindings} with high/critical findings.`,
   );
   return lines;
 }

@@ -18,6 +18,7 @@ import {
 import { federatedArns, sameGitlabUrl, sameInstance } from '../destroy/plan.js';
 import { type DriftItem, detectDrift, statusFindings, summarizeTrust, type TrustSummary } from './drift.js';
 import type { StatusOptions } from './options.js';
+import { type AttachmentOrigin, compareWithRecord, type FieldStatus, type RecordState } from './record.js';
 
 export interface StatusDeps {
   aws: () => Promise<AwsPorts> | AwsPorts;
@@ -40,6 +41,8 @@ export interface StatusPolicy {
   name: string;
   /** Created by the tool for this role's project. */
   toolManaged: boolean;
+  /** Who attached it, per the role's record (`unknown` without one). */
+  origin: AttachmentOrigin;
 }
 
 export interface StatusRole {
@@ -50,6 +53,12 @@ export interface StatusRole {
   trust: TrustSummary;
   policies: StatusPolicy[];
   maxSessionDuration: number;
+  permissionsBoundaryArn?: string | undefined;
+  /** How much of the record of what the tool last wrote the role carries (`none`: an older version made it). */
+  record: RecordState;
+  /** Per field: as written / drifted (changed outside the tool) / unknown, with the values known. */
+  fields: FieldStatus[];
+  /** Everything that changed outside the tool or differs from what init writes, in words. */
   drift: DriftItem[];
   /** High and critical lint findings (run `audit --role` for all). */
   findings: Finding[];
@@ -65,7 +74,7 @@ export interface StatusReport {
   gitlabUrl?: string | undefined;
   providers: StatusProvider[];
   roles: StatusRole[];
-  summary: { roles: number; drifted: number; withFindings: number };
+  summary: { roles: number; drifted: number; unrecorded: number; withFindings: number };
 }
 
 const sameProject = (a: string | undefined, b: string | undefined) =>
@@ -95,21 +104,18 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
   const local = `:iam::${identity.account}:policy/`;
   const getPolicy = memoizeAsync((arn: string) => iam.getPolicy(arn));
   const statusRoles = await mapWithConcurrency(roles, c, async (role): Promise<StatusRole> => {
-    const attached = await Promise.all(
-      role.attachedPolicyArns.map(async (arn): Promise<StatusPolicy> => {
-        const policy = arn.includes(local) ? await getPolicy(arn) : undefined;
-        return {
-          arn,
-          name: policy?.name ?? arn.split('/').pop() ?? arn,
-          toolManaged:
-            policy !== undefined &&
-            isToolManaged(policy.tags) &&
-            sameProject(policy.tags[PROJECT_TAG], role.tags[PROJECT_TAG]) &&
-            sameInstance(policy.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG]),
-        };
-      }),
-    );
     const project = role.tags[PROJECT_TAG];
+    const isToolPolicy = (p: ManagedPolicyState | undefined): p is ManagedPolicyState =>
+      p !== undefined &&
+      isToolManaged(p.tags) &&
+      sameProject(p.tags[PROJECT_TAG], project) &&
+      sameInstance(p.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG]);
+    const attached = await Promise.all(
+      role.attachedPolicyArns.map(async (arn) => ({
+        arn,
+        policy: arn.includes(local) ? await getPolicy(arn) : undefined,
+      })),
+    );
     let detached: ManagedPolicyState[] = [];
     if (project) {
       const arn = policyArnFor(
@@ -119,23 +125,39 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
         defaultPolicyName(project),
       );
       const p = role.attachedPolicyArns.includes(arn) ? undefined : await getPolicy(arn);
-      if (
-        p &&
-        isToolManaged(p.tags) &&
-        sameProject(p.tags[PROJECT_TAG], project) &&
-        sameInstance(p.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG])
-      )
-        detached = [p];
+      if (isToolPolicy(p)) detached = [p];
     }
+    const toolPolicies = [...attached.map((a) => a.policy).filter(isToolPolicy), ...detached];
+    const provider = providers.find((p) => summarizeTrust(role.trustPolicy).providerArns[0] === p.arn);
+    const recorded = compareWithRecord({ role, provider, project, toolPolicies });
+    const attachments = recorded.fields.find((f) => f.field === 'managedPolicyArns')?.attachments ?? [];
+    const missing = new Set(attachments.filter((a) => a.origin === 'missing').map((a) => a.arn));
+    const trustWritten = recorded.fields.find((f) => f.field === 'trustPolicy')?.lastWritten !== undefined;
+    const structural = detectDrift({ role, providers, detachedToolPolicies: detached }).filter(
+      (d) =>
+        // Said once, by the record: a tool policy gone from the role, a trust edit with its diff.
+        !(d.what === 'policy' && [...missing].some((arn) => d.message.includes(arn))) &&
+        !(d.what === 'trust-policy' && d.diff && trustWritten),
+    );
     return {
       name: role.name,
       arn: role.arn,
       project,
       gitlabUrl: role.tags[GITLAB_URL_TAG],
       trust: summarizeTrust(role.trustPolicy),
-      policies: attached,
+      policies: attached.map(
+        ({ arn, policy }): StatusPolicy => ({
+          arn,
+          name: policy?.name ?? arn.split('/').pop() ?? arn,
+          toolManaged: isToolPolicy(policy),
+          origin: attachments.find((a) => a.arn === arn)?.origin ?? 'unknown',
+        }),
+      ),
       maxSessionDuration: role.maxSessionDuration,
-      drift: detectDrift({ role, providers, detachedToolPolicies: detached }),
+      permissionsBoundaryArn: role.permissionsBoundaryArn,
+      record: recorded.record,
+      fields: recorded.fields,
+      drift: [...recorded.drift, ...structural],
       findings: statusFindings(role, providers),
     };
   });
@@ -175,6 +197,7 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
     summary: {
       roles: statusRoles.length,
       drifted: statusRoles.filter((r) => r.drift.length > 0).length,
+      unrecorded: statusRoles.filter((r) => r.record === 'none').length,
       withFindings: statusRoles.filter((r) => r.findings.length > 0).length,
     },
   };

@@ -5,7 +5,7 @@ import { UsageError } from '../../src/errors.js';
 import { runStatusCommand } from '../../src/status/command.js';
 import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { initProject } from './init-helper.js';
+import { initProject, recordAsWritten } from './init-helper.js';
 
 let fake: FakeAws;
 beforeEach(() => {
@@ -16,6 +16,7 @@ afterEach(() => fake.restore());
 describe('status command', () => {
   it('prints the table, or one JSON document with --json', async () => {
     await initProject(fake, { project: 'grp/app', projectId: '7', protectedOnly: true });
+    recordAsWritten(fake, 'gitlab-grp-app');
     const table = captureContext();
     await runStatusCommand({}, table.context);
     expect(table.out()).toContain('Managed by gitlab-aws-oidc in account 123456789012');

@@ -7,8 +7,9 @@ import { readCurrentState } from '../../src/aws/read-state.js';
 import { buildDesiredState } from '../../src/core/desired-state.js';
 import { parseIssuerUrl } from '../../src/core/issuer.js';
 import { defaultPolicyName, defaultRoleName } from '../../src/core/naming.js';
+import { policyRecordTags, RECORD_TAG_KEYS, roleRecordTags } from '../../src/core/ownership.js';
 import { buildPlan } from '../../src/core/plan.js';
-import type { RefRule } from '../../src/core/types.js';
+import { type PolicyDocument, PROJECT_TAG, type RefRule } from '../../src/core/types.js';
 import type { FakeAws } from '../helpers/fake-aws.js';
 
 export interface InitLike {
@@ -55,4 +56,41 @@ export async function initProject(fake: FakeAws, input: InitLike) {
   const plan = buildPlan(desired, current);
   await applyPlan(plan, fake.ports.iam, { retry: { sleep: async () => {} } });
   return desired;
+}
+
+/**
+ * Writes the ownership record (core/ownership) for a role and its tool-managed policy as they are now,
+ * as if gitlab-aws-oidc had just written them. `attachedByTool` defaults to every attached ARN.
+ * Lets status tests start from a recorded role whatever the planner records on its own.
+ */
+export function recordAsWritten(fake: FakeAws, roleName: string, attachedByTool?: string[]): void {
+  const role = fake.state.roles.get(roleName.toLowerCase());
+  if (!role) throw new Error(`no role ${roleName}`);
+  Object.assign(
+    role.tags,
+    roleRecordTags({
+      trustPolicy: JSON.parse(role.trustPolicy) as PolicyDocument,
+      maxSessionDuration: role.maxSessionDuration,
+      permissionsBoundaryArn: role.permissionsBoundaryArn,
+      attachedByTool: attachedByTool ?? role.attachedPolicyArns,
+      description: role.description ?? '',
+    }),
+  );
+  for (const arn of role.attachedPolicyArns) {
+    const policy = fake.state.policies.get(arn);
+    const version = policy?.versions.find((v) => v.isDefault);
+    if (policy && version && policy.tags[PROJECT_TAG])
+      Object.assign(policy.tags, policyRecordTags(JSON.parse(version.document) as PolicyDocument));
+  }
+}
+
+/** Removes the record, as on a role made by a version of the tool that kept none. */
+export function dropRecord(fake: FakeAws, roleName: string): void {
+  const role = fake.state.roles.get(roleName.toLowerCase());
+  if (!role) throw new Error(`no role ${roleName}`);
+  for (const key of RECORD_TAG_KEYS) delete role.tags[key];
+  for (const arn of role.attachedPolicyArns) {
+    const policy = fake.state.policies.get(arn);
+    if (policy) for (const key of RECORD_TAG_KEYS) delete policy.tags[key];
+  }
 }

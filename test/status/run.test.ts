@@ -8,7 +8,7 @@ import { formatStatus } from '../../src/status/format.js';
 import { parseStatusFlags } from '../../src/status/options.js';
 import { runStatus } from '../../src/status/run.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { initProject } from './init-helper.js';
+import { initProject, recordAsWritten } from './init-helper.js';
 
 let fake: FakeAws;
 beforeEach(() => {
@@ -37,6 +37,8 @@ describe('runStatus', () => {
       managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
     });
     await initProject(fake, { project: 'acme/api', withPolicy: false });
+    recordAsWritten(fake, defaultRoleName('acme/web'));
+    recordAsWritten(fake, defaultRoleName('acme/api'));
     fake.addRole({ name: 'not-ours', trustPolicy: { Version: '2012-10-17', Statement: [] } });
 
     const report = await status();
@@ -74,16 +76,23 @@ describe('runStatus', () => {
           arn: fake.policyArn(defaultPolicyName('acme/web'), '/gitlab-oidc/'),
           name: defaultPolicyName('acme/web'),
           toolManaged: true,
+          origin: 'tool',
         },
-        { arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess', name: 'ReadOnlyAccess', toolManaged: false },
+        {
+          arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
+          name: 'ReadOnlyAccess',
+          toolManaged: false,
+          origin: 'tool',
+        },
       ]),
     );
-    expect(report.summary).toEqual({ roles: 2, drifted: 0, withFindings: 0 });
+    expect(report.summary).toEqual({ roles: 2, drifted: 0, unrecorded: 0, withFindings: 0 });
     const text = formatStatus(report, createPalette(0)).join('\n');
     expect(text).toContain(
       'trusts:   branch main, tag v*  (project_id 4242; protected refs only; aud https://gitlab.com)',
     );
-    expect(text).toContain('✓ in sync with what init writes');
+    expect(text).toContain('✓ unchanged since gitlab-aws-oidc last wrote it');
+    expect(text).not.toContain('in sync');
 
     const only = await status({ project: 'acme/api' });
     expect(only.roles.map((r) => r.name)).toEqual([defaultRoleName('acme/api')]);
