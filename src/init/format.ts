@@ -3,6 +3,7 @@
  */
 import type { ResourcePlan } from '../core/types.js';
 import { colorDiffLine, type Palette } from '../io/colors.js';
+import { changeLines, consentLines } from './plan-lines.js';
 import type { InitResult } from './result.js';
 
 const KIND_LABEL: Record<ResourcePlan['kind'], string> = {
@@ -42,13 +43,10 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
   lines.push(p.strong(`Plan for ${result.project} on ${result.gitlabUrl}, ${where}`), '');
   const width = Math.max(...result.plan.resources.map((r) => r.id.length), 10);
   for (const r of result.plan.resources) {
-    const fields = r.action === 'update' ? `  ${p.muted(r.changes.map((c) => c.field).join(', '))}` : '';
     lines.push(
-      `  ${actionText(r.action, p)}  ${KIND_LABEL[r.kind].padEnd(13)}  ${r.id.padEnd(width)}${fields}`,
+      `  ${actionText(r.action, p)}  ${KIND_LABEL[r.kind].padEnd(13)}  ${r.id.padEnd(width)}`.trimEnd(),
     );
-    for (const c of r.changes.filter((x) => x.broadening)) {
-      lines.push(`      ${p.danger(`broadens trust: ${c.field}`)}`);
-    }
+    if (r.action === 'update') lines.push(...changeLines(r, p));
   }
   if (result.ciFile) {
     const ci = result.ciFile;
@@ -74,6 +72,7 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
     lines.push('', p.danger('Broadens trust (check each line before applying):'));
     for (const b of result.plan.broadening) lines.push(`  ${p.danger(b)}`);
   }
+  lines.push(...consentLines(result.plan.consents, p));
   const findings = result.checks.lint.filter((f) => f.severity !== 'low');
   if (findings.length) {
     lines.push('', p.strong('Trust policy review:'));
@@ -98,8 +97,9 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
       ),
     );
   }
-  if (result.ciFile?.diff && result.dryRun) {
-    lines.push('', p.strong(`${result.ciFile.path} would change:`));
+  // Shown before every confirmation (and under --dry-run): what the pipeline write will do.
+  if (result.ciFile?.diff) {
+    lines.push('', p.strong(`${result.ciFile.path} ${result.dryRun ? 'would' : 'will'} change:`));
     for (const l of result.ciFile.diff.split('\n')) lines.push(colorDiffLine(l, p));
   }
   return lines;

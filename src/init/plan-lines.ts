@@ -1,0 +1,164 @@
+/**
+ * The values of an `init` plan, one field change at a time: from → to for scalars, `+`/`-` by ARN for
+ * attachments, key by key for tags, a diff for the permission policy. A change that needs consent (it
+ * widens access, overwrites drift, or removes what the tool did not create) is red and names its flag.
+ * Pure: plan + palette → lines.
+ */
+import { RECORD_TAG_KEYS } from '../core/ownership.js';
+import { policyDiff } from '../core/policy-json.js';
+import {
+  CONSENT_FLAGS,
+  type Consent,
+  type ConsentItem,
+  type FieldChange,
+  type ResourcePlan,
+  type Tags,
+} from '../core/types.js';
+import type { Palette } from '../io/colors.js';
+
+const INDENT = '      ';
+const SUB = '        ';
+
+const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10} h`;
+
+const LABEL: Partial<Record<string, string>> = {
+  trustPolicy: 'trust policy',
+  maxSessionDuration: 'max session',
+  permissionsBoundaryArn: 'permissions boundary',
+  managedPolicyArns: 'attached policies',
+  document: 'permission policy document',
+  clientIds: 'audiences',
+  thumbprints: 'thumbprints',
+  description: 'description',
+  tags: 'tags',
+};
+
+/** What each consent is about, in the plan's consent section. */
+const CONSENT_REASON: Record<Consent, string> = {
+  'overwrite-drift': 'changed outside gitlab-aws-oidc since it last wrote it',
+  'allow-widening': 'widens who can assume the role or what it may do',
+  'detach-unowned': 'removes something gitlab-aws-oidc did not create',
+};
+
+const CONSENT_ORDER: Consent[] = ['overwrite-drift', 'allow-widening', 'detach-unowned'];
+
+function show(value: unknown): string {
+  if (value === undefined || value === null || value === '') return '(none)';
+  if (Array.isArray(value)) return value.length ? value.map(show).join(', ') : '(none)';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+const asTags = (v: unknown): Tags => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Tags) : {});
+
+/** Whether the change needs a consent or is flagged (red). */
+export function needsConsent(c: FieldChange): boolean {
+  return Boolean(c.broadening || c.drift || c.needs?.length);
+}
+
+/** `  [changed outside the tool; widens access; needs --overwrite-drift]`, or '' for an ordinary change. */
+function annotation(c: FieldChange): string {
+  const parts = [
+    c.drift ? 'changed outside the tool' : undefined,
+    c.broadening ? 'widens access' : undefined,
+    c.needs?.length ? `needs ${c.needs.map((n) => CONSENT_FLAGS[n]).join(', ')}` : undefined,
+  ].filter(Boolean);
+  return parts.length ? `  [${parts.join('; ')}]` : '';
+}
+
+/** The body of one change: a headline (`label: from → to` or `label:`) and the lines under it. */
+function describeChange(c: FieldChange): { head: string; body: string[] } {
+  const label = LABEL[c.field] ?? c.field;
+  switch (c.field) {
+    case 'trustPolicy':
+      return { head: `${label}: changes (diff below)`, body: [] };
+    case 'maxSessionDuration': {
+      const s = (v: unknown) => (typeof v === 'number' ? `${v} s (${hours(v)})` : show(v));
+      return { head: `${label}: ${s(c.from)} → ${s(c.to)}`, body: [] };
+    }
+    case 'description':
+      return { head: `${label}: ${JSON.stringify(c.from ?? '')} → ${JSON.stringify(c.to ?? '')}`, body: [] };
+    case 'managedPolicyArns': {
+      const from = asList(c.from);
+      const to = asList(c.to);
+      const body = [
+        ...to.filter((a) => !from.includes(a)).map((a) => `+ ${a}`),
+        ...from.filter((a) => !to.includes(a)).map((a) => `- ${a}`),
+      ];
+      return { head: `${label}:`, body };
+    }
+    case 'clientIds': {
+      const from = asList(c.from);
+      const to = asList(c.to);
+      const changes = [
+        ...to.filter((a) => !from.includes(a)).map((a) => `+ ${a}`),
+        ...from.filter((a) => !to.includes(a)).map((a) => `- ${a}`),
+      ];
+      return { head: `${label}: ${changes.join(', ')}`, body: [] };
+    }
+    case 'document':
+      return { head: `${label}:`, body: policyDiff(c.from, c.to) };
+    case 'tags':
+      return { head: `${label}:`, body: tagLines(asTags(c.from), asTags(c.to)) };
+    default:
+      return { head: `${label}: ${show(c.from)} → ${show(c.to)}`, body: [] };
+  }
+}
+
+/** Tags key by key (`+ k: v`, `- k: v`, `~ k: old → new`); the tool's record tags as one count. */
+function tagLines(from: Tags, to: Tags): string[] {
+  const lines: string[] = [];
+  let record = 0;
+  const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  for (const key of keys) {
+    const [a, b] = [from[key], to[key]];
+    if (a === b) continue;
+    if (RECORD_TAG_KEYS.includes(key)) {
+      record++;
+      continue;
+    }
+    if (a === undefined) lines.push(`+ ${key}: ${b}`);
+    else if (b === undefined) lines.push(`- ${key}: ${a}`);
+    else lines.push(`~ ${key}: ${a} → ${b}`);
+  }
+  if (record)
+    lines.push(`(and ${record} tag${record === 1 ? '' : 's'} of the record of what gitlab-aws-oidc wrote)`);
+  return lines;
+}
+
+/** The lines under an updated resource: each change with its values, then what is kept, then who uses it. */
+export function changeLines(r: ResourcePlan, p: Palette): string[] {
+  const lines: string[] = [];
+  for (const c of r.changes) {
+    const { head, body } = describeChange(c);
+    const flagged = needsConsent(c);
+    lines.push(`${INDENT}${flagged ? p.danger(`${head}${annotation(c)}`) : head}`);
+    for (const l of body) {
+      const colored = flagged
+        ? p.danger(l)
+        : l.startsWith('+')
+          ? p.good(l)
+          : l.startsWith('-')
+            ? p.danger(l)
+            : p.muted(l);
+      lines.push(`${SUB}${colored}`);
+    }
+  }
+  for (const note of r.notes ?? []) lines.push(`${INDENT}${p.muted(note)}`);
+  if (r.usedBy?.length) lines.push(`${INDENT}used by: ${r.usedBy.join(', ')}`);
+  return lines;
+}
+
+/** The red "Needs your explicit consent" section: plan.consents grouped by consent, with the flag. */
+export function consentLines(consents: readonly ConsentItem[], p: Palette): string[] {
+  if (!consents.length) return [];
+  const lines = ['', p.danger('Needs your explicit consent:')];
+  for (const consent of CONSENT_ORDER) {
+    const items = consents.filter((c) => c.consent === consent);
+    if (!items.length) continue;
+    lines.push(`  ${p.danger(`${CONSENT_FLAGS[consent]} (${CONSENT_REASON[consent]}):`)}`);
+    for (const item of items) lines.push(`    ${p.danger(`${item.resource}: ${item.message}`)}`);
+  }
+  return lines;
+}
