@@ -3,11 +3,15 @@
  * that need consent, a "Needs your explicit consent" section, and the pipeline diff before every
  * confirmation. Built from hand-made plans (the planner's own tests cover how they are computed).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConsentItem, Plan, PolicyDocument, ResourcePlan } from '../../src/core/types.js';
+import { runInitCommand } from '../../src/init/command.js';
 import { formatPlan } from '../../src/init/format.js';
 import type { InitResult } from '../../src/init/result.js';
 import { createPalette } from '../../src/io/colors.js';
+import { captureContext } from '../helpers/capture-context.js';
+import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
+import { BASE_FLAGS, tempDir } from './helpers.js';
 
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/gitlab-oidc/gitlab-grp-app';
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
@@ -300,5 +304,28 @@ describe('formatPlan: the pipeline diff', () => {
 
   it('and under --dry-run', () => {
     expect(formatPlan(ciFile(true), plain)).toContain('.gitlab-ci.yml would change:');
+  });
+});
+
+describe('init command: the pipeline diff is printed before applying, without --dry-run', () => {
+  let aws: FakeAws;
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    aws = createFakeAws({ account: '111122223333' });
+    tmp = tempDir();
+  });
+  afterEach(() => {
+    aws.restore();
+    tmp.cleanup();
+  });
+
+  it('with --yes, stdout shows the .gitlab-ci.yml diff above the result', async () => {
+    const io = captureContext({ cwd: tmp.dir });
+    await runInitCommand({ ...BASE_FLAGS, yes: true }, io.context);
+    const out = io.out();
+    const diffAt = out.indexOf('.gitlab-ci.yml will change:');
+    expect(diffAt).toBeGreaterThan(0);
+    expect(out.slice(diffAt)).toMatch(/^\+\.aws-oidc:/m);
+    expect(diffAt).toBeLessThan(out.indexOf('Done:'));
   });
 });
