@@ -46,7 +46,7 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
     lines.push(
       `  ${actionText(r.action, p)}  ${KIND_LABEL[r.kind].padEnd(13)}  ${r.id.padEnd(width)}`.trimEnd(),
     );
-    if (r.action === 'update') lines.push(...changeLines(r, p));
+    lines.push(...changeLines(r, p));
   }
   if (result.ciFile) {
     const ci = result.ciFile;

@@ -127,10 +127,12 @@ function tagLines(from: Tags, to: Tags): string[] {
   return lines;
 }
 
-/** The lines under an updated resource: each change with its values, then what is kept, then who uses it. */
+/** The lines under a resource: each change of an update with its values, what is kept, who else uses it. */
 export function changeLines(r: ResourcePlan, p: Palette): string[] {
   const lines: string[] = [];
-  for (const c of r.changes) {
+  // A create's values are the whole resource (see --json); an update shows what moves.
+  const changes = r.action === 'update' ? r.changes : [];
+  for (const c of changes) {
     const { head, body } = describeChange(c);
     const flagged = needsConsent(c);
     lines.push(`${INDENT}${flagged ? p.danger(`${head}${annotation(c)}`) : head}`);
@@ -146,7 +148,7 @@ export function changeLines(r: ResourcePlan, p: Palette): string[] {
     }
   }
   for (const note of r.notes ?? []) lines.push(`${INDENT}${p.muted(note)}`);
-  if (r.usedBy?.length) lines.push(`${INDENT}used by: ${r.usedBy.join(', ')}`);
+  if (r.action === 'update' && r.usedBy?.length) lines.push(`${INDENT}used by: ${r.usedBy.join(', ')}`);
   return lines;
 }
 

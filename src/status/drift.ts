@@ -180,8 +180,9 @@ const MAX_REF_SUBSETS = 6;
 
 /**
  * The trust policy gitlab-aws-oidc last wrote, when it can be rebuilt: of the policies `init` would write
- * with fewer of the current refs or pins (hand-added ones dropped), the one whose digest is the recorded
- * one (`isWritten`). Undefined when none is: the record holds a digest, not the document.
+ * with fewer of the current refs or pins (hand-added ones dropped) or with `ref_protected` toggled (a pin
+ * removed by hand), the one whose digest is the recorded one (`isWritten`). Undefined when none is: the
+ * record holds a digest, not the document.
  */
 export function recoverWrittenTrust(
   inputs: TrustInput,
@@ -195,7 +196,7 @@ export function recoverWrittenTrust(
       refSets.push(inputs.refs.filter((_, i) => (mask & (1 << i)) !== 0));
   const options = <T>(value: T, absent: T) => (value === absent ? [value] : [value, absent]);
   for (const refs of refSets)
-    for (const protectedOnly of options(Boolean(inputs.protectedOnly), false))
+    for (const protectedOnly of [Boolean(inputs.protectedOnly), !inputs.protectedOnly])
       for (const projectId of options(inputs.projectId, undefined))
         for (const namespaceId of options(inputs.namespaceId, undefined)) {
           try {

@@ -113,6 +113,15 @@ describe('formatPlan: every update shows from → to', () => {
     ]);
   });
 
+  it('what is kept is shown on a resource that does not change too', () => {
+    const lines = formatPlan(
+      resultWith([role([], { action: 'no-op', notes: [`kept: policy ${HAND}, attached outside the tool`] })]),
+      plain,
+    );
+    const at = lines.indexOf('  = no-op   IAM role       gitlab-grp-app');
+    expect(lines[at + 1]).toBe(`      kept: policy ${HAND}, attached outside the tool`);
+  });
+
   it('a detach is a - line by ARN; a boundary removed reads arn → (none)', () => {
     const lines = formatPlan(
       resultWith([

@@ -79,6 +79,39 @@ describe('status: drift against what gitlab-aws-oidc last wrote', () => {
     expect(out).not.toContain('✓');
   });
 
+  it('a pin removed by hand: the diff shows what it wrote and is gone now', async () => {
+    await recorded({ protectedOnly: true });
+    const doc = JSON.parse(role().trustPolicy);
+    delete doc.Statement[0].Condition.StringEquals['gitlab.com:ref_protected'];
+    role().trustPolicy = JSON.stringify(doc);
+    const item = (await status()).roles[0]!.drift.find((d) => d.what === 'trust-policy')!;
+    expect(item.diff).toEqual(['+         "gitlab.com:ref_protected": "true",']);
+  });
+
+  it('a ref changed by hand, which no rebuild matches: says it changed, in the form init writes', async () => {
+    await recorded();
+    const doc = JSON.parse(role().trustPolicy);
+    doc.Statement[0].Condition.StringEquals['gitlab.com:sub'] =
+      'project_path:acme/web:ref_type:branch:ref:dev';
+    role().trustPolicy = JSON.stringify(doc);
+    const r = (await status()).roles[0]!;
+    expect(r.fields.find((f) => f.field === 'trustPolicy')).toMatchObject({ provenance: 'drifted' });
+    expect(r.fields.find((f) => f.field === 'trustPolicy')).not.toHaveProperty('lastWritten');
+    expect(r.drift.map((d) => d.message)).toEqual([
+      'The trust policy was changed outside gitlab-aws-oidc since it wrote it, in the form init writes (a ref or pin added or changed by hand: see "trusts" above); init writes what its flags ask for.',
+    ]);
+  });
+
+  it('a partial record names the fields it lacks', async () => {
+    await recorded();
+    delete role().tags['gitlab-aws-oidc:session'];
+    const r = (await status()).roles[0]!;
+    expect(r.record).toBe('partial');
+    expect((await text()).join('\n')).toContain(
+      '? no record of what gitlab-aws-oidc wrote for: MaxSessionDuration; the next `init` records it.',
+    );
+  });
+
   it('a boundary set outside the tool (kept at adoption), changed, or removed', async () => {
     await recorded();
     role().permissionsBoundaryArn = BOUNDARY;
