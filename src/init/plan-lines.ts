@@ -4,6 +4,7 @@
  * widens access, overwrites drift, or removes what the tool did not create) is red and names its flag.
  * Pure: plan + palette → lines.
  */
+import { formatHours } from '../core/duration.js';
 import { RECORD_TAG_KEYS } from '../core/ownership.js';
 import { policyDiff } from '../core/policy-json.js';
 import {
@@ -18,8 +19,6 @@ import type { Palette } from '../io/colors.js';
 
 const INDENT = '      ';
 const SUB = '        ';
-
-const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10} h`;
 
 const LABEL: Partial<Record<string, string>> = {
   trustPolicy: 'trust policy',
@@ -74,7 +73,7 @@ function describeChange(c: FieldChange): { head: string; body: string[] } {
     case 'trustPolicy':
       return { head: `${label}: changes (diff below)`, body: [] };
     case 'maxSessionDuration': {
-      const s = (v: unknown) => (typeof v === 'number' ? `${v} s (${hours(v)})` : show(v));
+      const s = (v: unknown) => (typeof v === 'number' ? `${v} s (${formatHours(v)})` : show(v));
       return { head: `${label}: ${s(c.from)} → ${s(c.to)}`, body: [] };
     }
     case 'description':

@@ -1,12 +1,11 @@
 /**
  * Human output of `status`. Pure (colours through the palette).
  */
+import { formatHours } from '../core/duration.js';
 import type { Palette } from '../io/colors.js';
 import { describeSubject } from './drift.js';
 import { unrecordedFields } from './record.js';
 import type { StatusReport, StatusRole } from './run.js';
-
-const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10} h`;
 
 /** Project paths whose roles were made for more than one GitLab instance, with those instances. */
 function sharedPaths(report: StatusReport): [string, string[]][] {
@@ -89,7 +88,7 @@ export function formatStatus(report: StatusReport, palette: Palette): string[] {
     });
     lines.push(`    policies: ${policies.join(', ') || palette.muted('none')}`);
     if (r.permissionsBoundaryArn) lines.push(`    boundary: ${r.permissionsBoundaryArn}`);
-    lines.push(`    session:  up to ${hours(r.maxSessionDuration)}`);
+    lines.push(`    session:  up to ${formatHours(r.maxSessionDuration)}`);
     lines.push(...recordLines(r, palette));
     if (r.findings.length) {
       lines.push(

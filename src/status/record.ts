@@ -7,6 +7,7 @@
  * (MaxSessionDuration, "no boundary") or can be rebuilt and checked against the digest (the trust
  * policy, see `recoverWrittenTrust`).
  */
+import { formatHours } from '../core/duration.js';
 import {
   arnDigest,
   attachedByTool,
@@ -62,8 +63,6 @@ export interface RecordReport {
   fields: FieldStatus[];
   drift: DriftItem[];
 }
-
-const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10} h`;
 
 const FIELD_LABEL: Record<FieldStatus['field'], string> = {
   trustPolicy: 'trust policy',
@@ -201,7 +200,7 @@ export function compareWithRecord(input: RecordInput): RecordReport {
       ? {
           item: {
             what: 'max-session-duration',
-            message: `MaxSessionDuration is ${role.maxSessionDuration} s (${hours(role.maxSessionDuration)}); gitlab-aws-oidc set ${record.session.value} s (${hours(record.session.value)}).`,
+            message: `MaxSessionDuration is ${role.maxSessionDuration} s (${formatHours(role.maxSessionDuration)}); gitlab-aws-oidc set ${record.session.value} s (${formatHours(record.session.value)}).`,
           },
         }
       : {}),
