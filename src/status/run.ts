@@ -128,7 +128,8 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
       if (isToolPolicy(p)) detached = [p];
     }
     const toolPolicies = [...attached.map((a) => a.policy).filter(isToolPolicy), ...detached];
-    const provider = providers.find((p) => summarizeTrust(role.trustPolicy).providerArns[0] === p.arn);
+    const trust = summarizeTrust(role.trustPolicy);
+    const provider = providers.find((p) => p.arn === trust.providerArns[0]);
     const recorded = compareWithRecord({ role, provider, project, toolPolicies });
     const attachments = recorded.fields.find((f) => f.field === 'managedPolicyArns')?.attachments ?? [];
     const missing = new Set(attachments.filter((a) => a.origin === 'missing').map((a) => a.arn));
@@ -144,7 +145,7 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
       arn: role.arn,
       project,
       gitlabUrl: role.tags[GITLAB_URL_TAG],
-      trust: summarizeTrust(role.trustPolicy),
+      trust,
       policies: attached.map(
         ({ arn, policy }): StatusPolicy => ({
           arn,
