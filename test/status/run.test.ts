@@ -8,7 +8,7 @@ import { formatStatus } from '../../src/status/format.js';
 import { parseStatusFlags } from '../../src/status/options.js';
 import { runStatus } from '../../src/status/run.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { initProject, recordAsWritten } from './init-helper.js';
+import { dropRecord, initProject, recordAsWritten } from './init-helper.js';
 
 let fake: FakeAws;
 beforeEach(() => {
@@ -100,6 +100,8 @@ describe('runStatus', () => {
 
   it('reports drift: hand-edited trust, detached tool policy, deleted provider', async () => {
     const desired = await initProject(fake, { project: 'acme/web' });
+    // Without a record (an older version's role): found by rebuilding what init writes.
+    dropRecord(fake, desired.role.name);
     const role = fake.state.roles.get(desired.role.name.toLowerCase())!;
     const edited = JSON.parse(role.trustPolicy) as PolicyDocument & {
       Statement: { Condition: Record<string, Record<string, string>> }[];
