@@ -336,5 +336,7 @@ describe('init command: the pipeline diff is printed before applying, without --
     expect(diffAt).toBeGreaterThan(0);
     expect(out.slice(diffAt)).toMatch(/^\+\.aws-oidc:/m);
     expect(diffAt).toBeLessThan(out.indexOf('Done:'));
+    // captureContext sets NO_COLOR: no escape codes, red or otherwise.
+    expect(out).not.toMatch(/\u001b\[/);
   });
 });
