@@ -48,7 +48,9 @@ function show(value: unknown): string {
   return String(value);
 }
 
-const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+/** A list of ARNs or audiences; one change may also carry a single one (`to: 'arn:…'`). */
+const asList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : [];
 const asTags = (v: unknown): Tags => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Tags) : {});
 
 /** Whether the change needs a consent or is flagged (red). */

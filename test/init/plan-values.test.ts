@@ -137,6 +137,24 @@ describe('formatPlan: every update shows from → to', () => {
     expect(lines).toContain('      permissions boundary: arn:aws:iam::111122223333:policy/B → (none)');
   });
 
+  it('one change per attachment (a single ARN as from or to) reads the same', () => {
+    const lines = formatPlan(
+      resultWith([
+        role([
+          { field: 'managedPolicyArns', to: READ_ONLY, needs: ['allow-widening'] },
+          { field: 'managedPolicyArns', from: HAND, needs: ['detach-unowned'] },
+        ]),
+      ]),
+      plain,
+    );
+    expect(lines.slice(lines.indexOf('  ~ update  IAM role       gitlab-grp-app') + 1)).toEqual([
+      '      attached policies:  [needs --allow-widening]',
+      `        + ${READ_ONLY}`,
+      '      attached policies:  [needs --detach-unowned]',
+      `        - ${HAND}`,
+    ]);
+  });
+
   it('the permission policy document as a diff', () => {
     const lines = formatPlan(
       resultWith([
