@@ -31,6 +31,7 @@ import {
   flattenConditions,
   isPositiveMatch,
   passesWhenMissing,
+  splitConditionKey,
 } from './lint-rules/conditions.js';
 import {
   classifyAccess,
@@ -241,6 +242,34 @@ function pinned(
   return pins.length > 0 ? pins.flatMap((e) => e.values) : undefined;
 }
 
+/** A plain allow-list on a key: false when no value matches, and false when the key is absent. */
+function closesWhenNoValueMatches(e: ConditionEntry): boolean {
+  return isPositiveMatch(e) && !e.ifExists && e.set !== 'ForAllValues';
+}
+
+/**
+ * A statement that never matches grants nothing today, so it is not reported as open to anyone
+ * (GAO002). That becomes true once the dead part is fixed, so the finding that says why nothing
+ * matches also says that nothing restricts sub, and how to restrict it.
+ */
+function foldOpenIntoDead(findings: Finding[], from: number, dead: readonly Finding[]): void {
+  const open: Finding[] = [];
+  for (let i = findings.length - 1; i >= from; i--) {
+    if (findings[i]?.ruleId === 'GAO002') open.unshift(...findings.splice(i, 1));
+  }
+  // A dead condition on sub itself (a sub key for another host, under a misspelt operator): fixing it
+  // restricts sub, so there is nothing to add.
+  if (dead.some((d) => d.conditionKey !== undefined && splitConditionKey(d.conditionKey).claim === 'sub'))
+    return;
+  const first = dead[0];
+  if (!first) return;
+  for (const o of open) {
+    const rest = o.why.replace(/^Nothing restricts sub: /, '');
+    first.why = `${first.why} Nothing restricts sub either: once the statement matches, ${rest}`;
+    first.fix = `${first.fix} Then restrict sub (GAO002): ${o.fix.charAt(0).toLowerCase()}${o.fix.slice(1)}`;
+  }
+}
+
 /**
  * Lints one trust policy. Returns findings in statement order (use `sortFindings` for display).
  * Never throws on odd input: a document IAM would refuse still gets the findings it can.
@@ -262,12 +291,20 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
     if (st.Effect !== 'Allow') return;
     const at = { statementIndex, sid: st.Sid };
     const entries = flattenConditions(st.Condition);
+    // Findings that show the statement never matches (no token, or no policy IAM would store): such a
+    // statement is not also reported as open to anyone (GAO002); that risk is folded into the first one.
+    const deadBecause: Finding[] = [];
+    const statementStart = findings.length;
+    const pushDead = (f: Finding) => {
+      findings.push(f);
+      deadBecause.push(f);
+    };
 
     // -- operators and literal/pattern confusion, for every key
     for (const e of entries) {
       const where = { ...at, conditionKey: e.key, operator: e.operator };
       if (!e.known) {
-        findings.push(
+        pushDead(
           finding('GAO029', {
             ...where,
             why: `"${e.operator}" is not an IAM condition operator; IAM refuses the policy (MalformedPolicyDocument).`,
@@ -276,16 +313,21 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
         );
         continue;
       }
+      const literalWildcard = (v: string) => isLiteralOperator(e) && hasWildcard(v) && !holdsVariable(v);
+      // A plain allow-list whose every value is dead: the condition is false, whatever the token.
+      const entryDead = closesWhenNoValueMatches(e) && e.values.length > 0 && e.values.every(literalWildcard);
+      let entryDeadReported = false;
       for (const v of e.values) {
         if (isLiteralOperator(e) && hasWildcard(v)) {
-          findings.push(
-            finding('GAO020', {
-              ...where,
-              value: v,
-              why: `${e.base} compares literally, so "${v}" only matches a value that contains "${v.includes('*') ? '*' : '?'}" itself${e.claim === 'sub' && !e.negated ? ': no job ever matches it' : ''}.`,
-              fix: `Use ${e.negated ? 'StringNotLike' : 'StringLike'} for "${e.key}" if a pattern was meant, or write the literal value.`,
-            }),
-          );
+          const f = finding('GAO020', {
+            ...where,
+            value: v,
+            why: `${e.base} compares literally, so "${v}" only matches a value that contains "${v.includes('*') ? '*' : '?'}" itself${entryDead ? ': the condition never matches, so no job can assume the role' : e.claim === 'sub' && !e.negated ? ': no job ever matches it' : ''}.`,
+            fix: `Use ${e.negated ? 'StringNotLike' : 'StringLike'} for "${e.key}" if a pattern was meant, or write the literal value.`,
+          });
+          if (entryDead && !entryDeadReported) pushDead(f);
+          else findings.push(f);
+          entryDeadReported ||= entryDead;
         } else if (isStringLikeOperator(e) && !e.values.some((x) => hasWildcard(x) || holdsVariable(x))) {
           // Only when no value of the key is a pattern: a literal next to patterns has to share
           // their operator (IAM ANDs operators, so splitting the list would require both).
@@ -333,7 +375,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
     if (st.NotAction === undefined && federated.some((f) => f.isOidcArn)) {
       const actions = asList(st.Action);
       if (actions.length > 0 && !actions.some((a) => matchesStringLike(a, WEB_IDENTITY_ACTION, true))) {
-        findings.push(
+        pushDead(
           finding('GAO026', {
             ...at,
             value: actions.join(', '),
@@ -346,18 +388,18 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
 
     // -- provider exists
     if (providers) {
-      for (const f of federated) {
-        if (f.isOidcArn && !providerFor(f)) {
-          findings.push(
-            finding('GAO028', {
-              ...at,
-              value: f.value,
-              why: `No OIDC provider ${f.value} exists in the account, so no token is accepted.`,
-              fix: `Create the provider for https://${f.host} (gitlab-aws-oidc init does) or correct the ARN.`,
-            }),
-          );
-        }
-      }
+      const missing = federated.filter((f) => f.isOidcArn && !providerFor(f));
+      missing.forEach((f, i) => {
+        const found = finding('GAO028', {
+          ...at,
+          value: f.value,
+          why: `No OIDC provider ${f.value} exists in the account, so no token is accepted.`,
+          fix: `Create the provider for https://${f.host} (gitlab-aws-oidc init does) or correct the ARN.`,
+        });
+        // Dead only when no principal of the statement exists.
+        if (i === 0 && missing.length === federated.length) pushDead(found);
+        else findings.push(found);
+      });
     }
 
     const positiveSubOn = (host: string) =>
@@ -380,7 +422,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
           }),
         );
       } else {
-        findings.push(
+        pushDead(
           finding('GAO023', {
             ...where,
             why: `"${e.key}" belongs to ${e.host}, but the statement federates to ${providerHosts}: the key is never in the request, so ${e.operator} is false and no job can assume the role.`,
@@ -425,7 +467,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               }),
             );
           } else {
-            findings.push(
+            pushDead(
               finding('GAO024', {
                 ...where,
                 why: `IAM never puts "${e.key}" in the request (${instead}), so ${e.operator} is false and no job can assume the role.`,
@@ -441,13 +483,19 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       // -- set operators / IfExists on sub and aud
       for (const e of [...subEntries, ...audEntries]) {
         if (e.set === undefined && !e.ifExists) continue;
+        // ForAllValues and …IfExists pass when the key is absent (fail open); ForAnyValue without
+        // IfExists is false then (fails closed) and, on a one-value claim, matches like the plain operator.
+        const failsOpen = e.set === 'ForAllValues' || e.ifExists;
         findings.push(
           finding('GAO006', {
             ...at,
+            severity: failsOpen ? 'high' : 'low',
             conditionKey: e.key,
             operator: e.operator,
             value: e.values.join(', '),
-            why: `${e.claim} is a single-valued claim; ${e.operator} ${e.set === 'ForAllValues' || e.ifExists ? 'passes when the claim is absent' : 'treats it as a set'}, which AWS warns makes policies overly permissive.`,
+            why: failsOpen
+              ? `${e.claim} is a single-valued claim; ${e.operator} passes when the claim is absent, which AWS warns makes policies overly permissive.`
+              : `${e.claim} is a single-valued claim; ${e.operator} treats it as a one-element set, so it matches exactly like plain ${e.base} and is false when the claim is absent (fails closed). Harmless, but AWS advises against set operators on single-valued keys and IAM Access Analyzer reports them.`,
             fix: `Use plain ${e.base} for "${e.key}".`,
           }),
         );
@@ -589,7 +637,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               ...at,
               conditionKey: judged[0]?.key,
               value: [...new Set(literalRefs)].join(', '),
-              why: `Nothing checks that ${[...new Set(literalRefs)].join(', ')} ${literalRefs.length > 1 ? 'are' : 'is'} protected: if not, any developer can push it (or create a tag of that name) and assume the role.`,
+              why: `The policy does not check that ${[...new Set(literalRefs)].join(', ')} ${literalRefs.length > 1 ? 'are' : 'is'} protected, and the linter cannot see GitLab's protection settings: if not protected, any developer can push it (or create a tag of that name) and assume the role.`,
               fix: 'Protect the ref in GitLab (Settings › Repository) and add "gitlab.com:ref_protected": "true" to the StringEquals block.',
             }),
           );
@@ -600,19 +648,29 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       const positiveAud = audEntries.filter(isPositiveMatch);
       if (provider && provider.clientIds.length > 0) {
         for (const e of positiveAud) {
-          for (const v of e.values) {
-            if ((isLiteralOperator(e) && hasWildcard(v)) || holdsVariable(v)) continue;
-            if (provider.clientIds.some((c) => conditionValueMatches(e, v, c))) continue;
-            findings.push(
-              finding('GAO022', {
-                ...at,
-                conditionKey: e.key,
-                operator: e.operator,
-                value: v,
-                why: `"${v}" is not a client ID of the provider (${provider.clientIds.join(', ')}); STS rejects tokens with that aud before the trust policy is read, so this value never matches.`,
-                fix: `Use one of ${provider.clientIds.map((c) => `"${c}"`).join(', ')}, or add it: aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${provider.arn} --client-id '${v}'.`,
-              }),
-            );
+          const literalWildcard = (v: string) => isLiteralOperator(e) && hasWildcard(v) && !holdsVariable(v);
+          const unknownAud = (v: string) =>
+            !literalWildcard(v) &&
+            !holdsVariable(v) &&
+            !provider.clientIds.some((c) => conditionValueMatches(e, v, c));
+          // Every value either dead or no client ID: the condition never holds (the statement is dead).
+          const entryDead =
+            closesWhenNoValueMatches(e) &&
+            e.values.some(unknownAud) &&
+            e.values.every((v) => literalWildcard(v) || unknownAud(v));
+          let reported = false;
+          for (const v of e.values.filter(unknownAud)) {
+            const f = finding('GAO022', {
+              ...at,
+              conditionKey: e.key,
+              operator: e.operator,
+              value: v,
+              why: `"${v}" is not a client ID of the provider (${provider.clientIds.join(', ')}); STS rejects tokens with that aud before the trust policy is read, so this value never matches${entryDead ? ' and no job can assume the role' : ''}.`,
+              fix: `Use one of ${provider.clientIds.map((c) => `"${c}"`).join(', ')}, or add it: aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${provider.arn} --client-id '${v}'.`,
+            });
+            if (entryDead && !reported) pushDead(f);
+            else findings.push(f);
+            reported = true;
           }
         }
       }
@@ -630,6 +688,8 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
         );
       }
     }
+
+    if (deadBecause.length > 0) foldOpenIntoDead(findings, statementStart, deadBecause);
   });
 
   const maxProjects = ctx.maxProjectsPerRole ?? 3;

@@ -49,7 +49,14 @@ const good: Case[] = [
   {
     file: 'good/gitlab-com-minimal.json',
     ids: ['GAO011', 'GAO012'],
-    severity: { GAO011: 'medium', GAO012: 'medium' },
+    severity: { GAO011: 'low', GAO012: 'low' },
+  },
+  // GitLab's AWS guide (docs.gitlab.com/ee/ci/cloud_services/aws), verbatim: only hardening advice.
+  { file: 'good/gitlab-docs-example.json', ids: ['GAO015'], severity: { GAO015: 'low' } },
+  {
+    file: 'good/gitlab-docs-example-gitlab-com.json',
+    ids: ['GAO011', 'GAO012', 'GAO015'],
+    severity: { GAO011: 'low', GAO012: 'low', GAO015: 'low' },
   },
   { file: 'good/project-id-mitigates-group-wide.json', ids: ['GAO008'], severity: { GAO008: 'low' } },
   {
@@ -83,10 +90,14 @@ const bad: Case[] = [
     ids: ['GAO002', 'GAO005'],
     severity: { GAO005: 'critical' },
   },
-  { file: 'bad/key-for-another-host.json', ids: ['GAO002', 'GAO023'] },
+  // Never matches: reported as such, not also as open to anyone (GAO002).
+  { file: 'bad/key-for-another-host.json', ids: ['GAO023'] },
+  { file: 'bad/unsupported-claim-no-sub.json', ids: ['GAO024'] },
   { file: 'bad/unsupported-claim-self-managed.json', ids: ['GAO024'] },
   { file: 'bad/unsupported-claim-ifexists.json', ids: ['GAO005', 'GAO010'], severity: { GAO005: 'high' } },
   { file: 'bad/forallvalues-sub.json', ids: ['GAO006', 'GAO014'], severity: { GAO006: 'high' } },
+  // ForAnyValue fails closed when the claim is absent: odd on a single-valued key, not fail-open.
+  { file: 'bad/foranyvalue-sub.json', ids: ['GAO006'], severity: { GAO006: 'low' } },
   { file: 'bad/ifexists-aud.json', ids: ['GAO006'] },
   { file: 'bad/negative-only-sub.json', ids: ['GAO007'], severity: { GAO007: 'high' } },
   { file: 'bad/group-wide.json', ids: ['GAO008'], severity: { GAO008: 'high' } },
@@ -98,8 +109,8 @@ const bad: Case[] = [
   { file: 'bad/missing-ref-type.json', ids: ['GAO009'] },
   { file: 'bad/ref-prefix-wildcard.json', ids: ['GAO010'], severity: { GAO010: 'high' } },
   { file: 'bad/tag-prefix-unprotected.json', ids: ['GAO010'] },
-  { file: 'bad/path-only-gitlab-com.json', ids: ['GAO011'] },
-  { file: 'bad/unprotected-literal-ref.json', ids: ['GAO012'] },
+  { file: 'bad/path-only-gitlab-com.json', ids: ['GAO011'], severity: { GAO011: 'low' } },
+  { file: 'bad/unprotected-literal-ref.json', ids: ['GAO012'], severity: { GAO012: 'low' } },
   { file: 'bad/many-projects.json', ids: ['GAO013'], severity: { GAO013: 'medium' } },
   { file: 'bad/stringlike-no-wildcard.json', ids: ['GAO014'], severity: { GAO014: 'low' } },
   { file: 'bad/no-aud.json', ids: ['GAO015'] },
@@ -111,7 +122,7 @@ const bad: Case[] = [
   { file: 'bad/github-style-sub.json', ids: ['GAO027'] },
   { file: 'bad/project-path-without-namespace.json', ids: ['GAO027'] },
   { file: 'bad/unknown-provider.json', ids: ['GAO028'], ctx: { providers: [] } },
-  { file: 'bad/unknown-operator.json', ids: ['GAO002', 'GAO029'] },
+  { file: 'bad/unknown-operator.json', ids: ['GAO029'] },
   { file: 'bad/multiple-statements-one-weak.json', ids: ['GAO003', 'GAO009'] },
   { file: 'bad/list-one-weak-value.json', ids: ['GAO008', 'GAO009'] },
   { file: 'bad/literal-without-ref.json', ids: ['GAO009'], severity: { GAO009: 'medium' } },
@@ -194,6 +205,109 @@ describe('lintTrustPolicy details', () => {
     expect(f).toMatchObject({ conditionKey: 'gitlab.example.com:sub', operator: 'ForAllValues:StringLike' });
     expect(f?.fix).toContain('gitlab.com:sub');
     expect(f?.why).toMatch(/passes when it is missing/);
+  });
+
+  it.each([
+    ['ForAnyValue:StringEquals', 'low', /fails closed/],
+    ['ForAnyValue:StringLike', 'low', /fails closed/],
+    ['ForAllValues:StringEquals', 'high', /passes when the claim is absent/],
+    ['StringEqualsIfExists', 'high', /passes when the claim is absent/],
+    ['ForAnyValue:StringEqualsIfExists', 'high', /passes when the claim is absent/],
+  ])('GAO006: %s on sub is %s', (operator, severity, why) => {
+    const doc = load('bad/foranyvalue-sub.json');
+    const cond = (doc.Statement as { Condition: Record<string, unknown> }[])[0]!.Condition;
+    cond[operator] = cond['ForAnyValue:StringEquals'];
+    if (operator !== 'ForAnyValue:StringEquals') delete cond['ForAnyValue:StringEquals'];
+    const f = lintTrustPolicy(doc).find((x) => x.ruleId === 'GAO006');
+    expect(f).toMatchObject({ severity, operator, conditionKey: 'gitlab.com:sub' });
+    expect(f?.why).toMatch(why);
+    if (severity === 'low') expect(f?.why).not.toMatch(/passes when|permissive/);
+  });
+
+  describe('a statement that can never match is not also open to anyone', () => {
+    const GL = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+    const st = (over: Record<string, unknown>) =>
+      ({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Federated: GL }, Action: 'sts:AssumeRoleWithWebIdentity', ...over },
+        ],
+      }) as PolicyDocument;
+    const MAIN = 'project_path:a/b:ref_type:branch:ref:main';
+    const glProvider = {
+      providers: [{ arn: GL, url: 'https://gitlab.com', clientIds: ['https://gitlab.com'] }],
+    };
+    it.each<[string, PolicyDocument, TrustLintContext | undefined, RuleId]>([
+      [
+        'a key for another host',
+        st({ Condition: { StringEquals: { 'gitlab.example.com:project_path': 'acme/web' } } }),
+        undefined,
+        'GAO023',
+      ],
+      [
+        'a claim the issuer never exposes',
+        st({ Condition: { StringEquals: { 'gitlab.com:project_name': 'web' } } }),
+        undefined,
+        'GAO024',
+      ],
+      ['the wrong action', st({ Action: 'sts:AssumeRole' }), undefined, 'GAO026'],
+      ['a provider that does not exist', st({}), { providers: [] }, 'GAO028'],
+      [
+        'an aud that is not a client ID',
+        st({ Condition: { StringEquals: { 'gitlab.com:aud': 'sts.amazonaws.com' } } }),
+        glProvider,
+        'GAO022',
+      ],
+      [
+        'a literal * under StringEquals',
+        st({ Condition: { StringEquals: { 'gitlab.com:project_id': '*' } } }),
+        undefined,
+        'GAO020',
+      ],
+      [
+        'an unknown operator',
+        st({ Condition: { StringEqualz: { 'gitlab.com:aud': 'https://gitlab.com' } } }),
+        undefined,
+        'GAO029',
+      ],
+    ])('%s: no GAO002, and the dead finding warns that sub is unrestricted', (_name, doc, ctx, rule) => {
+      const findings = lintTrustPolicy(doc, ctx);
+      expect(findings.map((f) => f.ruleId)).not.toContain('GAO002');
+      expect(hasFindingsAtLeast(findings, 'critical')).toBe(false);
+      const dead = findings.find((f) => f.ruleId === rule);
+      expect(dead?.why).toMatch(
+        /no job can assume the role|no token is accepted|never (applies|matches)|IAM refuses/,
+      );
+      expect(dead?.why).toMatch(/nothing restricts sub/i);
+      expect(dead?.fix).toContain('gitlab.com:sub');
+    });
+
+    it.each([
+      ['a sub key for another host', { StringEquals: { 'gitlab.example.com:sub': MAIN } }, 'GAO023'],
+      ['sub under a misspelt operator', { StringEqualz: { 'gitlab.com:sub': MAIN } }, 'GAO029'],
+    ])('%s: fixing it restricts sub, so no GAO002 and no note', (_name, condition, rule) => {
+      const findings = lintTrustPolicy(st({ Condition: condition }));
+      expect(findings.map((f) => f.ruleId).sort()).toEqual([rule, 'GAO015'].sort());
+      expect(findings[0]?.why).not.toMatch(/nothing restricts sub/i);
+    });
+
+    it('a fail-open condition does not make the statement dead: GAO002 stays critical', () => {
+      const findings = lintTrustPolicy(load('bad/ifexists-other-host-fails-open.json'));
+      expect(findings.find((f) => f.ruleId === 'GAO002')?.severity).toBe('critical');
+    });
+
+    it('a second, live statement still reports GAO002', () => {
+      const doc = st({ Condition: { StringEquals: { 'gitlab.com:project_name': 'web' } } });
+      (doc.Statement as unknown[]).push({
+        Effect: 'Allow',
+        Principal: { Federated: GL },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+      });
+      const findings = lintTrustPolicy(doc);
+      expect(
+        findings.filter((f) => f.ruleId === 'GAO002').map((f) => [f.statementIndex, f.severity]),
+      ).toEqual([[1, 'critical']]);
+    });
   });
 
   it('names the namespace-wildcard attack and suggests a literal group', () => {

@@ -123,7 +123,7 @@ export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
     'high',
     'trust-policy',
     'ForAllValues/ForAnyValue/IfExists on sub or aud',
-    'sub and aud are single-valued: set operators and IfExists change what happens when the claim is absent or multi-valued, and ForAllValues passes when it is absent. AWS advises against them on single-valued keys.',
+    'sub and aud are single-valued. ForAllValues and …IfExists pass when the claim is absent (fail open): high. ForAnyValue is false when it is absent (fails closed) and matches like the plain operator: low, but AWS advises against set operators on single-valued keys.',
     'Use the plain operator: StringEquals (or StringLike for patterns).',
   ),
   GAO007: rule(
@@ -165,19 +165,19 @@ export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
   GAO011: rule(
     'GAO011',
     'path-only-binding',
-    'medium',
+    'low',
     'trust-policy',
     'gitlab.com project bound by path only (no project_id)',
-    'Paths are reusable: if the group is deleted or renamed, anyone can register the path on gitlab.com and inherit the trust.',
+    'Hardening advice. Paths are reusable: if the group is deleted or renamed, anyone can register the path on gitlab.com and inherit the trust.',
     'Add "gitlab.com:project_id": "<id>" under StringEquals (or switch the sub claim to project_id first).',
   ),
   GAO012: rule(
     'GAO012',
     'unprotected-literal-ref',
-    'medium',
+    'low',
     'trust-policy',
     'Literal ref on gitlab.com without ref_protected',
-    'If the branch or tag is not protected, any developer can push it (or create a tag of that name) and assume the role.',
+    'Hardening advice: the policy does not check protection, and the linter cannot see whether the ref is protected. If it is not, any developer can push it (or create a tag of that name) and assume the role.',
     'Protect the ref in GitLab and add "gitlab.com:ref_protected": "true" under StringEquals.',
   ),
   GAO013: rule(
