@@ -81,11 +81,31 @@ export interface Finding {
   why: string;
   /** The exact change that fixes it. */
   fix: string;
+  /** The fix as one condition value, where it is one (what `fix` says, in a form a tool can apply). */
+  suggestion?: SuggestedCondition | undefined;
   /** Set by `audit`/`status`: the role, provider or file the finding belongs to. */
   target?: FindingTarget | undefined;
   /** For permission findings: the policy (ARN, or name for inline/file policies) the finding is about. */
   policy?: string | undefined;
 }
+
+/**
+ * Put `value` under `operator` → `conditionKey` in the same statement; with `replaces`, instead of that
+ * value (under the finding's `operator` and `conditionKey`). Placeholders such as `<project-id>`,
+ * `<group>/<project>` or `<branch>` are the user's to fill.
+ */
+export interface SuggestedCondition {
+  operator: string;
+  conditionKey: string;
+  value: string;
+  replaces?: string | undefined;
+}
+
+const addCondition = (conditionKey: string, value: string): SuggestedCondition => ({
+  operator: 'StringEquals',
+  conditionKey,
+  value,
+});
 
 /** An IAM OIDC provider as the linter needs it. `url` with or without `https://`. */
 export interface LintProvider {
@@ -337,6 +357,12 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               value: v,
               why: `"${v}" has no * or ?, so ${e.base} behaves like ${e.negated ? 'StringNotEquals' : 'StringEquals'}: harmless, but it suggests a pattern was intended or the operators were confused.`,
               fix: `Move "${e.key}": "${v}" under ${e.negated ? 'StringNotEquals' : 'StringEquals'}.`,
+              suggestion: {
+                operator: e.negated ? 'StringNotEquals' : 'StringEquals',
+                conditionKey: e.key,
+                value: v,
+                replaces: v,
+              },
             }),
           );
         }
@@ -515,6 +541,9 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
                 value: e.values.join(', '),
                 why: `sub is only restricted by ${e.operator}: every other ${gitlab ? 'project and ref' : 'subject'} of ${host} can assume the role.`,
                 fix: `Replace it with an allow-list: "StringEquals": {"${host}:sub": "${gitlab ? 'project_path:<group>/<project>:ref_type:branch:ref:<branch>' : '<subject>'}"}.`,
+                suggestion: gitlab
+                  ? addCondition(`${host}:sub`, 'project_path:<group>/<project>:ref_type:branch:ref:<branch>')
+                  : undefined,
               }),
             );
           }
@@ -530,6 +559,9 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
                   ? `Nothing restricts sub: every job of every project on ${host}, personal projects included, can assume the role.`
                   : `Nothing restricts sub: every token ${host} issues is accepted.`,
               fix: `Add "StringEquals": {"${host}:sub": "${gitlab ? 'project_path:<group>/<project>:ref_type:branch:ref:<branch>' : '<subject>'}"}.`,
+              suggestion: gitlab
+                ? addCondition(`${host}:sub`, 'project_path:<group>/<project>:ref_type:branch:ref:<branch>')
+                : undefined,
             }),
           );
         }
@@ -617,6 +649,17 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
                 value,
                 why: issue.why,
                 fix: issue.fix,
+                suggestion:
+                  issue.replacement !== undefined
+                    ? {
+                        operator: hasWildcard(issue.replacement) ? 'StringLike' : 'StringEquals',
+                        conditionKey: entry.key,
+                        value: issue.replacement,
+                        replaces: value,
+                      }
+                    : issue.ruleId === 'GAO010' && gitlabCom
+                      ? addCondition(`${host}:ref_protected`, 'true')
+                      : undefined,
               }),
             );
           }
@@ -628,6 +671,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               conditionKey: judged[0]?.key,
               why: 'The project is identified by path only. If the group is deleted or renamed, anyone can register the same path on gitlab.com and inherit this trust.',
               fix: 'Add "gitlab.com:project_id": "<project-id>" to the StringEquals block (the ID is on the project overview page), or switch the sub claim to start with project_id.',
+              suggestion: addCondition(`${host}:project_id`, '<project-id>'),
             }),
           );
         }
@@ -639,6 +683,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               value: [...new Set(literalRefs)].join(', '),
               why: `The policy does not check that ${[...new Set(literalRefs)].join(', ')} ${literalRefs.length > 1 ? 'are' : 'is'} protected, and the linter cannot see GitLab's protection settings: if not protected, any developer can push it (or create a tag of that name) and assume the role.`,
               fix: 'Protect the ref in GitLab (Settings › Repository) and add "gitlab.com:ref_protected": "true" to the StringEquals block.',
+              suggestion: addCondition(`${host}:ref_protected`, 'true'),
             }),
           );
         }
@@ -684,6 +729,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
             ...at,
             why: `aud is not checked${positiveAud.length ? ' (its value matches any audience: a bare wildcard, or a policy variable filled from the token itself)' : ''}: a token for any audience registered on the ${host} provider${provider ? ` (${provider.clientIds.join(', ')})` : ''} is accepted.`,
             fix: `Add "${host}:aud": "${provider?.clientIds[0] ?? `https://${host}`}" to the StringEquals block.`,
+            suggestion: addCondition(`${host}:aud`, provider?.clientIds[0] ?? `https://${host}`),
           }),
         );
       }

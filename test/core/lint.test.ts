@@ -316,6 +316,17 @@ describe('lintTrustPolicy details', () => {
     expect(f?.fix).toContain('project_path:<group>/<project>:ref_type:branch:ref:main');
   });
 
+  it('GAO027 on a GitHub-style sub suggests the GitLab form of the same project and branch', () => {
+    const f = lintTrustPolicy(load('bad/github-style-sub.json')).find((x) => x.ruleId === 'GAO027');
+    expect(f?.suggestion).toEqual({
+      operator: 'StringEquals',
+      conditionKey: 'gitlab.example.com:sub',
+      value: 'project_path:ops/infra:ref_type:branch:ref:main',
+      replaces: 'repo:ops/infra:ref:refs/heads/main',
+    });
+    expect(f?.fix).toBe('Write it as "project_path:ops/infra:ref_type:branch:ref:main".');
+  });
+
   it('fixes a full ref name with the bare name', () => {
     const f = lintTrustPolicy(load('bad/ref-full-name.json'))[0];
     expect(f?.fix).toContain('project_path:ops/infra:ref_type:branch:ref:main');

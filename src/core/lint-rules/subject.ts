@@ -73,6 +73,8 @@ export interface SubIssue {
   dimension: 'project' | 'ref' | 'other';
   why: string;
   fix: string;
+  /** The sub value the fix proposes instead of this one (placeholders in `<…>`), when it proposes one. */
+  replacement?: string;
 }
 
 export interface SubFacts {
@@ -126,12 +128,18 @@ function suggestion(components: SubPart[], overrides: Record<string, string> = {
   const get = (k: string) => components.find((c) => c.key === k)?.value;
   const literal = (v: string | undefined) => (v !== undefined && !hasWildcard(v) && v !== '' ? v : undefined);
   const idFirst = components[0]?.key === 'project_id';
+  // A GitHub-style `repo:<owner>/<repo>` names the project the author meant.
+  const path = literal(get('project_path')) ?? literal(get('repo'));
   const project = idFirst
     ? `project_id:${overrides.project_id ?? literal(get('project_id')) ?? '<project-id>'}`
-    : `project_path:${overrides.project_path ?? literal(get('project_path')) ?? '<group>/<project>'}`;
-  const refTypeValue = literal(get('ref_type'));
+    : `project_path:${overrides.project_path ?? (path?.includes('/') ? path : undefined) ?? '<group>/<project>'}`;
+  // GitLab's ref is the bare name: `refs/heads/main` is the branch main, `refs/tags/v1` the tag v1.
+  const full = /^refs\/(heads|tags)\/(.+)$/.exec(literal(get('ref')) ?? '');
+  const refTypeValue = full ? (full[1] === 'tags' ? 'tag' : 'branch') : literal(get('ref_type'));
   const refType = overrides.ref_type ?? (refTypeValue === 'tag' ? 'tag' : 'branch');
-  const ref = overrides.ref ?? literal(get('ref')) ?? (refType === 'tag' ? '<tag>' : '<branch>');
+  const refValue = full ? full[2] : literal(get('ref'));
+  const validRef = refValue !== undefined && !REF_NAME_INVALID.test(refValue) ? refValue : undefined;
+  const ref = overrides.ref ?? validRef ?? (refType === 'tag' ? '<tag>' : '<branch>');
   return `${project}:ref_type:${refType}:ref:${ref}`;
 }
 
@@ -146,8 +154,20 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
   };
   const parsed = parseSub(value, pattern);
   const { components } = parsed;
-  const dead = (why: string, fix: string, ruleId: RuleId = 'GAO027'): SubAnalysis => {
-    issues.push({ ruleId, severity: 'functional', dimension: 'other', why, fix });
+  const dead = (
+    why: string,
+    replacement: string,
+    ruleId: RuleId = 'GAO027',
+    say = 'Write it as',
+  ): SubAnalysis => {
+    issues.push({
+      ruleId,
+      severity: 'functional',
+      dimension: 'other',
+      why,
+      fix: `${say} "${replacement}".`,
+      replacement,
+    });
     facts.dead = true;
     return { issues, facts };
   };
@@ -159,13 +179,14 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
       dimension: 'project',
       why: `"${value}" starts with a wildcard, so it matches jobs of any project on ${flags.host}, including projects anyone can create.${mitigation(flags, 'GAO003')}`,
       fix: `Replace it with a literal subject such as "${suggestion([])}" under StringEquals.`,
+      replacement: suggestion([]),
     });
     return { issues, facts };
   }
   if (parsed.malformed && components.length === 0) {
     return dead(
       `"${value}" is not in GitLab's sub format (${parsed.malformed}); GitLab's sub looks like "project_path:group/project:ref_type:branch:ref:main".`,
-      `Write it as "${suggestion([])}".`,
+      suggestion([]),
     );
   }
 
@@ -173,7 +194,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
   if (!first || !isProjectComponent(first.key)) {
     return dead(
       `"${value}" does not start with project_path: or project_id:, which every GitLab sub does, so it never matches.`,
-      `Write it as "${suggestion(components)}".`,
+      suggestion(components),
     );
   }
   const seen = new Set<string>();
@@ -181,22 +202,19 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
     if (!isSubComponent(c.key)) {
       return dead(
         `"${value}" has a component "${c.key}" that GitLab never puts in sub (allowed: ${SUB_COMPONENTS.join(', ')}), so it never matches.`,
-        `Write it as "${suggestion(components)}".`,
+        suggestion(components),
       );
     }
     if (seen.has(c.key)) {
       return dead(
         `"${value}" repeats "${c.key}"; a GitLab sub has each component once.`,
-        `Write it as "${suggestion(components)}".`,
+        suggestion(components),
       );
     }
     seen.add(c.key);
   }
   if (parsed.malformed) {
-    return dead(
-      `"${value}" is not in GitLab's sub format (${parsed.malformed}).`,
-      `Write it as "${suggestion(components)}".`,
-    );
+    return dead(`"${value}" is not in GitLab's sub format (${parsed.malformed}).`, suggestion(components));
   }
 
   const get = (k: string) => components.find((c) => c.key === k);
@@ -207,8 +225,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
   if (path) {
     facts.usesPath = true;
     const p = path.value;
-    if (p === '')
-      return dead(`"${value}" has an empty project_path.`, `Write it as "${suggestion(components)}".`);
+    if (p === '') return dead(`"${value}" has an empty project_path.`, suggestion(components));
     if (pattern && hasWildcard(p)) {
       const segments = p.split('/');
       const at = segments.findIndex((s) => hasWildcard(s));
@@ -219,6 +236,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
           dimension: 'project',
           why: `project_path "${p}" matches every project on ${flags.host}, so any user's pipeline can assume the role.${mitigation(flags, 'GAO003')}`,
           fix: `Replace "${value}" with "${suggestion(components)}" (one value per project) under StringEquals.`,
+          replacement: suggestion(components),
         });
       } else if (at === 0) {
         issues.push({
@@ -227,6 +245,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
           dimension: 'project',
           why: `The top-level group "${segments[0]}" has a wildcard: it also matches groups such as "${(segments[0] ?? '').replace(/[*?]+/g, '-evil')}" that anyone can register${flags.gitlabCom ? ' on gitlab.com' : ''}.${mitigation(flags, 'GAO004')}`,
           fix: `Spell the group out: replace "${value}" with "${suggestion(components, { project_path: '<group>/<project>' })}" (one value per project).`,
+          replacement: suggestion(components, { project_path: '<group>/<project>' }),
         });
       } else {
         const group = segments.slice(0, at).join('/');
@@ -236,13 +255,16 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
           dimension: 'project',
           why: `project_path "${p}" matches every project${p.includes('*') ? ' in every subgroup' : ''} under "${group}" that fits the pattern, including projects added later.${mitigation(flags, 'GAO008')}`,
           fix: `List the projects explicitly: "${suggestion(components, { project_path: `${group}/<project>` })}", one value per project.`,
+          replacement: suggestion(components, { project_path: `${group}/<project>` }),
         });
       }
     } else if (!pattern || !hasWildcard(p)) {
       if (!p.includes('/')) {
         return dead(
           `project_path "${p}" has no namespace; GitLab project paths are always "<namespace>/<project>".`,
-          `Write the full path: "${suggestion(components, { project_path: `<group>/${p}` })}".`,
+          suggestion(components, { project_path: `<group>/${p}` }),
+          'GAO027',
+          'Write the full path:',
         );
       }
       facts.projects.push(`path:${p}`);
@@ -256,11 +278,14 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
         dimension: 'project',
         why: `project_id "${v}" has a wildcard, so it matches unrelated projects whose IDs fit the pattern.${mitigation(flags, 'GAO003')}`,
         fix: `Use the literal numeric project ID: "${suggestion(components, { project_id: '<project-id>' })}".`,
+        replacement: suggestion(components, { project_id: '<project-id>' }),
       });
     } else if (!/^[0-9]+$/.test(v)) {
       return dead(
         `project_id "${v}" is not a number; GitLab project IDs are numeric, so this never matches.`,
-        `Use the numeric project ID: "${suggestion(components, { project_id: '<project-id>' })}".`,
+        suggestion(components, { project_id: '<project-id>' }),
+        'GAO027',
+        'Use the numeric project ID:',
       );
     } else {
       facts.projects.push(`id:${v}`);
@@ -287,6 +312,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
       dimension: 'other',
       why: `ref_type "${refType.value}" never occurs: GitLab only sets branch or tag (merge-request pipelines carry the source branch).`,
       fix: `Use "${rebuild(components, { ref_type: 'branch' })}".`,
+      replacement: rebuild(components, { ref_type: 'branch' }),
     });
     facts.dead = true;
     return { issues, facts };
@@ -299,6 +325,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
         dimension: 'other',
         why: `ref "${ref.value}" is a full ref path; GitLab's ref claim is the bare name, so this never matches.`,
         fix: `Use "${rebuild(components, { ref: ref.value.replace(/^refs\/(heads|tags)\//, '') })}".`,
+        replacement: rebuild(components, { ref: ref.value.replace(/^refs\/(heads|tags)\//, '') }),
       });
       facts.dead = true;
       return { issues, facts };
@@ -306,14 +333,20 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
     if (ref.value === '' || REF_NAME_INVALID.test(ref.value)) {
       return dead(
         `ref "${ref.value}" is not a valid branch or tag name, so no job ever carries it.`,
-        `Use the real branch or tag name: "${suggestion(components, { ref: '<branch>' })}".`,
+        suggestion(components, { ref: '<branch>' }),
+        'GAO027',
+        'Use the real branch or tag name:',
       );
     }
   }
 
   const refTypeWild = !refType || (pattern && hasWildcard(refType.value));
   const refWildValue = ref && pattern && hasWildcard(ref.value) ? ref.value : undefined;
-  const anyRefFix = `Pin the ref: "${suggestion(components, ref && !refWildValue ? {} : { ref: refType?.value === 'tag' ? '<tag>' : 'main' })}"${flags.gitlabCom ? ' and add "gitlab.com:ref_protected": "true"' : ''}.`;
+  const anyRefValue = suggestion(
+    components,
+    ref && !refWildValue ? {} : { ref: refType?.value === 'tag' ? '<tag>' : 'main' },
+  );
+  const anyRefFix = `Pin the ref: "${anyRefValue}"${flags.gitlabCom ? ' and add "gitlab.com:ref_protected": "true"' : ''}.`;
 
   if (!ref && !refType && !parsed.openTail) {
     // A literal with no ref component at all: never matches the default sub, and matches every ref
@@ -324,6 +357,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
       dimension: 'ref',
       why: `"${value}" names no ref: it never matches GitLab's default sub, and if the project's sub claim components are customised to leave the ref out, it matches every branch and tag.`,
       fix: anyRefFix,
+      replacement: anyRefValue,
     });
   } else if (!ref && parsed.openTail) {
     issues.push({
@@ -332,6 +366,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
       dimension: 'ref',
       why: `"${value}" ends in a wildcard that swallows ref_type and ref, so every branch and tag (any unreviewed feature branch too) can assume the role${flags.access === 'read-only' ? '' : ' and use its permissions'}.${protectedHere ? ' Limited to protected refs by ref_protected.' : ''}`,
       fix: anyRefFix,
+      replacement: anyRefValue,
     });
   } else if (refWildValue !== undefined && isAllWildcard(refWildValue)) {
     issues.push({
@@ -340,6 +375,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
       dimension: 'ref',
       why: `ref "${refWildValue}" matches every ${refTypeWild ? 'branch and tag' : refType?.value === 'tag' ? 'tag' : 'branch'}, so any developer who can push one can assume the role.${protectedHere ? ' Limited to protected refs by ref_protected.' : ''}`,
       fix: anyRefFix,
+      replacement: anyRefValue,
     });
   } else if (refWildValue !== undefined) {
     if (!protectedHere) {
@@ -361,6 +397,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
         dimension: 'ref',
         why: `ref_type is not pinned, so tags as well as branches named like "${refWildValue}" match.`,
         fix: `Pin ref_type: "${rebuild(components, { ref_type: 'branch' })}".`,
+        replacement: rebuild(components, { ref_type: 'branch' }),
       });
     }
   } else if (ref) {
@@ -372,6 +409,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
         dimension: 'ref',
         why: `ref_type is not pinned, so a tag named "${ref.value}" (which any developer may be able to create) matches as well as the branch.`,
         fix: `Pin ref_type: "${rebuild(components, { ref_type: 'branch' })}".`,
+        replacement: rebuild(components, { ref_type: 'branch' }),
       });
     }
     facts.literalRefs.push(`${refTypeWild ? 'ref' : refType?.value} ${ref.value}`);
@@ -382,6 +420,7 @@ export function analyzeGitlabSub(value: string, pattern: boolean, flags: SubFlag
       dimension: 'ref',
       why: `"${value}" pins ref_type but names no ref: it never matches GitLab's default sub, and matches every ${refType.value} of a project whose sub claim leaves the ref out.`,
       fix: anyRefFix,
+      replacement: anyRefValue,
     });
   }
   return { issues, facts };
