@@ -33,6 +33,7 @@ import {
   passesWhenMissing,
   splitConditionKey,
 } from './lint-rules/conditions.js';
+import { analyzeGithubSub, GITHUB_SUB_EXAMPLE, isGithubActionsHost } from './lint-rules/github-sub.js';
 import {
   classifyAccess,
   lintPermissionSources,
@@ -185,6 +186,9 @@ function finding(
 // ---------------------------------------------------------------------------------------------
 // Issuers
 
+/** The audience GitHub's configure-aws-credentials action requests. */
+const GITHUB_AWS_AUDIENCE = 'sts.amazonaws.com';
+
 /** Issuers whose tokens anyone can obtain: a missing sub there is open to the world. */
 const SHARED_ISSUERS = new Set([
   'gitlab.com',
@@ -221,6 +225,7 @@ function federatedOf(st: PolicyStatement): FederatedPrincipal[] {
 
 function isGitlabIssuer(host: string, provider: LintProvider | undefined, subValues: string[]): boolean {
   if (provider?.gitlab !== undefined) return provider.gitlab;
+  if (isGithubActionsHost(host)) return false;
   if (host === GITLAB_COM_HOST || /(^|[./])gitlab[.-]/.test(host) || host.startsWith('gitlab')) return true;
   return subValues.some((v) => subProjectComponent(v) !== undefined);
 }
@@ -471,6 +476,13 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
         positiveSub.flatMap((e) => e.values),
       );
       const gitlabCom = host === GITLAB_COM_HOST;
+      const github = !gitlab && isGithubActionsHost(host);
+      /** An allow-list sub for this issuer, to suggest. */
+      const exampleSub = gitlab
+        ? 'project_path:<group>/<project>:ref_type:branch:ref:<branch>'
+        : github
+          ? GITHUB_SUB_EXAMPLE
+          : undefined;
 
       // -- claims this issuer never exposes
       if (gitlab) {
@@ -539,11 +551,9 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
                 conditionKey: e.key,
                 operator: e.operator,
                 value: e.values.join(', '),
-                why: `sub is only restricted by ${e.operator}: every other ${gitlab ? 'project and ref' : 'subject'} of ${host} can assume the role.`,
-                fix: `Replace it with an allow-list: "StringEquals": {"${host}:sub": "${gitlab ? 'project_path:<group>/<project>:ref_type:branch:ref:<branch>' : '<subject>'}"}.`,
-                suggestion: gitlab
-                  ? addCondition(`${host}:sub`, 'project_path:<group>/<project>:ref_type:branch:ref:<branch>')
-                  : undefined,
+                why: `sub is only restricted by ${e.operator}: every other ${gitlab ? 'project and ref' : github ? 'repository and ref on GitHub (anyone can create one)' : 'subject'} of ${host} can assume the role.`,
+                fix: `Replace it with an allow-list: "StringEquals": {"${host}:sub": "${exampleSub ?? '<subject>'}"}.`,
+                suggestion: exampleSub ? addCondition(`${host}:sub`, exampleSub) : undefined,
               }),
             );
           }
@@ -557,11 +567,11 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
                 ? 'Nothing restricts sub: every job of every project on gitlab.com (anyone can sign up) can assume the role.'
                 : gitlab
                   ? `Nothing restricts sub: every job of every project on ${host}, personal projects included, can assume the role.`
-                  : `Nothing restricts sub: every token ${host} issues is accepted.`,
-              fix: `Add "StringEquals": {"${host}:sub": "${gitlab ? 'project_path:<group>/<project>:ref_type:branch:ref:<branch>' : '<subject>'}"}.`,
-              suggestion: gitlab
-                ? addCondition(`${host}:sub`, 'project_path:<group>/<project>:ref_type:branch:ref:<branch>')
-                : undefined,
+                  : github
+                    ? `Nothing restricts sub: every workflow of every repository on GitHub (anyone can create one) can assume the role.`
+                    : `Nothing restricts sub: every token ${host} issues is accepted.`,
+              fix: `Add "StringEquals": {"${host}:sub": "${exampleSub ?? '<subject>'}"}.`,
+              suggestion: exampleSub ? addCondition(`${host}:sub`, exampleSub) : undefined,
             }),
           );
         }
@@ -600,7 +610,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               expanded === undefined
                 ? ''
                 : `IAM replaces the policy variable in "${v}" with a value from the request, so it is read as "${expanded}": `;
-            if (!gitlab) {
+            if (!gitlab && !github) {
               if (pattern && isAllWildcard(judgedValue)) {
                 issues.push({
                   entry: e,
@@ -616,7 +626,9 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
               }
               continue;
             }
-            const analysis = analyzeGitlabSub(judgedValue, pattern, flags);
+            const analysis = github
+              ? analyzeGithubSub(judgedValue, pattern, { host, access })
+              : analyzeGitlabSub(judgedValue, pattern, flags);
             for (const issue of analysis.issues)
               issues.push({ entry: e, value: v, issue: { ...issue, why: `${because}${issue.why}` } });
             if (analysis.facts.dead) continue;
@@ -723,13 +735,19 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       const audChecked = positiveAud.some(
         (e) => !e.values.some((v) => holdsVariable(v) || (isPatternOperator(e) && isAllWildcard(v))),
       );
-      if (gitlab && !audChecked && !(provider && provider.clientIds.length === 1)) {
+      if ((gitlab || github) && !audChecked && !(provider && provider.clientIds.length === 1)) {
+        // GitHub's official action (configure-aws-credentials) asks for sts.amazonaws.com.
+        const audience = github
+          ? provider?.clientIds.includes(GITHUB_AWS_AUDIENCE) || !provider
+            ? GITHUB_AWS_AUDIENCE
+            : (provider.clientIds[0] as string)
+          : (provider?.clientIds[0] ?? `https://${host}`);
         findings.push(
           finding('GAO015', {
             ...at,
-            why: `aud is not checked${positiveAud.length ? ' (its value matches any audience: a bare wildcard, or a policy variable filled from the token itself)' : ''}: a token for any audience registered on the ${host} provider${provider ? ` (${provider.clientIds.join(', ')})` : ''} is accepted.`,
-            fix: `Add "${host}:aud": "${provider?.clientIds[0] ?? `https://${host}`}" to the StringEquals block.`,
-            suggestion: addCondition(`${host}:aud`, provider?.clientIds[0] ?? `https://${host}`),
+            why: `aud is not checked${positiveAud.length ? ' (its value matches any audience: a bare wildcard, or a policy variable filled from the token itself)' : ''}: a token for any audience registered on the ${host} provider${provider ? ` (${provider.clientIds.join(', ')})` : ''} is accepted${github ? '; GitHub tokens carry the audience the workflow asks for, and the AWS action asks for sts.amazonaws.com' : ''}.`,
+            fix: `Add "${host}:aud": "${audience}" to the StringEquals block.`,
+            suggestion: addCondition(`${host}:aud`, audience),
           }),
         );
       }

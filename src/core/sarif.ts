@@ -121,6 +121,7 @@ function ruleDescriptor(id: RuleId): SarifRule {
   const tags = r.severity === 'functional' ? ['correctness', 'iam'] : ['security', 'iam'];
   if (r.scope === 'trust-policy') tags.push('trust-policy', 'oidc');
   else tags.push(r.scope);
+  if (r.issuer) tags.push(r.issuer);
   return {
     id: r.id,
     name: r.name
@@ -258,6 +259,7 @@ export function findingsToSarif(findings: readonly Finding[], options: SarifOpti
         ...(f.operator ? { operator: f.operator } : {}),
         ...(f.value !== undefined ? { value: f.value } : {}),
         fix: f.fix,
+        ...(f.suggestion ? { suggestion: f.suggestion } : {}),
       },
     };
   });

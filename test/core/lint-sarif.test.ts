@@ -234,6 +234,32 @@ describe('findingsToSarif', () => {
     expect(rules.find((r) => r.id === 'GAO001')!.properties['security-severity']).toBe('9.5');
   });
 
+  it('describes the GitHub Actions rules (GAO016–GAO019) with their severity and an issuer tag', () => {
+    const rules = findingsToSarif([], { toolVersion: '1.0.0' }).runs[0]!.tool.driver.rules;
+    const github = rules.filter((r) => r.properties.tags.includes('github-actions'));
+    expect(github.map((r) => [r.id, r.name, r.properties['security-severity']])).toEqual([
+      ['GAO016', 'GithubOwnerWildcard', '9.5'],
+      ['GAO017', 'GithubOwnerWide', '8.0'],
+      ['GAO018', 'GithubAnyRef', '8.0'],
+      ['GAO019', 'GithubRefPattern', '5.5'],
+    ]);
+    for (const r of github) expect(r.help.text).toMatch(/repo:<owner>\/<repo>|Pin/);
+  });
+
+  it('carries the structured suggestion of a finding in its properties', () => {
+    const f: Finding = {
+      ruleId: 'GAO011',
+      severity: 'low',
+      title: 'x',
+      statementIndex: 0,
+      why: 'why',
+      fix: 'Add "gitlab.com:project_id": "<project-id>".',
+      suggestion: { operator: 'StringEquals', conditionKey: 'gitlab.com:project_id', value: '<project-id>' },
+    };
+    const result = findingsToSarif([f], { toolVersion: '1.0.0' }).runs[0]!.results[0]!;
+    expect(result.properties.suggestion).toEqual(f.suggestion);
+  });
+
   it('uses a logical location (role ARN) for findings from the account', () => {
     const f: Finding = {
       ruleId: 'GAO002',

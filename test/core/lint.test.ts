@@ -46,6 +46,9 @@ const good: Case[] = [
   { file: 'good/deny-statement-ignored.json', ids: [] },
   { file: 'good/object-statement.json', ids: [] },
   { file: 'good/aud-matches-provider.json', ids: [], ctx: smProvider(['sts.amazonaws.com']) },
+  // GitHub's AWS guide and its environment form (docs.github.com, "OpenID Connect reference").
+  { file: 'good/github-aws-docs.json', ids: [] },
+  { file: 'good/github-environment.json', ids: [] },
   {
     file: 'good/gitlab-com-minimal.json',
     ids: ['GAO011', 'GAO012'],
@@ -126,6 +129,18 @@ const bad: Case[] = [
   { file: 'bad/multiple-statements-one-weak.json', ids: ['GAO003', 'GAO009'] },
   { file: 'bad/list-one-weak-value.json', ids: ['GAO008', 'GAO009'] },
   { file: 'bad/literal-without-ref.json', ids: ['GAO009'], severity: { GAO009: 'medium' } },
+  // GitHub Actions trust, as found in the same accounts.
+  {
+    file: 'bad/github-owner-wide.json',
+    ids: ['GAO017', 'GAO018'],
+    severity: { GAO017: 'high', GAO018: 'high' },
+  },
+  { file: 'bad/github-owner-wildcard.json', ids: ['GAO016'], severity: { GAO016: 'critical' } },
+  { file: 'bad/github-any-ref.json', ids: ['GAO018'], severity: { GAO018: 'high' } },
+  { file: 'bad/github-negative-only.json', ids: ['GAO007'], severity: { GAO007: 'high' } },
+  { file: 'bad/github-no-aud.json', ids: ['GAO015'], severity: { GAO015: 'low' } },
+  { file: 'bad/github-short-ref.json', ids: ['GAO027'], severity: { GAO027: 'functional' } },
+  { file: 'bad/github-tag-pattern.json', ids: ['GAO019'], severity: { GAO019: 'medium' } },
 ];
 
 const idsOf = (findings: Finding[]) => findings.map((f) => f.ruleId).sort();

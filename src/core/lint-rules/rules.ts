@@ -27,6 +27,10 @@ export type RuleId =
   | 'GAO013'
   | 'GAO014'
   | 'GAO015'
+  | 'GAO016'
+  | 'GAO017'
+  | 'GAO018'
+  | 'GAO019'
   | 'GAO020'
   | 'GAO021'
   | 'GAO022'
@@ -59,6 +63,8 @@ export interface RuleMeta {
   help: string;
   /** What the rule looks at. */
   scope: 'trust-policy' | 'permissions' | 'account';
+  /** Set for rules about one issuer's sub grammar only (SARIF tags them with it). */
+  issuer?: 'github-actions';
 }
 
 const rule = (
@@ -69,7 +75,8 @@ const rule = (
   title: string,
   description: string,
   help: string,
-): RuleMeta => ({ id, name, severity, scope, title, description, help });
+  issuer?: RuleMeta['issuer'],
+): RuleMeta => ({ id, name, severity, scope, title, description, help, ...(issuer ? { issuer } : {}) });
 
 export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
   GAO001: rule(
@@ -205,7 +212,47 @@ export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
     'trust-policy',
     'No aud condition',
     'STS accepts any of the provider’s client IDs; without an aud condition, tokens minted for another audience registered on the same provider also work.',
-    'Add "<host>:aud": "<audience>" under StringEquals.',
+    'Add "<host>:aud": "<audience>" under StringEquals (for GitHub Actions: "token.actions.githubusercontent.com:aud": "sts.amazonaws.com").',
+  ),
+  GAO016: rule(
+    'GAO016',
+    'github-owner-wildcard',
+    'critical',
+    'trust-policy',
+    'GitHub sub with a wildcard in the repository owner',
+    'A wildcard in the owner of a GitHub sub (`repo:octo*/app:…`, or `repo:octo-org*` where `*` also matches `/`) matches accounts and organisations anyone can register on GitHub, such as `octo-evil`.',
+    'Spell the owner out: repo:<owner>/<repo>:ref:refs/heads/<branch>, one value per repository.',
+    'github-actions',
+  ),
+  GAO017: rule(
+    'GAO017',
+    'github-owner-wide',
+    'high',
+    'trust-policy',
+    'GitHub sub matches every repository of an owner',
+    'A sub such as `repo:octo-org/*` (or a custom sub naming only repository_owner) matches every repository of the organisation, including repositories created later by anyone allowed to create one, and their pull-request workflows.',
+    'List each repository explicitly: repo:<owner>/<repo>:ref:refs/heads/<branch>.',
+    'github-actions',
+  ),
+  GAO018: rule(
+    'GAO018',
+    'github-any-ref',
+    'high',
+    'trust-policy',
+    'GitHub sub matches any branch, tag, environment or pull request',
+    'A sub such as `repo:o/r:*`, `repo:o/r:ref:refs/heads/*`, `repo:o/r:environment:*` or `repo:o/r:pull_request` lets every workflow run of the repository assume the role, including unreviewed branches and pull requests (medium on a read-only role).',
+    'Pin the context: repo:<owner>/<repo>:ref:refs/heads/main, or a protected environment: repo:<owner>/<repo>:environment:<name>.',
+    'github-actions',
+  ),
+  GAO019: rule(
+    'GAO019',
+    'github-ref-pattern',
+    'medium',
+    'trust-policy',
+    'GitHub sub with a branch, tag or environment name pattern',
+    'A pattern such as `ref:refs/tags/v*` or `environment:prod-*` matches refs or environments any contributor with push access can create; the token says nothing about protection, so only rulesets or environment protection rules keep others out.',
+    'Pin the ref or environment, or protect every ref or environment the pattern matches (rulesets, required reviewers).',
+    'github-actions',
   ),
   GAO020: rule(
     'GAO020',
@@ -275,9 +322,9 @@ export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
     'malformed-sub',
     'functional',
     'trust-policy',
-    'sub value can never match a GitLab token',
-    "GitLab's sub is `project_path:<path>:ref_type:<branch|tag>:ref:<name>` (or starts with project_id: when customised); this value cannot match that shape.",
-    'Write the sub in GitLab’s format: project_path:<group>/<project>:ref_type:branch:ref:<branch>.',
+    "sub value can never match the issuer's tokens",
+    "GitLab's sub is `project_path:<path>:ref_type:<branch|tag>:ref:<name>` (or starts with project_id: when customised); GitHub's is `repo:<owner>/<repo>:ref:refs/heads/<branch>` (or `:ref:refs/tags/…`, `:environment:<name>`, `:pull_request`). This value cannot match the issuer's shape.",
+    "Write the sub in the issuer's format: project_path:<group>/<project>:ref_type:branch:ref:<branch> (GitLab), repo:<owner>/<repo>:ref:refs/heads/<branch> (GitHub).",
   ),
   GAO028: rule(
     'GAO028',
