@@ -540,7 +540,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       }
 
       // -- sub
-      const shared = gitlab || SHARED_ISSUERS.has(host);
+      const shared = gitlab || github || SHARED_ISSUERS.has(host);
       if (positiveSub.length === 0) {
         const negatives = subEntries.filter((e) => e.negated);
         if (negatives.length > 0) {

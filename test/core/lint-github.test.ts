@@ -84,6 +84,14 @@ describe('GitHub sub grammar', () => {
     ['org/*:*', 'StringLike', 'repo:octo-org/*:*', ['GAO017:high', 'GAO018:high']],
     ['org/* on main', 'StringLike', 'repo:octo-org/*:ref:refs/heads/main', ['GAO017:high']],
     ['repo name prefix', 'StringLike', 'repo:octo-org/app-*:ref:refs/heads/main', ['GAO017:high']],
+    [
+      'immutable, any repo of the owner',
+      'StringLike',
+      'repo:octo-org@123/*:ref:refs/heads/main',
+      ['GAO017:high'],
+    ],
+    ['immutable, any id', 'StringLike', 'repo:octo-org@*/*:ref:refs/heads/main', ['GAO017:high']],
+    ['immutable, names with any id', 'StringLike', 'repo:octo-org@*/octo-repo@*:ref:refs/heads/main', []],
     ['repository_owner only', 'StringEquals', 'repository_owner:octo-org', ['GAO017:high']],
     ['repository_owner_id only', 'StringEquals', 'repository_owner_id:123456', ['GAO017:high']],
     // Any ref / environment / pull request.
@@ -98,6 +106,12 @@ describe('GitHub sub grammar', () => {
     ['release branches', 'StringLike', 'repo:octo-org/octo-repo:ref:refs/heads/release/*', ['GAO019:medium']],
     ['version tags', 'StringLike', 'repo:octo-org/octo-repo:ref:refs/tags/v*', ['GAO019:medium']],
     ['environment prefix', 'StringLike', 'repo:octo-org/octo-repo:environment:prod-*', ['GAO019:medium']],
+    [
+      'custom sub with a pull-request ref',
+      'StringEquals',
+      'repo:octo-org/octo-repo:ref:refs/pull/7/merge',
+      [],
+    ],
     // Never matches a GitHub token.
     ['short ref', 'StringEquals', 'repo:octo-org/octo-repo:ref:main', ['GAO027:functional']],
     ['ref without ref:', 'StringEquals', 'repo:octo-org/octo-repo:refs/heads/main', ['GAO027:functional']],
@@ -135,6 +149,9 @@ describe('GitHub sub grammar', () => {
     'github.example.com/_services/token',
   ])('recognises the GitHub issuer %s', (host) => {
     expect(rules(policy('StringLike', 'repo:octo-org/*', host))).toEqual(['GAO017:high', 'GAO018:high']);
+    const open = policy('StringLike', 'repo:octo-org/*', host);
+    delete (open.Statement as { Condition?: unknown }[])[0]!.Condition;
+    expect(rules(open)).toEqual(['GAO002:critical', 'GAO015:low']);
   });
 
   it('ANDed conditions: a literal repository in another condition bounds an owner-wide pattern', () => {

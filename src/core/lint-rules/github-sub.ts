@@ -218,13 +218,14 @@ export function analyzeGithubSub(value: string, pattern: boolean, flags: GithubS
           `Spell the owner out: replace "${value}" with "${replacement}" (one value per repository).`,
           replacement,
         );
-      } else if (!hasWildcard(ownerPart)) {
-        const replacement = githubSuggestion(components, { repo: `${ownerPart}/<repo>` });
+      } else if (hasWildcard(r.slice(slash + 1).split('@')[0] ?? '')) {
+        // A wildcard only in an `@<id>` part matches the same names with any ID: the legacy binding.
+        const replacement = githubSuggestion(components, { repo: `${ownerName}/<repo>` });
         push(
           'GAO017',
           'high',
           'project',
-          `repo "${r}" matches every repository of ${ownerPart} that fits the pattern, including repositories created later by anyone allowed to create one there.`,
+          `repo "${r}" matches every repository of ${ownerName} that fits the pattern, including repositories created later by anyone allowed to create one there.`,
           `List the repositories explicitly: "${replacement}", one value per repository.`,
           replacement,
         );
@@ -291,7 +292,7 @@ export function analyzeGithubSub(value: string, pattern: boolean, flags: GithubS
           pinAt,
         );
       }
-    } else if (!/^refs\/(heads|tags)\/./.test(v)) {
+    } else if (!/^refs\/(heads|tags|pull)\/./.test(v)) {
       const replacement = githubSuggestion(components, {
         context: v.startsWith('refs/') ? 'ref:refs/heads/<branch>' : `ref:refs/heads/${v}`,
       });
