@@ -551,7 +551,9 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
                 conditionKey: e.key,
                 operator: e.operator,
                 value: e.values.join(', '),
-                why: `sub is only restricted by ${e.operator}: every other ${gitlab ? 'project and ref' : github ? 'repository and ref on GitHub (anyone can create one)' : 'subject'} of ${host} can assume the role.`,
+                why: github
+                  ? `sub is only restricted by ${e.operator}: every other workflow of every repository on GitHub (anyone can create one) can assume the role.`
+                  : `sub is only restricted by ${e.operator}: every other ${gitlab ? 'project and ref' : 'subject'} of ${host} can assume the role.`,
                 fix: `Replace it with an allow-list: "StringEquals": {"${host}:sub": "${exampleSub ?? '<subject>'}"}.`,
                 suggestion: exampleSub ? addCondition(`${host}:sub`, exampleSub) : undefined,
               }),

@@ -174,6 +174,20 @@ describe('GitHub sub grammar', () => {
     });
   });
 
+  it.each([
+    ['repo:octo-org/octo-repo:ref:refs/tags/v*', 'GAO019', 'repo:octo-org/octo-repo:ref:refs/tags/<tag>'],
+    [
+      'repo:octo-org/octo-repo:environment:prod-*',
+      'GAO019',
+      'repo:octo-org/octo-repo:environment:<environment>',
+    ],
+    ['repo:octo-org/*:*', 'GAO018', 'repo:octo-org/<repo>:ref:refs/heads/main'],
+    ['repo:octo-org/*', 'GAO017', 'repo:octo-org/<repo>:ref:refs/heads/<branch>'],
+  ])('%s: %s suggests %s (same kind of ref, same owner)', (sub, rule, value) => {
+    const f = lintTrustPolicy(policy('StringLike', sub)).find((x) => x.ruleId === rule);
+    expect(f?.suggestion?.value).toBe(value);
+  });
+
   it('GAO027 on a short ref suggests the full ref', () => {
     const f = lintTrustPolicy(policy('StringEquals', 'repo:octo-org/octo-repo:ref:main'))[0];
     expect(f?.fix).toBe('Write it as "repo:octo-org/octo-repo:ref:refs/heads/main".');
@@ -221,10 +235,10 @@ describe('GitHub sub grammar', () => {
     });
   });
 
-  it('negative-only: GAO007 says every other repository on GitHub, and suggests an allow-list', () => {
+  it('negative-only: GAO007 says every other workflow on GitHub, and suggests an allow-list', () => {
     const f = lintTrustPolicy(policy('StringNotLike', 'repo:evil-org/*')).find((x) => x.ruleId === 'GAO007');
     expect(f?.severity).toBe('high');
-    expect(f?.why).toMatch(/every other repository/);
+    expect(f?.why).toMatch(/every other workflow of every repository on GitHub/);
     expect(f?.suggestion?.value).toBe('repo:<owner>/<repo>:ref:refs/heads/<branch>');
   });
 

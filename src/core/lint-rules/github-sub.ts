@@ -109,8 +109,12 @@ function githubSuggestion(
   overrides: { repo?: string; context?: string } = {},
 ): string {
   const get = (k: string) => components.find((c) => c.key === k)?.value;
-  const repoValue = literal(get('repo'));
-  const repo = overrides.repo ?? (repoValue?.includes('/') ? repoValue : '<owner>/<repo>');
+  const written = get('repo');
+  const repoValue = literal(written);
+  // Keep a literal owner from a pattern such as `octo-org/*`.
+  const owner = literal(written?.includes('/') ? written.slice(0, written.indexOf('/')) : undefined);
+  const repo =
+    overrides.repo ?? (repoValue?.includes('/') ? repoValue : owner ? `${owner}/<repo>` : '<owner>/<repo>');
   const env = literal(get('environment'));
   const ref = literal(get('ref'));
   const context =
@@ -266,7 +270,13 @@ export function analyzeGithubSub(value: string, pattern: boolean, flags: GithubS
   const env = get('environment');
   const pr = get('pull_request');
   const pinAt = githubSuggestion(components, {
-    context: literal(env?.value) ? `environment:${env?.value}` : 'ref:refs/heads/main',
+    context: literal(env?.value)
+      ? `environment:${env?.value}`
+      : env
+        ? 'environment:<environment>'
+        : ref?.value.startsWith('refs/tags')
+          ? 'ref:refs/tags/<tag>'
+          : 'ref:refs/heads/main',
   });
   const anyRef = (why: string) =>
     push('GAO018', anyRefSeverity(flags), 'ref', why, `Pin the context: "${pinAt}".`, pinAt);
