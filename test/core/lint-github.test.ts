@@ -188,6 +188,11 @@ describe('GitHub sub grammar', () => {
     expect(f?.suggestion?.value).toBe(value);
   });
 
+  it('GAO027 on a repo without owner keeps the name as the repository', () => {
+    const f = lintTrustPolicy(policy('StringEquals', 'repo:octo-repo:ref:refs/heads/main'))[0];
+    expect(f?.suggestion?.value).toBe('repo:<owner>/octo-repo:ref:refs/heads/main');
+  });
+
   it('GAO027 on a short ref suggests the full ref', () => {
     const f = lintTrustPolicy(policy('StringEquals', 'repo:octo-org/octo-repo:ref:main'))[0];
     expect(f?.fix).toBe('Write it as "repo:octo-org/octo-repo:ref:refs/heads/main".');

@@ -237,7 +237,7 @@ export function analyzeGithubSub(value: string, pattern: boolean, flags: GithubS
     } else if (!r.includes('/') || r.startsWith('/') || r.endsWith('/')) {
       return dead(
         `repo "${r}" is not "<owner>/<repo>"; GitHub's sub always names the owner and the repository.`,
-        githubSuggestion(components, { repo: `${r.replace(/\//g, '') || '<owner>'}/<repo>` }),
+        githubSuggestion(components, { repo: `<owner>/${r.replace(/\//g, '') || '<repo>'}` }),
       );
     } else {
       facts.projects.push(`path:${r}`);
