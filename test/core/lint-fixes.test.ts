@@ -85,8 +85,42 @@ function apply(doc: PolicyDocument, f: Finding): { doc: PolicyDocument; value: s
   return { doc: copy as PolicyDocument, value };
 }
 
-const cases = files.flatMap((file) =>
-  lintTrustPolicy(load(file), CTX[file])
+/** GitHub sub shapes beyond the fixture files, linted the same way. */
+const GH = 'token.actions.githubusercontent.com';
+const githubDoc = (operator: string, sub: string): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${GH}` },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { [operator]: { [`${GH}:sub`]: sub } },
+    },
+  ],
+});
+const INLINE: Record<string, PolicyDocument> = Object.fromEntries(
+  (
+    [
+      ['StringLike', '*'],
+      ['StringLike', 'repo:*'],
+      ['StringLike', 'repo:octo-org*'],
+      ['StringLike', 'repo:octo-org@123/*:ref:refs/heads/main'],
+      ['StringEquals', 'repository_owner:octo-org'],
+      ['StringEquals', 'job_workflow_ref:octo-org/automation/.github/workflows/deploy.yml@refs/heads/main'],
+      ['StringEquals', 'repo:octo-org/octo-repo:pull_request'],
+      ['StringEquals', 'repo:octo-org/octo-repo'],
+      ['StringLike', 'repo:octo-org/octo-repo:environment:*'],
+      ['StringLike', 'repo:octo-org/octo-repo:environment:prod-*'],
+      ['StringLike', 'repo:octo-org/octo-repo:ref:refs/heads/*'],
+      ['StringEquals', 'repo:octo-org/octo-repo:refs/heads/main'],
+      ['StringEquals', 'repo:octo-repo:ref:refs/heads/main'],
+    ] as const
+  ).map(([op, sub]) => [`inline ${op} ${sub}`, githubDoc(op, sub)]),
+);
+const docOf = (name: string) => INLINE[name] ?? load(name);
+
+const cases = [...files, ...Object.keys(INLINE)].flatMap((file) =>
+  lintTrustPolicy(docOf(file), CTX[file])
     .filter((f) => f.suggestion !== undefined)
     .map((f) => [`${file} ${f.ruleId} ${f.value ?? f.suggestion?.conditionKey}`, file, f] as const),
 );
@@ -95,7 +129,7 @@ describe('suggested fixes pass the linter', () => {
   it.each(cases)('%s', (_name, file, f) => {
     const s = f.suggestion as NonNullable<Finding['suggestion']>;
     expect(f.fix, 'the fix text shows the suggested value').toContain(s.value);
-    const { doc, value } = apply(load(file), f);
+    const { doc, value } = apply(docOf(file), f);
     const after = lintTrustPolicy(doc, CTX[file]);
     const again = after.filter(
       (x) =>
