@@ -282,7 +282,7 @@ export function analyzeGithubSub(value: string, pattern: boolean, flags: GithubS
     push('GAO018', anyRefSeverity(flags), 'ref', why, `Pin the context: "${pinAt}".`, pinAt);
   if (parsed.openTail && !ref && !env && !pr) {
     anyRef(
-      `"${value}" ends in a wildcard that swallows the context, so every branch, tag, environment and pull request of the repository can assume the role${flags.access === 'read-only' ? '' : ' and use its permissions'}.`,
+      `"${value}" ends in a wildcard that swallows the context, so every branch, tag, environment and pull request of ${repo && pattern && hasWildcard(repo.value) ? 'every matching repository' : 'the repository'} can assume the role${flags.access === 'read-only' ? '' : ' and use its permissions'}.`,
     );
   } else if (ref) {
     const v = ref.value;
