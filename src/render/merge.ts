@@ -388,11 +388,15 @@ export function yamlUsageError(fileName: string, error: YAMLError): UsageError {
   );
 }
 
-/** Appends after the untouched existing text, separated by one blank line. */
+/**
+ * Appends after the untouched existing text: one line break more, so a blank line when the file ends
+ * with a newline, and none when it does not. Either way unmerge.ts can take exactly that line break
+ * away and give the file back byte for byte (final newline or not, trailing blank lines kept).
+ */
 function appendBlock(existing: string, block: string, eol: string): string {
   const body = convertEol(block, eol);
   if (existing.trim().length === 0) return body;
-  return existing + (existing.endsWith('\n') ? '' : eol) + eol + body;
+  return existing + eol + body;
 }
 
 function lineStart(text: string, offset: number): number {

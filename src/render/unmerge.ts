@@ -53,9 +53,15 @@ export interface UnmergeResult {
   roleArn?: string | undefined;
   /** Only comments and blank lines are left (GitLab refuses such a pipeline file). */
   empty: boolean;
+  /**
+   * Nothing at all is left but whitespace (and a byte order mark): the file only held the generated
+   * jobs (init created it). The caller deletes it rather than leave an empty `.gitlab-ci.yml`.
+   */
+  deleteFile: boolean;
   warnings: string[];
 }
 
+const BYTE_ORDER_MARK = '\uFEFF';
 /** The stage merge.ts falls back to when `stages:` lacks `test`. */
 const FALLBACK_STAGE = '.pre';
 const MARKER_LINE = new RegExp(`^\\s*#\\s*${escapeRegExp(MANAGED_MARKER)}\\b`);
@@ -108,6 +114,13 @@ export function matchesSkeleton(actual: unknown, skeleton: unknown): boolean {
 
 /** Removes the tool's jobs from `existingText`. Throws a UsageError when other jobs still use the hidden job. */
 export function unmergeCiFile(existingText: string, opts: UnmergeOptions): UnmergeResult {
+  // A UTF-8 byte order mark (as merge.ts keeps it) stays first and is no part of the first line.
+  if (existingText.startsWith(BYTE_ORDER_MARK)) {
+    const inner = unmergeCiFile(existingText.slice(BYTE_ORDER_MARK.length), opts);
+    return inner.action === 'no-op'
+      ? { ...inner, text: existingText }
+      : { ...inner, text: inner.deleteFile ? '' : BYTE_ORDER_MARK + inner.text };
+  }
   const fileName = opts.fileName ?? '.gitlab-ci.yml';
   const none = (warnings: string[] = []): UnmergeResult => ({
     text: existingText,
@@ -116,6 +129,7 @@ export function unmergeCiFile(existingText: string, opts: UnmergeOptions): Unmer
     kept: [],
     dependents: [],
     empty: isEmptyPipeline(existingText),
+    deleteFile: false,
     warnings,
   });
 
@@ -195,12 +209,13 @@ export function unmergeCiFile(existingText: string, opts: UnmergeOptions): Unmer
       ? hidden.variables.AWS_ROLE_ARN
       : undefined;
   const empty = isEmptyPipeline(text);
-  if (empty) {
+  const deleteFile = text.trim() === '';
+  if (empty && !deleteFile) {
     warnings.push(
       `${fileName} has no jobs left; GitLab refuses an empty pipeline file, so delete it or add jobs.`,
     );
   }
-  return { text, action: 'update', removed, kept, dependents, roleArn, empty, warnings };
+  return { text, action: 'update', removed, kept, dependents, roleArn, empty, deleteFile, warnings };
 }
 
 // ---------- recognition ----------
@@ -313,9 +328,11 @@ function headerRange(text: string, header: string, ranges: [number, number][]): 
 }
 
 /**
- * Joins ranges separated only by blank lines, then takes the blank lines that would otherwise pile up:
- * a block at the end takes the blank lines before it; a block after a blank line (or at the start)
- * takes the blank lines after it. So merge-then-unmerge gives the original file back.
+ * Joins ranges separated only by blank lines, then takes the line break merge.ts added or the blank
+ * lines that would otherwise pile up. A block at the end (with what follows it) takes exactly the one
+ * line break merge.ts appended before it: the blank line above it, or, right after a line of content,
+ * that line's newline (the file had no final newline). A block after a blank line (or at the start)
+ * takes the blank lines after it. So merge-then-unmerge gives the original file back, byte for byte.
  */
 function absorbBlankLines(text: string, ranges: [number, number][]): [number, number][] {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
@@ -327,7 +344,7 @@ function absorbBlankLines(text: string, ranges: [number, number][]): [number, nu
   }
   return joined.map(([start, end]) => {
     const after = skipBlankLines(text, end);
-    if (after === text.length) return [blankLinesBefore(text, start), text.length];
+    if (after === text.length) return [start === 0 ? 0 : lineBreakBefore(text, start), text.length];
     if (start === 0 || isBlankLine(text, lineStartOf(text, start - 1), start)) return [start, after];
     return [start, end];
   });
@@ -345,15 +362,14 @@ function skipBlankLines(text: string, offset: number): number {
   return cursor;
 }
 
-/** Start of the run of whitespace-only lines ending at `offset` (a line start). */
-function blankLinesBefore(text: string, offset: number): number {
-  let cursor = offset;
-  while (cursor > 0) {
-    const start = lineStartOf(text, cursor - 1);
-    if (!isBlankLine(text, start, cursor)) break;
-    cursor = start;
-  }
-  return cursor;
+/**
+ * The one line break above `offset` (a line start, > 0): the whole line when it is blank, else the
+ * newline (`\n` or `\r\n`) ending the line of content before it.
+ */
+function lineBreakBefore(text: string, offset: number): number {
+  const start = lineStartOf(text, offset - 1);
+  if (isBlankLine(text, start, offset)) return start;
+  return text[offset - 2] === '\r' ? offset - 2 : offset - 1;
 }
 
 function isBlankLine(text: string, start: number, end: number): boolean {

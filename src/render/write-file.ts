@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import { diffLines, type LineDiff } from './diff.js';
@@ -8,8 +8,10 @@ import { findLegacyJwtUsage, type LegacyJwtUsage, type MergeResult, mergeCiFile 
 
 export interface WriteFileAtomicOptions {
   /**
-   * Keep the previous content in `<file>.bak` (next to the real file, same mode) when the content changes.
-   * One backup: each changing write replaces the previous `.bak`.
+   * Keep the previous bytes (a true copy) next to the real file, same mode, when the content changes.
+   * A backup is never overwritten: the first goes to `<file>.bak`, later ones to `<file>.bak.1`,
+   * `.bak.2`, …; when one of them already holds exactly these bytes, it is reused instead.
+   * So the only copy of a hand-written job replaced with `--force` survives every later run.
    */
   backup: boolean;
   /** When set, refuse to write anywhere (symlinks and symlinked folders resolved) outside this folder. */
@@ -39,22 +41,89 @@ export async function writeFileAtomic(
   opts: WriteFileAtomicOptions,
 ): Promise<WriteFileAtomicResult> {
   const { target, stats } = await resolveWriteTarget(path, opts.repoRoot);
-  const previous = stats ? await readFile(target, 'utf8') : undefined;
-  if (opts.expectedCurrent !== undefined && (previous ?? null) !== opts.expectedCurrent) {
+  // Bytes, not text: the backup is a true copy, and a file that stopped being UTF-8 counts as changed.
+  const previous = stats ? await readFile(target) : undefined;
+  if (opts.expectedCurrent !== undefined && !sameBytes(previous, opts.expectedCurrent)) {
     throw new CliError('FILE_CHANGED', `${path} changed since it was read; nothing was written`, {
       hint: 'Re-run the command to plan against the current file.',
     });
   }
-  if (previous === text) return { path: target, changed: false };
+  const next = Buffer.from(text, 'utf8');
+  if (previous?.equals(next)) return { path: target, changed: false };
 
   const mode = stats ? stats.mode & 0o7777 : undefined;
   let backupPath: string | undefined;
-  if (opts.backup && previous !== undefined) {
-    backupPath = await checkBackupPath(target, path);
-    await replaceFile(backupPath, previous, mode, path);
-  }
-  await replaceFile(target, text, mode, path);
+  if (opts.backup && previous !== undefined) backupPath = await writeBackup(target, previous, mode, path);
+  await replaceFile(target, next, mode, path);
   return { path: target, changed: true, backupPath };
+}
+
+function sameBytes(actual: Buffer | undefined, expected: string | null): boolean {
+  if (expected === null || actual === undefined) return expected === null && actual === undefined;
+  return actual.equals(Buffer.from(expected, 'utf8'));
+}
+
+// ---------- reading text strictly ----------
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Reads a text file the tool may rewrite. Its bytes must be UTF-8 (a byte order mark is kept, as
+ * U+FEFF): decoding with replacement characters and writing the result back would destroy the
+ * original bytes, so anything else is a UsageError naming the first bad byte.
+ */
+export async function readTextFile(path: string, shownPath: string = path): Promise<string> {
+  return decodeUtf8Strict(await readFile(path), shownPath);
+}
+
+/** `bytes` as UTF-8, losslessly; a UsageError (exit 2) with the offset, line and column of the first bad byte. */
+export function decodeUtf8Strict(bytes: Uint8Array, shownPath: string): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch (cause) {
+    const offset = firstInvalidUtf8(bytes);
+    const lines = STRICT_UTF8.decode(bytes.subarray(0, offset)).split('\n');
+    const line = lines.length;
+    const column = [...(lines[lines.length - 1] ?? '')].length + 1;
+    const byte = `0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')}`;
+    throw new UsageError(
+      `${shownPath} is not valid UTF-8: byte ${byte} at offset ${offset} (line ${line}, column ${column})`,
+      [{ field: `${shownPath}:${line}`, message: `invalid UTF-8 byte ${byte}` }],
+      {
+        cause,
+        hint: `YAML files are UTF-8, and rewriting this one would replace those bytes. Convert it first (for example \`iconv -f latin1 -t utf-8 ${shownPath} > tmp && mv tmp ${shownPath}\`), then re-run.`,
+      },
+    );
+  }
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence (Unicode table 3-7). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i] as number;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    let trail: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) trail = 1;
+    else if (lead === 0xe0) [trail, low] = [2, 0xa0];
+    else if (lead === 0xed) [trail, high] = [2, 0x9f];
+    else if (lead >= 0xe1 && lead <= 0xef) trail = 2;
+    else if (lead === 0xf0) [trail, low] = [3, 0x90];
+    else if (lead === 0xf4) [trail, high] = [3, 0x8f];
+    else if (lead >= 0xf1 && lead <= 0xf3) trail = 3;
+    else return i;
+    for (let k = 1; k <= trail; k++) {
+      const byte = bytes[i + k];
+      if (byte === undefined || byte < (k === 1 ? low : 0x80) || byte > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += trail + 1;
+  }
+  return bytes.length;
 }
 
 /**
@@ -123,20 +192,79 @@ async function checkBackupPath(target: string, shownPath: string): Promise<strin
   return backupPath;
 }
 
-async function replaceFile(target: string, text: string, mode: number | undefined, shownPath: string) {
+/** Far more versions than any real use; past it something is wrong (a loop), so say so. */
+const MAX_BACKUPS = 100;
+
+/**
+ * Copies `bytes` to the first free name of `<target>.bak`, `.bak.1`, …, or returns the backup that
+ * already holds exactly these bytes. Never replaces an existing file (created with link(2), which fails
+ * rather than overwrite, so a concurrent run cannot clobber one either).
+ */
+async function writeBackup(
+  target: string,
+  bytes: Buffer,
+  mode: number | undefined,
+  shownPath: string,
+): Promise<string> {
+  await checkBackupPath(target, shownPath);
+  for (let n = 0; n < MAX_BACKUPS; n++) {
+    const candidate = n === 0 ? `${target}.bak` : `${target}.bak.${n}`;
+    const stats = await lstat(candidate).catch(ignoreMissing);
+    if (stats?.isFile() && (await readFile(candidate)).equals(bytes)) return candidate;
+    if (stats) continue;
+    if (await createExclusive(candidate, bytes, mode, shownPath)) return candidate;
+  }
+  throw new CliError('WRITE_FAILED', `Could not back up ${shownPath}: ${MAX_BACKUPS} backups already exist`, {
+    hint: `Delete the ${target}.bak* files you no longer need, then re-run. The original file is unchanged.`,
+  });
+}
+
+/** Writes a temp file and links it to `path`: complete or absent, and never over an existing file. */
+async function createExclusive(
+  path: string,
+  bytes: Buffer,
+  mode: number | undefined,
+  shownPath: string,
+): Promise<boolean> {
+  const temp = tempPathFor(path);
+  try {
+    await writeSynced(temp, bytes, mode);
+    await link(temp, path);
+    return true;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new CliError('WRITE_FAILED', `Could not back up ${shownPath} to ${path}: ${message}`, {
+      cause,
+      hint: 'The original file is unchanged.',
+    });
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+async function writeSynced(path: string, bytes: Buffer, mode: number | undefined): Promise<void> {
+  const handle = await open(path, 'wx', mode ?? 0o644);
+  try {
+    await handle.writeFile(bytes);
+    if (mode !== undefined) await handle.chmod(mode);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function replaceFile(target: string, bytes: Buffer, mode: number | undefined, shownPath: string) {
   const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   let created = false;
   try {
-    const handle = await open(temp, 'wx', mode ?? 0o644);
     created = true;
-    try {
-      await handle.writeFile(text, 'utf8');
-      if (mode !== undefined) await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(temp, bytes, mode);
     await rename(temp, target);
     created = false;
   } catch (cause) {
@@ -196,7 +324,7 @@ export async function planCiFile(
 ): Promise<CiFilePlan> {
   const fileName = opts.fileName ?? path;
   const { target, stats } = await resolveWriteTarget(path, opts.repoRoot);
-  const before = stats ? await readFile(target, 'utf8') : undefined;
+  const before = stats ? await readTextFile(target, fileName) : undefined;
   if (before !== undefined) await checkBackupPath(target, fileName);
   const merged = mergeCiFile(before, snippet, { force: opts.force, fileName });
   const diff = diffLines(before ?? '', merged.text, {

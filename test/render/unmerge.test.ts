@@ -72,10 +72,18 @@ describe('unmergeCiFile', () => {
     },
   );
 
-  it('a file init created from nothing becomes empty, with a warning', () => {
+  it('a file init created from nothing is to be deleted (GitLab refuses an empty one)', () => {
     const result = unmerge(merge(undefined));
     expect(result.text).toBe('');
     expect(result.empty).toBe(true);
+    expect(result.deleteFile).toBe(true);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('a file left with comments only is kept, with a warning', () => {
+    const result = unmerge(merge('# our pipeline\n'));
+    expect(result.text).toBe('# our pipeline\n');
+    expect(result.deleteFile).toBe(false);
     expect(result.warnings.join('\n')).toMatch(/no jobs left; GitLab refuses an empty pipeline file/);
   });
 

@@ -15,7 +15,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CliError, UsageError } from '../../src/errors.js';
 import { renderCiSnippet } from '../../src/render/ci-file.js';
-import { applyCiFilePlan, planCiFile, writeFileAtomic } from '../../src/render/write-file.js';
+import {
+  applyCiFilePlan,
+  decodeUtf8Strict,
+  planCiFile,
+  writeFileAtomic,
+} from '../../src/render/write-file.js';
 import { baseInput, fixture } from './helpers.js';
 
 // Lets a test make rename(2) fail, as it would across devices or on a full/readonly filesystem.
@@ -223,5 +228,107 @@ describe('planCiFile / applyCiFilePlan', () => {
     await expect(
       planCiFile(join(repo, '.gitlab-ci.yml'), snippet, { force: false, repoRoot: repo }),
     ).rejects.toThrow(/outside the repository/);
+  });
+});
+
+// Issue 7, defect 1: bytes that are not UTF-8 must never be decoded lossily (U+FFFD) and written back.
+describe('pipeline files that are not valid UTF-8', () => {
+  const snippet = renderCiSnippet(baseInput);
+  // "café" in Latin-1 (0xE9 alone) on line 3.
+  const latin1 = Buffer.concat([
+    Buffer.from('build:\n  script:\n    - echo caf'),
+    Buffer.from([0xe9]),
+    Buffer.from('\n'),
+  ]);
+
+  it('refuses to plan, naming the file, the byte offset and the line, and changes no byte', async () => {
+    const file = join(repo, '.gitlab-ci.yml');
+    writeFileSync(file, latin1);
+    const error = await planCiFile(file, snippet, {
+      force: false,
+      repoRoot: repo,
+      fileName: '.gitlab-ci.yml',
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(
+      '.gitlab-ci.yml is not valid UTF-8: byte 0xe9 at offset 31 (line 3, column 15)',
+    );
+    expect(error.issues).toEqual([{ field: '.gitlab-ci.yml:3', message: 'invalid UTF-8 byte 0xe9' }]);
+    expect(error.hint).toMatch(/UTF-8/);
+    expect(readFileSync(file).equals(latin1)).toBe(true);
+    expect(ls(repo)).toEqual(['.gitlab-ci.yml']);
+  });
+
+  it('finds truncated sequences, overlongs and surrogates, and accepts a literal U+FFFD', () => {
+    const at = (bytes: number[]) =>
+      (() => {
+        try {
+          decodeUtf8Strict(Buffer.from(bytes), 'f');
+          return undefined;
+        } catch (e) {
+          return (e as UsageError).message;
+        }
+      })();
+    expect(at([0x61, 0xc3])).toMatch(/byte 0xc3 at offset 1 \(line 1, column 2\)/);
+    expect(at([0x0a, 0xc0, 0xaf])).toMatch(/byte 0xc0 at offset 1 \(line 2, column 1\)/);
+    expect(at([0xed, 0xa0, 0x80])).toMatch(/byte 0xed at offset 0/);
+    expect(at([0xf4, 0x90, 0x80, 0x80])).toMatch(/byte 0xf4 at offset 0/);
+    expect(at([0xe2, 0x82, 0x41])).toMatch(/byte 0xe2 at offset 0/);
+    expect(decodeUtf8Strict(Buffer.from('é ✓ 😀 \uFFFD\n'), 'f')).toBe('é ✓ 😀 \uFFFD\n');
+  });
+
+  it('refuses to write over a file that became non-UTF-8 after planning', async () => {
+    const file = join(repo, '.gitlab-ci.yml');
+    writeFileSync(file, latin1);
+    await expect(
+      writeFileAtomic(file, 'x: 1\n', { backup: true, expectedCurrent: 'build: {}\n' }),
+    ).rejects.toMatchObject({ code: 'FILE_CHANGED' });
+    expect(readFileSync(file).equals(latin1)).toBe(true);
+  });
+
+  it('keeps a UTF-8 byte order mark first, and the backup keeps it too', async () => {
+    const file = join(repo, '.gitlab-ci.yml');
+    const original = Buffer.from('\uFEFFbuild:\n  script: [make]\n', 'utf8');
+    writeFileSync(file, original);
+    const plan = await planCiFile(file, snippet, { force: false, repoRoot: repo });
+    expect(plan.before?.startsWith('\uFEFF')).toBe(true);
+    await applyCiFilePlan(plan, { backup: true, repoRoot: repo });
+    const written = readFileSync(file);
+    expect([...written.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(written.toString('utf8')).toContain('build:\n  script: [make]\n');
+    expect(readFileSync(`${file}.bak`).equals(original)).toBe(true);
+  });
+});
+
+// Issue 7, defect 1: a later run must not overwrite the only copy of what the user had.
+describe('backups are never overwritten', () => {
+  it('keeps the first <file>.bak and writes <file>.bak.1, .bak.2 for later versions', async () => {
+    const file = join(repo, '.gitlab-ci.yml');
+    writeFileSync(file, 'human: 1\n');
+    expect((await writeFileAtomic(file, 'tool: 1\n', { backup: true })).backupPath).toBe(`${file}.bak`);
+    expect((await writeFileAtomic(file, 'tool: 2\n', { backup: true })).backupPath).toBe(`${file}.bak.1`);
+    expect((await writeFileAtomic(file, 'tool: 3\n', { backup: true })).backupPath).toBe(`${file}.bak.2`);
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe('human: 1\n');
+    expect(readFileSync(`${file}.bak.1`, 'utf8')).toBe('tool: 1\n');
+    expect(readFileSync(`${file}.bak.2`, 'utf8')).toBe('tool: 2\n');
+  });
+
+  it('reuses a backup that already holds the same bytes instead of adding another', async () => {
+    const file = join(repo, '.gitlab-ci.yml');
+    writeFileSync(file, 'human: 1\n');
+    await writeFileAtomic(file, 'tool: 1\n', { backup: true });
+    await writeFileAtomic(file, 'human: 1\n', { backup: true });
+    const third = await writeFileAtomic(file, 'tool: 1\n', { backup: true });
+    expect(third.backupPath).toBe(`${file}.bak`);
+    expect(ls(repo)).toEqual(['.gitlab-ci.yml', '.gitlab-ci.yml.bak', '.gitlab-ci.yml.bak.1']);
+    expect(readFileSync(`${file}.bak.1`, 'utf8')).toBe('tool: 1\n');
+  });
+
+  it('copies the previous file byte for byte (CRLF, no final newline, BOM)', async () => {
+    const file = join(repo, '.gitlab-ci.yml');
+    const original = Buffer.from('\uFEFFa: 1\r\nb: "\u00e9"', 'utf8');
+    writeFileSync(file, original);
+    await writeFileAtomic(file, 'c: 1\n', { backup: true });
+    expect(readFileSync(`${file}.bak`).equals(original)).toBe(true);
   });
 });
