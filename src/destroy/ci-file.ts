@@ -16,7 +16,13 @@ import { templatePath } from '../io/package-root.js';
 import { CI_TEMPLATE_FILE, HIDDEN_JOB_NAME, MANAGED_MARKER } from '../render/ci-file.js';
 import { diffLines, type LineDiff } from '../render/diff.js';
 import { type UnmergeResult, unmergeCiFile } from '../render/unmerge.js';
-import { resolveWriteTarget, type WriteFileAtomicResult, writeFileAtomic } from '../render/write-file.js';
+import {
+  readTextFile,
+  removeFileWithBackup,
+  resolveWriteTarget,
+  type WriteFileAtomicResult,
+  writeFileAtomic,
+} from '../render/write-file.js';
 
 export const DEFAULT_CI_FILE = '.gitlab-ci.yml';
 
@@ -63,7 +69,7 @@ export async function prepareCiCleanup(input: CiCleanupInput): Promise<CiCleanup
       if (!explicit) return { kind: 'none' };
       throw UsageError.field('--ci-file', `${shownPath} does not exist`);
     }
-    text = await readFile(target, 'utf8');
+    text = await readTextFile(target, shownPath);
   } catch (error) {
     if (!explicit) {
       return error instanceof CliError
@@ -93,7 +99,10 @@ export async function prepareCiCleanup(input: CiCleanupInput): Promise<CiCleanup
     return { kind: 'skipped', shownPath, reason: `${error.message}.${hint}` };
   }
   if (!explicit && unmerge.removed.length === 0) return { kind: 'none' };
-  const diff = diffLines(text, unmerge.text, { fromLabel: `a/${shownPath}`, toLabel: `b/${shownPath}` });
+  const diff = diffLines(text, unmerge.text, {
+    fromLabel: `a/${shownPath}`,
+    toLabel: unmerge.deleteFile ? '/dev/null' : `b/${shownPath}`,
+  });
   return {
     kind: 'planned',
     plan: { path, shownPath, explicit, before: text, unmerge, diff, warnings: [...unmerge.warnings] },
@@ -128,8 +137,15 @@ export function decideCiCleanup(check: CiCleanupCheck, roleArns: string[]): CiCl
   };
 }
 
-/** Writes the cleaned file atomically, keeping `<file>.bak`; refuses if the file changed since planning. */
+/**
+ * Writes the cleaned file atomically, keeping a backup (`<file>.bak`, or `.bak.1`… when one exists);
+ * a file left with nothing but whitespace (init created it) is deleted instead, its bytes kept the same
+ * way. Refuses if the file changed since planning.
+ */
 export function applyCiCleanup(plan: CiCleanupPlan, cwd: string | undefined): Promise<WriteFileAtomicResult> {
+  if (plan.unmerge.deleteFile) {
+    return removeFileWithBackup(plan.path, { repoRoot: cwd ?? process.cwd(), expectedCurrent: plan.before });
+  }
   return writeFileAtomic(plan.path, plan.unmerge.text, {
     backup: true,
     repoRoot: cwd ?? process.cwd(),

@@ -51,7 +51,7 @@ export async function runDestroyCommand(
     onCiFile: (ci) =>
       logger.step(
         'done',
-        `removed ${ci.jobs.join(', ')} from ${ci.path}${ci.backupPath ? ` (backup: ${ci.backupPath})` : ''}`,
+        `${ci.action === 'delete' ? `deleted ${ci.path}, which only held ${ci.jobs.join(', ')}` : `removed ${ci.jobs.join(', ')} from ${ci.path}`}${ci.backupPath ? ` (backup: ${ci.backupPath})` : ''}`,
       ),
   });
   output.lines(formatDestroyResult(result, stdoutPalette));

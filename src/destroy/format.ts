@@ -40,7 +40,9 @@ export function formatDestroyCiFile(ci: DestroyCiFile | undefined, palette: Pale
     lines.push(palette.muted(`${ci.path}: no jobs written by gitlab-aws-oidc; nothing to remove`));
   } else {
     lines.push(
-      `  ${palette.danger('- remove')}  ${ci.jobs.join(', ')} from ${ci.path} ${palette.muted(`(after IAM; the old file is kept as ${ci.path}.bak)`)}`,
+      ci.action === 'delete'
+        ? `  ${palette.danger('- delete')}  ${ci.path} ${palette.muted(`(it only holds the generated jobs ${ci.jobs.join(', ')}; after IAM; a copy is kept as ${ci.path}.bak)`)}`
+        : `  ${palette.danger('- remove')}  ${ci.jobs.join(', ')} from ${ci.path} ${palette.muted(`(after IAM; the old file is kept as ${ci.path}.bak)`)}`,
       '',
     );
     for (const l of ci.diff.replace(/\n$/, '').split('\n')) lines.push(colorDiffLine(l, palette));

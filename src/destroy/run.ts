@@ -55,7 +55,8 @@ export interface DestroyResult {
 
 export interface DestroyCiFile {
   path: string;
-  action: 'update' | 'no-op' | 'skipped';
+  /** `delete`: nothing but the generated jobs is in it (init created it), so the file goes. */
+  action: 'update' | 'delete' | 'no-op' | 'skipped';
   /** Generated jobs removed (or to be removed). */
   jobs: string[];
   /** Jobs still using .aws-oidc that were left dangling (--force). */
@@ -89,7 +90,7 @@ function describeCiFile(check: CiCleanupCheck): DestroyCiFile | undefined {
   const { plan } = check;
   return {
     path: plan.shownPath,
-    action: plan.unmerge.action,
+    action: plan.unmerge.deleteFile ? 'delete' : plan.unmerge.action,
     jobs: plan.unmerge.removed.map((j) => j.name),
     dependents: plan.unmerge.dependents.map((d) => d.name),
     diff: plan.diff.text,
@@ -98,6 +99,12 @@ function describeCiFile(check: CiCleanupCheck): DestroyCiFile | undefined {
     warnings: plan.warnings,
     written: false,
   };
+}
+
+function ciDone(ci: DestroyCiFile): string {
+  return ci.action === 'delete'
+    ? `deleted ${ci.path} (it only held the generated jobs)`
+    : `removed the generated jobs from ${ci.path}`;
 }
 
 /** The run would delete things but cannot start (untagged role, inline policies). Exit 1. */
@@ -241,12 +248,16 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   if (!options.yes) {
     if (!deps.confirm) throw needsYes();
     const ok = await deps.confirm(
-      `Delete what is listed above for ${describeDestroyTarget(plan.target)} in account ${identity.account}${ciPlan ? ` and remove the generated jobs from ${ciPlan.shownPath}` : ''}?`,
+      `Delete what is listed above for ${describeDestroyTarget(plan.target)} in account ${identity.account}${ciPlan ? (ciPlan.unmerge.deleteFile ? ` and delete ${ciPlan.shownPath}` : ` and remove the generated jobs from ${ciPlan.shownPath}`) : ''}?`,
       plan,
     );
     if (!ok) throw new AbortError('Aborted: nothing was deleted.');
   }
-  const ciStep = ciPlan ? `remove the generated jobs from ${ciPlan.shownPath}` : undefined;
+  const ciStep = ciPlan
+    ? ciPlan.unmerge.deleteFile
+      ? `delete ${ciPlan.shownPath}`
+      : `remove the generated jobs from ${ciPlan.shownPath}`
+    : undefined;
   let applied: DestroyApplyResult = { done: [], skipped: [] };
   try {
     // IAM first: the file is only changed once the role is gone (a re-run finishes either part).
@@ -278,7 +289,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   const iamDone = applied.done.length - (ciStep ? 1 : 0);
   const summary =
     plan.hasChanges || !ciFile
-      ? `Destroyed ${describeDestroyTarget(plan.target)}: ${iamDone} change${iamDone === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}${ciFile?.written ? `; removed the generated jobs from ${ciFile.path}` : ''}.`
-      : `Nothing of ${describeDestroyTarget(plan.target)} left in IAM; removed the generated jobs from ${ciFile.path}.`;
+      ? `Destroyed ${describeDestroyTarget(plan.target)}: ${iamDone} change${iamDone === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}${ciFile?.written ? `; ${ciDone(ciFile)}` : ''}.`
+      : `Nothing of ${describeDestroyTarget(plan.target)} left in IAM; ${ciDone(ciFile)}.`;
   return result(true, applied.done, applied.skipped, summary);
 }

@@ -58,6 +58,37 @@ export async function writeFileAtomic(
   return { path: target, changed: true, backupPath };
 }
 
+/**
+ * Deletes `path` (a symlink's target, like writeFileAtomic), keeping its bytes as a backup first
+ * (same rules: never over an existing backup). Refuses when the file changed since `expectedCurrent`
+ * was read. A missing file counts as done.
+ */
+export async function removeFileWithBackup(
+  path: string,
+  opts: { repoRoot?: string | undefined; expectedCurrent: string },
+): Promise<WriteFileAtomicResult> {
+  const { target, stats } = await resolveWriteTarget(path, opts.repoRoot);
+  if (!stats) return { path: target, changed: false };
+  const previous = await readFile(target);
+  if (!sameBytes(previous, opts.expectedCurrent)) {
+    throw new CliError('FILE_CHANGED', `${path} changed since it was read; nothing was deleted`, {
+      hint: 'Re-run the command to plan against the current file.',
+    });
+  }
+  const backupPath = await writeBackup(target, previous, stats.mode & 0o7777, path);
+  try {
+    await unlink(target);
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new CliError('WRITE_FAILED', `Could not delete ${path}: ${message}`, {
+      cause,
+      hint: `The file is unchanged; its copy is in ${backupPath}.`,
+    });
+  }
+  await syncDir(dirname(target));
+  return { path: target, changed: true, backupPath };
+}
+
 function sameBytes(actual: Buffer | undefined, expected: string | null): boolean {
   if (expected === null || actual === undefined) return expected === null && actual === undefined;
   return actual.equals(Buffer.from(expected, 'utf8'));

@@ -105,16 +105,18 @@ describe('destroy and .gitlab-ci.yml in the working folder', () => {
     const io = capture();
     await runDestroyCommand({ project: PROJECT, yes: true, json: true }, io.context);
     const doc = JSON.parse(io.out());
+    // The file only held the generated jobs: it is deleted (GitLab rejects an empty one), a copy kept.
     expect(doc.ciFile).toMatchObject({
       path: '.gitlab-ci.yml',
-      action: 'update',
+      action: 'delete',
       jobs: ['.aws-oidc', 'aws-oidc-check', 'aws-oidc-verify'],
       written: true,
       backupPath: join(dir, '.gitlab-ci.yml.bak'),
     });
-    expect(doc.ciFile.warnings.join('\n')).toMatch(/no jobs left/);
-    expect(doc.done.at(-1)).toBe('remove the generated jobs from .gitlab-ci.yml');
-    expect(read()).toBe('');
+    expect(doc.ciFile.warnings).toEqual([]);
+    expect(doc.done.at(-1)).toBe('delete .gitlab-ci.yml');
+    expect(existsSync(join(dir, '.gitlab-ci.yml'))).toBe(false);
+    expect(read('.gitlab-ci.yml.bak')).toBe(pipelineFor(roleArn));
   });
 
   it('leaves a file alone when its jobs use another role, and says so', async () => {
@@ -258,7 +260,7 @@ describe('destroy --ci-file', () => {
   });
 
   it('is wired in the CLI: --ci-file and --no-ci-file', async () => {
-    writeCi(pipelineFor(roleArn), 'other.yml');
+    writeCi(pipelineFor(roleArn, fixture('custom-stages.yml')), 'other.yml');
     const io = capture();
     const program = new Command().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
     registerDestroy(program, io.context);
@@ -321,8 +323,9 @@ describe('destroy and the pipeline file when something fails', () => {
   });
 
   it('a file edited while the user was confirming is not overwritten', async () => {
-    writeCi(pipelineFor(roleArn));
-    const edited = `${pipelineFor(roleArn)}\nlate:\n  script: [echo late]\n`;
+    const planned = pipelineFor(roleArn, 'build:\n  script: [make]\n');
+    writeCi(planned);
+    const edited = `${planned}\nlate:\n  script: [echo late]\n`;
     const error = await runDestroy(
       options({ yes: false }),
       deps({

@@ -71,6 +71,10 @@ describe('init keeps the backup of what the user wrote', () => {
 
     // Same inputs again: nothing written, no new backup.
     await runInitWith({ ...BASE_FLAGS, branch: ['main', 'release'], force: true }, tmp.dir, { aws });
-    expect(readdirSync(tmp.dir).sort()).toEqual(['.gitlab-ci.yml', '.gitlab-ci.yml.bak', '.gitlab-ci.yml.bak.1']);
+    expect(readdirSync(tmp.dir).sort()).toEqual([
+      '.gitlab-ci.yml',
+      '.gitlab-ci.yml.bak',
+      '.gitlab-ci.yml.bak.1',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CiSnippetInput } from '../../src/render/ci-file.js';
 
@@ -20,4 +20,23 @@ export function fixture(name: string): string {
 
 export function fixturePath(name: string): string {
   return fileURLToPath(new URL(`../fixtures/ci/${name}`, import.meta.url));
+}
+
+/** Every fixture init can merge into without --force (user-job-conflict.yml needs --force: its job is lost). */
+export const ROUND_TRIP_FIXTURES = readdirSync(fileURLToPath(new URL('../fixtures/ci/', import.meta.url)))
+  .filter((n) => n.endsWith('.yml') && n !== 'user-job-conflict.yml')
+  .sort();
+
+/** The whitespace variants of a file that a round trip must keep. */
+export function whitespaceVariants(text: string): Record<string, string> {
+  const body = text.replace(/\s+$/, '');
+  return {
+    'as is': text,
+    'no final newline': body,
+    'one trailing blank line': `${body}\n\n`,
+    'three trailing blank lines, one with spaces': `${body}\n\n  \n\n`,
+    CRLF: `${body.replace(/\n/g, '\r\n')}\r\n`,
+    'CRLF, no final newline': body.replace(/\n/g, '\r\n'),
+    'byte order mark': `\uFEFF${text}`,
+  };
 }

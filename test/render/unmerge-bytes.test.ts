@@ -3,14 +3,13 @@
  * (final newline or not, trailing blank lines, CRLF, a byte order mark), and a file that held nothing
  * but the generated jobs is to be deleted (GitLab rejects an empty .gitlab-ci.yml).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { templatePath } from '../../src/io/package-root.js';
 import { CI_TEMPLATE_FILE, renderCiSnippet } from '../../src/render/ci-file.js';
 import { mergeCiFile } from '../../src/render/merge.js';
 import { unmergeCiFile } from '../../src/render/unmerge.js';
-import { baseInput, fixture } from './helpers.js';
+import { baseInput, fixture, ROUND_TRIP_FIXTURES, whitespaceVariants } from './helpers.js';
 
 const templateText = readFileSync(templatePath('gitlab-ci', CI_TEMPLATE_FILE), 'utf8');
 const snippets = [renderCiSnippet(baseInput), renderCiSnippet({ ...baseInput, includeVerifyJob: true })];
@@ -18,25 +17,6 @@ const merge = (existing: string | undefined, snip: string) =>
   mergeCiFile(existing, snip, { force: false }).text;
 // force: realistic.yml has a job that extends .aws-oidc (refused otherwise; the bytes are what matters here).
 const unmerge = (text: string) => unmergeCiFile(text, { templateText, force: true });
-
-/** Every fixture init can merge into without --force (user-job-conflict.yml needs --force: its job is lost). */
-export const ROUND_TRIP_FIXTURES = readdirSync(fileURLToPath(new URL('../fixtures/ci/', import.meta.url)))
-  .filter((n) => n.endsWith('.yml') && n !== 'user-job-conflict.yml')
-  .sort();
-
-/** The whitespace variants of a file that a round trip must keep. */
-export function whitespaceVariants(text: string): Record<string, string> {
-  const body = text.replace(/\s+$/, '');
-  return {
-    'as is': text,
-    'no final newline': body,
-    'one trailing blank line': `${body}\n\n`,
-    'three trailing blank lines, one with spaces': `${body}\n\n  \n\n`,
-    CRLF: `${body.replace(/\n/g, '\r\n')}\r\n`,
-    'CRLF, no final newline': body.replace(/\n/g, '\r\n'),
-    'byte order mark': `\uFEFF${text}`,
-  };
-}
 
 describe('merge then unmerge is byte for byte', () => {
   it('found fixtures to test', () => {
