@@ -8,9 +8,11 @@ import {
   GetRoleCommand,
   type IAMClient,
   ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesForRoleCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
   PutRolePermissionsBoundaryCommand,
+  RemoveRoleFromInstanceProfileCommand,
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
@@ -44,6 +46,8 @@ type RoleMethods = Pick<
   | 'untagRole'
   | 'listInlineRolePolicies'
   | 'deleteRole'
+  | 'listInstanceProfilesForRole'
+  | 'removeRoleFromInstanceProfile'
 >;
 
 export function createRoleMethods(client: IAMClient): RoleMethods {
@@ -198,6 +202,34 @@ export function createRoleMethods(client: IAMClient): RoleMethods {
     async deleteRole(roleName) {
       await callIgnoringMissing('DeleteRole', () =>
         client.send(new DeleteRoleCommand({ RoleName: roleName })),
+      );
+    },
+
+    async listInstanceProfilesForRole(roleName) {
+      const profiles = await unlessMissing(() =>
+        collectPages(async (Marker) => {
+          const out = await callAws('ListInstanceProfilesForRole', () =>
+            client.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker })),
+          );
+          return {
+            items: (out.InstanceProfiles ?? []).map((p) => ({
+              name: p.InstanceProfileName ?? '',
+              path: p.Path ?? '/',
+              arn: p.Arn ?? '',
+            })),
+            isTruncated: out.IsTruncated,
+            marker: out.Marker,
+          };
+        }),
+      );
+      return profiles ?? [];
+    },
+
+    async removeRoleFromInstanceProfile(profileName, roleName) {
+      await callIgnoringMissing('RemoveRoleFromInstanceProfile', () =>
+        client.send(
+          new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }),
+        ),
       );
     },
   };

@@ -47,6 +47,13 @@ export interface RoleSummary {
   maxSessionDuration: number;
 }
 
+/** An EC2 instance profile a role is in. */
+export interface InstanceProfileRef {
+  name: string;
+  path: string;
+  arn: string;
+}
+
 export interface IamPort {
   // OIDC providers
   /** iam:ListOpenIDConnectProviders → ARNs. */
@@ -96,6 +103,10 @@ export interface IamPort {
   listInlineRolePolicies(roleName: string): Promise<string[]>;
   /** iam:DeleteRole; NoSuchEntity counts as done. */
   deleteRole(roleName: string): Promise<void>;
+  /** iam:ListInstanceProfilesForRole, all pages; [] when the role is gone. IAM refuses DeleteRole while any exist. */
+  listInstanceProfilesForRole(roleName: string): Promise<InstanceProfileRef[]>;
+  /** iam:RemoveRoleFromInstanceProfile (the profile itself stays); NoSuchEntity counts as done. */
+  removeRoleFromInstanceProfile(profileName: string, roleName: string): Promise<void>;
 
   // Customer managed policies
   /** iam:GetPolicy + iam:GetPolicyVersion (default) + iam:ListPolicyVersions; undefined when NoSuchEntity. */

@@ -23,6 +23,10 @@ export function registerDestroy(program: Command, context: CommandContext): void
     )
     .option('--keep-provider', 'keep the OIDC provider even when no other role trusts it')
     .option(
+      '--remove-from-instance-profiles',
+      'take the roles out of the EC2 instance profiles they are in (IAM cannot delete them otherwise; the profiles stay)',
+    )
+    .option(
       '--ci-file <path>',
       'also remove the generated jobs from this pipeline file (default: .gitlab-ci.yml, only when it uses a role being deleted)',
     )
@@ -49,7 +53,9 @@ Examples:
 Only resources tagged managed-by=gitlab-aws-oidc are deleted. The OIDC provider goes only if the tool
 created it and no other role trusts it. Attached AWS managed and foreign policies are detached, never
 deleted. If a run stops part-way (throttling, AccessDenied, Ctrl-C), run the same command again: it
-finishes the job.
+finishes the job. A role in an EC2 instance profile is only taken out of it with
+--remove-from-instance-profiles (or yes at the prompt); otherwise destroy names the profile and changes
+nothing (exit 2).
 
 --project finds roles by their gitlab-aws-oidc:project tag, on every GitLab instance. When that path has
 roles of more than one instance (gitlab-aws-oidc:gitlab-url tag), destroy deletes nothing and asks for
@@ -57,7 +63,8 @@ roles of more than one instance (gitlab-aws-oidc:gitlab-url tag), destroy delete
 
 Pipeline file: once IAM is done, the jobs init wrote (.aws-oidc, aws-oidc-check, aws-oidc-verify) are
 removed from .gitlab-ci.yml in this folder when its .aws-oidc job uses a role this run deletes; every
-other line is kept, the write is atomic and the old file is kept as .gitlab-ci.yml.bak. --ci-file <path>
+other byte is kept (a file that held only those jobs is deleted), the write is atomic and the old file
+is kept as .gitlab-ci.yml.bak (never overwritten: later backups are .bak.1, .bak.2, ...). --ci-file <path>
 names the file to clean (whatever role it uses), --no-ci-file leaves it alone. --dry-run shows the diff
 and writes nothing. Jobs that still extend .aws-oidc stop the run (exit 2) unless --force.`,
     )

@@ -1,7 +1,8 @@
 /**
  * Runs a destroy plan step by step. Deleting something already gone counts as done, so a re-run
  * after any failure picks up where the last one stopped. A role that IAM refuses to delete
- * (DeleteConflict: something was attached meanwhile) is re-read, detached and retried. On failure
+ * (DeleteConflict: something was attached meanwhile) is re-read, detached and retried; one that was put
+ * into an instance profile meanwhile stops the run, naming it (that removal needs its own consent). On failure
  * or Ctrl-C, a PartialApplyError lists what was done and what was not.
  */
 import type { IamPort } from '../aws/ports.js';
@@ -60,6 +61,24 @@ async function deleteRole(iam: IamPort, roleName: string, retries: number): Prom
           },
         );
       }
+      const profiles = await iam.listInstanceProfilesForRole(roleName);
+      if (profiles.length > 0) {
+        // Consent was given (or not needed) for the profiles seen while planning, not for these.
+        const names = profiles.map((p) => `${p.path}${p.name}`).join(', ');
+        throw new CliError(
+          'DESTROY_BLOCKED',
+          `Role ${roleName} was put into instance profile${profiles.length === 1 ? '' : 's'} ${names} during the run.`,
+          {
+            hint: `Run the same command again to plan it (it then needs --remove-from-instance-profiles), or: ${profiles
+              .map(
+                (p) =>
+                  `aws iam remove-role-from-instance-profile --instance-profile-name ${p.name} --role-name ${roleName}`,
+              )
+              .join('; ')}`,
+            cause: error,
+          },
+        );
+      }
       for (const arn of role.attachedPolicyArns) await iam.detachRolePolicy(roleName, arn);
     }
   }
@@ -93,6 +112,9 @@ async function runStep(
   switch (step.kind) {
     case 'tagRole':
       await ignoreMissing(() => iam.tagRole(step.roleName, step.tags));
+      return {};
+    case 'removeRoleFromInstanceProfile':
+      await iam.removeRoleFromInstanceProfile(step.profileName, step.roleName);
       return {};
     case 'deleteOidcProvider':
       await iam.deleteOidcProvider(step.arn);

@@ -34,7 +34,7 @@ export async function runDestroyCommand(
     signal: context.signal,
     showPlan: (plan, ciFile) =>
       output.lines([
-        ...formatDestroyPlan(plan, stdoutPalette),
+        ...formatDestroyPlan(plan, stdoutPalette, options.removeFromInstanceProfiles),
         ...formatDestroySteps({ steps: plan.steps.map(describeDestroyStep) }, stdoutPalette),
         ...formatDestroyCiFile(ciFile, stdoutPalette),
         '',

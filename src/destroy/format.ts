@@ -9,9 +9,10 @@ const KIND: Record<DestroyPlan['resources'][number]['kind'], string> = {
   role: 'role',
   policy: 'policy',
   'oidc-provider': 'OIDC provider',
+  'instance-profile': 'instance profile',
 };
 
-export function formatDestroyPlan(plan: DestroyPlan, palette: Palette): string[] {
+export function formatDestroyPlan(plan: DestroyPlan, palette: Palette, consented = false): string[] {
   const lines = [palette.strong(`Plan: destroy ${describeDestroyTarget(plan.target)}`)];
   const order = { delete: 0, detach: 1, keep: 2 } as const;
   for (const r of [...plan.resources].sort((a, b) => order[a.action] - order[b.action])) {
@@ -20,6 +21,13 @@ export function formatDestroyPlan(plan: DestroyPlan, palette: Palette): string[]
     if (r.action === 'delete') lines.push(`  ${palette.danger('- delete')}  ${label}${why}`);
     else if (r.action === 'detach') lines.push(`  ${palette.change('~ detach')}  ${label}${why}`);
     else lines.push(`  ${palette.muted('= keep  ')}  ${label}${why}`);
+  }
+  if (plan.instanceProfileRemovals.length > 0 && !consented) {
+    lines.push(
+      palette.warn(
+        `Removing a role from an instance profile needs --remove-from-instance-profiles (or yes at the prompt): EC2 instances launched with it lose the role's permissions.`,
+      ),
+    );
   }
   if (plan.steps.length > 0) {
     lines.push(
@@ -41,8 +49,8 @@ export function formatDestroyCiFile(ci: DestroyCiFile | undefined, palette: Pale
   } else {
     lines.push(
       ci.action === 'delete'
-        ? `  ${palette.danger('- delete')}  ${ci.path} ${palette.muted(`(it only holds the generated jobs ${ci.jobs.join(', ')}; after IAM; a copy is kept as ${ci.path}.bak)`)}`
-        : `  ${palette.danger('- remove')}  ${ci.jobs.join(', ')} from ${ci.path} ${palette.muted(`(after IAM; the old file is kept as ${ci.path}.bak)`)}`,
+        ? `  ${palette.danger('- delete')}  ${ci.path} ${palette.muted(`(it only holds the generated jobs ${ci.jobs.join(', ')}; after IAM; a copy is kept as a ${ci.path}.bak* backup)`)}`
+        : `  ${palette.danger('- remove')}  ${ci.jobs.join(', ')} from ${ci.path} ${palette.muted(`(after IAM; the old file is kept as a ${ci.path}.bak* backup)`)}`,
       '',
     );
     for (const l of ci.diff.replace(/\n$/, '').split('\n')) lines.push(colorDiffLine(l, palette));
@@ -59,5 +67,12 @@ export function formatDestroyResult(result: DestroyResult, palette: Palette): st
   const lines: string[] = [];
   for (const s of result.skipped) lines.push(palette.warn(`kept: ${s.step}: ${s.reason}`));
   lines.push(result.changed && !result.dryRun ? palette.good(result.summary) : result.summary);
+  if (result.ciFile?.backupPath) {
+    lines.push(
+      palette.muted(
+        `The previous ${result.ciFile.path} is kept as ${result.ciFile.backupPath}: keep it out of git (*.bak and *.bak.* in .gitignore), and delete it once you no longer need it.`,
+      ),
+    );
+  }
   return lines;
 }

@@ -35,6 +35,12 @@ export const DestroyOptionsSchema = z
     cwd: z.string().optional(),
     /** Keep the OIDC provider even when no other role trusts it. */
     keepProvider: z.boolean().default(false),
+    /**
+     * Consent to take the roles out of the EC2 instance profiles they are in (IAM cannot delete a role
+     * that is in one; the profiles are kept). Without it such a run is refused (exit 2) or, with a
+     * terminal, asked.
+     */
+    removeFromInstanceProfiles: z.boolean().default(false),
     yes: z.boolean().default(false),
     dryRun: z.boolean().default(false),
     json: z.boolean().default(false),
@@ -80,6 +86,7 @@ export interface RawDestroyFlags {
   /** `--ci-file <path>`, or false for `--no-ci-file`. */
   ciFile?: string | false;
   keepProvider?: boolean;
+  removeFromInstanceProfiles?: boolean;
   yes?: boolean;
   dryRun?: boolean;
   json?: boolean;

@@ -5,10 +5,13 @@
  * Order, chosen so that an interrupted run can always be finished by running it again:
  *   1. tag each role with the tool policies about to be deleted (a journal, so a policy detached by
  *      an interrupted run is still found through the role);
- *   2. delete the OIDC provider (only if the tool created it and no other role trusts it);
- *   3. detach every policy from the roles (tool policies first; the others are kept);
- *   4. per tool policy: delete its non-default versions, then the policy;
- *   5. delete the roles, last: while a role exists, everything else is reachable from it.
+ *   2. remove each role from the EC2 instance profiles it is in (IAM refuses DeleteRole otherwise;
+ *      only with consent, see `instanceProfileRemovals`; the profiles themselves are kept). First,
+ *      so that a refusal there (a missing permission) stops the run before anything is deleted;
+ *   3. delete the OIDC provider (only if the tool created it and no other role trusts it);
+ *   4. detach every policy from the roles (tool policies first; the others are kept);
+ *   5. per tool policy: delete its non-default versions, then the policy;
+ *   6. delete the roles, last: while a role exists, everything else is reachable from it.
  * Never touches a resource without the tool's tag unless `--force` and the role was named explicitly;
  * then that role is deleted and its policies are detached, never deleted. The provider rule is the
  * same in every case: deleted only when tagged by the tool and trusted by no remaining role.
@@ -17,6 +20,7 @@
  * that instance (`gitlab-aws-oidc:gitlab-url`) are the project's; without it, a project found on more
  * than one instance is refused (run.ts, via `projectInstances`) before anything is planned.
  */
+import type { InstanceProfileRef } from '../aws/ports.js';
 import {
   GITLAB_URL_TAG,
   isToolManaged,
@@ -49,6 +53,8 @@ export interface DestroyCurrent {
   roles: RoleState[];
   /** Inline policy names per role (the tool never creates any). */
   inlinePolicies: Record<string, string[]>;
+  /** EC2 instance profiles per role (the tool never puts a role in one). Missing: none. */
+  instanceProfiles?: Record<string, InstanceProfileRef[]> | undefined;
   /** Customer managed policies of this account attached to the roles, or found via the journal/default name. */
   policies: ManagedPolicyState[];
   /** Providers the roles federate to (missing ones are already gone). */
@@ -66,6 +72,7 @@ export interface DestroyOptions {
 
 export type DestroyStep =
   | { kind: 'tagRole'; roleName: string; tags: Tags }
+  | { kind: 'removeRoleFromInstanceProfile'; roleName: string; profileName: string; profilePath: string }
   | { kind: 'deleteOidcProvider'; arn: string; url: string }
   | { kind: 'detachRolePolicy'; roleName: string; policyArn: string }
   | { kind: 'deletePolicyVersion'; policyArn: string; versionId: string }
@@ -73,8 +80,8 @@ export type DestroyStep =
   | { kind: 'deleteRole'; roleName: string; roleArn: string };
 
 export interface DestroyResource {
-  kind: 'role' | 'policy' | 'oidc-provider';
-  /** Role name, policy ARN, provider URL. */
+  kind: 'role' | 'policy' | 'oidc-provider' | 'instance-profile';
+  /** Role name, policy ARN, provider URL, instance profile path + name. */
   id: string;
   arn: string;
   action: 'delete' | 'detach' | 'keep';
@@ -88,6 +95,11 @@ export interface DestroyPlan {
   steps: DestroyStep[];
   /** Reasons the run must not start (nothing is changed when there is one). */
   blockers: { message: string; hint: string }[];
+  /**
+   * Roles to take out of instance profiles (EC2 instances launched with them lose the role's
+   * permissions). The steps are planned; running them needs consent (--remove-from-instance-profiles).
+   */
+  instanceProfileRemovals: { roleName: string; profile: InstanceProfileRef }[];
   hasChanges: boolean;
 }
 
@@ -201,6 +213,8 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
   const resources: DestroyResource[] = [];
   const blockers: DestroyPlan['blockers'] = [];
   const journalSteps: DestroyStep[] = [];
+  const profileSteps: DestroyStep[] = [];
+  const instanceProfileRemovals: DestroyPlan['instanceProfileRemovals'] = [];
   const providerSteps: DestroyStep[] = [];
   const detachSteps: DestroyStep[] = [];
   const policySteps: DestroyStep[] = [];
@@ -294,6 +308,22 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
             : 'not created by gitlab-aws-oidc',
       });
     }
+    for (const profile of current.instanceProfiles?.[role.name] ?? []) {
+      instanceProfileRemovals.push({ roleName: role.name, profile });
+      profileSteps.push({
+        kind: 'removeRoleFromInstanceProfile',
+        roleName: role.name,
+        profileName: profile.name,
+        profilePath: profile.path,
+      });
+      resources.push({
+        kind: 'instance-profile',
+        id: `${profile.path}${profile.name}`,
+        arn: profile.arn,
+        action: 'detach',
+        reason: `role ${role.name} is removed from it; the profile is kept, and EC2 instances using it lose the role`,
+      });
+    }
     roleSteps.push({ kind: 'deleteRole', roleName: role.name, roleArn: role.arn });
     resources.push({
       kind: 'role',
@@ -349,8 +379,15 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
   const steps =
     blockers.length > 0
       ? []
-      : [...journalSteps, ...providerSteps, ...detachSteps, ...policySteps, ...roleSteps];
-  return { target: current.target, resources, steps, blockers, hasChanges: steps.length > 0 };
+      : [...journalSteps, ...profileSteps, ...providerSteps, ...detachSteps, ...policySteps, ...roleSteps];
+  return {
+    target: current.target,
+    resources,
+    steps,
+    blockers,
+    instanceProfileRemovals: blockers.length > 0 ? [] : instanceProfileRemovals,
+    hasChanges: steps.length > 0,
+  };
 }
 
 /** `project grp/app`, `project grp/app on https://gitlab.example.com`, `role gitlab-grp-app`. */
@@ -364,6 +401,8 @@ export function describeDestroyStep(step: DestroyStep): string {
   switch (step.kind) {
     case 'tagRole':
       return `tag role ${step.roleName} with the policies being deleted`;
+    case 'removeRoleFromInstanceProfile':
+      return `remove role ${step.roleName} from instance profile ${step.profilePath}${step.profileName}`;
     case 'deleteOidcProvider':
       return `delete OIDC provider ${step.url}`;
     case 'detachRolePolicy':

@@ -59,6 +59,11 @@ export async function readDestroyState(
 
   const inline = await mapWithConcurrency(roles, concurrency, (r) => iam.listInlineRolePolicies(r.name));
   const inlinePolicies = Object.fromEntries(roles.map((r, i) => [r.name, inline[i] ?? []]));
+  // IAM refuses DeleteRole while the role is in an instance profile: plan it, never meet it at the end.
+  const profiles = await mapWithConcurrency(roles, concurrency, (r) =>
+    iam.listInstanceProfilesForRole(r.name),
+  );
+  const instanceProfiles = Object.fromEntries(roles.map((r, i) => [r.name, profiles[i] ?? []]));
 
   // Customer managed policies of this account that may be the tool's.
   const local = `:iam::${identity.account}:policy/`;
@@ -91,5 +96,5 @@ export async function readDestroyState(
     .map((r) => ({ name: r.name, providerArns: federatedArns(r) }))
     .filter((r) => r.providerArns.length > 0);
 
-  return { target, roles, inlinePolicies, policies, providers, otherRoles };
+  return { target, roles, inlinePolicies, instanceProfiles, policies, providers, otherRoles };
 }

@@ -171,6 +171,29 @@ function checkOneInstance(current: DestroyCurrent): void {
   );
 }
 
+/** A role in an instance profile, and no consent to take it out: refused before any change (exit 2). */
+function needsProfileConsent(plan: DestroyPlan): UsageError {
+  const list = plan.instanceProfileRemovals
+    .map(
+      (r) =>
+        `Role ${r.roleName} is in instance profile ${r.profile.path}${r.profile.name} (${r.profile.arn})`,
+    )
+    .join('; ');
+  return new UsageError(
+    `${list}: IAM cannot delete a role that is in an instance profile. Nothing was changed.`,
+    [
+      {
+        field: '--remove-from-instance-profiles',
+        message:
+          'required to take the role out of its instance profiles (EC2 instances using them lose the role)',
+      },
+    ],
+    {
+      hint: 'Pass --remove-from-instance-profiles to remove the role from them (the profiles are kept), or remove it yourself first.',
+    },
+  );
+}
+
 /** Without --yes, someone has to confirm: known before any AWS call. */
 function needsYes(): UsageError {
   return UsageError.field(
@@ -235,7 +258,19 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
         : `Nothing of ${describeDestroyTarget(plan.target)} left to destroy in account ${identity.account}.`;
     return result(false, [], [], what);
   }
+  const profileConsent = options.removeFromInstanceProfiles || options.dryRun;
+  const askProfiles = !profileConsent && plan.instanceProfileRemovals.length > 0;
+  if (askProfiles && (options.yes || !deps.confirm)) throw needsProfileConsent(plan);
   deps.showPlan?.(plan, ciFile);
+  if (askProfiles && deps.confirm) {
+    const ok = await deps.confirm(
+      `EC2 instances launched with an instance profile lose its role's permissions. ${plan.instanceProfileRemovals
+        .map((r) => `Remove role ${r.roleName} from instance profile ${r.profile.path}${r.profile.name}?`)
+        .join(' ')}`,
+      plan,
+    );
+    if (!ok) throw new AbortError('Aborted: nothing was deleted.');
+  }
   const changes = plan.steps.length + (ciPlan ? 1 : 0);
   if (options.dryRun) {
     return result(

@@ -43,6 +43,11 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
       `Commit and push ${result.ciFile.path}: the aws-oidc-check job proves the role can be assumed.`,
     );
   }
+  if (result.ciFile?.backupPath) {
+    steps.push(
+      `Keep the backup ${displayPath(options.cwd, result.ciFile.backupPath)} out of git: add *.bak and *.bak.* to .gitignore (delete it once you no longer need it).`,
+    );
+  }
   if (!options.ciFile) {
     steps.push(
       `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,

@@ -229,3 +229,20 @@ describe('fake IAM', () => {
     fake = createFakeAws();
   });
 });
+
+describe('fake IAM instance profiles', () => {
+  it('refuses DeleteRole with DeleteConflict while the role is in an instance profile, as IAM does', async () => {
+    fake = createFakeAws();
+    const { iam } = fake.ports;
+    fake.addRole({ name: 'r', trustPolicy: buildTrust('x') });
+    const arn = fake.addInstanceProfile({ name: 'p', roleNames: ['r'] });
+    expect(arn).toBe(`arn:aws:iam::${fake.account}:instance-profile/p`);
+    expect(await iam.listInstanceProfilesForRole('r')).toEqual([{ name: 'p', path: '/', arn }]);
+    expect(await code(iam.deleteRole('r'))).toBe('DeleteConflict');
+    await iam.removeRoleFromInstanceProfile('p', 'r');
+    await iam.removeRoleFromInstanceProfile('p', 'r'); // NoSuchEntity counts as done
+    expect(await iam.listInstanceProfilesForRole('r')).toEqual([]);
+    expect(await code(iam.deleteRole('r'))).toBe('ok');
+    expect(await iam.listInstanceProfilesForRole('r')).toEqual([]);
+  });
+});

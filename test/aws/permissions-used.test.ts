@@ -299,9 +299,13 @@ describe('every port method a command calls is in its declared permissions', () 
     await initProject(fake, { project: 'acme/web', refs: [{ type: 'branch', pattern: 'dev' }] });
     const readOnly = fake.addPolicy({ name: 'ReadOnlyAccess', awsManaged: true, document: doc('s3:Get*') });
     fake.state.roles.get(web.role.name.toLowerCase())?.attachedPolicyArns.push(readOnly);
+    // The role is in an EC2 instance profile: taken out of it (consent given).
+    fake.addInstanceProfile({ name: 'web-ec2', roleNames: [web.role.name] });
     const aws = () => recordedPorts(fake, usage);
     const destroy = (flags: Parameters<typeof parseDestroyFlags>[0]) =>
-      during(fake, usage, () => runDestroy(parseDestroyFlags({ yes: true, ...flags }), { aws }));
+      during(fake, usage, () =>
+        runDestroy(parseDestroyFlags({ yes: true, removeFromInstanceProfiles: true, ...flags }), { aws }),
+      );
 
     expect((await destroy({ project: 'acme/web', dryRun: true })).done).toEqual([]);
     const policy = fake.state.policies.get(web.policy?.arn ?? '');

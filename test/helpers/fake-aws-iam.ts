@@ -51,11 +51,21 @@ export interface FakePolicy {
   createDate: Date;
 }
 
+export interface FakeInstanceProfile {
+  name: string;
+  path: string;
+  arn: string;
+  /** Names of the roles in it (IAM allows one). */
+  roles: string[];
+}
+
 export interface FakeIamState {
   providers: Map<string, FakeProvider>;
   /** Keyed by lower-cased name: IAM role names are case-insensitive. */
   roles: Map<string, FakeRole>;
   policies: Map<string, FakePolicy>;
+  /** Keyed by lower-cased name, like roles. */
+  instanceProfiles: Map<string, FakeInstanceProfile>;
 }
 
 export interface FakeIamConfig {
@@ -86,7 +96,7 @@ const QUOTAS = {
 };
 
 export function createFakeIamState(): FakeIamState {
-  return { providers: new Map(), roles: new Map(), policies: new Map() };
+  return { providers: new Map(), roles: new Map(), policies: new Map(), instanceProfiles: new Map() };
 }
 
 let idCounter = 0;
@@ -178,6 +188,26 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
     if (!provider) fail('NoSuchEntity', `OpenIDConnect provider not found for arn ${String(arn)}`);
     return provider;
   };
+  const getInstanceProfile = (name: unknown): FakeInstanceProfile => {
+    const profile = state.instanceProfiles.get(String(name).toLowerCase());
+    if (!profile) fail('NoSuchEntity', `Instance Profile ${String(name)} cannot be found.`);
+    return profile;
+  };
+  const profilesOf = (role: FakeRole) =>
+    [...state.instanceProfiles.values()].filter((p) =>
+      p.roles.some((r) => r.toLowerCase() === role.name.toLowerCase()),
+    );
+  const profileOutput = (p: FakeInstanceProfile) => ({
+    InstanceProfileName: p.name,
+    InstanceProfileId: `AIPA${p.name.toUpperCase().replace(/[^A-Z0-9]/g, '')}`,
+    Path: p.path,
+    Arn: p.arn,
+    CreateDate: new Date(0),
+    Roles: p.roles.flatMap((r) => {
+      const role = state.roles.get(r.toLowerCase());
+      return role ? [roleOutput(role, false)] : [];
+    }),
+  });
   const getRole = (name: unknown): FakeRole => {
     const role = state.roles.get(String(name).toLowerCase());
     if (!role) fail('NoSuchEntity', `The role with name ${String(name)} cannot be found.`);
@@ -474,8 +504,47 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
         fail('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
       if (Object.keys(role.inlinePolicies).length)
         fail('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      if (profilesOf(role).length)
+        fail('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.');
       state.roles.delete(role.name.toLowerCase());
       return {};
+    },
+
+    // ----- Instance profiles (only what destroy meets) -----
+    CreateInstanceProfile: (input) => {
+      const name = requireString(input, 'InstanceProfileName');
+      const path = (input.Path as string | undefined) ?? '/';
+      if (state.instanceProfiles.has(name.toLowerCase()))
+        fail('EntityAlreadyExists', `Instance Profile ${name} already exists.`);
+      const profile = {
+        name,
+        path,
+        arn: `arn:${partition}:iam::${account}:instance-profile${path}${name}`,
+        roles: [],
+      };
+      state.instanceProfiles.set(name.toLowerCase(), profile);
+      return { InstanceProfile: profileOutput(profile) };
+    },
+    AddRoleToInstanceProfile: (input) => {
+      const profile = getInstanceProfile(input.InstanceProfileName);
+      const role = getRole(input.RoleName);
+      if (profile.roles.length)
+        fail('LimitExceeded', 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1');
+      profile.roles.push(role.name);
+      return {};
+    },
+    RemoveRoleFromInstanceProfile: (input) => {
+      const profile = getInstanceProfile(input.InstanceProfileName);
+      const role = getRole(input.RoleName);
+      if (!profile.roles.some((r) => r.toLowerCase() === role.name.toLowerCase()))
+        fail('NoSuchEntity', `Role ${role.name} is not in instance profile ${profile.name}.`);
+      profile.roles = profile.roles.filter((r) => r.toLowerCase() !== role.name.toLowerCase());
+      return {};
+    },
+    ListInstanceProfilesForRole: (input) => {
+      const role = getRole(input.RoleName);
+      const { page, ...rest } = paginate(profilesOf(role), input, pageSize);
+      return { InstanceProfiles: page.map(profileOutput), ...rest };
     },
 
     // ----- Managed policies -----

@@ -117,6 +117,8 @@ export interface FakeAws {
     awsManaged?: boolean;
     olderVersions?: PolicyDocument[];
   }): string;
+  /** Adds an EC2 instance profile holding `roleNames` (IAM allows one); returns its ARN. */
+  addInstanceProfile(input: { name: string; path?: string; roleNames?: string[] }): string;
   providerArn(url: string): string;
   roleArn(name: string, path?: string): string;
   policyArn(name: string, path?: string): string;
@@ -330,6 +332,11 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
       const arn = awsManaged ? `arn:${partition}:iam::aws:policy${path}${name}` : policyArn(name, path);
       const documents = [...olderVersions, document].map((d) => JSON.stringify(d));
       return insertPolicy(state, { arn, name, path, documents, tags }).arn;
+    },
+    addInstanceProfile({ name, path = '/', roleNames = [] }) {
+      const arn = `arn:${partition}:iam::${account}:instance-profile${path}${name}`;
+      state.instanceProfiles.set(name.toLowerCase(), { name, path, arn, roles: [...roleNames] });
+      return arn;
     },
     providerArn,
     roleArn,

@@ -68,6 +68,9 @@ describe('init keeps the backup of what the user wrote', () => {
     expect(readFileSync(`${ciPath()}.bak`).equals(original)).toBe(true);
     expect(second.result.ciFile?.backupPath).toBe(`${ciPath()}.bak.1`);
     expect(readFileSync(`${ciPath()}.bak.1`).equals(afterFirst)).toBe(true);
+    expect(second.result.nextSteps).toContain(
+      'Keep the backup .gitlab-ci.yml.bak.1 out of git: add *.bak and *.bak.* to .gitignore (delete it once you no longer need it).',
+    );
 
     // Same inputs again: nothing written, no new backup.
     await runInitWith({ ...BASE_FLAGS, branch: ['main', 'release'], force: true }, tmp.dir, { aws });
