@@ -28,7 +28,7 @@ export function registerDestroy(program: Command, context: CommandContext): void
     )
     .option(
       '--ci-file <path>',
-      'also remove the generated jobs from this pipeline file (default: .gitlab-ci.yml, only when it uses a role being deleted)',
+      'also remove the generated jobs from this pipeline file (default: .gitlab-ci.yml at the top of the git repository, only when it uses a role being deleted)',
     )
     .option('--no-ci-file', 'never touch a pipeline file')
     .option('-y, --yes', 'delete without asking')
@@ -62,7 +62,7 @@ roles of more than one instance (gitlab-aws-oidc:gitlab-url tag), destroy delete
 --gitlab-url (exit 2).
 
 Pipeline file: once IAM is done, the jobs init wrote (.aws-oidc, aws-oidc-check, aws-oidc-verify) are
-removed from .gitlab-ci.yml in this folder when its .aws-oidc job uses a role this run deletes; every
+removed from .gitlab-ci.yml (top of the repository) when its .aws-oidc job uses a role this run deletes; every
 other byte is kept (a file that held only those jobs is deleted), the write is atomic and the old file
 is kept as .gitlab-ci.yml.bak (never overwritten: later backups are .bak.1, .bak.2, ...). --ci-file <path>
 names the file to clean (whatever role it uses), --no-ci-file leaves it alone. --dry-run shows the diff

@@ -81,7 +81,10 @@ export function registerInit(program: Command, context: CommandContext): void {
     .option('--region <region>', 'AWS region written to the pipeline (default: AWS_REGION or us-east-1)')
     .option('--profile <name>', 'AWS shared-config profile to use')
     .option('--thumbprint <sha1>', 'OIDC provider thumbprint override (40 hex); repeatable', collect)
-    .option('--ci-file <path>', 'pipeline file to create or merge into (default: .gitlab-ci.yml)')
+    .option(
+      '--ci-file <path>',
+      'pipeline file to create or merge into (default: .gitlab-ci.yml at the top of the git repository)',
+    )
     .option('--no-ci-file', 'do not write a pipeline file')
     .option('--verify-job', 'also add a job that runs `gitlab-aws-oidc verify` in the pipeline')
     .option('--force', 'replace pipeline jobs with the same names that the tool did not write')

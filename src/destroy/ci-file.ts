@@ -5,8 +5,8 @@
  * - `--ci-file PATH`: clean that file. Read and checked before any AWS call: a missing file, invalid YAML
  *   or jobs that still use the hidden job (without `--force`) are usage errors.
  * - `--no-ci-file`: never touch a file.
- * - Neither (CLI only, where the working folder is known): `.gitlab-ci.yml` in the working folder is
- *   cleaned when its generated hidden job sets AWS_ROLE_ARN to a role this run destroys; otherwise it
+ * - Neither (CLI only, where the working folder is known): `.gitlab-ci.yml` at the top of the git
+ *   repository (the working folder outside one) is cleaned when its generated hidden job sets AWS_ROLE_ARN to a role this run destroys; otherwise it
  *   is left alone and the plan says why. `--force` never applies to a file nobody named.
  */
 import { readFile } from 'node:fs/promises';
@@ -17,9 +17,11 @@ import { CI_TEMPLATE_FILE, HIDDEN_JOB_NAME, MANAGED_MARKER } from '../render/ci-
 import { diffLines, type LineDiff } from '../render/diff.js';
 import { type UnmergeResult, unmergeCiFile } from '../render/unmerge.js';
 import {
+  diffPathFor,
   readTextFile,
   removeFileWithBackup,
   resolveWriteTarget,
+  shownPathFor,
   type WriteFileAtomicResult,
   writeFileAtomic,
 } from '../render/write-file.js';
@@ -29,8 +31,10 @@ export const DEFAULT_CI_FILE = '.gitlab-ci.yml';
 export interface CiCleanupPlan {
   /** Absolute path. */
   path: string;
-  /** Relative to the working folder when inside it. */
+  /** Relative to the working folder when inside it or the repository (`../../.gitlab-ci.yml`). */
   shownPath: string;
+  /** The folder the write must stay inside: the git top level, else the working folder. */
+  root: string;
   /** Named with --ci-file. */
   explicit: boolean;
   /** Content read when planning. */
@@ -50,6 +54,11 @@ export interface CiCleanupInput {
   ciFile: string | false | undefined;
   /** The working folder; without it (programmatic use) nothing is looked for. */
   cwd: string | undefined;
+  /**
+   * The top of the git work tree `cwd` is in: the default file is looked for there, and a --ci-file
+   * (relative to `cwd`) must be inside it. Undefined outside a repository: `cwd` plays both parts.
+   */
+  repoRoot?: string | undefined;
   force: boolean;
 }
 
@@ -59,12 +68,16 @@ export async function prepareCiCleanup(input: CiCleanupInput): Promise<CiCleanup
   if (input.ciFile === undefined && input.cwd === undefined) return { kind: 'none' };
   const explicit = typeof input.ciFile === 'string';
   const base = input.cwd ?? process.cwd();
-  const path = resolve(base, input.ciFile || DEFAULT_CI_FILE);
-  const shownPath = displayPath(base, path);
+  const root = input.repoRoot ?? base;
+  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to where it was typed.
+  const path =
+    typeof input.ciFile === 'string' ? resolve(base, input.ciFile) : resolve(root, DEFAULT_CI_FILE);
+  const shownPath = shownPathFor(base, path, input.repoRoot);
+  const diffName = diffPathFor(input.repoRoot, path, shownPath);
 
   let text: string;
   try {
-    const { target, stats } = await resolveWriteTarget(path, base);
+    const { target, stats } = await resolveWriteTarget(path, root);
     if (!stats) {
       if (!explicit) return { kind: 'none' };
       throw UsageError.field('--ci-file', `${shownPath} does not exist`);
@@ -100,12 +113,12 @@ export async function prepareCiCleanup(input: CiCleanupInput): Promise<CiCleanup
   }
   if (!explicit && unmerge.removed.length === 0) return { kind: 'none' };
   const diff = diffLines(text, unmerge.text, {
-    fromLabel: `a/${shownPath}`,
-    toLabel: unmerge.deleteFile ? '/dev/null' : `b/${shownPath}`,
+    fromLabel: `a/${diffName}`,
+    toLabel: unmerge.deleteFile ? '/dev/null' : `b/${diffName}`,
   });
   return {
     kind: 'planned',
-    plan: { path, shownPath, explicit, before: text, unmerge, diff, warnings: [...unmerge.warnings] },
+    plan: { path, shownPath, root, explicit, before: text, unmerge, diff, warnings: [...unmerge.warnings] },
   };
 }
 
@@ -142,19 +155,13 @@ export function decideCiCleanup(check: CiCleanupCheck, roleArns: string[]): CiCl
  * a file left with nothing but whitespace (init created it) is deleted instead, its bytes kept the same
  * way. Refuses if the file changed since planning.
  */
-export function applyCiCleanup(plan: CiCleanupPlan, cwd: string | undefined): Promise<WriteFileAtomicResult> {
+export function applyCiCleanup(plan: CiCleanupPlan): Promise<WriteFileAtomicResult> {
   if (plan.unmerge.deleteFile) {
-    return removeFileWithBackup(plan.path, { repoRoot: cwd ?? process.cwd(), expectedCurrent: plan.before });
+    return removeFileWithBackup(plan.path, { repoRoot: plan.root, expectedCurrent: plan.before });
   }
   return writeFileAtomic(plan.path, plan.unmerge.text, {
     backup: true,
-    repoRoot: cwd ?? process.cwd(),
+    repoRoot: plan.root,
     expectedCurrent: plan.before,
   });
-}
-
-/** Relative to the working folder when inside it (what the user typed), else absolute. */
-export function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

@@ -4,6 +4,7 @@
  * stderr and the result on stdout. Loaded only when `destroy` runs.
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
+import { findGitTopLevel } from '../gitlab/remote.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter, type Prompter } from '../prompts/prompter.js';
@@ -22,7 +23,9 @@ export async function runDestroyCommand(
   context: CommandContext,
   commandDeps: DestroyCommandDeps = {},
 ): Promise<void> {
-  const options = parseDestroyFlags(flags, { cwd: context.cwd });
+  // Flags first (a typo fails before anything is read), then where the repository's top is.
+  const parsed = parseDestroyFlags(flags, { cwd: context.cwd });
+  const options = { ...parsed, repoRoot: await findGitTopLevel(context.cwd) };
   const { logger, output, stdoutPalette } = createCommandIo(context, {
     json: options.json,
     quiet: options.json,

@@ -33,6 +33,8 @@ export const DestroyOptionsSchema = z
     ciFile: z.union([z.string().min(1, 'must name a file'), z.literal(false)]).optional(),
     /** The working folder (relative --ci-file paths, the default file). Without it no file is looked for. */
     cwd: z.string().optional(),
+    /** The top of the git work tree `cwd` is in: where the default `.gitlab-ci.yml` is looked for. */
+    repoRoot: z.string().optional(),
     /** Keep the OIDC provider even when no other role trusts it. */
     keepProvider: z.boolean().default(false),
     /**
@@ -95,6 +97,13 @@ export interface RawDestroyFlags {
 }
 
 /** Flags → options. Pass the working folder (the CLI does) to let destroy find `.gitlab-ci.yml` in it. */
-export function parseDestroyFlags(flags: RawDestroyFlags, context: { cwd?: string } = {}): DestroyOptions {
-  return parseOptions(DestroyOptionsSchema, { ...flags, cwd: context.cwd }, 'destroy options');
+export function parseDestroyFlags(
+  flags: RawDestroyFlags,
+  context: { cwd?: string; repoRoot?: string | undefined } = {},
+): DestroyOptions {
+  return parseOptions(
+    DestroyOptionsSchema,
+    { ...flags, cwd: context.cwd, repoRoot: context.repoRoot },
+    'destroy options',
+  );
 }

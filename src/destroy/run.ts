@@ -206,7 +206,12 @@ function needsYes(): UsageError {
 export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Promise<DestroyResult> {
   if (!options.yes && !options.dryRun && !deps.confirm) throw needsYes();
   // The pipeline file is read and checked before any AWS call: a bad --ci-file is a usage error.
-  const ciCheck = await prepareCiCleanup({ ciFile: options.ciFile, cwd: options.cwd, force: options.force });
+  const ciCheck = await prepareCiCleanup({
+    ciFile: options.ciFile,
+    cwd: options.cwd,
+    repoRoot: options.repoRoot,
+    force: options.force,
+  });
   const { iam, sts } = await deps.aws();
   const identity = await sts.getCallerIdentity();
   const target =
@@ -312,7 +317,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
       );
     }
     try {
-      const written = await applyCiCleanup(ciPlan, options.cwd);
+      const written = await applyCiCleanup(ciPlan);
       ciFile.written = written.changed;
       ciFile.backupPath = written.backupPath;
     } catch (error) {

@@ -237,3 +237,14 @@ export async function detectGitContext(cwd: string, options: DetectGitOptions = 
   }
   return result;
 }
+
+/**
+ * The top folder of the git work tree `cwd` is in (`git rev-parse --show-toplevel`), where GitLab reads
+ * `.gitlab-ci.yml`. Undefined outside a work tree, without git, or on a timeout; never throws.
+ */
+export async function findGitTopLevel(
+  cwd: string,
+  options: DetectGitOptions = {},
+): Promise<string | undefined> {
+  return runGit(cwd, ['rev-parse', '--show-toplevel'], options);
+}

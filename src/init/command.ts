@@ -4,7 +4,7 @@
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import type { RawInitFlags } from '../commands/init.js';
-import { detectGitContext } from '../gitlab/remote.js';
+import { detectGitContext, findGitTopLevel } from '../gitlab/remote.js';
 import { resolveThumbprints } from '../gitlab/thumbprint.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
@@ -17,11 +17,13 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
   const { logger, output, progress, stdoutPalette } = createCommandIo(context, { json: Boolean(flags.json) });
   const interactive = context.interactive && !flags.json;
   const getPrompter = lazyInquirerPrompter();
+  const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
   const options = await resolveInitOptions(flags, {
     cwd: context.cwd,
+    repoRoot,
     env: context.env,
     interactive,
-    git: await detectGitContext(context.cwd),
+    git,
     prompter: getPrompter,
     note: progress,
   });

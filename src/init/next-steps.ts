@@ -2,6 +2,7 @@
  * The "next steps" printed after init, including a `verify` command that works as printed.
  */
 import { isAbsolute, relative } from 'node:path';
+import { shownPathFor } from '../render/write-file.js';
 import type { InitOptions } from './options.js';
 import type { InitResult } from './result.js';
 
@@ -45,7 +46,7 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
   }
   if (result.ciFile?.backupPath) {
     steps.push(
-      `Keep the backup ${displayPath(options.cwd, result.ciFile.backupPath)} out of git: add *.bak and *.bak.* to .gitignore (delete it once you no longer need it).`,
+      `Keep the backup ${shownPathFor(options.cwd, result.ciFile.backupPath, options.repoRoot)} out of git: add *.bak and *.bak.* to .gitignore (delete it once you no longer need it).`,
     );
   }
   if (!options.ciFile) {

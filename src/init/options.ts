@@ -30,6 +30,11 @@ const NUMERIC_ID = /^[1-9]\d{0,19}$/;
 export const initOptionsSchema = z
   .object({
     cwd: z.string(),
+    /**
+     * The top of the git work tree `cwd` is in (undefined outside one): the default pipeline file lives
+     * there, and a --ci-file must resolve inside it (else inside `cwd`).
+     */
+    repoRoot: z.string().optional(),
     gitlabUrl: gitlabUrlField(),
     project: projectPathField(),
     projectId: z.string().regex(NUMERIC_ID, 'must be a numeric project ID, e.g. 4242').optional(),

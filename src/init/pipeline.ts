@@ -5,9 +5,14 @@
  */
 import { CliError, PartialApplyError, UsageError } from '../errors.js';
 import { renderCiSnippet } from '../render/ci-file.js';
-import { applyCiFilePlan, type CiFilePlan, planCiFile } from '../render/write-file.js';
+import {
+  applyCiFilePlan,
+  type CiFilePlan,
+  diffPathFor,
+  planCiFile,
+  shownPathFor,
+} from '../render/write-file.js';
 import { VERSION } from '../version.js';
-import { displayPath } from './next-steps.js';
 import type { InitOptions } from './options.js';
 import type { InitResult } from './result.js';
 
@@ -24,11 +29,15 @@ export function planPipeline(
     includeVerifyJob: options.verifyJob,
     toolVersion: VERSION,
   });
+  const root = options.repoRoot ?? options.cwd;
+  const fileName = shownPathFor(options.cwd, options.ciFile, options.repoRoot);
   return planCiFile(options.ciFile, snippet, {
     force: options.force,
-    repoRoot: options.cwd,
-    // Diff labels and messages name the file as the user gave it (relative to the working folder).
-    fileName: displayPath(options.cwd, options.ciFile),
+    // "Outside the repository" is judged against the git top level (the working folder outside git).
+    repoRoot: root,
+    // Messages name the file as seen from the working folder; diff labels are repository-relative.
+    fileName,
+    diffName: diffPathFor(options.repoRoot, options.ciFile, fileName),
   });
 }
 
@@ -50,9 +59,9 @@ export async function preflightPipeline(
   });
 }
 
-export function summarizePipeline(plan: CiFilePlan, cwd: string): NonNullable<InitResult['ciFile']> {
+export function summarizePipeline(plan: CiFilePlan, _cwd: string): NonNullable<InitResult['ciFile']> {
   return {
-    path: displayPath(cwd, plan.path),
+    path: plan.shownPath,
     action: plan.action,
     diff: plan.diff.text,
     added: plan.diff.added,
@@ -69,7 +78,7 @@ export function summarizePipeline(plan: CiFilePlan, cwd: string): NonNullable<In
  * and a re-run finishes it (IAM then being a no-op).
  */
 export async function writePipeline(plan: CiFilePlan, cwd: string, applied: string[]) {
-  return applyCiFilePlan(plan, { backup: true, repoRoot: cwd }).catch((error: unknown) => {
+  return applyCiFilePlan(plan, { backup: true, repoRoot: plan.repoRoot ?? cwd }).catch((error: unknown) => {
     if (applied.length === 0) throw error;
     throw new PartialApplyError(error, applied, [`write ${plan.path}`]);
   });

@@ -29,6 +29,8 @@ export const DEFAULT_CI_FILE = '.gitlab-ci.yml';
 
 export interface ResolveContext {
   cwd: string;
+  /** The top of the git work tree `cwd` is in, if any: where the default `.gitlab-ci.yml` is. */
+  repoRoot?: string | undefined;
   env: NodeJS.ProcessEnv;
   /** A terminal is attached and neither CI, --json nor --yes is set. */
   interactive: boolean;
@@ -237,12 +239,19 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   region ??= DEFAULT_REGION;
 
   const roleName = flags.roleName ?? defaultRoleName(project);
-  const ciFile = flags.ciFile === false ? undefined : resolvePath(ctx.cwd, flags.ciFile ?? DEFAULT_CI_FILE);
+  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
+  const ciFile =
+    flags.ciFile === false
+      ? undefined
+      : flags.ciFile !== undefined
+        ? resolvePath(ctx.cwd, flags.ciFile)
+        : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
 
   const options = parseOptions(
     initOptionsSchema,
     {
       cwd: ctx.cwd,
+      repoRoot: ctx.repoRoot,
       gitlabUrl,
       project,
       projectId,

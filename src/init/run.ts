@@ -16,7 +16,7 @@ import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
 import type { Prompter } from '../prompts/prompter.js';
 import { runExpectDenyChecks } from '../verify/expect-deny.js';
-import { displayPath, nextSteps } from './next-steps.js';
+import { nextSteps } from './next-steps.js';
 import type { InitOptions } from './options.js';
 import { loadPermissionSource } from './permissions.js';
 import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } from './pipeline.js';
@@ -219,7 +219,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     const written = await writePipeline(ciPlan, options.cwd, result.applied);
     logger.step(
       'done',
-      `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${displayPath(options.cwd, ciPlan.path)}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,
+      `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${ciPlan.shownPath}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,
     );
     if (result.ciFile) {
       result.ciFile.written = written.changed;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { link, lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import { diffLines, type LineDiff } from './diff.js';
 import { findLegacyJwtUsage, type LegacyJwtUsage, type MergeResult, mergeCiFile } from './merge.js';
@@ -335,11 +335,17 @@ export interface CiFilePlanOptions {
   repoRoot?: string | undefined;
   /** Shown in messages; default: `path` as given. */
   fileName?: string | undefined;
+  /** In the diff's `a/…` and `b/…` labels (repository-relative, like `git diff`); default `fileName`. */
+  diffName?: string | undefined;
 }
 
 export interface CiFilePlan extends MergeResult {
   /** As given. */
   path: string;
+  /** As messages name it (`fileName`). */
+  shownPath: string;
+  /** The folder the write must stay inside, as planned. */
+  repoRoot?: string | undefined;
   /** Content read when planning (undefined: no file). */
   before: string | undefined;
   diff: LineDiff;
@@ -358,11 +364,20 @@ export async function planCiFile(
   const before = stats ? await readTextFile(target, fileName) : undefined;
   if (before !== undefined) await checkBackupPath(target, fileName);
   const merged = mergeCiFile(before, snippet, { force: opts.force, fileName });
+  const diffName = opts.diffName ?? fileName;
   const diff = diffLines(before ?? '', merged.text, {
-    fromLabel: before === undefined ? '/dev/null' : `a/${fileName}`,
-    toLabel: `b/${fileName}`,
+    fromLabel: before === undefined ? '/dev/null' : `a/${diffName}`,
+    toLabel: `b/${diffName}`,
   });
-  return { ...merged, path, before, diff, legacyJwt: before === undefined ? [] : findLegacyJwtUsage(before) };
+  return {
+    ...merged,
+    path,
+    shownPath: fileName,
+    repoRoot: opts.repoRoot,
+    before,
+    diff,
+    legacyJwt: before === undefined ? [] : findLegacyJwtUsage(before),
+  };
 }
 
 /** Writes a planned file, refusing when it changed since planning. A no-op plan writes nothing. */
@@ -371,5 +386,32 @@ export async function applyCiFilePlan(
   opts: { backup: boolean; repoRoot?: string | undefined },
 ): Promise<WriteFileAtomicResult> {
   if (plan.action === 'no-op') return { path: resolve(plan.path), changed: false };
-  return writeFileAtomic(plan.path, plan.text, { ...opts, expectedCurrent: plan.before ?? null });
+  return writeFileAtomic(plan.path, plan.text, {
+    backup: opts.backup,
+    repoRoot: opts.repoRoot ?? plan.repoRoot,
+    expectedCurrent: plan.before ?? null,
+  });
+}
+
+// ---------- how paths are shown ----------
+
+/**
+ * `path` as the user sees it from `cwd`: relative when it is inside `root` (the repository; `..` allowed,
+ * `../../.gitlab-ci.yml` from a subfolder) or inside `cwd`, else absolute.
+ */
+export function shownPathFor(cwd: string, path: string, root?: string): string {
+  const rel = relative(cwd, path);
+  if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  return root !== undefined && isInside(root, path) && isInside(root, cwd) && rel ? rel : path;
+}
+
+/** Relative to the repository when inside it, as `git diff` labels files; else `fallback`. */
+export function diffPathFor(root: string | undefined, path: string, fallback: string): string {
+  if (root === undefined || !isInside(root, path)) return fallback;
+  return relative(root, path).split(sep).join('/');
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
