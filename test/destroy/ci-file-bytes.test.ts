@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDestroyCommand } from '../../src/destroy/command.js';
 import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { runDestroy } from '../../src/destroy/run.js';
-import { UsageError } from '../../src/errors.js';
+import { PartialApplyError, UsageError } from '../../src/errors.js';
 import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { BASE_FLAGS, runInitWith, tempDir } from '../init/helpers.js';
@@ -71,6 +71,23 @@ describe('a pipeline file init created', () => {
     expect(existsSync(ciPath())).toBe(false);
     expect(readFileSync(`${ciPath()}.bak`).equals(created)).toBe(true);
     expect(readdirSync(tmp.dir)).toEqual(['.gitlab-ci.yml.bak']);
+  });
+
+  it('is not deleted when it changed after planning (edited while the user was confirming)', async () => {
+    await runInitWith(BASE_FLAGS, tmp.dir, { aws });
+    const edited = `${readFileSync(ciPath(), 'utf8')}\nlate:\n  script: [echo late]\n`;
+    const error = await runDestroy(parseDestroyFlags({ project: PROJECT }, { cwd: tmp.dir }), {
+      aws: () => aws.ports,
+      confirm: async () => {
+        writeFileSync(ciPath(), edited);
+        return true;
+      },
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(PartialApplyError);
+    expect(error.message).toMatch(/changed since it was read; nothing was deleted/);
+    expect(error.notDone).toEqual(['delete .gitlab-ci.yml']);
+    expect(readFileSync(ciPath(), 'utf8')).toBe(edited);
+    expect(existsSync(`${ciPath()}.bak`)).toBe(false);
   });
 
   it('is kept when the user added anything, even a comment', async () => {
