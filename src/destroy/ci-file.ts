@@ -10,7 +10,7 @@
  *   is left alone and the plan says why. `--force` never applies to a file nobody named.
  */
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import { templatePath } from '../io/package-root.js';
 import { CI_TEMPLATE_FILE, HIDDEN_JOB_NAME, MANAGED_MARKER } from '../render/ci-file.js';
