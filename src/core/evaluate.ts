@@ -13,8 +13,16 @@
  * - reference_policies_evaluation-logic.html: an explicit Deny wins over any Allow; nothing allowed =
  *   implicit deny.
  * - Condition key names are case-insensitive; values are case-sensitive unless `…IgnoreCase`.
+ *
+ * Never fail open where IAM is silent or refuses: a policy IAM refuses to store (policy-grammar.ts)
+ * is `malformed`, never `allowed`. A comparison IAM documents no reading of (a `Null`/`Bool` value
+ * other than true/false, a number that is not an integer or decimal, an `Arn…` value that is not an
+ * ARN, a variable default without `, `, `…IgnoreCase` folding a non-ASCII letter, `{"Federated": "*"}`)
+ * is read as "IAM would refuse or not match": an Allow resting on it does not apply, a Deny resting
+ * on it does, and the result lists it in `caveats`.
  */
 import {
+  booleanValue,
   type ConditionOperator,
   conditionValues,
   expandsPolicyVariables,
@@ -25,21 +33,44 @@ import {
   type MissingKeyOutcome,
   matchesPieces,
   matchesStringLike,
-  nullConditionHolds,
   parseConditionOperator,
   whenKeyMissing,
 } from './iam-conditions.js';
+import { findMalformations, type Malformation } from './policy-grammar.js';
 import type { ConditionValue, PolicyDocument, PolicyStatement } from './types.js';
 
 /** `StringLike` matching (case-sensitive; `*` any run, `?` one character), under its older name. */
 export { matchesStringLike as matchesLike } from './iam-conditions.js';
+export type { Malformation } from './policy-grammar.js';
 
 export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
 
 /** Condition key → values in the request (several values = a multi-valued key). */
 export type RequestContext = Record<string, string[]>;
 
-export type Decision = 'allowed' | 'denied-explicit' | 'denied-implicit';
+/** `malformed`: IAM refuses to store this trust policy (MalformedPolicyDocument), so nothing is allowed. */
+export type Decision = 'allowed' | 'denied-explicit' | 'denied-implicit' | 'malformed';
+
+/** Why an answer might not be IAM's: a reading IAM does not document, or an assumption of the caller. */
+export type CaveatCode =
+  | 'principal-wildcard'
+  | 'null-value'
+  | 'bool-value'
+  | 'numeric-format'
+  | 'date-format'
+  | 'arn-format'
+  | 'variable-default'
+  | 'variable-unresolved'
+  | 'ignore-case-non-ascii'
+  | 'operator-not-modelled'
+  | 'issuer-assumed';
+
+export interface Caveat {
+  code: CaveatCode;
+  message: string;
+  /** The statement whose outcome rests on it. */
+  statement?: number | undefined;
+}
 
 export type ConditionOutcome =
   /** The key is present and the comparison decided the result. */
@@ -53,9 +84,11 @@ export type ConditionOutcome =
   | 'null-check'
   /**
    * Not an IAM operator (IAM refuses the policy), or the key is present but the operator is not
-   * modelled: result unknown (reported as failed).
+   * modelled: result unknown (not matching in an Allow, matching in a Deny).
    */
-  | 'unsupported';
+  | 'unsupported'
+  /** IAM documents no reading of this comparison (see `caveat`): not matching in an Allow, matching in a Deny. */
+  | 'undocumented';
 
 export interface ConditionCheck {
   /** As written in the policy: `ForAnyValue:StringLikeIfExists`. */
@@ -67,6 +100,8 @@ export interface ConditionCheck {
   actual: string[] | null;
   passed: boolean;
   outcome: ConditionOutcome;
+  /** For an `undocumented` or not-modelled comparison: what the result rests on. */
+  caveat?: Caveat | undefined;
   /** Human line: "`gitlab.com:sub` StringEquals `…:ref:main` ≠ `…:ref:feature-x`". */
   line: string;
 }
@@ -74,7 +109,8 @@ export interface ConditionCheck {
 export interface StatementCheck {
   index: number;
   sid?: string | undefined;
-  effect: 'Allow' | 'Deny';
+  /** As written; IAM accepts only `Allow` and `Deny`. */
+  effect: string;
   principalMatched: boolean;
   actionMatched: boolean;
   conditions: ConditionCheck[];
@@ -83,6 +119,11 @@ export interface StatementCheck {
   applies: boolean;
   /** Why principal or action did not match, or other remarks. */
   notes: string[];
+  /**
+   * The undocumented readings this statement's outcome rests on: empty when it matches or fails on
+   * documented grounds alone.
+   */
+  caveats: Caveat[];
 }
 
 export interface AudienceCheck {
@@ -112,6 +153,10 @@ export interface Evaluation {
   audience: AudienceCheck;
   /** Human summary lines, most important first. */
   reasons: string[];
+  /** Why IAM refuses to store the policy; non-empty exactly when `decision` is `malformed`. */
+  malformed: Malformation[];
+  /** What the answer rests on besides IAM's documented behaviour (assumptions first); empty when nothing. */
+  caveats: Caveat[];
 }
 
 export interface EvaluateInput {
@@ -125,21 +170,54 @@ export interface EvaluateInput {
   context: RequestContext;
   /** Defaults to `sts:AssumeRoleWithWebIdentity`. */
   action?: string | undefined;
+  /** False: IAM has no such provider, so STS refuses the token before it reads the trust policy. */
+  providerFound?: boolean | undefined;
+  /** What the caller assumed to build the request (e.g. the issuer): reported first in `caveats`. */
+  assumptions?: Caveat[] | undefined;
 }
 
+// ---------- Three-valued results ----------
+
+/** A comparison IAM documents no reading of. */
+interface Unknown {
+  unknown: CaveatCode;
+  why: string;
+}
+type Tri = boolean | Unknown;
+
+const unknown = (code: CaveatCode, why: string): Unknown => ({ unknown: code, why });
+const isUnknown = (t: Tri | LikePiece[] | LikePiece[][]): t is Unknown =>
+  typeof t === 'object' && !Array.isArray(t);
+
+/** OR: any true is true; else any unknown is unknown. */
+function anyOf(values: Tri[]): Tri {
+  if (values.includes(true)) return true;
+  return values.find(isUnknown) ?? false;
+}
+/** AND: any false is false; else any unknown is unknown. */
+function allOf(values: Tri[]): Tri {
+  if (values.includes(false)) return false;
+  return values.find(isUnknown) ?? true;
+}
+const not = (t: Tri): Tri => (isUnknown(t) ? t : !t);
+
 // ---------- Wildcards and policy variables ----------
+
+/** reference_policies_variables.html: "separate the variable text and the default value with a comma and space (, )". */
+const VARIABLE_WITH_DEFAULT = /^(.+?), '([^']*)'$/;
 
 /**
  * Splits a policy value into pieces, substituting policy variables (`${gitlab.com:sub}`,
  * `${key, 'default'}`) and the escapes `${*}`, `${?}`, `${$}` (Version 2012-10-17 only).
- * Returns undefined when a referenced variable is missing and has no default (the value cannot match).
+ * Unknown when a variable has no single value in the request and no default (reference_policies_variables.html:
+ * this "might cause the entire statement to be invalid"), or its default is not written as documented.
  */
 function compileValue(
   value: string,
   like: boolean,
   ctx: ContextLookup,
   variables: boolean,
-): LikePiece[] | undefined {
+): LikePiece[] | Unknown {
   const pieces: LikePiece[] = [];
   const pushLiteral = (text: string) => {
     if (text) pieces.push({ lit: text });
@@ -162,12 +240,23 @@ function compileValue(
       pushLiteral(inner);
       continue;
     }
-    const withDefault = /^([^,]+?)\s*,\s*'([^']*)'$/.exec(inner);
+    const withDefault = VARIABLE_WITH_DEFAULT.exec(inner);
+    if (!withDefault && inner.includes(',')) {
+      return unknown(
+        'variable-default',
+        `\`\${${inner}}\`: IAM documents a default only as \`\${key, 'default'}\` (a comma and a space)`,
+      );
+    }
     const name = withDefault ? (withDefault[1] ?? '') : inner;
     const found = ctx(name);
     if (found && found.length === 1) pushLiteral(found[0] ?? '');
     else if (withDefault) pushLiteral(withDefault[2] ?? '');
-    else return undefined;
+    else {
+      return unknown(
+        'variable-unresolved',
+        `\`\${${inner}}\` has ${found ? 'several values' : 'no value'} in the request and no default: IAM documents that this may make the statement invalid`,
+      );
+    }
   }
   pushPattern(value.slice(last));
   return pieces;
@@ -188,35 +277,116 @@ function lookupIn(context: RequestContext): ContextLookup {
 
 // ---------- One comparison ----------
 
-/** Compares one request value with one policy value; undefined when the operator is not modelled. */
+/** reference_policies_elements_condition_operators.html (Numeric): "an integer or decimal value". */
+const DOCUMENTED_NUMBER = /^-?\d+(\.\d+)?$/;
+/** …(Date): "one of the W3C implementations of the ISO 8601 date formats or in epoch (UNIX) time". */
+const DOCUMENTED_DATE = /^(\d+|\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?)$/;
+
+/**
+ * …(ARN): "Each of the six colon-delimited components of the ARN is checked separately": the first five
+ * colons split an ARN (the resource part keeps its own); a colon inside `${…}` splits nothing.
+ * Undefined when the text has fewer than six parts.
+ */
+function arnParts(text: string): string[] | undefined {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length && parts.length < 5; i++) {
+    if (text.startsWith('${', i)) depth++;
+    else if (text[i] === '}' && depth > 0) depth--;
+    else if (text[i] === ':' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (parts.length < 5) return undefined;
+  parts.push(text.slice(start));
+  return parts;
+}
+
+function describeValue(v: string): string {
+  return `\`${v}\``;
+}
+
+/** String and Arn matching of one request value against one policy value (pieces already compiled). */
+function matchString(pieces: LikePiece[], actual: string, ignoreCase: boolean): Tri {
+  if (matchesPieces(pieces, actual, ignoreCase)) return true;
+  if (!ignoreCase) return false;
+  // Matches only when non-ASCII letters are folded too (KELVIN SIGN → k): IAM documents no such folding.
+  const folded = pieces.map((p) => ('lit' in p ? { lit: p.lit.toLowerCase() } : p));
+  if (matchesPieces(folded, actual.toLowerCase())) {
+    return unknown(
+      'ignore-case-non-ascii',
+      `${describeValue(actual)} matches only if non-ASCII letters are case-folded, which IAM does not document for …IgnoreCase`,
+    );
+  }
+  return false;
+}
+
+/**
+ * Compares one request value with one policy value; undefined when the operator is not modelled,
+ * Unknown when IAM documents no reading of the values.
+ */
 function compareOne(
   op: ConditionOperator,
   actual: string,
   expected: string,
   ctx: ContextLookup,
   variables: boolean,
-): boolean | undefined {
+): Tri | undefined {
   switch (op.family) {
-    case 'String':
-    case 'Arn': {
-      // StringLike and every Arn operator take `*`/`?` patterns; `…IgnoreCase` compares without case.
+    case 'String': {
+      // StringLike takes `*`/`?` patterns; `…IgnoreCase` compares without (ASCII) case.
       const pieces = compileValue(expected, isPatternOperator(op), ctx, variables);
-      return pieces ? matchesPieces(pieces, actual, isIgnoreCaseOperator(op)) : false;
+      return isUnknown(pieces) ? pieces : matchString(pieces, actual, isIgnoreCaseOperator(op));
+    }
+    case 'Arn': {
+      // Every Arn operator takes `*`/`?` patterns, part by part: `*` never runs across a colon.
+      const got = arnParts(actual);
+      const want = arnParts(expected);
+      if (!got || !want || got[0] !== 'arn') {
+        return unknown(
+          'arn-format',
+          `${describeValue(got?.[0] !== 'arn' ? actual : expected)} is not an ARN (six colon-separated parts): IAM documents Arn operators for ARNs only`,
+        );
+      }
+      const results = want.map((part, i) => {
+        const pieces = compileValue(part, true, ctx, variables);
+        return isUnknown(pieces) ? pieces : matchesPieces(pieces, got[i] ?? '');
+      });
+      return allOf(results);
     }
     case 'Numeric': {
-      const a = Number(actual);
-      const e = Number(expected);
-      if (actual.trim() === '' || expected.trim() === '' || Number.isNaN(a) || Number.isNaN(e)) return false;
-      return compareOrdered(op.base.slice('Numeric'.length), a, e);
+      const bad = [actual, expected].find((v) => !DOCUMENTED_NUMBER.test(v));
+      if (bad !== undefined) {
+        return unknown(
+          'numeric-format',
+          `${describeValue(bad)} is not an integer or decimal number, the only form IAM documents for Numeric operators`,
+        );
+      }
+      return compareOrdered(op.base.slice('Numeric'.length), Number(actual), Number(expected));
     }
     case 'Date': {
-      const a = parseDate(actual);
-      const e = parseDate(expected);
-      if (a === undefined || e === undefined) return false;
-      return compareOrdered(op.base.slice('Date'.length), a, e);
+      const bad = [actual, expected].find((v) => !DOCUMENTED_DATE.test(v) || parseDate(v) === undefined);
+      if (bad !== undefined) {
+        return unknown(
+          'date-format',
+          `${describeValue(bad)} is neither a W3C ISO 8601 date nor epoch seconds, the forms IAM documents for Date operators`,
+        );
+      }
+      return compareOrdered(op.base.slice('Date'.length), parseDate(actual) ?? 0, parseDate(expected) ?? 0);
     }
-    case 'Bool':
-      return actual.toLowerCase() === expected.toLowerCase();
+    case 'Bool': {
+      const a = booleanValue(actual);
+      const e = booleanValue(expected);
+      if (a === undefined || e === undefined) {
+        return unknown(
+          'bool-value',
+          `${describeValue(a === undefined ? actual : expected)} is not true or false, the only values IAM documents for Bool`,
+        );
+      }
+      return a === e;
+    }
     default:
       return undefined;
   }
@@ -248,12 +418,16 @@ function parseDate(text: string): number | undefined {
 
 // ---------- One condition (operator + key + values) ----------
 
+/**
+ * One condition. `indeterminate` is how a comparison IAM documents no reading of (or an operator
+ * this evaluator does not model) counts: `no-match` in an Allow, `match` in a Deny ("IAM would refuse").
+ */
 export function evaluateCondition(
   operator: string,
   key: string,
   value: ConditionValue,
   context: RequestContext,
-  options: { variables?: boolean } = {},
+  options: { variables?: boolean; indeterminate?: 'no-match' | 'match' } = {},
 ): ConditionCheck {
   const ctx = lookupIn(context);
   const variables = options.variables ?? true;
@@ -261,41 +435,62 @@ export function evaluateCondition(
   const expected = conditionValues(value);
   const actual = ctx(key) ?? null;
 
-  const done = (passed: boolean, outcome: ConditionOutcome): ConditionCheck => {
+  const done = (passed: boolean, outcome: ConditionOutcome, caveat?: Caveat): ConditionCheck => {
     const check: ConditionCheck = { operator, key, expected, actual, passed, outcome, line: '' };
+    if (caveat) check.caveat = caveat;
     check.line = describeCondition(check);
     return check;
+  };
+  const undecided = (u: Unknown): ConditionCheck => {
+    const outcome = u.unknown === 'operator-not-modelled' ? 'unsupported' : 'undocumented';
+    return done(options.indeterminate === 'match', outcome, {
+      code: u.unknown,
+      message: `${q(key)} ${operator}: ${u.why}`,
+    });
   };
 
   // IAM refuses a policy with an operator it does not know: nothing to model, never a match.
   if (!op.known) return done(false, 'unsupported');
-  // "true": passes when the key is absent; "false": passes when it is present.
-  if (op.family === 'Null') return done(nullConditionHolds(expected, actual !== null), 'null-check');
+  // "true": passes when the key is absent; "false": passes when it is present (values OR).
+  if (op.family === 'Null') {
+    const readings: Tri[] = expected.map((v) => {
+      const b = booleanValue(v);
+      if (b === undefined) {
+        return unknown(
+          'null-value',
+          `${describeValue(v)} is not true or false, the only values IAM documents for Null`,
+        );
+      }
+      return b === (actual === null);
+    });
+    const result = anyOf(readings);
+    return isUnknown(result) ? undecided(result) : done(result, 'null-check');
+  }
   if (actual === null) {
     const missing = whenKeyMissing(op);
     return done(missing.passed, missing.outcome);
   }
 
   // "Does this request value match any of the policy values?" (values are OR).
-  let unsupported = false;
-  const matchesAny = (v: string): boolean =>
-    expected.some((e) => {
-      const r = compareOne(op, v, e, ctx, variables);
-      if (r === undefined) unsupported = true;
-      return r === true;
-    });
+  const matchesAny = (v: string): Tri =>
+    anyOf(
+      expected.map(
+        (e) =>
+          compareOne(op, v, e, ctx, variables) ??
+          unknown('operator-not-modelled', `${operator} is not modelled by this evaluator`),
+      ),
+    );
   // A negated operator holds for a request value when it matches none of the policy values (NOR).
-  const holds = (v: string): boolean => (op.negated ? !matchesAny(v) : matchesAny(v));
+  const holds = (v: string): Tri => (op.negated ? not(matchesAny(v)) : matchesAny(v));
 
-  let passed: boolean;
-  if (op.set === 'ForAllValues') passed = actual.every(holds);
-  else if (op.set === 'ForAnyValue') passed = actual.some(holds);
+  let result: Tri;
+  if (op.set === 'ForAllValues') result = allOf(actual.map(holds));
+  else if (op.set === 'ForAnyValue') result = anyOf(actual.map(holds));
   // No set operator on a multi-valued key: positive = any value matches; negated = no value matches.
-  else if (op.negated) passed = actual.every(holds);
-  else passed = actual.some(holds);
+  else if (op.negated) result = allOf(actual.map(holds));
+  else result = anyOf(actual.map(holds));
 
-  if (unsupported) return done(false, 'unsupported');
-  return done(passed, 'compared');
+  return isUnknown(result) ? undecided(result) : done(result, 'compared');
 }
 
 // ---------- Human lines ----------
@@ -351,8 +546,13 @@ export function describeCondition(check: Omit<ConditionCheck, 'line'>): string {
       return `${head}: key not in the request → ForAnyValue is false`;
     case 'unsupported':
       return parseConditionOperator(operator).known
-        ? `${head}: operator not modelled by this evaluator (treated as not matching)`
+        ? `${head}: operator not modelled by this evaluator (treated as ${passed ? 'matching: IAM would refuse' : 'not matching'})`
         : `${head}: not an IAM condition operator, IAM refuses the policy (treated as not matching)`;
+    case 'undocumented': {
+      const why =
+        check.caveat?.message.replace(`${q(key)} ${operator}: `, '') ?? 'IAM documents no reading of it';
+      return `${head}: ${why} (treated as ${passed ? 'matching: IAM would refuse' : 'not matching'})`;
+    }
     default: {
       const values = actual ?? [];
       const shown = values.map((v) => {
@@ -380,12 +580,27 @@ function actionMatches(patterns: string[], action: string): boolean {
   return patterns.some((p) => matchesStringLike(p, action, true));
 }
 
-function principalListMatches(principal: PolicyStatement['Principal'], providerArn: string, notes: string[]) {
+/**
+ * reference_policies_elements_principal.html documents two wildcards, `"*"` and `{"AWS": "*"}`
+ * ("everyone"); `{"Federated": "*"}` is not one of them, so it is Unknown (never "every provider").
+ */
+function principalListMatches(principal: unknown, providerArn: string, notes: string[]): Tri {
   if (principal === undefined) return false;
   if (principal === '*') return true;
-  const federated = asArray(principal.Federated);
-  if (federated.includes(providerArn) || federated.includes('*')) return true;
-  if (asArray(principal.AWS).includes('*')) return true;
+  if (principal === null || typeof principal !== 'object') {
+    notes.push(`Principal ${q(String(principal))} is neither "*" nor a map of principals.`);
+    return false;
+  }
+  const map = principal as Record<string, string | string[] | undefined>;
+  const federated = asArray(map.Federated);
+  if (federated.includes(providerArn)) return true;
+  if (asArray(map.AWS).includes('*')) return true;
+  if (federated.includes('*')) {
+    return unknown(
+      'principal-wildcard',
+      'Principal {"Federated": "*"}: IAM documents only "*" and {"AWS": "*"} as principal wildcards',
+    );
+  }
   const near = federated.find((f) => f.toLowerCase() === providerArn.toLowerCase());
   if (near) notes.push(`Principal ${q(near)} differs from ${q(providerArn)} only in letter case.`);
   else if (federated.length)
@@ -402,15 +617,28 @@ export function evaluateStatement(
   input: { providerArn: string; context: RequestContext; action?: string | undefined; variables?: boolean },
 ): StatementCheck {
   const action = input.action ?? WEB_IDENTITY_ACTION;
+  const effect = String(statement.Effect);
+  // What IAM documents no reading of counts against the request: an Allow does not apply, a Deny does.
+  const indeterminate = effect === 'Deny' ? 'match' : 'no-match';
   const notes: string[] = [];
-  let principalMatched: boolean;
+  const caveats: Caveat[] = [];
+  const resolve = (t: Tri, what: string): boolean => {
+    if (!isUnknown(t)) return t;
+    caveats.push({ code: t.unknown, message: t.why, statement: index });
+    notes.push(
+      `${what}: ${t.why} (treated as ${indeterminate === 'match' ? 'matching: IAM would refuse' : 'not matching'}).`,
+    );
+    return indeterminate === 'match';
+  };
+  let principal: Tri;
   if (statement.NotPrincipal) {
     const listed = principalListMatches(statement.NotPrincipal, input.providerArn, []);
-    principalMatched = !listed;
-    if (listed) notes.push('NotPrincipal lists the token provider.');
+    principal = not(listed);
+    if (listed === true) notes.push('NotPrincipal lists the token provider.');
   } else {
-    principalMatched = principalListMatches(statement.Principal, input.providerArn, notes);
+    principal = principalListMatches(statement.Principal, input.providerArn, notes);
   }
+  const principalMatched = resolve(principal, statement.NotPrincipal ? 'NotPrincipal' : 'Principal');
 
   let actionMatched: boolean;
   if (statement.Action !== undefined) {
@@ -429,21 +657,29 @@ export function evaluateStatement(
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
     for (const [key, value] of Object.entries(keys ?? {})) {
       conditions.push(
-        evaluateCondition(operator, key, value, input.context, { variables: input.variables ?? true }),
+        evaluateCondition(operator, key, value, input.context, {
+          variables: input.variables ?? true,
+          indeterminate,
+        }),
       );
     }
   }
+  for (const c of conditions) if (c.caveat) caveats.push({ ...c.caveat, statement: index });
   const conditionsPassed = conditions.every((c) => c.passed);
+  // The caveats matter only when every documented check passes: otherwise the statement fails anyway.
+  const documentedPass =
+    principal !== false && actionMatched && conditions.every((c) => c.passed || c.caveat !== undefined);
   return {
     index,
     sid: statement.Sid,
-    effect: statement.Effect,
+    effect,
     principalMatched,
     actionMatched,
     conditions,
     conditionsPassed,
     applies: principalMatched && actionMatched && conditionsPassed,
     notes,
+    caveats: documentedPass ? caveats : [],
   };
 }
 
@@ -506,29 +742,48 @@ export function evaluateTrustPolicy(input: EvaluateInput): Evaluation {
     }),
   );
   const audience = checkAudience(input.audiences ?? audiencesFromContext(input.context), input.clientIds);
+  const malformed = findMalformations(input.policy);
 
-  const deny = statements.find((s) => s.effect === 'Deny' && s.applies);
+  const denies = statements.filter((s) => s.effect === 'Deny' && s.applies);
+  // A Deny that applies on documented grounds decides alone; else the answer rests on the Denies' caveats.
+  const deny = denies.find((s) => s.caveats.length === 0) ?? denies[0];
   const allow = statements.find((s) => s.effect === 'Allow' && s.applies);
   const reasons: string[] = [];
+  const caveats: Caveat[] = [...(input.assumptions ?? [])];
   let decision: Decision;
   let decisive: StatementRef | undefined;
   let closest: StatementRef | undefined;
+  const providerMissing = input.providerFound === false;
 
-  if (deny) {
+  if (malformed.length > 0) {
+    decision = 'malformed';
+    reasons.push(
+      'IAM refuses this trust policy (MalformedPolicyDocument), so no job can assume the role with it:',
+    );
+    for (const m of malformed) reasons.push(`  ${m.message}`);
+  } else if (deny) {
     decision = 'denied-explicit';
     decisive = ref(deny);
+    if (deny.caveats.length > 0) caveats.push(...denies.flatMap((s) => s.caveats));
     reasons.push(
       `Explicitly denied by ${describeStatementRef(decisive)}: an explicit Deny overrides any Allow.`,
     );
+    for (const n of deny.notes) reasons.push(`  ${n}`);
     for (const c of deny.conditions) reasons.push(`  ${c.line}`);
   } else if (allow) {
     decision = 'allowed';
     decisive = ref(allow);
-    reasons.push(`Allowed by ${describeStatementRef(decisive)}.`);
+    reasons.push(
+      providerMissing
+        ? `The trust policy would allow it by ${describeStatementRef(decisive)}, but STS never reads it without the provider.`
+        : `Allowed by ${describeStatementRef(decisive)}.`,
+    );
     for (const c of allow.conditions) reasons.push(`  ${c.line}`);
   } else {
     decision = 'denied-implicit';
     const allows = statements.filter((s) => s.effect === 'Allow');
+    // Had IAM read an undocumented case the permissive way, one of these Allows might apply.
+    caveats.push(...allows.flatMap((s) => s.caveats));
     if (allows.length === 0) {
       reasons.push('Implicitly denied: the trust policy has no Allow statement.');
     } else {
@@ -540,14 +795,24 @@ export function evaluateTrustPolicy(input: EvaluateInput): Evaluation {
     }
   }
   if (audience.checked && !audience.passed) reasons.unshift(audience.line);
+  if (providerMissing) {
+    reasons.unshift(
+      `There is no OIDC provider ${q(input.providerArn)} in IAM: STS refuses the token (InvalidIdentityToken) before it reads the trust policy.`,
+    );
+  }
+  if (caveats.length > (input.assumptions?.length ?? 0)) {
+    reasons.push('The answer rests on a case IAM does not document (see the caveats).');
+  }
 
   return {
     decision,
-    assumable: decision === 'allowed' && audience.passed,
+    assumable: decision === 'allowed' && audience.passed && !providerMissing,
     decisive,
     closest,
     statements,
     audience,
     reasons,
+    malformed,
+    caveats,
   };
 }

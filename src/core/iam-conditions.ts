@@ -178,9 +178,21 @@ export function whenKeyMissing(op: Pick<ConditionOperator, 'set' | 'ifExists' | 
   return { passed: false, outcome: 'missing-key' };
 }
 
-/** `Null`: a value "true" holds when the key is absent, "false" when it is present; values are OR. */
+/**
+ * A `Null` or `Bool` value as IAM documents it: `true` or `false` (any letter case); undefined for
+ * anything else ("yes", "1", ""), which IAM documents no reading of.
+ */
+export function booleanValue(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  return v === 'true' ? true : v === 'false' ? false : undefined;
+}
+
+/**
+ * `Null`: a value "true" holds when the key is absent, "false" when it is present; values are OR.
+ * A value other than true/false never holds (IAM documents no reading of it).
+ */
 export function nullConditionHolds(values: readonly string[], present: boolean): boolean {
-  return values.some((v) => (v.toLowerCase() === 'true') === !present);
+  return values.some((v) => booleanValue(v) === !present);
 }
 
 /** Whether a condition holds when its key is not in the request (`Null` included; unknown operators never do). */
@@ -260,11 +272,19 @@ const ONE = 1;
 /** One UTF-16 code unit of literal text, or a wildcard. */
 type Unit = string | typeof STAR | typeof ONE;
 
+/**
+ * `…IgnoreCase` folds ASCII letters only: IAM documents no Unicode case folding, and `toLowerCase()`
+ * would fold look-alikes into ASCII (KELVIN SIGN U+212A → `k`).
+ */
+export function foldAsciiCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
 function unitsOf(pieces: readonly LikePiece[], ignoreCase: boolean): Unit[] {
   const units: Unit[] = [];
   let lit = '';
   const flush = () => {
-    const text = ignoreCase ? lit.toLowerCase() : lit;
+    const text = ignoreCase ? foldAsciiCase(lit) : lit;
     for (let i = 0; i < text.length; i++) units.push(text.charAt(i));
     lit = '';
   };
@@ -282,12 +302,13 @@ function unitsOf(pieces: readonly LikePiece[], ignoreCase: boolean): Unit[] {
 
 /**
  * Matches `value` against pieces (literal text and wildcards), IAM's StringLike way: `*` any run of
- * characters (`/` and `:` included, or none), `?` exactly one; case-sensitive unless `ignoreCase`.
+ * characters (`/` and `:` included, or none), `?` exactly one; case-sensitive unless `ignoreCase`
+ * (ASCII letters only, see foldAsciiCase).
  * Iterative with single-star backtracking: no regular expression, no exponential blow-up.
  */
 export function matchesPieces(pieces: readonly LikePiece[], value: string, ignoreCase = false): boolean {
   const units = unitsOf(pieces, ignoreCase);
-  const text = ignoreCase ? value.toLowerCase() : value;
+  const text = ignoreCase ? foldAsciiCase(value) : value;
   let p = 0;
   let v = 0;
   let star = -1;

@@ -481,3 +481,214 @@ describe('abbreviateAgainst', () => {
     expect(abbreviateAgainst(actual, expected)).toBe(shown);
   });
 });
+
+/*
+ * Where IAM's documentation is silent, or IAM refuses the policy, the evaluator must never answer
+ * "allowed": an Allow that rests on an undocumented reading does not apply, a Deny that rests on one
+ * does (IAM would refuse), and the result says which reading the answer rests on (`caveats`).
+ * A policy IAM refuses to store (MalformedPolicyDocument) is never reported allowed (`malformed`).
+ */
+describe('evaluateTrustPolicy: the fail-open edges', () => {
+  const KELVIN = '\u212A'; // KELVIN SIGN: toLowerCase() folds it to ASCII `k`
+  const protectedCtx = ctx(MAIN, { 'gitlab.com:project_id': '42', 'gitlab.com:ref_protected': 'true' });
+  const mainAllow = allow({ StringEquals: { 'gitlab.com:sub': MAIN } });
+  const evaluate = (...statements: PolicyStatement[]) =>
+    evaluateTrustPolicy({ policy: doc(...statements), providerArn: PROVIDER, context: protectedCtx });
+
+  // Allow statements whose only route to "allowed" is an undocumented reading: not allowed, and the caveat says why.
+  it.each([
+    // reference_policies_elements_principal.html documents only "*" and {"AWS": "*"} as wildcards.
+    [
+      'Principal {"Federated": "*"}',
+      allow(undefined, { Principal: { Federated: '*' } }),
+      'principal-wildcard',
+    ],
+    // reference_policies_elements_condition_operators.html (Null): the value is true or false.
+    ['Null with "yes"', allow({ Null: { 'gitlab.com:sub': 'yes' } }), 'null-value'],
+    // …(Numeric): an integer or a decimal value; "0x2a" is neither.
+    ['NumericEquals "0x2a"', allow({ NumericEquals: { 'gitlab.com:project_id': '0x2a' } }), 'numeric-format'],
+    [
+      'NumericNotEquals "1e3"',
+      allow({ NumericNotEquals: { 'gitlab.com:project_id': '1e3' } }),
+      'numeric-format',
+    ],
+    // …(ARN): each of the six colon-delimited parts of an ARN is matched separately.
+    [
+      'ArnLike on a non-ARN value',
+      allow({ ArnLike: { 'gitlab.com:sub': 'project_path:grp/*' } }),
+      'arn-format',
+    ],
+    // reference_policies_variables.html: "separate the variable text and the default value with a comma and space (, )".
+    [
+      "a variable default without ', '",
+      allow({
+        StringEquals: {
+          'gitlab.com:sub': "project_path:${gitlab.com:namespace_path,'grp/app'}:ref_type:branch:ref:main",
+        },
+      }),
+      'variable-default',
+    ],
+    // StringEqualsIgnoreCase: IAM documents no Unicode case folding (KELVIN SIGN ≠ k).
+    [
+      'IgnoreCase folding a non-ASCII look-alike',
+      allow({ StringEqualsIgnoreCase: { 'gitlab.com:sub': MAIN.replace('main', `main${KELVIN}`) } }),
+      'ignore-case-non-ascii',
+    ],
+    ['Bool with "yes"', allow({ Bool: { 'gitlab.com:ref_protected': 'yes' } }), 'bool-value'],
+  ] as const)('%s: not allowed, with a caveat', (_name, statement, code) => {
+    const c = protectedCtx;
+    const withKelvin = code === 'ignore-case-non-ascii' ? { ...c, 'gitlab.com:sub': [`${MAIN}k`] } : c;
+    const yes = code === 'bool-value' ? { ...c, 'gitlab.com:ref_protected': ['yes'] } : withKelvin;
+    const r = evaluateTrustPolicy({ policy: doc(statement), providerArn: PROVIDER, context: yes });
+    expect(r.decision).not.toBe('allowed');
+    expect(r.assumable).toBe(false);
+    expect(r.caveats.map((x) => x.code)).toContain(code);
+    expect(r.caveats.find((x) => x.code === code)).toMatchObject({ statement: 0 });
+  });
+
+  // The same readings in a Deny: IAM would refuse, so the Deny applies (never fail open through a Deny).
+  it.each([
+    [
+      'Principal {"Federated": "*"}',
+      { ...allow(undefined), Effect: 'Deny', Principal: { Federated: '*' } },
+      'principal-wildcard',
+    ],
+    ['Null with "yes"', { ...allow({ Null: { 'gitlab.com:sub': 'yes' } }), Effect: 'Deny' }, 'null-value'],
+    [
+      'NumericEquals "0x2a"',
+      { ...allow({ NumericEquals: { 'gitlab.com:project_id': '0x2a' } }), Effect: 'Deny' },
+      'numeric-format',
+    ],
+    [
+      'ArnNotLike on a non-ARN value',
+      { ...allow({ ArnNotLike: { 'gitlab.com:sub': 'project_path:grp/*' } }), Effect: 'Deny' },
+      'arn-format',
+    ],
+    [
+      'StringNotEqualsIgnoreCase with a non-ASCII look-alike',
+      {
+        ...allow({
+          StringNotEqualsIgnoreCase: { 'gitlab.com:sub': MAIN.replace('ref:main', `ref:${KELVIN}`) },
+        }),
+        Effect: 'Deny',
+      },
+      'ignore-case-non-ascii',
+    ],
+  ] as const)('a Deny resting on %s applies, with a caveat', (_name, deny, code) => {
+    const c =
+      code === 'ignore-case-non-ascii'
+        ? { ...protectedCtx, 'gitlab.com:sub': [MAIN.replace('ref:main', 'ref:k')] }
+        : protectedCtx;
+    const allowAll = allow({ StringLike: { 'gitlab.com:sub': 'project_path:grp/app:*' } });
+    const r = evaluateTrustPolicy({
+      policy: doc(allowAll, deny as PolicyStatement),
+      providerArn: PROVIDER,
+      context: c,
+    });
+    expect(r.decision).toBe('denied-explicit');
+    expect(r.decisive).toEqual({ index: 1 });
+    expect(r.caveats.find((x) => x.code === code)).toMatchObject({ statement: 1 });
+  });
+
+  it('documented readings stay as they were, without caveats', () => {
+    for (const s of [
+      allow({ Null: { 'gitlab.com:pipeline_source': 'true' } }),
+      allow({ NumericEquals: { 'gitlab.com:project_id': '42' } }),
+      allow({ NumericLessThan: { 'gitlab.com:project_id': '42.5' } }),
+      allow({ StringEqualsIgnoreCase: { 'gitlab.com:sub': MAIN.toUpperCase() } }),
+      allow({ StringLike: { 'gitlab.com:sub': "project_path:${gitlab.com:namespace_path, 'grp'}/app:*" } }),
+      allow(undefined, { Principal: '*' }),
+      allow(undefined, { Principal: { AWS: '*' } }),
+    ]) {
+      const r = evaluate(s);
+      expect(r.decision, JSON.stringify(s)).toBe('allowed');
+      expect(r.caveats, JSON.stringify(s)).toEqual([]);
+    }
+    // ArnLike on real ARNs matches part by part: `*` does not run across a colon.
+    const arn = { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/CI'] };
+    expect(evaluateCondition('ArnLike', 'aws:PrincipalArn', 'arn:aws:iam::*:role/*', arn)).toMatchObject({
+      passed: true,
+      outcome: 'compared',
+    });
+    expect(evaluateCondition('ArnLike', 'aws:PrincipalArn', 'arn:aws:*:role/CI', arn)).toMatchObject({
+      passed: false,
+      outcome: 'undocumented',
+    });
+    expect(evaluateCondition('ArnLike', 'aws:PrincipalArn', 'arn:aws:iam::123456789012:*', arn).passed).toBe(
+      true,
+    );
+  });
+
+  it('a caveat is reported only when the answer rests on it', () => {
+    // The statement fails on its sub anyway: the hex project_id does not decide anything.
+    const r = evaluateTrustPolicy({
+      policy: doc(
+        allow({
+          StringEquals: { 'gitlab.com:sub': 'x' },
+          NumericEquals: { 'gitlab.com:project_id': '0x2a' },
+        }),
+      ),
+      providerArn: PROVIDER,
+      context: protectedCtx,
+    });
+    expect(r.decision).toBe('denied-implicit');
+    expect(r.caveats).toEqual([]);
+  });
+
+  // reference_policies_elements_effect.html: "The Effect value is case sensitive"; the grammar
+  // (reference_policies_grammar.html) lists every condition operator: IAM refuses anything else.
+  it.each([
+    ['Effect "deny" (lower case)', [mainAllow, { ...mainAllow, Effect: 'deny' }], /Effect/],
+    ['Effect "allow" (lower case)', [{ ...mainAllow, Effect: 'allow' }], /Effect/],
+    [
+      'a Deny with "stringnotequals"',
+      [mainAllow, { ...allow({ stringnotequals: { 'gitlab.com:sub': MAIN } } as never), Effect: 'Deny' }],
+      /stringnotequals/,
+    ],
+    [
+      'an Allow with "StringEquals " (trailing space)',
+      [allow({ 'StringEquals ': { 'gitlab.com:sub': MAIN } } as never)],
+      /StringEquals /,
+    ],
+    ['Version "2012-10-18"', [mainAllow], /Version/],
+    ['a Resource element', [{ ...mainAllow, Resource: '*' }], /Resource/],
+    ['no Action', [{ ...mainAllow, Action: undefined }], /Action/],
+    [
+      'Principal and NotPrincipal together',
+      [{ ...mainAllow, NotPrincipal: { AWS: 'arn:aws:iam::1:root' } }],
+      /NotPrincipal/,
+    ],
+  ] as const)('%s: IAM refuses the policy, never "allowed"', (name, statements, what) => {
+    const policy = doc(...(statements as unknown as PolicyStatement[]));
+    if (name.startsWith('Version')) (policy as { Version: string }).Version = '2012-10-18';
+    const r = evaluateTrustPolicy({ policy, providerArn: PROVIDER, context: ctx(MAIN) });
+    expect(r.decision).toBe('malformed');
+    expect(r.assumable).toBe(false);
+    expect(r.decisive).toBeUndefined();
+    expect(r.malformed.map((m) => m.message).join('\n')).toMatch(what);
+    expect(r.reasons[0]).toMatch(/MalformedPolicyDocument/);
+  });
+
+  it('a provider IAM does not have: never "allowed by statement #0" next to "provider not found"', () => {
+    const r = evaluateTrustPolicy({
+      policy: doc(mainAllow),
+      providerArn: PROVIDER,
+      providerFound: false,
+      context: ctx(MAIN),
+    });
+    expect(r.assumable).toBe(false);
+    expect(r.reasons[0]).toMatch(/no OIDC provider .*gitlab\.com/i);
+    expect(r.reasons.join('\n')).not.toMatch(/^Allowed by/m);
+  });
+
+  it('assumptions made by the caller are reported with the evaluator’s own caveats', () => {
+    const r = evaluateTrustPolicy({
+      policy: doc(mainAllow),
+      providerArn: PROVIDER,
+      context: ctx(MAIN),
+      assumptions: [{ code: 'issuer-assumed', message: 'no iss: assumed gitlab.com' }],
+    });
+    expect(r.decision).toBe('allowed');
+    expect(r.caveats).toEqual([{ code: 'issuer-assumed', message: 'no iss: assumed gitlab.com' }]);
+  });
+});
