@@ -30,7 +30,7 @@ export async function buildExplanation(ctx: VerifyContext, input: LoadedInput): 
   const now = ctx.deps.now();
   const role = parseRoleArn(ctx.options.roleArn);
   const { role: roleState, problem: roleProblem } = await readRole(ctx, role);
-  const { hostPath, isGitlabCom } = resolveIssuer(ctx, input, roleState);
+  const { hostPath, isGitlabCom, assumption } = resolveIssuer(ctx, input, roleState);
   const { provider, providerState, traps: extraTraps } = await readProvider(ctx, input, role, hostPath);
   const providerArn = provider.arn;
   const claims = input.claims ?? simulateClaims(ctx, input, { hostPath, isGitlabCom }, provider.clientIds);
@@ -42,6 +42,8 @@ export async function buildExplanation(ctx: VerifyContext, input: LoadedInput): 
         policy: roleState.trustPolicy,
         providerArn,
         clientIds: provider.clientIds,
+        providerFound: provider.found,
+        assumptions: assumption ? [assumption] : undefined,
         context: buildRequestContext(claims, { hostPath, isGitlabCom }),
       })
     : undefined;

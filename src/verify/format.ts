@@ -80,9 +80,13 @@ export function formatVerifyResult(result: VerifyResult, palette: Palette = plai
     const ev = result.explanation.evaluation;
     const blocked =
       result.traps.some((t) => BLOCKING_TRAP_CODES.has(t.code)) || result.token?.signature === 'invalid';
-    out.push(
-      `${label('Result')}${ev.assumable && !blocked ? p.good('✓ would be allowed') : p.danger('✗ would be refused')} (${a.reason})`,
-    );
+    const verdict =
+      ev.decision === 'malformed'
+        ? p.danger('✗ would be refused: IAM refuses this trust policy (MalformedPolicyDocument)')
+        : ev.assumable && !blocked
+          ? p.good('✓ would be allowed')
+          : p.danger('✗ would be refused');
+    out.push(`${label('Result')}${verdict} (${a.reason})`);
   } else {
     out.push(`${label('Result')}${p.warn('? cannot tell')} (${a.reason})`);
   }
@@ -118,6 +122,11 @@ export function formatVerifyResult(result: VerifyResult, palette: Palette = plai
       }
       policyLines.push(`${ev.audience.passed ? p.good('✓') : p.danger('✗')} ${ev.audience.line}`);
       out.push(...section('Trust policy', policyLines));
+      // What the answer rests on besides IAM's documented behaviour.
+      const caveats = ev.caveats.map(
+        (c) => `${p.warn('!')} ${c.statement !== undefined ? `statement #${c.statement}: ` : ''}${c.message}`,
+      );
+      if (caveats.length) out.push(...section('Caveats', caveats));
     }
   }
 

@@ -3,6 +3,7 @@
  * would look the provider up by. Read failures become a problem to report, never a thrown error.
  */
 import { issuerFromUrl } from '../core/claims.js';
+import type { Caveat } from '../core/evaluate.js';
 import { parseIssuerUrl } from '../core/issuer.js';
 import { describeIssuerMismatch, type Trap } from '../core/traps.js';
 import type { OidcProviderState, PolicyDocument, RoleState } from '../core/types.js';
@@ -59,26 +60,38 @@ export async function readRole(
 
 /**
  * The issuer, as STS will look it up: the token's iss exactly (minus the scheme). A simulation takes
- * --gitlab-url (or the claims' iss), else the trust policy's single provider, else gitlab.com.
+ * --gitlab-url (or the claims' iss), else the trust policy's single provider, else gitlab.com; the
+ * last two are guesses, returned as an `assumption` the answer rests on.
  */
 export function resolveIssuer(
   ctx: VerifyContext,
   input: LoadedInput,
   roleState: RoleState | undefined,
-): { hostPath: string; isGitlabCom: boolean } {
+): { hostPath: string; isGitlabCom: boolean; assumption?: Caveat | undefined } {
   if (input.kind === 'token') {
     const iss = typeof input.claims?.iss === 'string' ? input.claims.iss : '';
     return { hostPath: iss.replace(/^[a-z]+:\/\//i, ''), isGitlabCom: iss === 'https://gitlab.com' };
   }
   const fromFlag =
     ctx.options.gitlabUrl ?? (typeof input.partial?.iss === 'string' ? input.partial.iss : undefined);
+  if (fromFlag) {
+    const issuer = parseIssuerUrl(fromFlag);
+    return { hostPath: issuer.hostPath, isGitlabCom: issuer.isGitlabCom };
+  }
   const fromPolicy = federatedHost(roleState?.trustPolicy);
-  const issuer = fromFlag
-    ? parseIssuerUrl(fromFlag)
-    : fromPolicy
-      ? issuerFromUrl(fromPolicy)
-      : parseIssuerUrl('https://gitlab.com');
-  return { hostPath: issuer.hostPath, isGitlabCom: issuer.isGitlabCom };
+  const issuer = fromPolicy ? issuerFromUrl(fromPolicy) : parseIssuerUrl('https://gitlab.com');
+  const missing = input.kind === 'claims' ? 'no iss in --claims and no --gitlab-url' : 'no --gitlab-url';
+  const why = fromPolicy
+    ? 'the one provider the trust policy names'
+    : 'the trust policy names no single provider';
+  return {
+    hostPath: issuer.hostPath,
+    isGitlabCom: issuer.isGitlabCom,
+    assumption: {
+      code: 'issuer-assumed',
+      message: `${missing}: assumed the job comes from ${issuer.url} (${why}); give ${input.kind === 'claims' ? 'iss= or --gitlab-url' : '--gitlab-url'} to check another GitLab instance`,
+    },
+  };
 }
 
 /** The provider STS would use; for a token whose provider is missing, the near miss that explains it. */

@@ -96,7 +96,10 @@ export interface VerifyResult {
  *   { ok: true, command: 'verify', exitCode: 0, mode, roleArn, claims, assume, … }
  *   { ok: false, command: 'verify', exitCode: 1, mode, roleArn, …, error: { code: 'VERIFY_FAILED', message, hint } }
  * Fields: see VerifyResult. `explanation.evaluation.statements[].conditions[]` carry
- * operator, key, expected, actual, passed, outcome and the human `line`.
+ * operator, key, expected, actual, passed, outcome and the human `line`;
+ * `explanation.evaluation.malformed[]` why IAM refuses the policy (decision `malformed`), and
+ * `explanation.evaluation.caveats[]` ({ code, message, statement? }) what the answer rests on besides
+ * IAM's documented behaviour (an assumed issuer, an undocumented comparison).
  */
 export function verifyDocument(result: VerifyResult): Record<string, unknown> {
   const { ok, ...rest } = result;

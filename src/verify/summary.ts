@@ -70,6 +70,10 @@ function summarize(r: VerifyResult): string {
           : `; all ${r.expectDeny.results.length} should-be-refused jobs are refused`
         : `; --expect-deny not checked: ${r.expectDeny.reason}`;
   const decision = r.explanation?.available ? r.explanation.evaluation.decision : undefined;
+  const caveats = r.explanation?.available ? r.explanation.evaluation.caveats.length : 0;
+  const resting = caveats
+    ? `; the answer rests on ${caveats} assumption${caveats === 1 ? '' : 's'} (see Caveats)`
+    : '';
   if (r.assume.status === 'assumed') return `Assumed ${r.roleArn} as ${r.assume.assumedRoleArn}${expect}.`;
   if (r.assume.status === 'refused') {
     const why = decision && decision !== 'allowed' ? ` (trust policy: ${decision})` : '';
@@ -81,5 +85,5 @@ function summarize(r: VerifyResult): string {
   }
   const blocking = r.traps.find((t) => BLOCKING_TRAP_CODES.has(t.code));
   const assumable = r.explanation.evaluation.assumable && !blocking && r.token?.signature !== 'invalid';
-  return `${who} ${assumable ? 'may' : 'may NOT'} assume ${r.roleArn}${assumable ? '' : ` (${blocking ? blocking.code : r.token?.signature === 'invalid' ? 'invalid token' : r.explanation.evaluation.decision})`}${expect}.`;
+  return `${who} ${assumable ? 'may' : 'may NOT'} assume ${r.roleArn}${assumable ? '' : ` (${blocking ? blocking.code : r.token?.signature === 'invalid' ? 'invalid token' : r.explanation.evaluation.decision})`}${resting}${expect}.`;
 }

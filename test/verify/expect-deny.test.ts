@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildClaims, buildRequestContext } from '../../src/core/claims.js';
 import { evaluateTrustPolicy } from '../../src/core/evaluate.js';
-import type { ConditionBlock, PolicyDocument, RefRule } from '../../src/core/types.js';
+import { parseIssuerUrl, providerArnFor } from '../../src/core/issuer.js';
+import { buildTrustPolicy } from '../../src/core/trust-policy.js';
+import type { ConditionBlock, PolicyDocument, RefRule, TrustInput } from '../../src/core/types.js';
 import {
   buildExpectDenyProbes,
   describeExpectDeny,
@@ -260,5 +262,90 @@ describe('runExpectDenyChecks on policies from buildTrustPolicy', () => {
       context: buildRequestContext(claims, issuer),
     });
     expect(own.decision).toBe('allowed');
+  });
+});
+
+/*
+ * The policies init writes (buildTrustPolicy) must evaluate exactly as before the evaluator learned to
+ * refuse undocumented readings: well formed, allowed for the intended refs with nothing assumed, and
+ * every probe refused on documented grounds (no caveat).
+ */
+describe('init-written policies under the strict evaluator', () => {
+  const gitlabCom = parseIssuerUrl('https://gitlab.com');
+  const selfManaged = parseIssuerUrl('https://git.example.com/gitlab');
+  const cases: Array<[string, Partial<TrustInput>, Array<{ type: 'branch' | 'tag'; name: string }>]> = [
+    ['one branch', {}, [{ type: 'branch', name: 'main' }]],
+    [
+      'branches and tag patterns',
+      {
+        refs: [
+          { type: 'branch', pattern: 'main' },
+          { type: 'branch', pattern: 'release/*' },
+          { type: 'tag', pattern: 'v*' },
+        ],
+      },
+      [
+        { type: 'branch', name: 'release/1.2' },
+        { type: 'tag', name: 'v1.0.0' },
+      ],
+    ],
+    [
+      'protected refs, pinned IDs',
+      { projectId: '42', namespaceId: '7', protectedOnly: true },
+      [{ type: 'branch', name: 'main' }],
+    ],
+    ['self-managed with a path', { issuer: selfManaged }, [{ type: 'branch', name: 'main' }]],
+  ];
+  it.each(cases)('%s', (_name, over, intended) => {
+    const issuer = over.issuer ?? gitlabCom;
+    const trustInput: TrustInput = {
+      providerArn: providerArnFor('aws', '123456789012', issuer),
+      issuer,
+      audience: issuer.url,
+      projectPath: 'grp/sub/app',
+      refs: [{ type: 'branch', pattern: 'main' }],
+      ...over,
+    };
+    const { policy } = buildTrustPolicy(trustInput);
+    const common = {
+      issuer,
+      providerArn: trustInput.providerArn,
+      clientIds: [issuer.url],
+      projectPath: trustInput.projectPath,
+      refs: trustInput.refs,
+      projectId: trustInput.projectId,
+      namespaceId: trustInput.namespaceId,
+      protectedOnly: trustInput.protectedOnly,
+    };
+    for (const ref of intended) {
+      const claims = buildClaims({
+        issuer,
+        projectPath: trustInput.projectPath,
+        ...(ref.type === 'branch' ? { branch: ref.name } : { tag: ref.name }),
+        audience: issuer.url,
+        projectId: trustInput.projectId,
+        namespaceId: trustInput.namespaceId,
+        refProtected: trustInput.protectedOnly ? true : undefined,
+      });
+      const r = evaluateTrustPolicy({
+        policy,
+        providerArn: trustInput.providerArn,
+        clientIds: [issuer.url],
+        context: buildRequestContext(claims, issuer),
+      });
+      expect(r, `${ref.type} ${ref.name}`).toMatchObject({
+        decision: 'allowed',
+        assumable: true,
+        malformed: [],
+        caveats: [],
+      });
+    }
+    const checks = runExpectDenyChecks(policy, common);
+    expect(checks.length).toBeGreaterThan(4);
+    for (const c of checks) {
+      expect(c.allowed, c.id).toBe(false);
+      expect(c.evaluation.decision, c.id).toBe('denied-implicit');
+      expect(c.evaluation.caveats, c.id).toEqual([]);
+    }
   });
 });

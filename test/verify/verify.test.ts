@@ -167,7 +167,6 @@ describe('verify with a real token (pipeline mode)', () => {
   it('a matching token assumes the role and reports account, assumed-role ARN and expiry', async () => {
     const token = await mint();
     const r = await run({}, { GITLAB_OIDC_TOKEN: token, AWS_ROLE_ARN: roleArn });
-    expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(
       `✓ assumed as arn:aws:sts::123456789012:assumed-role/api-deploy/gitlab-20-302 (account 123456789012)`,
@@ -420,6 +419,132 @@ describe('verify on a laptop: simulated jobs', () => {
     expect(r.exitCode).toBe(0);
     expect(r.result?.expectDeny).toMatchObject({ checked: true, allowedCount: 0 });
     expect(r.stdout).toMatch(/all \d+ should-be-refused jobs are refused/);
+  });
+});
+
+describe('verify never answers "allowed" where IAM would refuse or is silent', () => {
+  const mainSub = () => `project_path:${PROJECT}:ref_type:branch:ref:main`;
+
+  it('a trust policy IAM refuses to store (Effect "deny") is reported malformed, never allowed', async () => {
+    const policy = mainOnly();
+    const statements = policy.Statement as PolicyDocument['Statement'][] as never as Record<
+      string,
+      unknown
+    >[];
+    // A lower-case "deny" that, if read, would refuse the job: IAM refuses the whole document.
+    statements.push({ ...statements[0], Effect: 'deny' });
+    setTrustPolicy(policy);
+    const r = await run({ roleArn, project: PROJECT, branch: 'main' });
+    expect(r.exitCode).toBe(1);
+    expect(r.result?.explanation).toMatchObject({ available: true, evaluation: { decision: 'malformed' } });
+    expect(r.stdout).toContain('IAM refuses this trust policy (MalformedPolicyDocument)');
+    expect(r.stdout).toMatch(/statement #1: Effect "deny" is not "Allow" or "Deny"/);
+    expect(r.stdout).not.toMatch(/would be allowed|Allowed by/);
+    expect(r.stderr).toMatch(/may NOT assume .*\(malformed\)/);
+    const json = await run({ roleArn, project: PROJECT, branch: 'main', json: true });
+    expect(json.json).toMatchObject({
+      ok: false,
+      explanation: {
+        evaluation: {
+          decision: 'malformed',
+          assumable: false,
+          malformed: [{ statement: 1, element: 'Effect' }],
+        },
+      },
+    });
+  });
+
+  it('a Deny with a mis-cased operator makes the policy malformed, not "allowed"', async () => {
+    const policy = mainOnly();
+    const statements = policy.Statement as never as Record<string, unknown>[];
+    statements.push({
+      ...statements[0],
+      Effect: 'Deny',
+      Condition: { stringnotequals: { [`${host}:sub`]: 'x' } },
+    });
+    setTrustPolicy(policy);
+    const r = await run({ roleArn, project: PROJECT, branch: 'main', json: true });
+    expect(r.exitCode).toBe(1);
+    expect(r.json).toMatchObject({ explanation: { evaluation: { decision: 'malformed' } } });
+    expect(JSON.stringify(r.json)).toContain('\\"stringnotequals\\" is not an IAM condition operator');
+  });
+
+  it('an answer resting on an undocumented reading says so (Caveats, and caveats in --json)', async () => {
+    setTrustPolicy(
+      trust({
+        ArnLike: { [`${host}:sub`]: `project_path:${PROJECT}:*` },
+        StringEquals: { [`${host}:aud`]: issuer.url },
+      }),
+    );
+    const r = await run({ roleArn, project: PROJECT, branch: 'main' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/^ +! statement #0: `[^`]+:sub` ArnLike: `project_path:[^`]+` is not an ARN/m);
+    expect(r.stderr).toMatch(
+      /may NOT assume .*\(denied-implicit\); the answer rests on 2 assumptions \(see Caveats\)/,
+    );
+    const json = await run({ roleArn, project: PROJECT, branch: 'main', json: true });
+    expect(json.json).toMatchObject({
+      explanation: {
+        evaluation: {
+          decision: 'denied-implicit',
+          caveats: [{ code: 'issuer-assumed' }, { code: 'arn-format', statement: 0 }],
+        },
+      },
+    });
+  });
+
+  it('--claims without iss: the assumed issuer is a caveat; a provider IAM lacks is never "allowed by statement #0"', async () => {
+    const account = roleArn.split(':')[4];
+    const elsewhere = 'gitlab.example.com';
+    setTrustPolicy({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/${elsewhere}` },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${elsewhere}:sub`]: mainSub() } },
+        },
+      ],
+    });
+    const r = await run({ roleArn, claims: `sub=${mainSub()},aud=https://${elsewhere}`, json: true });
+    expect(r.exitCode).toBe(1);
+    const evaluation = (r.result?.explanation as { evaluation?: Record<string, unknown> } | undefined)
+      ?.evaluation;
+    expect(evaluation).toMatchObject({ assumable: false, caveats: [{ code: 'issuer-assumed' }] });
+    expect(JSON.stringify(evaluation?.caveats)).toContain(`assumed the job comes from https://${elsewhere}`);
+    const text = await run({ roleArn, claims: `sub=${mainSub()},aud=https://${elsewhere}` });
+    expect(text.stdout).toContain('NOT FOUND');
+    expect(text.stdout).toMatch(/^Why +There is no OIDC provider `[^`]+gitlab\.example\.com` in IAM/m);
+    expect(text.stdout).not.toMatch(/Allowed by statement/);
+    expect(text.stdout).toMatch(/^Caveats +! no iss in --claims and no --gitlab-url: assumed/m);
+  });
+
+  it('with iss in --claims nothing is assumed', async () => {
+    const elsewhere = 'gitlab.example.com';
+    const arn = fake.addProvider({ url: `https://${elsewhere}`, clientIds: [`https://${elsewhere}`] });
+    setTrustPolicy({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: arn },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${elsewhere}:sub`]: mainSub() } },
+        },
+      ],
+    });
+    const claims = `sub=${mainSub()},aud=https://${elsewhere}`;
+    const r = await run({ roleArn, claims: `${claims},iss=https://${elsewhere}`, json: true });
+    expect(r.exitCode).toBe(0);
+    expect(r.json).toMatchObject({ explanation: { evaluation: { decision: 'allowed', caveats: [] } } });
+    // The same claims without iss pass too, but say what they rest on.
+    const guessed = await run({ roleArn, claims });
+    expect(guessed.exitCode).toBe(0);
+    expect(guessed.stdout).toMatch(
+      /^Caveats +! no iss in --claims and no --gitlab-url: assumed the job comes from https:\/\/gitlab\.example\.com \(the one provider the trust policy names\)/m,
+    );
+    expect(guessed.stdout).toMatch(/may assume .*; the answer rests on 1 assumption \(see Caveats\)\.$/m);
   });
 });
 
