@@ -692,3 +692,33 @@ describe('evaluateTrustPolicy: the fail-open edges', () => {
     expect(r.caveats).toEqual([{ code: 'issuer-assumed', message: 'no iss: assumed gitlab.com' }]);
   });
 });
+
+describe('evaluateCondition: undocumented comparisons are neither true nor false', () => {
+  const c: RequestContext = {
+    'aws:CurrentTime': ['2026-12-01T00:00:00Z'],
+    'gitlab.com:sub': [MAIN],
+  };
+  it.each([
+    // reference_policies_elements_condition_operators.html (Date): W3C ISO 8601 or epoch seconds only.
+    ['DateLessThan', 'aws:CurrentTime', 'Dec 2 2026', 'date-format'],
+    // reference_policies_variables.html: an unresolved variable "might cause the entire statement to be
+    // invalid"; under a negated operator it used to make the condition true (fail open).
+    ['StringNotEquals', 'gitlab.com:sub', '${gitlab.com:nope}', 'variable-unresolved'],
+    ['IpAddress', 'gitlab.com:sub', '10.0.0.0/8', 'operator-not-modelled'],
+  ] as const)('%s %s %j: not matching in an Allow, matching in a Deny (%s)', (op, key, value, code) => {
+    const inAllow = evaluateCondition(op, key, value, c);
+    expect(inAllow.passed).toBe(false);
+    expect(inAllow.caveat?.code).toBe(code);
+    const inDeny = evaluateCondition(op, key, value, c, { indeterminate: 'match' });
+    expect(inDeny.passed).toBe(true);
+    expect(inDeny.line).toMatch(/treated as matching: IAM would refuse/);
+  });
+
+  it('documented dates still compare', () => {
+    expect(evaluateCondition('DateLessThan', 'aws:CurrentTime', '2026-12-02', c)).toMatchObject({
+      passed: true,
+      outcome: 'compared',
+    });
+    expect(evaluateCondition('DateGreaterThan', 'aws:CurrentTime', '1700000000', c).passed).toBe(true);
+  });
+});
