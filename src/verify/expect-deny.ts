@@ -54,8 +54,13 @@ export interface ExpectDenyProbe {
 
 export interface ExpectDenyCheck extends ExpectDenyProbe {
   evaluation: Evaluation;
-  /** True when the probe would get the role: an expectation failure. */
+  /**
+   * True when the probe would get the role, or when its refusal rests on a case IAM does not document
+   * (`unproven`): either way an expectation failure.
+   */
   allowed: boolean;
+  /** Refused only because the evaluator reads an undocumented case as "not matching" (see evaluation.caveats). */
+  unproven: boolean;
 }
 
 const q = (s: string) => `\`${s}\``;
@@ -211,7 +216,9 @@ export function evaluateProbes(
       clientIds: input.clientIds,
       context: buildRequestContext(p.claims, issuer),
     });
-    return { ...p, evaluation, allowed: evaluation.assumable };
+    // A refusal that rests on an undocumented reading proves nothing: IAM might read it the other way.
+    const unproven = !evaluation.assumable && evaluation.caveats.length > 0;
+    return { ...p, evaluation, allowed: evaluation.assumable || unproven, unproven };
   });
 }
 
@@ -227,6 +234,10 @@ export function runExpectDenyChecks(policy: PolicyDocument, input: ExpectDenyInp
 export function describeExpectDeny(checks: ExpectDenyCheck[]): string[] {
   return checks.map((c) => {
     if (!c.allowed) return `✓ refused: ${c.label}`;
+    if (c.unproven) {
+      const why = c.evaluation.caveats.map((x) => x.message).join('; ');
+      return `✗ NOT PROVEN REFUSED: ${c.label}: the refusal rests on a case IAM does not document (${why}): sub ${q(c.claims.sub)}`;
+    }
     const by = c.evaluation.decisive ? ` (allowed by statement #${c.evaluation.decisive.index})` : '';
     return `✗ ALLOWED: ${c.label}${by}: sub ${q(c.claims.sub)}`;
   });

@@ -1,5 +1,6 @@
 /** --expect-deny: the standard should-be-refused jobs for this project, against the live trust policy. */
 import { type ClaimSet, parseSubject } from '../core/claims.js';
+import { findMalformations } from '../core/policy-grammar.js';
 import { runExpectDenyChecks } from './expect-deny.js';
 import type { Explained } from './explain.js';
 import type { ExpectDenySummary } from './result.js';
@@ -13,6 +14,9 @@ export function runExpectations(ex: Explained | undefined, claims: ClaimSet): Ex
   const ref = typeof claims.ref === 'string' ? claims.ref : parsed.components.ref;
   if (!projectPath || !ref) {
     return { checked: false, reason: 'the claims name no project_path and ref to derive the probes from' };
+  }
+  if (findMalformations(ex.role.trustPolicy).length > 0) {
+    return { checked: false, reason: 'IAM refuses this trust policy (MalformedPolicyDocument)' };
   }
   const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
   const checks = runExpectDenyChecks(ex.role.trustPolicy, {
@@ -33,6 +37,7 @@ export function runExpectations(ex: Explained | undefined, claims: ClaimSet): Ex
     label: c.label,
     sub: c.claims.sub,
     allowed: c.allowed,
+    ...(c.unproven ? { unproven: true as const } : {}),
     decision: c.evaluation.decision,
     ...(c.evaluation.decisive ? { decisiveStatement: c.evaluation.decisive.index } : {}),
   }));

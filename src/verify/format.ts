@@ -148,11 +148,15 @@ export function formatVerifyResult(result: VerifyResult, palette: Palette = plai
         ...section(
           'Expect deny',
           e.results.map((r) =>
-            r.allowed
+            r.unproven
               ? p.danger(
-                  `✗ ALLOWED: ${r.label}${r.decisiveStatement !== undefined ? ` (by statement #${r.decisiveStatement})` : ''}`,
+                  `✗ NOT PROVEN REFUSED: ${r.label} (the refusal rests on a case IAM does not document)`,
                 )
-              : `${p.good('✓')} refused: ${r.label}`,
+              : r.allowed
+                ? p.danger(
+                    `✗ ALLOWED: ${r.label}${r.decisiveStatement !== undefined ? ` (by statement #${r.decisiveStatement})` : ''}`,
+                  )
+                : `${p.good('✓')} refused: ${r.label}`,
           ),
         ),
       );

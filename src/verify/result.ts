@@ -60,8 +60,10 @@ export interface ExpectDenyResult {
   id: ProbeId;
   label: string;
   sub: string;
-  /** True = the trust policy would let this job in: an expectation failure. */
+  /** True = the trust policy would let this job in, or its refusal is `unproven`: an expectation failure. */
   allowed: boolean;
+  /** Refused only through a case IAM does not document (see the explanation's caveats). */
+  unproven?: true | undefined;
   decision: Evaluation['decision'];
   decisiveStatement?: number | undefined;
 }

@@ -66,7 +66,7 @@ function summarize(r: VerifyResult): string {
       ? ''
       : r.expectDeny.checked
         ? r.expectDeny.allowedCount > 0
-          ? `; ${r.expectDeny.allowedCount} of ${r.expectDeny.results.length} should-be-refused jobs would be ALLOWED`
+          ? `; ${r.expectDeny.allowedCount} of ${r.expectDeny.results.length} should-be-refused jobs would be ALLOWED${r.expectDeny.results.some((x) => x.unproven) ? ' or are not proven refused' : ''}`
           : `; all ${r.expectDeny.results.length} should-be-refused jobs are refused`
         : `; --expect-deny not checked: ${r.expectDeny.reason}`;
   const decision = r.explanation?.available ? r.explanation.evaluation.decision : undefined;

@@ -3,7 +3,13 @@ import { buildClaims, buildRequestContext } from '../../src/core/claims.js';
 import { evaluateTrustPolicy } from '../../src/core/evaluate.js';
 import { parseIssuerUrl, providerArnFor } from '../../src/core/issuer.js';
 import { buildTrustPolicy } from '../../src/core/trust-policy.js';
-import type { ConditionBlock, PolicyDocument, RefRule, TrustInput } from '../../src/core/types.js';
+import type {
+  ConditionBlock,
+  PolicyDocument,
+  PolicyStatement,
+  RefRule,
+  TrustInput,
+} from '../../src/core/types.js';
 import {
   buildExpectDenyProbes,
   describeExpectDeny,
@@ -347,5 +353,43 @@ describe('init-written policies under the strict evaluator', () => {
       expect(c.evaluation.decision, c.id).toBe('denied-implicit');
       expect(c.evaluation.caveats, c.id).toEqual([]);
     }
+  });
+});
+
+describe('a refusal that rests on an undocumented reading proves nothing', () => {
+  it('a probe refused only because {"Federated": "*"} is read as not matching is NOT PROVEN REFUSED', () => {
+    const exact = trust({
+      StringEquals: { 'gitlab.com:sub': 'project_path:grp/app:ref_type:branch:ref:main' },
+    });
+    const policy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        ...(exact.Statement as PolicyStatement[]),
+        {
+          Effect: 'Allow',
+          Principal: { Federated: '*' },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringLike: { 'gitlab.com:sub': 'project_path:grp/*' } },
+        },
+      ],
+    };
+    const checks = runExpectDenyChecks(policy, input());
+    const unproven = checks.filter((c) => c.unproven).map((c) => c.id);
+    expect(unproven).toEqual([
+      'other-branch',
+      'tag-not-allowed',
+      'other-project',
+      'project-name-prefix',
+      'nested-subgroup',
+    ]);
+    expect(checks.filter((c) => c.unproven).every((c) => c.allowed)).toBe(true);
+    // The look-alike group is refused on documented grounds: no caveat, proven.
+    expect(checks.find((c) => c.id === 'look-alike-group')).toMatchObject({
+      allowed: false,
+      unproven: false,
+    });
+    expect(describeExpectDeny(checks).join('\n')).toMatch(
+      /✗ NOT PROVEN REFUSED: another project .*IAM documents only "\*" and \{"AWS": "\*"\}/,
+    );
   });
 });

@@ -454,6 +454,20 @@ describe('verify never answers "allowed" where IAM would refuse or is silent', (
     });
   });
 
+  it('--expect-deny on a malformed policy proves nothing: not checked, exit 1', async () => {
+    const policy = mainOnly();
+    const statements = policy.Statement as never as Record<string, unknown>[];
+    statements.push({ ...statements[0], Effect: 'deny' });
+    setTrustPolicy(policy);
+    const r = await run({ roleArn, project: PROJECT, branch: 'main', expectDeny: true });
+    expect(r.exitCode).toBe(1);
+    expect(r.result?.expectDeny).toEqual({
+      checked: false,
+      reason: 'IAM refuses this trust policy (MalformedPolicyDocument)',
+    });
+    expect(r.stdout).not.toContain('✓ refused');
+  });
+
   it('a Deny with a mis-cased operator makes the policy malformed, not "allowed"', async () => {
     const policy = mainOnly();
     const statements = policy.Statement as never as Record<string, unknown>[];
