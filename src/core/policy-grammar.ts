@@ -21,6 +21,7 @@ export interface Malformation {
 }
 
 const VERSIONS = new Set(['2008-10-17', '2012-10-17']);
+const PRINCIPAL_TYPES = new Set(['AWS', 'Federated', 'Service', 'CanonicalUser']);
 
 const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
@@ -46,6 +47,24 @@ function checkStatement(s: unknown, index: number): Malformation[] {
     at('NotPrincipal', `${where} has both Principal and NotPrincipal`);
   if (st.Principal === undefined && st.NotPrincipal === undefined)
     at('Principal', `${where} has no Principal (a trust policy must name one)`);
+  // <principal_block> = ("Principal" | "NotPrincipal") : ("*" | <principal_map>), whose keys are
+  // "AWS" | "Federated" | "Service" | "CanonicalUser" (as written: the grammar's names).
+  for (const element of ['Principal', 'NotPrincipal']) {
+    const value = st[element];
+    if (value === undefined || value === '*') continue;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      at(
+        element,
+        `${where}: ${element} ${JSON.stringify(value)} is neither "*" nor a map of principal types`,
+      );
+      continue;
+    }
+    for (const type of Object.keys(value)) {
+      if (!PRINCIPAL_TYPES.has(type)) {
+        at(element, `${where}: "${type}" is not a principal type (AWS, Federated, Service, CanonicalUser)`);
+      }
+    }
+  }
   for (const element of ['Resource', 'NotResource']) {
     if (st[element] !== undefined) at(element, `${where} has a ${element} element (a trust policy has none)`);
   }

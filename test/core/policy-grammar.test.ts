@@ -14,6 +14,12 @@ describe('findMalformations: what IAM refuses to store as a trust policy', () =>
     [{ ...allow(undefined), NotAction: 'sts:AssumeRole' }, 'Action', /both Action and NotAction/],
     [{ ...allow(undefined), Principal: undefined }, 'Principal', /no Principal/],
     [{ ...allow(undefined), Resource: '*' }, 'Resource', /Resource element/],
+    [{ ...allow(undefined), Principal: 'arn:aws:iam::1:root' }, 'Principal', /neither "\*" nor a map/],
+    [
+      { ...allow(undefined), Principal: { federated: 'x' } },
+      'Principal',
+      /"federated" is not a principal type/,
+    ],
     [
       allow({ StringEqualsIfexists: { 'gitlab.com:sub': MAIN_SUB } } as never),
       'Condition',
