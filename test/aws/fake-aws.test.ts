@@ -127,6 +127,31 @@ describe('fake IAM', () => {
     expect(await code(iam.createRole(role))).toBe('ok');
   });
 
+  it('refuses a trust policy IAM would not store (lower-case Effect, unknown operator, Resource)', async () => {
+    fake = createFakeAws();
+    const arn = fake.addProvider({ url: 'https://gitlab.com' });
+    const base = buildTrust(arn);
+    const first = (Array.isArray(base.Statement) ? base.Statement : [base.Statement])[0];
+    const role = (statement: Record<string, unknown>) => ({
+      name: 'r',
+      path: '/',
+      description: '',
+      trustPolicy: { ...base, Statement: [{ ...first, ...statement }] } as PolicyDocument,
+      maxSessionDuration: 3600,
+      tags: {},
+    });
+    for (const bad of [
+      { Effect: 'allow' },
+      { Condition: { stringequals: { 'gitlab.com:sub': 'x' } } },
+      { Resource: '*' },
+    ]) {
+      expect(await code(fake.ports.iam.createRole(role(bad))), JSON.stringify(bad)).toBe(
+        'MalformedPolicyDocument',
+      );
+    }
+    expect(await code(fake.ports.iam.createRole(role({})))).toBe('ok');
+  });
+
   it('enforces quotas with LimitExceeded', async () => {
     fake = createFakeAws();
     const { iam } = fake.ports;

@@ -2,6 +2,7 @@
  * A small stateful in-memory IAM with real semantics and error codes, driven by `fake-aws.ts`.
  * Handlers take the SDK command input and return the SDK output shape (documents URL-encoded).
  */
+import { findMalformations } from '../../src/core/policy-grammar.js';
 import type { PolicyDocument, Tags } from '../../src/core/types.js';
 import { fail } from './fake-aws-errors.js';
 
@@ -249,6 +250,9 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
   /** Trust policies: JSON, size quota, Federated principals that exist (and have propagated). */
   const checkTrustPolicy = (text: unknown) => {
     const document = parseDocument(text);
+    // What IAM refuses in a trust policy (lower-case Effect, unknown operator, a Resource element, …).
+    const malformed = findMalformations(document)[0];
+    if (malformed) fail('MalformedPolicyDocument', malformed.message);
     if (countNonWhitespace(text as string) > QUOTAS.trustPolicyChars) {
       fail('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${QUOTAS.trustPolicyChars}`);
     }
