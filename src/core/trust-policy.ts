@@ -213,6 +213,13 @@ function collectTrustFacts(doc: PolicyDocument): TrustFacts {
   return facts;
 }
 
+/** `stringequals|gitlab.com:ref_protected` + {"true"} → `gitlab.com:ref_protected = "true"` (other operators named). */
+function pinLabel(pinKey: string, values: ReadonlySet<string>): string {
+  const [operator = '', key = ''] = pinKey.split('|');
+  const shown = [...values].map((v) => JSON.stringify(v)).join(', ');
+  return `${operator === 'stringequals' ? '' : `${operator} `}${key} = ${shown}`;
+}
+
 /**
  * Human reasons why `after` trusts more than `before` (empty: not broader, as far as we can tell).
  * Conservative: anything not provably covered by `before` counts as broadening.
@@ -237,9 +244,10 @@ export function findTrustBroadening(before: PolicyDocument, after: PolicyDocumen
   }
   for (const [key, values] of old.pins) {
     const now = next.pins.get(key);
-    const label = key.replace('|', ' ');
+    const label = pinLabel(key, values);
     if (!now) reasons.push(`drops the condition ${label}`);
-    else if ([...now].some((v) => !values.has(v))) reasons.push(`widens the condition ${label}`);
+    else if ([...now].some((v) => !values.has(v)))
+      reasons.push(`widens the condition ${label} to ${[...now].map((v) => JSON.stringify(v)).join(', ')}`);
   }
   return reasons;
 }

@@ -121,6 +121,13 @@ export interface CurrentState {
   role?: RoleState | undefined;
   /** The tool-managed permission policy (only when the user asked for one). */
   policy?: ManagedPolicyState | undefined;
+  /**
+   * Customer managed policies attached to the role that this run does not want: read so the plan can
+   * tell the tool's own policy of an earlier run (detached and deleted) from one attached by hand (kept).
+   */
+  attachedPolicies?: ManagedPolicyState[] | undefined;
+  /** Other roles whose trust policy names the provider; read only when a thumbprint change is planned. */
+  providerUsedBy?: string[] | undefined;
 }
 
 /** What `init` wants to exist. */
@@ -244,6 +251,9 @@ export type PlanStep =
   | { kind: 'attachPolicy'; roleName: string; policyArn: string }
   | { kind: 'detachPolicy'; roleName: string; policyArn: string }
   | { kind: 'tagRole'; roleName: string; tags: Tags }
+  | { kind: 'tagPolicy'; policyArn: string; tags: Tags }
+  | { kind: 'deletePolicyVersion'; policyArn: string; versionId: string }
+  | { kind: 'deletePolicy'; policyArn: string }
   | { kind: 'untagRole'; roleName: string; tagKeys: string[] };
 
 export interface Plan {

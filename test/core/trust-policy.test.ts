@@ -287,14 +287,14 @@ describe('findTrustBroadening', () => {
   it('flags removed pins', () => {
     const reasons = findTrustBroadening(base, build({ projectId: undefined, protectedOnly: false }));
     expect(reasons).toEqual([
-      'drops the condition stringequals gitlab.com:project_id',
-      'drops the condition stringequals gitlab.com:ref_protected',
+      'drops the condition gitlab.com:project_id = "42"',
+      'drops the condition gitlab.com:ref_protected = "true"',
     ]);
   });
 
   it('flags a changed pin value, audience and principal', () => {
     expect(findTrustBroadening(base, build({ projectId: '43' }))).toEqual([
-      'widens the condition stringequals gitlab.com:project_id',
+      'widens the condition gitlab.com:project_id = "42" to "43"',
     ]);
     expect(findTrustBroadening(base, build({ audience: 'sts.amazonaws.com' }))).toEqual([
       'accepts new audience(s): sts.amazonaws.com',
