@@ -94,6 +94,47 @@ export class AbortError extends CliError {
   }
 }
 
+/** One change a non-interactive run may make only with its consent flag. */
+export interface ConsentRequest {
+  /** `overwrite-drift`, `allow-widening`, `detach-unowned`. */
+  consent: string;
+  /** The flag that gives it: `--allow-widening`. */
+  flag: string;
+  resource: string;
+  field: string;
+  /** Human line with the values. */
+  message: string;
+}
+
+/**
+ * The plan overwrites changes made outside the tool, widens access, or removes what the tool did not
+ * create, and the run may not ask (--yes, no terminal, --json). Exit 2, before any change.
+ */
+export class ConsentRequiredError extends CliError {
+  readonly items: ConsentRequest[];
+
+  constructor(items: ConsentRequest[]) {
+    const flags = [...new Set(items.map((i) => i.flag))];
+    super(
+      'CONSENT_REQUIRED',
+      `Nothing was changed: this plan needs explicit consent (${flags.join(', ')}).`,
+      {
+        exitCode: ExitCode.Usage,
+        hint: `Check the plan (--dry-run shows it), then re-run with ${flags.join(' ')} to apply it, or change the inputs so it is not needed.`,
+      },
+    );
+    this.items = items;
+  }
+
+  override details(): string[] {
+    return this.items.map((i) => `${i.message} (needs ${i.flag})`);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), consents: this.items };
+  }
+}
+
 /** An AWS call failed. Carries the AWS error name, the operation and the request ID. */
 export class AwsError extends CliError {
   readonly awsCode: string;

@@ -2,8 +2,11 @@
  * Executes a plan's steps in dependency order, independent steps concurrently:
  *   1. provider and policy steps (the role's trust policy and attachments need them);
  *   2. role create/updates (CreateRole retried while the new provider propagates);
- *   3. detach/untag, then 4. attach/tag (detaching first keeps the role under its
- *      managed-policy quota and never grants more than planned in between).
+ *   3. detach/untag, then 4. attach (detaching first keeps the role under its managed-policy quota
+ *      and never grants more than planned in between) and the old versions of a policy no longer used;
+ *   5. deleting that policy (detached and down to its default version by now);
+ *   6. tagging the role and the policy: the ownership record says what the tool wrote, so it is
+ *      written only after the writes it describes (an interrupted run never records what did not happen).
  * On failure the in-flight steps of the phase settle, then PartialApplyError lists done/not done.
  * On abort no new step starts; in-flight ones finish; AbortError says what is left.
  */
@@ -55,12 +58,15 @@ const PHASE: Record<PlanStep['kind'], number> = {
   detachPolicy: 2,
   untagRole: 2,
   attachPolicy: 3,
-  tagRole: 3,
+  deletePolicyVersion: 3,
+  deletePolicy: 4,
+  tagRole: 5,
+  tagPolicy: 5,
 };
 
 /** The plan's steps grouped into phases, in run order (empty phases dropped, plan order kept within). */
 export function groupStepsByPhase(steps: PlanStep[]): PlanStep[][] {
-  const phases: PlanStep[][] = [[], [], [], []];
+  const phases: PlanStep[][] = [[], [], [], [], [], []];
   for (const step of steps) phases[PHASE[step.kind]]?.push(step);
   return phases.filter((phase) => phase.length > 0);
 }

@@ -41,6 +41,12 @@ export function describeStep(step: PlanStep): string {
       return `detach ${step.policyArn} from role ${step.roleName}`;
     case 'tagRole':
       return `tag role ${step.roleName} (${formatTags(step.tags)})`;
+    case 'tagPolicy':
+      return `tag policy ${step.policyArn} (${formatTags(step.tags)})`;
+    case 'deletePolicyVersion':
+      return `delete version ${step.versionId} of policy ${step.policyArn}`;
+    case 'deletePolicy':
+      return `delete policy ${step.policyArn}`;
     case 'untagRole':
       return `untag role ${step.roleName} (${step.tagKeys.join(', ')})`;
   }

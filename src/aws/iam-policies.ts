@@ -8,6 +8,7 @@ import {
   GetPolicyVersionCommand,
   type IAMClient,
   ListPolicyVersionsCommand,
+  TagPolicyCommand,
 } from '@aws-sdk/client-iam';
 import type { PolicyVersionInfo } from '../core/types.js';
 import {
@@ -30,6 +31,7 @@ type PolicyMethods = Pick<
   | 'getPolicyDocument'
   | 'createPolicy'
   | 'createPolicyVersion'
+  | 'tagPolicy'
   | 'listPolicyVersions'
   | 'deletePolicyVersion'
   | 'deletePolicy'
@@ -117,6 +119,12 @@ export function createPolicyMethods(client: IAMClient): PolicyMethods {
             SetAsDefault: true,
           }),
         ),
+      );
+    },
+
+    async tagPolicy(arn, tags) {
+      await callAws('TagPolicy', () =>
+        client.send(new TagPolicyCommand({ PolicyArn: arn, Tags: toTagList(tags) })),
       );
     },
 

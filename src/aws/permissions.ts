@@ -34,6 +34,7 @@ export const IAM_PORT_ACTIONS = {
   getPolicyDocument: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
   createPolicy: ['iam:CreatePolicy', 'iam:TagPolicy'],
   createPolicyVersion: ['iam:CreatePolicyVersion'],
+  tagPolicy: ['iam:TagPolicy'],
   listPolicyVersions: ['iam:ListPolicyVersions'],
   deletePolicyVersion: ['iam:DeletePolicyVersion'],
   deletePolicy: ['iam:DeletePolicy'],
@@ -62,9 +63,15 @@ export const STEP_PORT_METHODS = {
   detachPolicy: ['detachRolePolicy'],
   tagRole: ['tagRole'],
   untagRole: ['untagRole'],
+  tagPolicy: ['tagPolicy'],
+  deletePolicyVersion: ['deletePolicyVersion'],
+  deletePolicy: ['deletePolicy'],
 } as const satisfies Record<PlanStep['kind'], readonly (keyof IamPort)[]>;
 
-/** Port methods `readCurrentState` calls. */
+/**
+ * Port methods `readCurrentState` calls. `getPolicy` also reads the customer policies attached to the
+ * role that the run no longer wants (to tell the tool's own from others).
+ */
 export const READ_STATE_METHODS = [
   'getOidcProvider',
   'getRole',
@@ -82,8 +89,9 @@ const APPLY_METHODS = [...new Set(Object.values(STEP_PORT_METHODS).flat())];
 
 /** Which port methods each command uses. Keep in step with the commands. */
 export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
-  init: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, ...APPLY_METHODS] },
-  initDryRun: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS] },
+  // listRoles: only when a thumbprint change is planned, to name the other roles that use the provider.
+  init: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, 'listRoles', ...APPLY_METHODS] },
+  initDryRun: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, 'listRoles'] },
   // listOidcProviderArns: when a token's issuer has no provider, verify looks for a near miss
   // (trailing slash, case) to name it.
   verify: {

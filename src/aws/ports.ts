@@ -117,6 +117,8 @@ export interface IamPort {
   createPolicy(input: { name: string; path: string; document: PolicyDocument; tags: Tags }): Promise<string>;
   /** iam:CreatePolicyVersion (set as default). */
   createPolicyVersion(arn: string, document: PolicyDocument): Promise<void>;
+  /** iam:TagPolicy. */
+  tagPolicy(arn: string, tags: Tags): Promise<void>;
   /** iam:ListPolicyVersions. */
   listPolicyVersions(arn: string): Promise<PolicyVersionInfo[]>;
   /** iam:DeletePolicyVersion. */

@@ -107,5 +107,21 @@ export async function runStep(
       return withRetry(() => iam.tagRole(step.roleName, step.tags), onRole(step.roleName));
     case 'untagRole':
       return withRetry(() => iam.untagRole(step.roleName, step.tagKeys), onRole(step.roleName));
+    case 'tagPolicy':
+      return withRetry(
+        () => iam.tagPolicy(step.policyArn, step.tags),
+        ctx.createdPolicyArns.has(step.policyArn)
+          ? anyOf(isConcurrentModification, isNoSuchEntity)
+          : isConcurrentModification,
+      );
+    case 'deletePolicyVersion':
+      // Already gone (an earlier, interrupted run) is fine.
+      return withRetry(() => iam.deletePolicyVersion(step.policyArn, step.versionId)).catch(
+        (error: unknown) => {
+          if (!isNoSuchEntity(error)) throw error;
+        },
+      );
+    case 'deletePolicy':
+      return withRetry(() => iam.deletePolicy(step.policyArn));
   }
 }

@@ -40,6 +40,9 @@ export interface RawInitFlags {
   thumbprint?: string[];
   allowAnyRef?: boolean;
   protectedOnly?: boolean;
+  overwriteDrift?: boolean;
+  allowWidening?: boolean;
+  detachUnowned?: boolean;
 }
 
 export function registerInit(program: Command, context: CommandContext): void {
@@ -92,6 +95,18 @@ export function registerInit(program: Command, context: CommandContext): void {
       '--adopt-existing',
       'take over an existing role or policy with the same name that the tool did not create',
     )
+    .option(
+      '--overwrite-drift',
+      'replace settings changed outside the tool since its last run (without it a non-interactive run refuses)',
+    )
+    .option(
+      '--allow-widening',
+      'allow changes that widen access: a dropped trust condition, a new ref, principal or audience, a policy attached, a boundary removed',
+    )
+    .option(
+      '--detach-unowned',
+      'detach policies (and remove a boundary) the tool did not attach or set; kept by default',
+    )
     .option('-y, --yes', 'no prompts: use defaults for everything not given, apply without asking')
     .option('--dry-run', 'read AWS and show the plan; change nothing and write no file')
     .option('--offline', 'with --dry-run: make no AWS call at all (assumes nothing exists yet)')
@@ -123,7 +138,9 @@ Examples:
         --tag 'v*' --managed-policy arn:aws:iam::aws:policy/ReadOnlyAccess --yes --json
 
 Without a terminal (or with CI set, or --json) nothing is asked: a missing required value is an
-error that names its flag, and applying changes needs --yes.`,
+error that names its flag, and applying changes needs --yes. A re-run that would overwrite changes
+made outside the tool, widen access or remove what the tool did not create is refused (exit 2)
+unless --overwrite-drift, --allow-widening or --detach-unowned allows it; a terminal asks instead.`,
     )
     .action(async (flags: RawInitFlags) => {
       const { runInitCommand } = await import('../init/command.js');

@@ -10,6 +10,7 @@ import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
 import { formatPlan, formatResult } from './format.js';
+import { withConsentFlags } from './options.js';
 import { resolveInitOptions } from './resolve.js';
 import { runInit } from './run.js';
 
@@ -18,7 +19,7 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
   const interactive = context.interactive && !flags.json;
   const getPrompter = lazyInquirerPrompter();
   const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
-  const options = await resolveInitOptions(flags, {
+  const resolved = await resolveInitOptions(flags, {
     cwd: context.cwd,
     repoRoot,
     env: context.env,
@@ -27,6 +28,7 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     prompter: getPrompter,
     note: progress,
   });
+  const options = withConsentFlags(resolved, flags);
   const result = await runInit(options, {
     logger,
     interactive,

@@ -8,7 +8,7 @@ import type { AwsPorts } from '../aws/ports.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
-import { buildDesiredState, buildPlan } from '../core/plan.js';
+import { alignRolePath, buildDesiredState, buildPlan, plansThumbprintChange } from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
 import type { CurrentState, Identity, Issuer } from '../core/types.js';
 import { AbortError, type AwsError, UsageError } from '../errors.js';
@@ -16,6 +16,7 @@ import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
 import type { Prompter } from '../prompts/prompter.js';
 import { runExpectDenyChecks } from '../verify/expect-deny.js';
+import { gateConsents } from './consent.js';
 import { nextSteps } from './next-steps.js';
 import type { InitOptions } from './options.js';
 import { loadPermissionSource } from './permissions.js';
@@ -109,7 +110,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     ? await offlineThumbprints(issuer, options.thumbprints)
     : await deps.resolveThumbprints(issuer, options.thumbprints);
   const desiredResult = desiredFor(identity, thumbprints.thumbprints);
-  const { desired } = desiredResult;
+  let { desired } = desiredResult;
 
   const providerArn = providerArnFor(identity.partition, identity.account, issuer);
   const lint = lintTrustPolicy(desired.role.trustPolicy, {
@@ -132,19 +133,29 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   let current: CurrentState = {};
   if (ports) {
     logger.step('start', 'Reading the OIDC provider, role and policy from IAM');
-    const { readCurrentState } = await import('../aws/read-state.js');
+    const { readCurrentState, readProviderUsers } = await import('../aws/read-state.js');
     current = await readCurrentState(ports.iam, {
       providerArn: desired.provider.arn,
       roleName: desired.role.name,
       policyArn: desired.policy?.arn,
+      managedPolicyArns: desired.role.managedPolicyArns,
     });
+    // A new thumbprint list applies to every role that trusts the provider: name them in the plan.
+    if (plansThumbprintChange(desired, current) && current.provider) {
+      current.providerUsedBy = await readProviderUsers(ports.iam, current.provider.arn, desired.role.name);
+    }
     logger.step('done', 'Read current IAM state');
   }
-  const plan = buildPlan(desired, current, {
+  const planOptions = {
     adoptExisting: options.adoptExisting,
+    rolePathGiven: options.rolePathGiven,
+    detachUnowned: options.detachUnowned,
     warnings: desiredResult.warnings,
     broadening: desiredResult.broadening,
-  });
+  };
+  const plan = buildPlan(desired, current, planOptions);
+  // An existing role keeps its path (IAM cannot move it): the pipeline and the result get its real ARN.
+  desired = alignRolePath(desired, current, planOptions).desired;
 
   const ciPlan = pipelineOptions ? await planPipeline(pipelineOptions, desired.role.arn) : undefined;
   const result: InitResult = {
@@ -184,6 +195,8 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     result.nextSteps = nextSteps(result, options);
     return result;
   }
+  // Before any change: drift overwrites, widening and removals need their flag, or a "yes" each.
+  await gateConsents(plan, options, options.yes || !deps.interactive ? undefined : deps.prompter, logger);
   if (!options.yes) {
     const ask = await deps.prompter!();
     const ok = await ask.confirm('--yes', {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseIssuerUrl } from '../../src/core/issuer.js';
-import { buildDesiredState, buildPlan, pickVersionToPrune } from '../../src/core/plan.js';
+import {
+  arnDigest,
+  policyDigest,
+  policyRecordTags,
+  RECORD_TAGS,
+  roleRecordTags,
+  valueDigest,
+} from '../../src/core/ownership.js';
+import { alignRolePath, buildDesiredState, buildPlan, pickVersionToPrune } from '../../src/core/plan.js';
 import type {
   CurrentState,
   DesiredState,
@@ -9,7 +17,7 @@ import type {
   PolicyDocument,
   RoleState,
 } from '../../src/core/types.js';
-import { CliError } from '../../src/errors.js';
+import { CliError, exitCodeFor, UsageError } from '../../src/errors.js';
 
 const issuer = parseIssuerUrl('https://gitlab.com');
 const document: PolicyDocument = {
@@ -33,8 +41,13 @@ function desiredFor(over: Partial<Parameters<typeof buildDesiredState>[0]> = {})
   }).desired;
 }
 
-/** What IAM would return after applying `desired` (re-serialised: lists vs scalars, key order). */
-function currentFrom(desired: DesiredState): Required<CurrentState> {
+type FullState = Required<Pick<CurrentState, 'provider' | 'policy' | 'role'>> & CurrentState;
+
+/**
+ * What IAM would return after applying `desired` (re-serialised: lists vs scalars, key order), with
+ * the ownership record the run wrote (`record: false`: a role made by an older version, without one).
+ */
+function currentFrom(desired: DesiredState, { record = true } = {}): FullState {
   const provider: OidcProviderState = {
     arn: desired.provider.arn,
     url: desired.provider.url.replace('https://', ''),
@@ -51,7 +64,7 @@ function currentFrom(desired: DesiredState): Required<CurrentState> {
       JSON.stringify(desired.policy!.document).replace('"s3:PutObject"', '["s3:PutObject"]'),
     ),
     versions: [{ versionId: 'v1', isDefault: true }],
-    tags: { ...desired.policy!.tags },
+    tags: { ...desired.policy!.tags, ...(record ? policyRecordTags(desired.policy!.document) : {}) },
   };
   const trust = structuredClone(desired.role.trustPolicy);
   const role: RoleState = {
@@ -60,8 +73,13 @@ function currentFrom(desired: DesiredState): Required<CurrentState> {
     arn: desired.role.arn,
     trustPolicy: { Statement: trust.Statement, Version: trust.Version },
     maxSessionDuration: desired.role.maxSessionDuration,
+    permissionsBoundaryArn: desired.role.permissionsBoundaryArn,
     description: desired.role.description,
-    tags: { extra: 'kept', ...desired.role.tags },
+    tags: {
+      extra: 'kept',
+      ...desired.role.tags,
+      ...(record ? roleRecordTags({ ...desired.role, attachedByTool: desired.role.managedPolicyArns }) : {}),
+    },
     attachedPolicyArns: [...desired.role.managedPolicyArns].reverse(),
   };
   return { provider, policy, role };
@@ -70,7 +88,7 @@ function currentFrom(desired: DesiredState): Required<CurrentState> {
 const kinds = (steps: { kind: string }[]) => steps.map((s) => s.kind);
 
 describe('buildPlan', () => {
-  it('fresh account: creates provider, policy, role and attaches both policies', () => {
+  it('fresh account: creates provider, policy, role, attaches both, then records the attachments', () => {
     const desired = desiredFor();
     const plan = buildPlan(desired, {});
     expect(kinds(plan.steps)).toEqual([
@@ -79,6 +97,7 @@ describe('buildPlan', () => {
       'createRole',
       'attachPolicy',
       'attachPolicy',
+      'tagRole',
     ]);
     expect(plan.steps[0]).toEqual({
       kind: 'createProvider',
@@ -90,6 +109,19 @@ describe('buildPlan', () => {
     expect(
       plan.steps.filter((s) => s.kind === 'attachPolicy').map((s) => (s as { policyArn: string }).policyArn),
     ).toEqual([READONLY, 'arn:aws:iam::123456789012:policy/gitlab-oidc/gitlab-acme-app-permissions']);
+    // The record travels with what it describes: the document with CreatePolicy, the role's fields
+    // with CreateRole, the attachments only after they are made.
+    const record = roleRecordTags({ ...desired.role, attachedByTool: desired.role.managedPolicyArns });
+    const { [RECORD_TAGS.attached]: attached, ...createRecord } = record;
+    expect(plan.steps[1]).toMatchObject({
+      tags: { ...desired.policy!.tags, ...policyRecordTags(desired.policy!.document) },
+    });
+    expect(plan.steps[2]).toMatchObject({ tags: { ...desired.role.tags, ...createRecord } });
+    expect(plan.steps[5]).toEqual({
+      kind: 'tagRole',
+      roleName: 'gitlab-acme-app',
+      tags: { [RECORD_TAGS.attached]: attached },
+    });
     expect(plan.resources.map((r) => [r.kind, r.action])).toEqual([
       ['oidc-provider', 'create'],
       ['policy', 'create'],
@@ -98,6 +130,14 @@ describe('buildPlan', () => {
     expect(plan.trustPolicy).toEqual({ before: undefined, after: desired.role.trustPolicy });
     expect(plan.hasChanges).toBe(true);
     expect(plan.broadening).toEqual([]);
+    expect(plan.consents).toEqual([]);
+  });
+
+  it('a role with no managed policy records everything with CreateRole (no TagRole after it)', () => {
+    const desired = desiredFor({ policy: undefined, managedPolicyArns: [] });
+    const plan = buildPlan(desired, {});
+    expect(kinds(plan.steps)).toEqual(['createProvider', 'createRole']);
+    expect(plan.steps[1]).toMatchObject({ tags: { [RECORD_TAGS.attached]: 'none' } });
   });
 
   it('identical state (as IAM re-serialises it) is a no-op', () => {
@@ -109,7 +149,7 @@ describe('buildPlan', () => {
     expect(plan.warnings).toEqual([]);
   });
 
-  it('existing provider with other audiences: only adds ours, never removes, never tags', () => {
+  it('existing provider with other audiences: only adds ours (a widening), never removes, never tags', () => {
     const desired = desiredFor();
     const current = currentFrom(desired);
     current.provider.clientIds = ['sts.amazonaws.com', 'https://other'];
@@ -123,6 +163,17 @@ describe('buildPlan', () => {
         field: 'clientIds',
         from: ['sts.amazonaws.com', 'https://other'],
         to: ['sts.amazonaws.com', 'https://other', 'https://gitlab.com'],
+        broadening: true,
+        needs: ['allow-widening'],
+      },
+    ]);
+    expect(plan.consents).toEqual([
+      {
+        consent: 'allow-widening',
+        resource: 'https://gitlab.com',
+        field: 'clientIds',
+        message:
+          'OIDC provider gitlab.com: adds audience (client ID) "https://gitlab.com" to ["sts.amazonaws.com","https://other"]',
       },
     ]);
   });
@@ -146,7 +197,7 @@ describe('buildPlan', () => {
     expect(() => buildPlan(desiredFor(), current)).toThrow(expect.objectContaining({ code: 'QUOTA' }));
   });
 
-  it('drifted trust policy: update, flagged as broadening with reasons', () => {
+  it('new inputs that broaden trust: update (no drift), each reason needs --allow-widening', () => {
     const current = currentFrom(desiredFor());
     const desired = desiredFor({
       refs: [
@@ -158,6 +209,11 @@ describe('buildPlan', () => {
     const plan = buildPlan(desired, current);
     expect(plan.steps).toEqual([
       { kind: 'updateTrustPolicy', roleName: 'gitlab-acme-app', trustPolicy: desired.role.trustPolicy },
+      {
+        kind: 'tagRole',
+        roleName: 'gitlab-acme-app',
+        tags: { [RECORD_TAGS.trust]: policyDigest(desired.role.trustPolicy) },
+      },
     ]);
     const change = plan.resources[2]!.changes[0]!;
     expect(change).toMatchObject({
@@ -165,15 +221,27 @@ describe('buildPlan', () => {
       from: current.role.trustPolicy,
       to: desired.role.trustPolicy,
       broadening: true,
+      needs: ['allow-widening'],
     });
+    expect(change.drift).toBeUndefined();
     expect(plan.broadening).toEqual([
       'Role gitlab-acme-app: the new trust policy allows new sub value(s): project_path:acme/app:ref_type:branch:ref:release/*.',
-      'Role gitlab-acme-app: the new trust policy drops the condition stringequals gitlab.com:project_id.',
+      'Role gitlab-acme-app: the new trust policy drops the condition gitlab.com:project_id = "42".',
+    ]);
+    expect(plan.consents.map((c) => [c.consent, c.message])).toEqual([
+      [
+        'allow-widening',
+        'Role gitlab-acme-app: trust policy allows new sub value(s): project_path:acme/app:ref_type:branch:ref:release/*',
+      ],
+      [
+        'allow-widening',
+        'Role gitlab-acme-app: trust policy drops the condition gitlab.com:project_id = "42"',
+      ],
     ]);
     expect(plan.trustPolicy.before).toBe(current.role.trustPolicy);
   });
 
-  it('narrowing trust drift is an update without broadening', () => {
+  it('narrowing the trust policy is an update that needs no consent', () => {
     const current = currentFrom(
       desiredFor({
         refs: [
@@ -183,9 +251,10 @@ describe('buildPlan', () => {
       }),
     );
     const plan = buildPlan(desiredFor(), current);
-    expect(kinds(plan.steps)).toEqual(['updateTrustPolicy']);
+    expect(kinds(plan.steps)).toEqual(['updateTrustPolicy', 'tagRole']);
     expect(plan.resources[2]!.changes[0]!.broadening).toBe(false);
     expect(plan.broadening).toEqual([]);
+    expect(plan.consents).toEqual([]);
   });
 
   it('policy document drift with 5 versions: new version, pruning the oldest non-default', () => {
@@ -239,6 +308,8 @@ describe('buildPlan', () => {
       message: expect.stringMatching(/Role "gitlab-acme-app" already exists/),
     });
     expect((caught as CliError).hint).toMatch(/--adopt-existing/);
+    // A default-name collision is bad input (pick another name), not a failure: exit 2.
+    expect(exitCodeFor(caught)).toBe(2);
   });
 
   it('refuses a role managed for another project', () => {
@@ -246,6 +317,14 @@ describe('buildPlan', () => {
     expect(() => buildPlan(desiredFor(), current)).toThrow(
       /managed by gitlab-aws-oidc for project acme\/other, not acme\/app/,
     );
+    let caught: unknown;
+    try {
+      buildPlan(desiredFor(), current);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: 'OTHER_PROJECT' });
+    expect(exitCodeFor(caught)).toBe(2);
   });
 
   // A project is its path on one instance: grp/app on a private GitLab and grp/app on gitlab.com
@@ -270,7 +349,7 @@ describe('buildPlan', () => {
     expect(() => buildPlan(desiredFor(), current)).toThrow(expect.objectContaining({ code: 'NOT_MANAGED' }));
   });
 
-  it('adopting an untagged role only adds: trust, tags, attachments; no detach, no boundary removal', () => {
+  it('adopting an untagged role: trust, tags, attachments (widening); its boundary and policies are kept', () => {
     const desired = desiredFor();
     const current = currentFrom(desired);
     current.role.tags = { owner: 'team-x' };
@@ -283,21 +362,59 @@ describe('buildPlan', () => {
       ],
     };
     const plan = buildPlan(desired, current, { adoptExisting: true });
-    expect(kinds(plan.steps)).toEqual(['updateTrustPolicy', 'tagRole', 'attachPolicy', 'attachPolicy']);
-    expect(plan.steps[1]).toEqual({ kind: 'tagRole', roleName: 'gitlab-acme-app', tags: desired.role.tags });
-    expect(plan.warnings.join('\n')).toMatch(/keeps its permissions boundary/);
-    expect(plan.warnings.join('\n')).toMatch(/left as they are: arn:aws:iam::123456789012:policy\/legacy/);
+    expect(kinds(plan.steps)).toEqual(['updateTrustPolicy', 'attachPolicy', 'attachPolicy', 'tagRole']);
+    // The tool's tags and a record that says "the tool set no boundary": the next run keeps it too.
+    expect(plan.steps[3]).toEqual({
+      kind: 'tagRole',
+      roleName: 'gitlab-acme-app',
+      tags: {
+        ...desired.role.tags,
+        ...roleRecordTags({ ...desired.role, attachedByTool: desired.role.managedPolicyArns }),
+      },
+    });
+    expect(plan.resources[2]!.notes).toEqual([
+      'kept: permissions boundary arn:aws:iam::123456789012:policy/boundary (not set by gitlab-aws-oidc; --detach-unowned removes it)',
+      'kept: policy arn:aws:iam::123456789012:policy/legacy (not attached by gitlab-aws-oidc; --detach-unowned detaches it)',
+    ]);
     expect(plan.broadening.join('\n')).toMatch(/trusts new principal/);
+    expect(plan.consents.map((c) => c.message)).toEqual([
+      'Role gitlab-acme-app: trust policy trusts new principal(s): Federated:arn:aws:iam::123456789012:oidc-provider/gitlab.com',
+      `Role gitlab-acme-app: attaches policy ${READONLY}`,
+      'Role gitlab-acme-app: attaches policy arn:aws:iam::123456789012:policy/gitlab-oidc/gitlab-acme-app-permissions',
+    ]);
   });
 
-  it('a managed role: detaches undesired policies, updates settings, boundary and tags', () => {
+  it('a boundary kept at adoption stays on the next run with the same inputs: no changes', () => {
+    const desired = desiredFor();
+    const current = currentFrom(desired);
+    current.role.permissionsBoundaryArn = 'arn:aws:iam::123456789012:policy/boundary';
+    // What the adoption run recorded: the tool set no boundary.
+    expect(current.role.tags[RECORD_TAGS.boundary]).toBe('none');
+    const plan = buildPlan(desired, current);
+    expect(plan.steps).toEqual([]);
+    expect(plan.hasChanges).toBe(false);
+    expect(plan.resources[2]!.notes).toEqual([
+      'kept: permissions boundary arn:aws:iam::123456789012:policy/boundary (not set by gitlab-aws-oidc; --detach-unowned removes it)',
+    ]);
+    // Removed only on request, and then it is both a widening and a removal of what the tool did not set.
+    const removing = buildPlan(desired, current, { detachUnowned: true });
+    expect(removing.steps).toEqual([{ kind: 'deletePermissionsBoundary', roleName: 'gitlab-acme-app' }]);
+    expect(removing.consents.map((c) => c.consent)).toEqual([
+      'overwrite-drift',
+      'allow-widening',
+      'detach-unowned',
+    ]);
+  });
+
+  it('a managed role: detaches what it attached, updates settings, boundary and tags, then the record', () => {
     const desired = desiredFor({
       maxSessionDuration: 7200,
       permissionsBoundaryArn: 'arn:aws:iam::123456789012:policy/boundary',
       tags: { team: 'ops' },
     });
-    const current = currentFrom(desiredFor());
-    current.role.attachedPolicyArns.push('arn:aws:iam::aws:policy/AdministratorAccess');
+    const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+    const before = desiredFor({ managedPolicyArns: [READONLY, ADMIN] });
+    const current = currentFrom(before);
     const plan = buildPlan(desired, current);
     expect(plan.steps).toEqual([
       {
@@ -311,36 +428,275 @@ describe('buildPlan', () => {
         roleName: 'gitlab-acme-app',
         boundaryArn: 'arn:aws:iam::123456789012:policy/boundary',
       },
-      { kind: 'tagRole', roleName: 'gitlab-acme-app', tags: { team: 'ops' } },
+      { kind: 'detachPolicy', roleName: 'gitlab-acme-app', policyArn: ADMIN },
+      { kind: 'tagPolicy', policyArn: current.policy.arn, tags: { team: 'ops' } },
       {
-        kind: 'detachPolicy',
+        kind: 'tagRole',
         roleName: 'gitlab-acme-app',
-        policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+        tags: {
+          team: 'ops',
+          [RECORD_TAGS.session]: '7200',
+          [RECORD_TAGS.boundary]: valueDigest('arn:aws:iam::123456789012:policy/boundary'),
+          [RECORD_TAGS.attached]: roleRecordTags({
+            ...desired.role,
+            attachedByTool: desired.role.managedPolicyArns,
+          })[RECORD_TAGS.attached],
+        },
       },
     ]);
     expect(plan.resources[2]!.changes.map((c) => c.field)).toEqual([
       'maxSessionDuration',
       'permissionsBoundaryArn',
-      'tags',
       'managedPolicyArns',
+      'tags',
+      'ownership record',
+    ]);
+    // Settings the tool wrote, a boundary added where there was none, a detach of its own: no consent.
+    expect(plan.consents).toEqual([]);
+  });
+
+  it('a policy attached by hand is kept (a note, no step), detached only with --detach-unowned', () => {
+    const HAND = 'arn:aws:iam::123456789012:policy/hand-made';
+    const desired = desiredFor();
+    const current = currentFrom(desired);
+    current.role.attachedPolicyArns.push(HAND);
+    current.attachedPolicies = [
+      { ...current.policy, arn: HAND, name: 'hand-made', path: '/', tags: { owner: 'team-x' } },
+    ];
+    const plan = buildPlan(desired, current);
+    expect(plan.steps).toEqual([]);
+    expect(plan.resources[2]!.notes).toEqual([
+      `kept: policy ${HAND} (not attached by gitlab-aws-oidc; --detach-unowned detaches it)`,
+    ]);
+    const detaching = buildPlan(desired, current, { detachUnowned: true });
+    expect(detaching.steps).toEqual([{ kind: 'detachPolicy', roleName: 'gitlab-acme-app', policyArn: HAND }]);
+    expect(detaching.consents).toEqual([
+      {
+        consent: 'detach-unowned',
+        resource: 'gitlab-acme-app',
+        field: 'managedPolicyArns',
+        message: `Role gitlab-acme-app: detaches policy ${HAND}, which gitlab-aws-oidc did not attach`,
+      },
     ]);
   });
 
-  it('removes a boundary from a managed role with a warning', () => {
-    const current = currentFrom(desiredFor());
-    current.role.permissionsBoundaryArn = 'arn:aws:iam::123456789012:policy/boundary';
-    const plan = buildPlan(desiredFor(), current);
-    expect(plan.steps).toEqual([{ kind: 'deletePermissionsBoundary', roleName: 'gitlab-acme-app' }]);
-    expect(plan.warnings.join('\n')).toMatch(/widens what it can do/);
+  it("an earlier run's template policy no longer wanted: detached, its versions and itself deleted", () => {
+    const before = desiredFor();
+    const current = currentFrom(before);
+    const old = current.policy;
+    old.versions = [
+      { versionId: 'v1', isDefault: false },
+      { versionId: 'v2', isDefault: true },
+    ];
+    old.defaultVersionId = 'v2';
+    current.attachedPolicies = [old];
+    const desired = desiredFor({ policy: undefined });
+    const plan = buildPlan(desired, { ...current, policy: undefined });
+    expect(plan.steps).toEqual([
+      { kind: 'detachPolicy', roleName: 'gitlab-acme-app', policyArn: old.arn },
+      { kind: 'deletePolicyVersion', policyArn: old.arn, versionId: 'v1' },
+      { kind: 'deletePolicy', policyArn: old.arn },
+      {
+        kind: 'tagRole',
+        roleName: 'gitlab-acme-app',
+        tags: { [RECORD_TAGS.attached]: arnDigest(READONLY) },
+      },
+    ]);
+    expect(plan.resources.map((r) => [r.kind, r.id, r.action])).toEqual([
+      ['oidc-provider', 'https://gitlab.com', 'no-op'],
+      ['role', 'gitlab-acme-app', 'update'],
+      ['policy', 'gitlab-acme-app-permissions', 'delete'],
+    ]);
+    expect(plan.consents).toEqual([]);
   });
 
-  it('warns when the role lives at another path and carries options notes', () => {
+  it('a trust policy with hand-added ref_protected and project_id: drift and widening, with values', () => {
+    const written = desiredFor({ projectId: undefined });
+    const current = currentFrom(written);
+    // Someone tightened the role by hand after the tool wrote it.
+    current.role.trustPolicy = desiredFor({ protectedOnly: true }).role.trustPolicy;
+    const plan = buildPlan(written, current);
+    expect(kinds(plan.steps)).toEqual(['updateTrustPolicy']);
+    const change = plan.resources[2]!.changes[0]!;
+    expect(change).toMatchObject({ field: 'trustPolicy', drift: true, broadening: true });
+    expect(change.needs).toEqual(['overwrite-drift', 'allow-widening']);
+    expect(plan.consents.map((c) => [c.consent, c.message])).toEqual([
+      [
+        'overwrite-drift',
+        'Role gitlab-acme-app: trust policy was changed outside gitlab-aws-oidc since its last run; this run replaces it (diff above)',
+      ],
+      [
+        'allow-widening',
+        'Role gitlab-acme-app: trust policy drops the condition gitlab.com:project_id = "42"',
+      ],
+      [
+        'allow-widening',
+        'Role gitlab-acme-app: trust policy drops the condition gitlab.com:ref_protected = "true"',
+      ],
+    ]);
+  });
+
+  it('a hand-set MaxSessionDuration is drift: overwriting it needs --overwrite-drift', () => {
+    const desired = desiredFor();
+    const current = currentFrom(desired);
+    current.role.maxSessionDuration = 7200;
+    const plan = buildPlan(desired, current);
+    expect(kinds(plan.steps)).toEqual(['updateRole']);
+    expect(plan.resources[2]!.changes).toEqual([
+      { field: 'maxSessionDuration', from: 7200, to: 3600, drift: true, needs: ['overwrite-drift'] },
+    ]);
+    expect(plan.consents.map((c) => c.message)).toEqual([
+      'Role gitlab-acme-app: MaxSessionDuration was changed outside gitlab-aws-oidc to 7200; this run sets 3600',
+    ]);
+  });
+
+  it('a record left stale by an interrupted run is refreshed with one TagRole, without consent', () => {
+    const desired = desiredFor({ refs: [{ type: 'branch', pattern: 'dev' }] });
+    // The interrupted run updated the trust policy but stopped before its final TagRole.
+    const current = currentFrom(desiredFor());
+    current.role.trustPolicy = structuredClone(desired.role.trustPolicy);
+    const plan = buildPlan(desired, current);
+    expect(plan.steps).toEqual([
+      {
+        kind: 'tagRole',
+        roleName: 'gitlab-acme-app',
+        tags: { [RECORD_TAGS.trust]: policyDigest(desired.role.trustPolicy) },
+      },
+    ]);
+    expect(plan.consents).toEqual([]);
+  });
+
+  it('a creation interrupted before its final TagRole finishes its attachments without consent', () => {
+    const desired = desiredFor();
+    const current = currentFrom(desired);
+    delete current.role.tags[RECORD_TAGS.attached];
+    current.role.attachedPolicyArns = [READONLY];
+    const plan = buildPlan(desired, current);
+    expect(kinds(plan.steps)).toEqual(['attachPolicy', 'tagRole']);
+    expect(plan.consents).toEqual([]);
+  });
+
+  it('a role made by an older version (no record): same inputs only write the record', () => {
+    const desired = desiredFor();
+    const current = currentFrom(desired, { record: false });
+    const plan = buildPlan(desired, current);
+    expect(kinds(plan.steps)).toEqual(['tagPolicy', 'tagRole']);
+    expect(plan.steps[1]).toEqual({
+      kind: 'tagRole',
+      roleName: 'gitlab-acme-app',
+      tags: roleRecordTags({ ...desired.role, attachedByTool: desired.role.managedPolicyArns }),
+    });
+    expect(plan.consents).toEqual([]);
+    // Its settings converge (no record, made by the tool: not drift); a new policy is still a widening.
+    current.role.maxSessionDuration = 7200;
+    const more = desiredFor({ managedPolicyArns: [READONLY, 'arn:aws:iam::aws:policy/PowerUserAccess'] });
+    expect(buildPlan(more, current).consents.map((c) => c.message)).toEqual([
+      'Role gitlab-acme-app: attaches policy arn:aws:iam::aws:policy/PowerUserAccess',
+    ]);
+  });
+
+  it('the policy document changed by hand is drift; an adopted policy gets the tool tags and record', () => {
+    const desired = desiredFor();
+    const current = currentFrom(desired);
+    current.policy.document = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+    };
+    const plan = buildPlan(desired, current);
+    expect(plan.resources[1]!.changes[0]).toMatchObject({
+      field: 'document',
+      drift: true,
+      needs: ['overwrite-drift'],
+    });
+    current.policy.tags = {};
+    current.policy.document = structuredClone(desired.policy!.document);
+    const adopted = buildPlan(desired, current, { adoptExisting: true });
+    expect(adopted.steps).toEqual([
+      {
+        kind: 'tagPolicy',
+        policyArn: current.policy.arn,
+        tags: { ...desired.policy!.tags, ...policyRecordTags(desired.policy!.document) },
+      },
+    ]);
+  });
+
+  it('a thumbprint change on a provider other roles use needs --allow-widening and names them', () => {
+    const tp = 'a'.repeat(40);
+    const current = currentFrom(desiredFor());
+    current.provider.thumbprints = ['b'.repeat(40)];
+    current.providerUsedBy = ['other-team-deploy'];
+    const plan = buildPlan(desiredFor({ thumbprints: [tp] }), current);
+    expect(plan.resources[0]!.usedBy).toEqual(['other-team-deploy']);
+    expect(plan.consents.map((c) => [c.consent, c.message])).toEqual([
+      [
+        'allow-widening',
+        `OIDC provider gitlab.com: thumbprints ["${'b'.repeat(40)}"] → ["${tp}"], also used by role(s) other-team-deploy`,
+      ],
+    ]);
+    current.providerUsedBy = [];
+    expect(buildPlan(desiredFor({ thumbprints: [tp] }), current).consents).toEqual([]);
+  });
+
+  it('replacing a boundary is a widening; one the tool did not set also needs --detach-unowned', () => {
+    const B1 = 'arn:aws:iam::123456789012:policy/b1';
+    const B2 = 'arn:aws:iam::123456789012:policy/b2';
+    const current = currentFrom(desiredFor({ permissionsBoundaryArn: B1 }));
+    const plan = buildPlan(desiredFor({ permissionsBoundaryArn: B2 }), current);
+    expect(kinds(plan.steps)).toEqual(['putPermissionsBoundary', 'tagRole']);
+    expect(plan.consents.map((c) => c.message)).toEqual([
+      `Role gitlab-acme-app: replaces permissions boundary ${B1} with ${B2}`,
+    ]);
+    const legacy = currentFrom(desiredFor({ permissionsBoundaryArn: B1 }), { record: false });
+    expect(
+      buildPlan(desiredFor({ permissionsBoundaryArn: B2 }), legacy).consents.map((c) => c.consent),
+    ).toEqual(['allow-widening', 'detach-unowned']);
+  });
+
+  it('removing a boundary the tool set is a widening', () => {
+    const current = currentFrom(
+      desiredFor({ permissionsBoundaryArn: 'arn:aws:iam::123456789012:policy/boundary' }),
+    );
+    const plan = buildPlan(desiredFor(), current);
+    expect(plan.steps).toEqual([
+      { kind: 'deletePermissionsBoundary', roleName: 'gitlab-acme-app' },
+      { kind: 'tagRole', roleName: 'gitlab-acme-app', tags: { [RECORD_TAGS.boundary]: 'none' } },
+    ]);
+    expect(plan.consents.map((c) => [c.consent, c.message])).toEqual([
+      [
+        'allow-widening',
+        'Role gitlab-acme-app: removes permissions boundary arn:aws:iam::123456789012:policy/boundary',
+      ],
+    ]);
+  });
+
+  it('a role at another path: the default path gives way (real ARN, a note); an explicit --role-path is refused', () => {
     const current = currentFrom(desiredFor());
     current.role.path = '/';
+    current.role.arn = 'arn:aws:iam::123456789012:role/gitlab-acme-app';
     const plan = buildPlan(desiredFor(), current, { warnings: ['w1'], broadening: ['b1'] });
     expect(plan.steps).toEqual([]);
-    expect(plan.warnings).toEqual(['w1', expect.stringMatching(/exists at path \/, not \/gitlab-oidc\//)]);
+    expect(plan.warnings).toEqual(['w1']);
     expect(plan.broadening).toEqual(['b1']);
+    expect(plan.resources[2]!.notes).toEqual([
+      'kept: role gitlab-acme-app stays at path / (IAM cannot move a role); the pipeline uses its real ARN arn:aws:iam::123456789012:role/gitlab-acme-app',
+    ]);
+    expect(alignRolePath(desiredFor(), current).desired.role).toMatchObject({
+      path: '/',
+      arn: 'arn:aws:iam::123456789012:role/gitlab-acme-app',
+    });
+    let caught: unknown;
+    try {
+      buildPlan(desiredFor(), current, { rolePathGiven: true });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(caught)).toBe(2);
+    expect((caught as UsageError).issues[0]).toMatchObject({ field: '--role-path' });
+    expect((caught as UsageError).message).toMatch(/already exists at path \/, not \/gitlab-oidc\//);
+    expect((caught as UsageError).hint).toMatch(
+      /destroy --role gitlab-acme-app.*or choose a new --role-name/,
+    );
   });
 
   it('warns above the default attached-policies quota', () => {

@@ -574,6 +574,11 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
       });
       return { Policy: policyOutput(policy) };
     },
+    TagPolicy: (input) => {
+      const policy = getPolicy(input.PolicyArn);
+      policy.tags = mergeTags(policy.tags, input.Tags);
+      return {};
+    },
     DeletePolicy: (input) => {
       const policy = getPolicy(input.PolicyArn);
       if (attachmentCount(policy.arn) > 0)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawInitFlags } from '../../src/commands/init.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
-import type { InitOptions } from '../../src/init/options.js';
+import { type InitOptions, withConsentFlags } from '../../src/init/options.js';
 import { resolveInitOptions } from '../../src/init/resolve.js';
 import { type InitDeps, type InitResult, runInit } from '../../src/init/run.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
@@ -29,7 +29,7 @@ export function resolveFlags(
     prompter: async () => {
       throw new Error('no prompts in non-interactive tests');
     },
-  });
+  }).then((options) => withConsentFlags(options, flags));
 }
 
 export interface RunOptions {
