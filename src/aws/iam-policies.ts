@@ -83,6 +83,7 @@ export function createPolicyMethods(client: IAMClient): PolicyMethods {
           document,
           versions,
           tags: fromTagList(policy.Tags),
+          attachmentCount: policy.AttachmentCount,
         };
       });
     },

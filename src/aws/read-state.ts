@@ -13,13 +13,15 @@ export interface StateTargets {
    * read too, so the plan can tell the tool's own policy of an earlier run from one attached by hand.
    */
   managedPolicyArns?: readonly string[] | undefined;
+  /** When the run wants no tool policy: the ARN its policy name would have, to find one left detached. */
+  formerPolicyArn?: string | undefined;
 }
 
 const isCustomerPolicy = (arn: string) => /^arn:[^:]+:iam::\d{12}:policy\//.test(arn);
 
 export async function readCurrentState(
   iam: Pick<IamPort, 'getOidcProvider' | 'getRole' | 'getPolicy'>,
-  { providerArn, roleName, policyArn, managedPolicyArns = [] }: StateTargets,
+  { providerArn, roleName, policyArn, managedPolicyArns = [], formerPolicyArn }: StateTargets,
 ): Promise<CurrentState> {
   const [provider, role, policy] = await Promise.all([
     iam.getOidcProvider(providerArn),
@@ -29,10 +31,12 @@ export async function readCurrentState(
   const unwanted = (role?.attachedPolicyArns ?? []).filter(
     (arn) => isCustomerPolicy(arn) && arn !== policyArn && !managedPolicyArns.includes(arn),
   );
-  const attachedPolicies = (await Promise.all(unwanted.map((arn) => iam.getPolicy(arn)))).filter(
+  if (role && formerPolicyArn && !policyArn && !unwanted.includes(formerPolicyArn))
+    unwanted.push(formerPolicyArn);
+  const unwantedPolicies = (await Promise.all(unwanted.map((arn) => iam.getPolicy(arn)))).filter(
     (p): p is ManagedPolicyState => p !== undefined,
   );
-  return { provider, role, policy, ...(attachedPolicies.length ? { attachedPolicies } : {}) };
+  return { provider, role, policy, ...(unwantedPolicies.length ? { unwantedPolicies } : {}) };
 }
 
 /**

@@ -543,7 +543,7 @@ function planAttachments(
   const kept: string[] = [];
   const detached: string[] = [];
   for (const arn of have.attachedPolicyArns.filter((a) => !want.managedPolicyArns.includes(a))) {
-    const policy = current.attachedPolicies?.find((p) => p.arn === arn);
+    const policy = current.unwantedPolicies?.find((p) => p.arn === arn);
     const ours = managed && policy !== undefined && isToolPolicyOfProject(policy, want.tags);
     const byTool = managed && (attachedByTool(record, arn) ?? ours);
     if (!byTool && !opts.detachUnowned) {
@@ -561,7 +561,13 @@ function planAttachments(
         name,
         `Role ${name}: detaches policy ${arn}, which gitlab-aws-oidc did not attach`,
       );
-    if (ours && policy) planPolicyDeletion(policy, name, acc);
+    if (ours && policy) planPolicyDeletion(policy, name, 1, acc);
+  }
+  // The tool's policy left detached (not deleted) by an interrupted run: deleted now.
+  for (const policy of current.unwantedPolicies ?? []) {
+    const attached = have.attachedPolicyArns.includes(policy.arn);
+    if (!attached && managed && isToolPolicyOfProject(policy, want.tags))
+      planPolicyDeletion(policy, name, 0, acc);
   }
   for (const policyArn of attach) {
     acc.steps.push({ kind: 'attachPolicy', roleName: name, policyArn });
@@ -576,8 +582,30 @@ function planAttachments(
   return kept;
 }
 
-/** The tool's own policy of an earlier run, no longer wanted: deleted so it is not left orphaned. */
-function planPolicyDeletion(policy: ManagedPolicyState, roleName: string, acc: Acc): void {
+/**
+ * The tool's own policy of an earlier run, no longer wanted: deleted so it is not left orphaned,
+ * unless something other than this role (`ownAttachments`: 1 if attached to it, else 0) still uses it.
+ */
+function planPolicyDeletion(
+  policy: ManagedPolicyState,
+  roleName: string,
+  ownAttachments: number,
+  acc: Acc,
+): void {
+  const elsewhere = (policy.attachmentCount ?? ownAttachments) - ownAttachments;
+  if (elsewhere > 0) {
+    acc.resources.push({
+      kind: 'policy',
+      id: policy.name,
+      arn: policy.arn,
+      action: 'no-op',
+      changes: [],
+      notes: [
+        `kept: policy ${policy.arn} is no longer used by role ${roleName} but is attached to ${elsewhere} other entit${elsewhere === 1 ? 'y' : 'ies'}`,
+      ],
+    });
+    return;
+  }
   for (const v of policy.versions.filter((v) => !v.isDefault && v.versionId !== policy.defaultVersionId))
     acc.steps.push({ kind: 'deletePolicyVersion', policyArn: policy.arn, versionId: v.versionId });
   acc.steps.push({ kind: 'deletePolicy', policyArn: policy.arn });
@@ -587,7 +615,9 @@ function planPolicyDeletion(policy: ManagedPolicyState, roleName: string, acc: A
     arn: policy.arn,
     action: 'delete',
     changes: [{ field: 'document', from: policy.document }],
-    notes: [`no longer used: created by gitlab-aws-oidc for this project, detached from role ${roleName}`],
+    notes: [
+      `no longer used: created by gitlab-aws-oidc for this project${ownAttachments ? `, detached from role ${roleName}` : ''}`,
+    ],
   });
 }
 

@@ -113,6 +113,8 @@ export interface ManagedPolicyState {
   document: PolicyDocument;
   versions: PolicyVersionInfo[];
   tags: Tags;
+  /** GetPolicy's AttachmentCount (roles, users and groups), when read. */
+  attachmentCount?: number | undefined;
 }
 
 /** What exists today, as read from IAM (undefined = absent). */
@@ -122,10 +124,12 @@ export interface CurrentState {
   /** The tool-managed permission policy (only when the user asked for one). */
   policy?: ManagedPolicyState | undefined;
   /**
-   * Customer managed policies attached to the role that this run does not want: read so the plan can
-   * tell the tool's own policy of an earlier run (detached and deleted) from one attached by hand (kept).
+   * Customer managed policies this run does not want: those attached to the role (read so the plan can
+   * tell the tool's own policy of an earlier run, detached and deleted, from one attached by hand, kept),
+   * and the tool's policy by this run's policy name when the run wants none (an interrupted run may
+   * have detached it without deleting it).
    */
-  attachedPolicies?: ManagedPolicyState[] | undefined;
+  unwantedPolicies?: ManagedPolicyState[] | undefined;
   /** Other roles whose trust policy names the provider; read only when a thumbprint change is planned. */
   providerUsedBy?: string[] | undefined;
 }

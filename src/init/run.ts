@@ -8,6 +8,7 @@ import type { AwsPorts } from '../aws/ports.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
+import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
 import { alignRolePath, buildDesiredState, buildPlan, plansThumbprintChange } from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
 import type { CurrentState, Identity, Issuer } from '../core/types.js';
@@ -139,6 +140,9 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
       roleName: desired.role.name,
       policyArn: desired.policy?.arn,
       managedPolicyArns: desired.role.managedPolicyArns,
+      formerPolicyArn: desired.policy
+        ? undefined
+        : policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, options.policyName),
     });
     // A new thumbprint list applies to every role that trusts the provider: name them in the plan.
     if (plansThumbprintChange(desired, current) && current.provider) {

@@ -144,6 +144,7 @@ describe('every port method a command calls is in its declared permissions', () 
             {
               ...flags,
               branch: ['main', 'release/*'],
+              allowWidening: true,
               maxSessionDuration: String(3600 + i * 60),
               templateParam: [`bucket=site-${i}`],
             },
@@ -153,11 +154,25 @@ describe('every port method a command calls is in its declared permissions', () 
         );
       }
       await during(fake, usage, () => runInitWith({ ...flags, managedPolicy: [] }, dir, { aws }));
+      // No template any more: the tool's policy is detached and deleted, not orphaned.
+      await during(fake, usage, () =>
+        runInitWith({ ...BASE_FLAGS, ciFile: false, managedPolicy: [readOnly], allowWidening: true }, dir, {
+          aws,
+        }),
+      );
 
       const other = newFake();
       other.addProvider({ url: 'https://gitlab.com', clientIds: ['sts.amazonaws.com'] });
       const otherAws = { ...other, ports: recordedPorts(other, usage) } as FakeAws;
-      await during(other, usage, () => runInitWith({ ...BASE_FLAGS, ciFile: false }, dir, { aws: otherAws }));
+      other.addRole({ name: 'other-team', trustPolicy: trust(other.providerArn('https://gitlab.com'), 'x') });
+      // A new audience and new thumbprints on a provider another role uses (read with ListRoles).
+      await during(other, usage, () =>
+        runInitWith(
+          { ...BASE_FLAGS, ciFile: false, allowWidening: true, thumbprint: ['a'.repeat(40)] },
+          dir,
+          { aws: otherAws },
+        ),
+      );
 
       expect(usage.iam).toEqual(
         new Set([
@@ -174,6 +189,11 @@ describe('every port method a command calls is in its declared permissions', () 
           'deletePolicyVersion',
           'detachRolePolicy',
           'addOidcClientId',
+          'tagRole',
+          'tagPolicy',
+          'deletePolicy',
+          'listRoles',
+          'updateOidcThumbprints',
         ]),
       );
       expectDeclared('init', usage, false);
@@ -196,7 +216,10 @@ describe('every port method a command calls is in its declared permissions', () 
       };
       await during(fake, usage, () => runInitWith({ ...flags, dryRun: true }, dir, { aws }));
       await initProject(fake, { project: BASE_FLAGS.project as string });
-      await during(fake, usage, () => runInitWith({ ...flags, dryRun: true, branch: ['dev'] }, dir, { aws }));
+      // A thumbprint change: the plan names the other roles that use the provider (ListRoles).
+      await during(fake, usage, () =>
+        runInitWith({ ...flags, dryRun: true, branch: ['dev'], thumbprint: ['a'.repeat(40)] }, dir, { aws }),
+      );
       expect(sorted(usage.api).filter((c) => !/^(Get|List)/.test(c))).toEqual([]);
       expectDeclared('initDryRun', usage, true);
     } finally {

@@ -12,7 +12,7 @@ import {
   STS_PORT_ACTIONS,
 } from '../../src/aws/permissions.js';
 import type { IamPort } from '../../src/aws/ports.js';
-import { readCurrentState } from '../../src/aws/read-state.js';
+import { readCurrentState, readProviderUsers } from '../../src/aws/read-state.js';
 import { createStsPort } from '../../src/aws/sts.js';
 import type { PlanStep } from '../../src/core/types.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
@@ -59,6 +59,7 @@ function seedEveryStepKind(f: FakeAws): PlanStep[] {
   const attached = f.addPolicy({ name: 'attached', document: PERMISSIONS });
   f.addRole({ name: 'existing', trustPolicy: trust, attachedPolicyArns: [attached], tags: { old: '1' } });
   f.addRole({ name: 'bounded', trustPolicy: trust, permissionsBoundaryArn: boundary });
+  const unused = f.addPolicy({ name: 'unused', document: PERMISSIONS, olderVersions: [PERMISSIONS] });
   const steps: PlanStep[] = [
     {
       kind: 'createProvider',
@@ -89,6 +90,9 @@ function seedEveryStepKind(f: FakeAws): PlanStep[] {
     { kind: 'detachPolicy', roleName: 'existing', policyArn: attached },
     { kind: 'tagRole', roleName: 'existing', tags: { b: '2' } },
     { kind: 'untagRole', roleName: 'existing', tagKeys: ['old'] },
+    { kind: 'tagPolicy', policyArn: policy, tags: { c: '3' } },
+    { kind: 'deletePolicyVersion', policyArn: unused, versionId: 'v1' },
+    { kind: 'deletePolicy', policyArn: unused },
   ];
   const kinds = new Set(steps.map((s) => s.kind));
   expect([...kinds].sort()).toEqual(Object.keys(STEP_PORT_METHODS).sort());
@@ -116,6 +120,7 @@ describe('permissions', () => {
       roleName: 'existing',
       policyArn: fake.policyArn('five'),
     });
+    await readProviderUsers(port, fake.providerArn('https://gitlab.com'), 'existing');
     await applyPlan(buildPlanFromSteps(steps, buildTrust('x')), port, { retry: INSTANT_RETRY });
 
     expect([...used].sort()).toEqual([...COMMAND_PORT_METHODS.init.iam].sort());

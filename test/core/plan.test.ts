@@ -460,7 +460,7 @@ describe('buildPlan', () => {
     const desired = desiredFor();
     const current = currentFrom(desired);
     current.role.attachedPolicyArns.push(HAND);
-    current.attachedPolicies = [
+    current.unwantedPolicies = [
       { ...current.policy, arn: HAND, name: 'hand-made', path: '/', tags: { owner: 'team-x' } },
     ];
     const plan = buildPlan(desired, current);
@@ -489,7 +489,7 @@ describe('buildPlan', () => {
       { versionId: 'v2', isDefault: true },
     ];
     old.defaultVersionId = 'v2';
-    current.attachedPolicies = [old];
+    current.unwantedPolicies = [old];
     const desired = desiredFor({ policy: undefined });
     const plan = buildPlan(desired, { ...current, policy: undefined });
     expect(plan.steps).toEqual([
@@ -508,6 +508,33 @@ describe('buildPlan', () => {
       ['policy', 'gitlab-acme-app-permissions', 'delete'],
     ]);
     expect(plan.consents).toEqual([]);
+  });
+
+  it('the tool policy an interrupted run detached but did not delete is deleted; one used elsewhere is kept', () => {
+    const before = desiredFor();
+    const after = desiredFor({ policy: undefined });
+    const current = currentFrom(before);
+    const old = { ...current.policy, attachmentCount: 0 };
+    current.role.attachedPolicyArns = [READONLY];
+    current.role.tags = {
+      ...current.role.tags,
+      ...roleRecordTags({ ...after.role, attachedByTool: after.role.managedPolicyArns }),
+    };
+    current.unwantedPolicies = [old];
+    const plan = buildPlan(desiredFor({ policy: undefined }), { ...current, policy: undefined });
+    expect(plan.steps).toEqual([{ kind: 'deletePolicy', policyArn: old.arn }]);
+    // Attached to this role and to one more: detached from this role only.
+    current.role.attachedPolicyArns.push(old.arn);
+    current.role.tags = {
+      ...current.role.tags,
+      ...roleRecordTags({ ...before.role, attachedByTool: before.role.managedPolicyArns }),
+    };
+    current.unwantedPolicies = [{ ...old, attachmentCount: 2 }];
+    const shared = buildPlan(desiredFor({ policy: undefined }), { ...current, policy: undefined });
+    expect(kinds(shared.steps)).toEqual(['detachPolicy', 'tagRole']);
+    expect(shared.resources.at(-1)?.notes).toEqual([
+      `kept: policy ${old.arn} is no longer used by role gitlab-acme-app but is attached to 1 other entity`,
+    ]);
   });
 
   it('a trust policy with hand-added ref_protected and project_id: drift and widening, with values', () => {

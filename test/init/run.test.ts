@@ -123,7 +123,13 @@ describe('init against a fresh account', () => {
 describe('init against existing state', () => {
   it('adopts a provider with other audiences and only adds the missing one', async () => {
     const arn = aws.addProvider({ url: 'https://gitlab.com', clientIds: ['sts.amazonaws.com', 'other-aud'] });
-    const { result } = await runInitWith(BASE_FLAGS, tmp.dir, { aws });
+    // A new audience on a shared provider is a widening: refused without its flag, before any change.
+    await expect(runInitWith(BASE_FLAGS, tmp.dir, { aws })).rejects.toMatchObject({
+      code: 'CONSENT_REQUIRED',
+      exitCode: 2,
+    });
+    expect(aws.mutatingCalls()).toEqual([]);
+    const { result } = await runInitWith({ ...BASE_FLAGS, allowWidening: true }, tmp.dir, { aws });
     expect(result.status).toBe('applied');
     expect(aws.mutatingCalls()).not.toContain('CreateOpenIDConnectProvider');
     expect(aws.mutatingCalls()).toContain('AddClientIDToOpenIDConnectProvider');
@@ -136,7 +142,11 @@ describe('init against existing state', () => {
 
   it('repairs a drifted trust policy on a role it manages and flags the broadening', async () => {
     await runInitWith(BASE_FLAGS, tmp.dir, { aws });
-    const { result } = await runInitWith({ ...BASE_FLAGS, branch: ['main', 'release/*'] }, tmp.dir, { aws });
+    const { result } = await runInitWith(
+      { ...BASE_FLAGS, branch: ['main', 'release/*'], allowWidening: true },
+      tmp.dir,
+      { aws },
+    );
     const role = result.plan.resources.find((r) => r.kind === 'role');
     expect(role?.action).toBe('update');
     expect(role?.changes.find((c) => c.field === 'trustPolicy')?.broadening).toBe(true);
@@ -151,7 +161,11 @@ describe('init against existing state', () => {
       path: '/gitlab-oidc/',
       trustPolicy: { Version: '2012-10-17', Statement: [] },
     });
-    await expect(runInitWith(BASE_FLAGS, tmp.dir, { aws })).rejects.toMatchObject({ code: 'NOT_MANAGED' });
+    // A default-name collision is bad input (choose another name): exit 2, like a usage error.
+    await expect(runInitWith(BASE_FLAGS, tmp.dir, { aws })).rejects.toMatchObject({
+      code: 'NOT_MANAGED',
+      exitCode: 2,
+    });
     expect(aws.mutatingCalls()).toEqual([]);
   });
 

@@ -47,7 +47,13 @@ describe('runStatus', () => {
         .mutatingCalls()
         .filter(
           (c) =>
-            !['CreateOpenIDConnectProvider', 'CreatePolicy', 'CreateRole', 'AttachRolePolicy'].includes(c),
+            ![
+              'CreateOpenIDConnectProvider',
+              'CreatePolicy',
+              'CreateRole',
+              'AttachRolePolicy',
+              'TagRole',
+            ].includes(c),
         ),
     ).toEqual([]);
     expect(report.providers).toEqual([
