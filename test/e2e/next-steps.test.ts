@@ -68,6 +68,8 @@ describe('init next steps', () => {
         'v*',
         '--audience',
         'sts.amazonaws.com',
+        // The provider (made by the first case) gets a second audience: a widening.
+        '--allow-widening',
       ],
     ],
   ])('%s: the printed verify command is allowed', async (_name, flags) => {
