@@ -19,6 +19,7 @@ import {
   validateRoleName,
   validateTags,
 } from './naming.js';
+import { RECORD_TAG_KEYS, RECORD_TAGS } from './ownership.js';
 import { findBroadPermissions, validatePermissionPolicy } from './permission-policy.js';
 import { assertTrustPolicyFits, buildTrustPolicy, TRUST_POLICY_QUOTA } from './trust-policy.js';
 import {
@@ -59,6 +60,7 @@ export interface DesiredStateResult {
 }
 
 const RESERVED_TAGS = [MANAGED_BY_TAG, PROJECT_TAG, GITLAB_URL_TAG];
+const TOOL_TAG_PREFIX = 'gitlab-aws-oidc:';
 const MAX_MANAGED_POLICIES = 20;
 
 function checkThumbprints(thumbprints: readonly string[]): string[] {
@@ -77,15 +79,24 @@ function checkDescription(text: string): string {
   return text;
 }
 
+/** Keys under the tool's prefix: the ownership record, the destroy journal, and any added later. */
+const isReservedTag = (key: string) => RESERVED_TAGS.includes(key) || key.startsWith(TOOL_TAG_PREFIX);
+/** The most tags the tool puts on one resource (the role: its own tags plus the ownership record). */
+const TOOL_TAG_COUNT =
+  RESERVED_TAGS.length + RECORD_TAG_KEYS.filter((key) => key !== RECORD_TAGS.document).length;
+
 function buildTags(input: DesiredStateInput): { role: Tags; provider: Tags } {
   const user = validateTags({ ...(input.tags ?? {}) });
-  const reserved = Object.keys(user).filter((k) => RESERVED_TAGS.includes(k));
+  const reserved = Object.keys(user).filter(isReservedTag);
   if (reserved.length)
-    throw UsageError.field('--aws-tag', `"${reserved.join('", "')}" is set by gitlab-aws-oidc itself`);
-  if (Object.keys(user).length + RESERVED_TAGS.length > MAX_TAGS) {
     throw UsageError.field(
       '--aws-tag',
-      `at most ${MAX_TAGS - RESERVED_TAGS.length} tags (the tool adds ${RESERVED_TAGS.length})`,
+      `"${reserved.join('", "')}" is set by gitlab-aws-oidc itself (keys starting with ${TOOL_TAG_PREFIX} are reserved)`,
+    );
+  if (Object.keys(user).length + TOOL_TAG_COUNT > MAX_TAGS) {
+    throw UsageError.field(
+      '--aws-tag',
+      `at most ${MAX_TAGS - TOOL_TAG_COUNT} tags (IAM allows ${MAX_TAGS}; the tool adds ${TOOL_TAG_COUNT}, its ownership record included)`,
     );
   }
   const base = { ...user, [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [GITLAB_URL_TAG]: input.issuer.url };

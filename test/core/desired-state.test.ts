@@ -92,6 +92,11 @@ describe('buildDesiredState', () => {
     );
   });
 
+  it('leaves room for the tool tags and the ownership record within 50 tags', () => {
+    const tags = Object.fromEntries(Array.from({ length: 42 }, (_, i) => [`k${i}`, 'v']));
+    expect(Object.keys(buildDesiredState({ ...base, tags }).desired.role.tags)).toHaveLength(45);
+  });
+
   it('normalises thumbprints', () => {
     const tp = 'AB:'.repeat(19) + 'AB';
     expect(
@@ -105,6 +110,9 @@ describe('buildDesiredState', () => {
     [{ tags: { 'managed-by': 'me' } }, '--aws-tag'],
     [{ tags: { 'aws:x': 'y' } }, '--aws-tag'],
     [{ tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v'])) }, '--aws-tag'],
+    // The ownership record's keys are the tool's, and count towards IAM's 50 tags per role.
+    [{ tags: { 'gitlab-aws-oidc:trust': 'x' } }, '--aws-tag'],
+    [{ tags: Object.fromEntries(Array.from({ length: 43 }, (_, i) => [`k${i}`, 'v'])) }, '--aws-tag'],
     [{ roleName: 'bad name' }, '--role-name'],
     [{ rolePath: 'nope' }, '--role-path'],
     [{ maxSessionDuration: 60 }, '--max-session-duration'],
