@@ -1,15 +1,23 @@
 /**
  * Plan = pure diff of desired vs current IAM state. Re-running with everything in place gives no
  * steps (`hasChanges: false`). Steps come out in dependency order: provider, policy, role, then
- * boundary/tags/attachments.
+ * boundary/attachments, then the ownership record (a final TagRole/TagPolicy).
+ *
+ * Ownership (core/ownership.ts): the tool records what it wrote, so a re-run compares three states per
+ * field, last written · current · desired:
+ * - current = desired: no step (a stale or missing record is refreshed: an interrupted run converges);
+ * - current as written (or no record on a role the tool made): converge to desired;
+ * - current changed outside the tool: the change is drift and needs `overwrite-drift`.
+ * Independently, a change that widens access needs `allow-widening`, and removing what the tool did
+ * not attach or set needs `detach-unowned` (without it, it is kept: a note, no step). Each such change
+ * is listed in `plan.consents` with its values; `init` refuses or asks before applying.
  *
  * Taking over existing resources: a role (or policy) with the requested name that is not tagged
  * `managed-by=gitlab-aws-oidc`, or is tagged for another GitLab project (another path, or the same path on
- * another GitLab instance), is refused unless
- * `adoptExisting`. Refusing is the safe default: the name may belong to another team or project, and
- * replacing its trust policy would silently hand its permissions to this project's CI jobs (or lock
- * its users out). Even when adopting, the plan only adds: it never detaches policies nor removes a
- * boundary it did not set; those are warnings. The role is tagged so later runs treat it as managed.
+ * another GitLab instance), is refused (exit 2) unless `adoptExisting`. Refusing is the safe default:
+ * the name may belong to another team or project, and replacing its trust policy would silently hand
+ * its permissions to this project's CI jobs (or lock its users out). Even when adopting, what the tool
+ * did not attach or set is kept; the resource is tagged so later runs treat it as managed.
  */
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { providerHost } from './issuer.js';
