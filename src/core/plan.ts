@@ -26,7 +26,6 @@ import {
   NONE,
   policyProvenance,
   policyRecordTags,
-  RECORD_TAG_KEYS,
   RECORD_TAGS,
   type RoleProvenance,
   type RoleRecord,
@@ -258,22 +257,9 @@ function missingTags(have: Tags, want: Tags): Tags {
   return Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
 }
 
-/** Splits tag changes into the user-visible ones and the ownership record, for the plan's lines. */
+/** One `tags` change, the record's tags included (the plan shows those as a count, not one by one). */
 function tagChanges(have: Tags, added: Tags): FieldChange[] {
-  const isRecord = (key: string) => RECORD_TAG_KEYS.includes(key);
-  const pick = (tags: Tags, record: boolean) =>
-    Object.fromEntries(Object.entries(tags).filter(([k]) => isRecord(k) === record));
-  const changes: FieldChange[] = [];
-  const user = pick(added, false);
-  if (Object.keys(user).length) changes.push({ field: 'tags', from: have, to: { ...have, ...user } });
-  const record = pick(added, true);
-  if (Object.keys(record).length)
-    changes.push({
-      field: 'ownership record',
-      from: pick(have, true),
-      to: { ...pick(have, true), ...record },
-    });
-  return changes;
+  return [{ field: 'tags', from: have, to: { ...have, ...added } }];
 }
 
 function planPolicy(desired: DesiredState, current: CurrentState, opts: PlanOptions, acc: Acc): void {
@@ -535,6 +521,7 @@ function planBoundary(ctx: RoleContext, opts: PlanOptions, acc: Acc): void {
     );
 }
 
+/** One change per attached or detached ARN (`to` or `from` the ARN), each with its own consent. */
 function planAttachments(
   ctx: RoleContext,
   current: CurrentState,
@@ -542,25 +529,24 @@ function planAttachments(
   managed: boolean,
   opts: PlanOptions,
   acc: Acc,
-): string[] {
+): void {
   const { name, have, want, changes, notes } = ctx;
-  const change: FieldChange = { field: 'managedPolicyArns', from: have.attachedPolicyArns };
   // Created by this version, stopped before its final TagRole: the attachments finish that creation.
   const finishingCreate = managed && record.trust.known && !record.attached.known;
   const attach = want.managedPolicyArns.filter((arn) => !have.attachedPolicyArns.includes(arn));
-  const kept: string[] = [];
   const detached: string[] = [];
   for (const arn of have.attachedPolicyArns.filter((a) => !want.managedPolicyArns.includes(a))) {
     const policy = current.unwantedPolicies?.find((p) => p.arn === arn);
     const ours = managed && policy !== undefined && isToolPolicyOfProject(policy, want.tags);
     const byTool = managed && (attachedByTool(record, arn) ?? ours);
     if (!byTool && !opts.detachUnowned) {
-      kept.push(arn);
       notes.push(`kept: policy ${arn} (not attached by gitlab-aws-oidc; --detach-unowned detaches it)`);
       continue;
     }
     detached.push(arn);
     acc.steps.push({ kind: 'detachPolicy', roleName: name, policyArn: arn });
+    const change: FieldChange = { field: 'managedPolicyArns', from: arn };
+    changes.push(change);
     if (!byTool)
       requireConsent(
         acc,
@@ -579,15 +565,14 @@ function planAttachments(
   }
   for (const policyArn of attach) {
     acc.steps.push({ kind: 'attachPolicy', roleName: name, policyArn });
+    const change: FieldChange = { field: 'managedPolicyArns', to: policyArn };
+    changes.push(change);
     if (!finishingCreate) {
       change.broadening = true;
       requireConsent(acc, change, 'allow-widening', name, `Role ${name}: attaches policy ${policyArn}`);
     }
   }
-  const after = [...have.attachedPolicyArns.filter((a) => !detached.includes(a)), ...attach];
-  if (attach.length || detached.length) changes.push({ ...change, to: after });
-  warnAttachedQuota(after.length, acc);
-  return kept;
+  warnAttachedQuota(have.attachedPolicyArns.length - detached.length + attach.length, acc);
 }
 
 /**

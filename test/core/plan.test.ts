@@ -377,6 +377,11 @@ describe('buildPlan', () => {
       'kept: policy arn:aws:iam::123456789012:policy/legacy (not attached by gitlab-aws-oidc; --detach-unowned detaches it)',
     ]);
     expect(plan.broadening.join('\n')).toMatch(/trusts new principal/);
+    // One change per attached ARN, each with its own consent.
+    expect(plan.resources[2]!.changes.filter((c) => c.field === 'managedPolicyArns')).toEqual([
+      { field: 'managedPolicyArns', to: READONLY, broadening: true, needs: ['allow-widening'] },
+      { field: 'managedPolicyArns', to: desired.policy!.arn, broadening: true, needs: ['allow-widening'] },
+    ]);
     expect(plan.consents.map((c) => c.message)).toEqual([
       'Role gitlab-acme-app: trust policy trusts new principal(s): Federated:arn:aws:iam::123456789012:oidc-provider/gitlab.com',
       `Role gitlab-acme-app: attaches policy ${READONLY}`,
@@ -449,7 +454,6 @@ describe('buildPlan', () => {
       'permissionsBoundaryArn',
       'managedPolicyArns',
       'tags',
-      'ownership record',
     ]);
     // Settings the tool wrote, a boundary added where there was none, a detach of its own: no consent.
     expect(plan.consents).toEqual([]);
