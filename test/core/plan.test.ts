@@ -554,7 +554,7 @@ describe('buildPlan', () => {
     expect(plan.consents.map((c) => [c.consent, c.message])).toEqual([
       [
         'overwrite-drift',
-        'Role gitlab-acme-app: trust policy was changed outside gitlab-aws-oidc since its last run; this run replaces it (diff above)',
+        'Role gitlab-acme-app: trust policy was changed outside gitlab-aws-oidc since its last run; this run replaces it (see the trust policy diff)',
       ],
       [
         'allow-widening',

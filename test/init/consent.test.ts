@@ -57,7 +57,7 @@ describe('init re-runs after changes made outside the tool', () => {
     expect(readFileSync(join(tmp.dir, '.gitlab-ci.yml'), 'utf8')).toBe(ci);
     expect(error.message).toMatch(/--overwrite-drift, --allow-widening/);
     expect(error.details()).toEqual([
-      `Role ${ROLE}: trust policy was changed outside gitlab-aws-oidc since its last run; this run replaces it (diff above) (needs --overwrite-drift)`,
+      `Role ${ROLE}: trust policy was changed outside gitlab-aws-oidc since its last run; this run replaces it (see the trust policy diff) (needs --overwrite-drift)`,
       `Role ${ROLE}: trust policy drops the condition gitlab.com:ref_protected = "true" (needs --allow-widening)`,
       `Role ${ROLE}: trust policy drops the condition gitlab.com:project_id = "4242" (needs --allow-widening)`,
     ]);

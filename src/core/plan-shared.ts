@@ -1,0 +1,127 @@
+/**
+ * What the planner's parts share (plan.ts: provider and policy; plan-role.ts: the role): the options,
+ * the accumulator, the consent items, the ownership check. Pure.
+ */
+import { CliError, ExitCode } from '../errors.js';
+import { providerHost } from './issuer.js';
+import {
+  type Consent,
+  type ConsentItem,
+  type FieldChange,
+  GITLAB_URL_TAG,
+  isToolManaged,
+  type PlanStep,
+  PROJECT_TAG,
+  type ResourcePlan,
+  type Tags,
+} from './types.js';
+
+export interface PlanOptions {
+  /** Take over a role/policy not tagged as managed by this tool, or tagged for another project. */
+  adoptExisting?: boolean | undefined;
+  /** `--role-path` was given: an existing role at another path is a usage error, not a note. */
+  rolePathGiven?: boolean | undefined;
+  /**
+   * `--detach-unowned`: detach the policies (and remove the boundary) the tool did not attach or set.
+   * Without it they are kept, with a note. The consent gate still lists what it removes.
+   */
+  detachUnowned?: boolean | undefined;
+  /** Carried into the plan: warnings and broadening notes from building the desired state. */
+  warnings?: readonly string[] | undefined;
+  broadening?: readonly string[] | undefined;
+}
+
+const DEFAULT_ATTACHED_QUOTA = 10;
+
+/**
+ * Whether the resource is the tool's (true) or being adopted (false). A name taken by a resource the
+ * tool did not create, or made for another project or instance, is refused (NOT_MANAGED /
+ * OTHER_PROJECT, exit 2: choose another name) unless `adoptExisting`.
+ */
+export function checkOwnership(
+  what: string,
+  name: string,
+  tags: Tags,
+  desiredTags: Tags,
+  opts: PlanOptions,
+): boolean {
+  const project = desiredTags[PROJECT_TAG];
+  if (!isToolManaged(tags)) {
+    if (opts.adoptExisting) return false;
+    throw new CliError(
+      'NOT_MANAGED',
+      `${what} "${name}" already exists and was not created by gitlab-aws-oidc.`,
+      {
+        hint: `Choose another name, or pass --adopt-existing to take it over (its settings are replaced; what the tool did not attach is kept).`,
+        exitCode: ExitCode.Usage,
+      },
+    );
+  }
+  const owner = tags[PROJECT_TAG];
+  // A project is a path on one instance: grp/app on a private GitLab is not grp/app on gitlab.com.
+  const ownerUrl = tags[GITLAB_URL_TAG];
+  const url = desiredTags[GITLAB_URL_TAG];
+  const otherUrl =
+    ownerUrl !== undefined && url !== undefined && providerHost(ownerUrl) !== providerHost(url);
+  if (otherUrl && !opts.adoptExisting) {
+    throw new CliError(
+      'OTHER_PROJECT',
+      `${what} "${name}" is managed by gitlab-aws-oidc for ${owner ?? 'a project'} on ${ownerUrl}, not ${project ?? 'a project'} on ${url}.`,
+      {
+        hint: 'Check --gitlab-url. Choose another name (--role-name/--policy-name), or pass --adopt-existing to re-point it to this instance.',
+        exitCode: ExitCode.Usage,
+      },
+    );
+  }
+  if (owner !== undefined && project !== undefined && owner !== project && !opts.adoptExisting) {
+    throw new CliError(
+      'OTHER_PROJECT',
+      `${what} "${name}" is managed by gitlab-aws-oidc for project ${owner}, not ${project}.`,
+      {
+        hint: 'Choose another name (--role-name/--policy-name), or pass --adopt-existing to re-point it to this project.',
+        exitCode: ExitCode.Usage,
+      },
+    );
+  }
+  return true;
+}
+
+export interface Acc {
+  steps: PlanStep[];
+  /** Steps that must run after everything else on the resource (the ownership record). */
+  finalSteps: PlanStep[];
+  resources: ResourcePlan[];
+  warnings: string[];
+  broadening: string[];
+  consents: ConsentItem[];
+}
+
+/** Records that `change` needs `consent`, with a human line carrying the values. */
+export function requireConsent(
+  acc: Acc,
+  change: FieldChange,
+  consent: Consent,
+  resource: string,
+  message: string,
+): void {
+  if (!change.needs?.includes(consent)) change.needs = [...(change.needs ?? []), consent];
+  acc.consents.push({ consent, resource, field: change.field, message });
+}
+
+export const show = (value: unknown) => (value === undefined ? 'none' : JSON.stringify(value));
+/** The tags to add so `have` carries `want` (IAM merges: only new or changed keys are sent). */
+export function missingTags(have: Tags, want: Tags): Tags {
+  return Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
+}
+
+/** One `tags` change, the record's tags included (the plan shows those as a count, not one by one). */
+export function tagChanges(have: Tags, added: Tags): FieldChange[] {
+  return [{ field: 'tags', from: have, to: { ...have, ...added } }];
+}
+export function warnAttachedQuota(count: number, acc: Acc): void {
+  if (count > DEFAULT_ATTACHED_QUOTA) {
+    acc.warnings.push(
+      `The role would have ${count} managed policies; IAM's default quota is ${DEFAULT_ATTACHED_QUOTA} (raisable to 20).`,
+    );
+  }
+}
