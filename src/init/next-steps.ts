@@ -2,6 +2,7 @@
  * The "next steps" printed after init, including a `verify` command that works as printed.
  */
 import { isAbsolute, relative } from 'node:path';
+import { CONSENT_FLAGS } from '../core/types.js';
 import { shownPathFor } from '../render/write-file.js';
 import type { InitOptions } from './options.js';
 import type { InitResult } from './result.js';
@@ -33,10 +34,13 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
   const steps: string[] = [];
   const refArgs = verifyArgs(options);
   if (result.status === 'planned' && options.dryRun) {
+    const flags = [...new Set(result.plan.consents.map((c) => CONSENT_FLAGS[c.consent]))];
     steps.push(
       options.offline
         ? 'Run again without --offline (with AWS credentials) to plan against your account.'
-        : 'Run again without --dry-run to apply this plan.',
+        : flags.length
+          ? `Run again without --dry-run to apply this plan; it needs your explicit consent: ${flags.join(' ')} (or a terminal to ask you).`
+          : 'Run again without --dry-run to apply this plan.',
     );
   }
   if (result.ciFile && result.ciFile.action !== 'no-op' && !options.dryRun) {

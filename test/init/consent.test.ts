@@ -99,6 +99,7 @@ describe('init re-runs after changes made outside the tool', () => {
       'allow-widening',
     ]);
     expect(aws.mutatingCalls().length).toBe(before);
+    expect(result.nextSteps[0]).toMatch(/explicit consent: --overwrite-drift --allow-widening/);
   });
 
   it('interactive: one confirmation per consent kind (default No); "no" aborts with nothing changed', async () => {
