@@ -61,9 +61,12 @@ describe('init keeps the backup of what the user wrote', () => {
     const afterFirst = readFileSync(ciPath());
 
     // A later run that changes the file (another branch) must not replace the only copy of the job.
-    const second = await runInitWith({ ...BASE_FLAGS, branch: ['main', 'release'], force: true }, tmp.dir, {
-      aws,
-    });
+    // (A new branch widens the role's trust: --allow-widening.)
+    const second = await runInitWith(
+      { ...BASE_FLAGS, branch: ['main', 'release'], force: true, allowWidening: true },
+      tmp.dir,
+      { aws },
+    );
     expect(second.result.ciFile?.written).toBe(true);
     expect(readFileSync(`${ciPath()}.bak`).equals(original)).toBe(true);
     expect(second.result.ciFile?.backupPath).toBe(`${ciPath()}.bak.1`);
