@@ -120,7 +120,7 @@ export class ConsentRequiredError extends CliError {
       `Nothing was changed: this plan needs explicit consent (${flags.join(', ')}).`,
       {
         exitCode: ExitCode.Usage,
-        hint: `Check the plan (--dry-run shows it), then re-run with ${flags.join(' ')} to apply it, or change the inputs so it is not needed.`,
+        hint: `Check the plan (printed above; --dry-run shows it again), then re-run with ${flags.join(' ')} to apply it, or change the inputs so it is not needed.`,
       },
     );
     this.items = items;
