@@ -190,6 +190,34 @@ describe('init re-runs after changes made outside the tool', () => {
   });
 });
 
+describe('init: a thumbprint change on a provider other roles use', () => {
+  it('reads who else trusts it (ListRoles, only then), names them, and needs --allow-widening', async () => {
+    await runInitWith(BASE_FLAGS, tmp.dir, { aws });
+    const provider = aws.providerArn('https://gitlab.com');
+    aws.addRole({
+      name: 'other-team-deploy',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Federated: provider }, Action: 'sts:AssumeRoleWithWebIdentity' },
+        ],
+      },
+    });
+    expect(aws.calls().map((c) => c.command)).not.toContain('ListRoles');
+    const before = aws.mutatingCalls().length;
+    const flags = { ...BASE_FLAGS, thumbprint: ['a'.repeat(40)] };
+    const error = await refusal(flags);
+    expect(error.details()).toEqual([
+      `OIDC provider gitlab.com: thumbprints [] → ["${'a'.repeat(40)}"], also used by role(s) other-team-deploy (needs --allow-widening)`,
+    ]);
+    expect(aws.calls().map((c) => c.command)).toContain('ListRoles');
+    expect(aws.mutatingCalls().length).toBe(before);
+    const { result } = await runInitWith({ ...flags, allowWidening: true }, tmp.dir, { aws });
+    expect(result.plan.resources[0]).toMatchObject({ kind: 'oidc-provider', usedBy: ['other-team-deploy'] });
+    expect(aws.mutatingCalls().slice(before)).toEqual(['UpdateOpenIDConnectProviderThumbprint']);
+  });
+});
+
 describe('init --role-path on an existing role (IAM cannot move a role)', () => {
   it('default path: keeps the real path and writes the real ARN into the pipeline', async () => {
     await runInitWith({ ...BASE_FLAGS, rolePath: '/ci/' }, tmp.dir, { aws });
