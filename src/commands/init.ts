@@ -40,6 +40,7 @@ export interface RawInitFlags {
   thumbprint?: string[];
   allowAnyRef?: boolean;
   protectedOnly?: boolean;
+  trustPolicyMax?: string;
 }
 
 export function registerInit(program: Command, context: CommandContext): void {
@@ -77,6 +78,10 @@ export function registerInit(program: Command, context: CommandContext): void {
     )
     .option('--permissions-boundary <arn>', 'permissions boundary policy ARN for the role')
     .option('--max-session-duration <seconds>', 'role maximum session duration, 3600-43200 (default: 3600)')
+    .option(
+      '--trust-policy-max <n>',
+      'role trust policy length quota, if raised in Service Quotas: 2048-8192 (default: 2048)',
+    )
     .option('--aws-tag <key=value>', 'extra tag for the resources the tool creates; repeatable', collect)
     .option('--region <region>', 'AWS region written to the pipeline (default: AWS_REGION or us-east-1)')
     .option('--profile <name>', 'AWS shared-config profile to use')

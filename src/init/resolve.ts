@@ -5,7 +5,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { RawInitFlags } from '../commands/init.js';
-import { parseIssuerUrl } from '../core/issuer.js';
+import { findProjectInIssuerUrl, parseIssuerUrl } from '../core/issuer.js';
 import {
   DEFAULT_ROLE_PATH,
   defaultPolicyName,
@@ -15,6 +15,7 @@ import {
 } from '../core/naming.js';
 import { findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
 import { validateProjectPath, validateRefName } from '../core/refs.js';
+import { TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
 import type { RefRule } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import type { GitContext } from '../gitlab/remote.js';
@@ -41,16 +42,25 @@ export interface ResolveContext {
   note?: (message: string) => void;
 }
 
-function parseDuration(raw: string | undefined): number {
-  if (raw === undefined) return 3600;
+/** A whole-number flag; the range itself is checked by the schema, which names the flag too. */
+function parseWholeNumber(raw: string | undefined, flag: string, form: string): number | undefined {
+  if (raw === undefined) return undefined;
   const trimmed = raw.trim();
-  if (!/^\d+$/.test(trimmed)) {
-    throw UsageError.field(
-      '--max-session-duration',
-      `"${raw}" is not a whole number of seconds (3600-43200)`,
-    );
-  }
+  if (!/^\d+$/.test(trimmed)) throw UsageError.field(flag, `"${raw}" is not a whole number of ${form}`);
   return Number(trimmed);
+}
+
+/** Refuses a project (or group) page's address given as the GitLab URL: its keys would never match a token. */
+function checkInstanceUrl(url: string, projects: readonly (string | undefined)[]): void {
+  const found = findProjectInIssuerUrl(parseIssuerUrl(url), projects);
+  if (!found) return;
+  const project = found.project.includes('/') ? found.project : `${found.project}/<project>`;
+  const instead = `--gitlab-url ${found.instanceUrl} --project ${project}`;
+  throw UsageError.field(
+    '--gitlab-url',
+    `"${url.trim()}" is the address of a project, not of the GitLab instance; use ${instead}`,
+    `The GitLab URL is the instance (its OIDC issuer), e.g. ${found.instanceUrl}; the project goes in --project.`,
+  );
 }
 
 const splitList = (text: string) =>
@@ -73,14 +83,19 @@ function check(fn: (v: string) => unknown) {
 
 export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContext): Promise<InitOptions> {
   const interactive = ctx.interactive && !flags.yes && !flags.json;
+  const git = ctx.git;
   // Notes about defaults are shown once the options are valid, not above a usage error.
   const notes: string[] = [];
   const note = (message: string) => notes.push(message);
   // Fail fast on what was given, before detecting or asking anything.
   const awsTags = parseTagArgs(flags.awsTag ?? [], '--aws-tag');
   const templateParams = parseKeyValueArgs(flags.templateParam ?? [], '--template-param', 'bucket=my-site');
-  const maxSessionDuration = parseDuration(flags.maxSessionDuration);
-  if (flags.gitlabUrl !== undefined) parseIssuerUrl(flags.gitlabUrl);
+  const maxSessionDuration =
+    parseWholeNumber(flags.maxSessionDuration, '--max-session-duration', 'seconds (3600-43200)') ?? 3600;
+  const trustPolicyMax =
+    parseWholeNumber(flags.trustPolicyMax, '--trust-policy-max', 'characters (2048-8192)') ??
+    TRUST_POLICY_QUOTA;
+  if (flags.gitlabUrl !== undefined) checkInstanceUrl(flags.gitlabUrl, [flags.project, git.projectPath]);
   if (flags.project !== undefined) validateProjectPath(flags.project);
   if (flags.template !== undefined && !findPolicyTemplate(flags.template)) {
     throw UsageError.field(
@@ -91,7 +106,6 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   }
 
   const ask = interactive ? await ctx.prompter() : undefined;
-  const git = ctx.git;
 
   // GitLab instance and project
   let gitlabUrl = flags.gitlabUrl ?? git.gitlabUrl;
@@ -99,7 +113,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     gitlabUrl = await ask.input('--gitlab-url', {
       message: 'GitLab URL',
       default: gitlabUrl ?? GITLAB_COM,
-      validate: check(parseIssuerUrl),
+      validate: check((v) => checkInstanceUrl(v, [flags.project, git.projectPath])),
     });
   }
   gitlabUrl ??= GITLAB_COM;
@@ -121,6 +135,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     );
   }
   project = project.trim();
+  checkInstanceUrl(gitlabUrl, [project]);
 
   // gitlab.com evaluates gitlab.com:project_id: pinning it survives a renamed or re-registered path.
   let projectId = flags.projectId;
@@ -269,6 +284,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       policyName: flags.policyName ?? defaultPolicyName(project),
       permissionsBoundary: flags.permissionsBoundary,
       maxSessionDuration,
+      trustPolicyMax,
       awsTags,
       region,
       profile: flags.profile ?? ctx.env.AWS_PROFILE,

@@ -114,6 +114,40 @@ describe('resolveInitOptions without a terminal', () => {
     expect(notes.join('\n')).toMatch(/Only branch "main"/);
   });
 
+  it('refuses a self-managed project URL as --gitlab-url when the git remote names that project', async () => {
+    const ctx = (projectPath?: string) => ({
+      cwd: CWD,
+      env: {},
+      interactive: false,
+      git: projectPath ? { gitlabUrl: 'https://gitlab.example.com', projectPath } : {},
+      prompter: async () => {
+        throw new Error('must not prompt');
+      },
+    });
+    const e = await resolveInitOptions(
+      { gitlabUrl: 'https://gitlab.example.com/ops/infra' },
+      ctx('ops/infra'),
+    ).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.issues).toEqual([
+      {
+        field: '--gitlab-url',
+        message: expect.stringContaining('use --gitlab-url https://gitlab.example.com --project ops/infra'),
+      },
+    ]);
+    // A relative-URL install is an instance, not a project, when nothing says otherwise.
+    const o = await resolveInitOptions(
+      { gitlabUrl: 'https://gitlab.example.com/gitlab', project: 'ops/infra' },
+      ctx('ops/infra'),
+    );
+    expect(o.gitlabUrl).toBe('https://gitlab.example.com/gitlab');
+  });
+
+  it('takes --trust-policy-max as the quota (default 2048)', async () => {
+    expect((await resolveFlags({ project: 'g/a' }, CWD)).trustPolicyMax).toBe(2048);
+    expect((await resolveFlags({ project: 'g/a', trustPolicyMax: '4096' }, CWD)).trustPolicyMax).toBe(4096);
+  });
+
   it('rejects --offline without --dry-run and --account-id without --offline', async () => {
     const e1 = await resolveFlags({ project: 'g/a', offline: true }, CWD).catch((e) => e);
     expect(e1.issues.map((i: { field: string }) => i.field)).toContain('--offline');
@@ -208,6 +242,16 @@ describe('the wizard asks only for what is missing', () => {
     );
     expect(prompter.asked).toEqual([]);
     expect(o.managedPolicies).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+  });
+
+  it('refuses a project URL typed as the GitLab URL at the prompt', async () => {
+    const prompter = createScriptedPrompter({ '--gitlab-url': 'https://gitlab.com/acme/web' });
+    await expect(
+      resolveInitOptions(
+        {},
+        { cwd: CWD, env: {}, interactive: true, git: {}, prompter: async () => prompter },
+      ),
+    ).rejects.toThrow(/--gitlab-url https:\/\/gitlab\.com --project acme\/web/);
   });
 
   it('rejects an invalid wizard answer with the validator message', async () => {
