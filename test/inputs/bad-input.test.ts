@@ -318,7 +318,11 @@ const INIT: CommandUnderTest<RawInitFlags> = {
       flags: { branch: [], tag: ['*'] },
       field: /--allow-any-ref|--tag/,
     },
-    { name: '--trust-policy-max below the IAM default', flags: { trustPolicyMax: '1000' }, field: '--trust-policy-max' },
+    {
+      name: '--trust-policy-max below the IAM default',
+      flags: { trustPolicyMax: '1000' },
+      field: '--trust-policy-max',
+    },
     { name: '--trust-policy-max over 8,192', flags: { trustPolicyMax: '9000' }, field: '--trust-policy-max' },
     { name: '--trust-policy-max "4k"', flags: { trustPolicyMax: '4k' }, field: '--trust-policy-max' },
     {
