@@ -62,6 +62,7 @@ export function registerInit(program: Command, context: CommandContext): void {
     .option('--audience <aud>', 'id_token audience (default: the GitLab URL; sts.amazonaws.com also works)')
     .option('--allow-any-ref', 'allow every branch or tag (`*`); broadens trust, shown in red')
     .option('--protected-only', 'on gitlab.com, require gitlab.com:ref_protected = "true"')
+    .option('--no-protected-only', 'drop the ref_protected requirement a re-run would otherwise keep')
     .option('--managed-policy <arn>', 'managed policy ARN to attach; repeatable', collect)
     .option('--policy-file <file>', 'permission policy JSON file (becomes a tool-managed customer policy)')
     .option('--template <name>', 'starter permission policy: s3-deploy, ecr-push, terraform-state, read-only')

@@ -10,7 +10,7 @@ import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
 import { formatPlan, formatResult } from './format.js';
-import { resolveInitOptions } from './resolve.js';
+import { DEFAULT_REGION, resolveInitOptions } from './resolve.js';
 import { runInit } from './run.js';
 
 export async function runInitCommand(flags: RawInitFlags, context: CommandContext): Promise<void> {
@@ -18,6 +18,12 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
   const interactive = context.interactive && !flags.json;
   const getPrompter = lazyInquirerPrompter();
   const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
+  // The existing role is read with the flags' profile before the options are final (IAM is global; the
+  // region only picks the STS endpoint). The SDK loads on the first read, never for --offline.
+  const readAws = lazyAwsPorts({
+    region: flags.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
+    profile: flags.profile ?? context.env.AWS_PROFILE,
+  });
   const options = await resolveInitOptions(flags, {
     cwd: context.cwd,
     repoRoot,
@@ -26,6 +32,10 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     git,
     prompter: getPrompter,
     note: progress,
+    readExisting: async (target) => {
+      const { readExistingRole } = await import('../aws/read-state.js');
+      return readExistingRole((await readAws()).iam, target);
+    },
   });
   const result = await runInit(options, {
     logger,

@@ -16,6 +16,7 @@ import {
 } from '../core/naming.js';
 import { buildRefRules, validateRefName } from '../core/refs.js';
 import { MAX_TRUST_POLICY_QUOTA, TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
+import type { PolicyDocument } from '../core/types.js';
 import { gitlabUrlField, projectPathField } from '../options/fields.js';
 import { refineWith } from '../options/zod-issues.js';
 
@@ -63,6 +64,10 @@ export const initOptionsSchema = z
     policyFile: z.string().min(1).optional(),
     template: z.string().min(1).optional(),
     templateParams: z.record(z.string(), z.string()),
+    /** The tool-managed policy's current document, kept by a re-run given no --policy-file/--template. */
+    keptPolicyDocument: z
+      .custom<PolicyDocument>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))
+      .optional(),
     roleName: z.string().superRefine(refineWith((v: string) => validateRoleName(v))),
     rolePath: z
       .string()

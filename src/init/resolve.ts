@@ -1,27 +1,34 @@
 /**
  * Raw flags → validated InitOptions, in one order per field:
- * flag → detected (git, env) → `--yes`/non-interactive default → prompt (only with a terminal) → usage error.
- * Flags the user gave are validated first, so a typo fails before any question is asked.
+ * flag → the existing role's current value → detected (git, env) → `--yes`/non-interactive default →
+ * prompt (only with a terminal; its default is the current value) → usage error.
+ * Flags the user gave are validated first, so a typo fails before any question is asked or AWS is read;
+ * each wizard answer is validated where it is asked, with the schema's own rules.
  */
 import { resolve as resolvePath } from 'node:path';
+import type { ExistingRole } from '../aws/read-state.js';
 import type { RawInitFlags } from '../commands/init.js';
 import { findProjectInIssuerUrl, parseIssuerUrl } from '../core/issuer.js';
 import {
   DEFAULT_ROLE_PATH,
   defaultPolicyName,
   defaultRoleName,
+  MIN_SESSION_DURATION,
   parseKeyValueArgs,
   parseTagArgs,
 } from '../core/naming.js';
-import { findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
-import { validateProjectPath, validateRefName } from '../core/refs.js';
+import { checkTemplateParam, findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
+import { validateProjectPath } from '../core/refs.js';
+import { describeRefs, readRoleIntent } from '../core/role-intent.js';
 import { TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
-import type { RefRule } from '../core/types.js';
+import { isToolManaged, type RefRule, type RefType } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import type { GitContext } from '../gitlab/remote.js';
 import { parseOptions } from '../options/zod-issues.js';
 import type { Prompter } from '../prompts/prompter.js';
+import { answerCheck, checkGivenFields, checkRefList, splitList, throwingCheck } from './field-checks.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './options.js';
+import { loadPermissionSource } from './permissions.js';
 
 export const GITLAB_COM = 'https://gitlab.com';
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -40,6 +47,54 @@ export interface ResolveContext {
   prompter: () => Promise<Prompter>;
   /** Called with notes about defaults taken (stderr). */
   note?: (message: string) => void;
+  /**
+   * Reads the role this run converges, as it is now (`aws/read-state.ts` `readExistingRole`); never
+   * called with --offline. Without it nothing is read and every default is the tool's own.
+   */
+  readExisting?: (target: { roleName: string; policyName: string }) => Promise<ExistingRole | undefined>;
+}
+
+const listOf = (refs: readonly RefRule[], type: RefType) =>
+  refs
+    .filter((r) => r.type === type)
+    .map((r) => r.pattern)
+    .join(', ');
+
+const refRules = (branches: readonly string[] = [], tags: readonly string[] = []): RefRule[] => [
+  ...branches.map((pattern) => ({ type: 'branch' as const, pattern })),
+  ...tags.map((pattern) => ({ type: 'tag' as const, pattern })),
+];
+
+function tryIssuerUrl(url: string): string | undefined {
+  try {
+    return parseIssuerUrl(url).url;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The project's real default branch, when something authoritative names it: origin/HEAD of a clone of
+ * this very project, or GitLab's CI_DEFAULT_BRANCH in a job of this project. Never init.defaultBranch
+ * or the checked-out branch: those say nothing about the project.
+ */
+export function defaultBranchOf(
+  project: string,
+  gitlabUrl: string,
+  git: GitContext,
+  env: NodeJS.ProcessEnv,
+): { branch: string; source: string } | undefined {
+  const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+  const gitIsProject =
+    same(git.projectPath, project) &&
+    (git.gitlabUrl === undefined || same(tryIssuerUrl(git.gitlabUrl), gitlabUrl));
+  if (git.defaultBranch && gitIsProject) return { branch: git.defaultBranch, source: 'origin/HEAD' };
+  const ciBranch = env.CI_DEFAULT_BRANCH?.trim();
+  const ciProject = env.CI_PROJECT_PATH?.trim();
+  if (ciBranch && (ciProject === undefined || ciProject === '' || same(ciProject, project))) {
+    return { branch: ciBranch, source: 'CI_DEFAULT_BRANCH' };
+  }
+  return undefined;
 }
 
 /** A whole-number flag; the range itself is checked by the schema, which names the flag too. */
@@ -63,35 +118,20 @@ function checkInstanceUrl(url: string, projects: readonly (string | undefined)[]
   );
 }
 
-const splitList = (text: string) =>
-  text
-    .split(/[,\s]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** Turns a prompt validator into inquirer's `true | message` form. */
-function check(fn: (v: string) => unknown) {
-  return (value: string): true | string => {
-    try {
-      fn(value);
-      return true;
-    } catch (error) {
-      return error instanceof Error ? error.message.replace(/^Invalid [^:]+: /, '') : String(error);
-    }
-  };
-}
-
 export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContext): Promise<InitOptions> {
   const interactive = ctx.interactive && !flags.yes && !flags.json;
   const git = ctx.git;
   // Notes about defaults are shown once the options are valid, not above a usage error.
   const notes: string[] = [];
   const note = (message: string) => notes.push(message);
-  // Fail fast on what was given, before detecting or asking anything.
+  // Fail fast on what was given, before detecting, reading or asking anything.
   const awsTags = parseTagArgs(flags.awsTag ?? [], '--aws-tag');
   const templateParams = parseKeyValueArgs(flags.templateParam ?? [], '--template-param', 'bucket=my-site');
-  const maxSessionDuration =
-    parseWholeNumber(flags.maxSessionDuration, '--max-session-duration', 'seconds (3600-43200)') ?? 3600;
+  const givenSession = parseWholeNumber(
+    flags.maxSessionDuration,
+    '--max-session-duration',
+    'seconds (3600-43200)',
+  );
   const trustPolicyMax =
     parseWholeNumber(flags.trustPolicyMax, '--trust-policy-max', 'characters (2048-8192)') ??
     TRUST_POLICY_QUOTA;
@@ -104,6 +144,23 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       `Choose one of: ${POLICY_TEMPLATES.map((t) => t.name).join(', ')}.`,
     );
   }
+  checkGivenFields({
+    projectId: flags.projectId,
+    namespaceId: flags.namespaceId,
+    refs: flags.branch || flags.tag ? refRules(flags.branch, flags.tag) : undefined,
+    audience: flags.audience?.trim(),
+    managedPolicies: flags.managedPolicy,
+    roleName: flags.roleName,
+    rolePath: flags.rolePath,
+    policyName: flags.policyName,
+    permissionsBoundary: flags.permissionsBoundary,
+    maxSessionDuration: givenSession,
+    trustPolicyMax,
+    awsTags,
+    region: flags.region,
+    thumbprints: flags.thumbprint,
+    accountId: flags.accountId,
+  });
 
   const ask = interactive ? await ctx.prompter() : undefined;
 
@@ -113,18 +170,23 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     gitlabUrl = await ask.input('--gitlab-url', {
       message: 'GitLab URL',
       default: gitlabUrl ?? GITLAB_COM,
-      validate: check((v) => checkInstanceUrl(v, [flags.project, git.projectPath])),
+      validate: throwingCheck((v) => checkInstanceUrl(v, [flags.project, git.projectPath])),
     });
   }
+  const gitlabUrlGuessed = gitlabUrl === undefined;
   gitlabUrl ??= GITLAB_COM;
   gitlabUrl = parseIssuerUrl(gitlabUrl).url;
+  const instanceUrl = gitlabUrl;
 
   let project = flags.project ?? git.projectPath;
   if (ask && flags.project === undefined) {
     project = await ask.input('--project', {
       message: 'Project path (group/subgroup/project)',
       ...(project ? { default: project } : {}),
-      validate: check((v) => validateProjectPath(v)),
+      validate: throwingCheck((v) => {
+        validateProjectPath(v);
+        checkInstanceUrl(instanceUrl, [v]);
+      }),
     });
   }
   if (project === undefined) {
@@ -136,46 +198,92 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   }
   project = project.trim();
   checkInstanceUrl(gitlabUrl, [project]);
+  const roleName = flags.roleName ?? defaultRoleName(project);
+  const policyName = flags.policyName ?? defaultPolicyName(project);
+
+  // The role as it is now: every value not given below keeps it, so a re-run changes nothing.
+  const existing =
+    !flags.offline && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
+  const current = existing
+    ? readRoleIntent(existing.role, { projectPath: project, toolPolicyArn: existing.toolPolicyArn })
+    : undefined;
+  const kept: string[] = [];
+  if (current?.gitlabUrl && gitlabUrlGuessed && !ask) {
+    const tagged = tryIssuerUrl(current.gitlabUrl);
+    if (tagged && tagged !== gitlabUrl) {
+      gitlabUrl = tagged;
+      kept.push(`GitLab ${tagged}`);
+    }
+  }
+  const gitlabCom = gitlabUrl === GITLAB_COM;
 
   // gitlab.com evaluates gitlab.com:project_id: pinning it survives a renamed or re-registered path.
-  let projectId = flags.projectId;
-  if (ask && projectId === undefined && gitlabUrl === GITLAB_COM) {
+  let projectId = flags.projectId ?? (gitlabCom ? current?.projectId : undefined);
+  if (ask && flags.projectId === undefined && gitlabCom) {
     const answer = await ask.input('--project-id', {
-      message:
-        'Numeric project ID, to pin gitlab.com:project_id (on the project overview page; empty to skip)',
-      default: '',
-      validate: (v) =>
-        v.trim() === '' || /^[1-9]\d{0,19}$/.test(v.trim()) || 'a number such as 4242, or empty',
+      message: `Numeric project ID, to pin gitlab.com:project_id (on the project overview page; empty to skip)${current?.projectId ? ' [current]' : ''}`,
+      default: current?.projectId ?? '',
+      validate: (v) => v.trim() === '' || answerCheck('projectId', (a) => a.trim())(v),
     });
     projectId = answer.trim() || undefined;
+  } else if (flags.projectId === undefined && projectId !== undefined) {
+    kept.push(`project ID ${projectId}`);
+  }
+  const namespaceId = flags.namespaceId ?? (gitlabCom ? current?.namespaceId : undefined);
+  if (flags.namespaceId === undefined && namespaceId !== undefined) kept.push(`namespace ID ${namespaceId}`);
+  let protectedOnly = flags.protectedOnly;
+  if (protectedOnly === undefined && gitlabCom && current?.protectedOnly) {
+    protectedOnly = true;
+    kept.push('protected refs only');
   }
 
   // Refs
-  const defaultBranch = git.defaultBranch ?? 'main';
+  const allowAnyRef = Boolean(flags.allowAnyRef);
   let branches = flags.branch;
   let tags = flags.tag;
   if (!branches?.length && !tags?.length) {
+    const currentRefs = current?.refs;
+    const known = currentRefs ? undefined : defaultBranchOf(project, gitlabUrl, git, ctx.env);
     if (ask) {
+      const suggestion = currentRefs
+        ? { value: listOf(currentRefs, 'branch'), label: 'what the role trusts now' }
+        : known
+          ? { value: known.branch, label: `the default branch, from ${known.source}` }
+          : git.currentBranch
+            ? {
+                value: git.currentBranch,
+                label: 'the current git branch: a suggestion, not the default branch',
+              }
+            : undefined;
       const b = await ask.input('--branch', {
-        message: 'Branches allowed to assume the role (comma-separated; patterns like release/* allowed)',
-        default: defaultBranch,
-        validate: check((v) => {
-          for (const x of splitList(v)) validateRefName(x, '--branch');
-        }),
-      });
-      const t = await ask.input('--tag', {
-        message: 'Tags allowed to assume the role (comma-separated, empty for none)',
-        default: '',
-        validate: check((v) => {
-          for (const x of splitList(v)) validateRefName(x, '--tag');
-        }),
+        message: `Branches allowed to assume the role (comma-separated; patterns like release/* allowed)${suggestion ? ` [${suggestion.label}]` : ''}`,
+        ...(suggestion ? { default: suggestion.value } : {}),
+        validate: checkRefList('branch', allowAnyRef),
       });
       branches = splitList(b);
+      const t = await ask.input('--tag', {
+        message: 'Tags allowed to assume the role (comma-separated, empty for none)',
+        default: currentRefs ? listOf(currentRefs, 'tag') : '',
+        validate: async (v) =>
+          branches?.length || splitList(v).length
+            ? checkRefList('tag', allowAnyRef)(v)
+            : 'give at least one branch (above) or tag, or the role cannot be assumed',
+      });
       tags = splitList(t);
-    } else {
-      branches = [defaultBranch];
+    } else if (currentRefs) {
+      branches = currentRefs.filter((r) => r.type === 'branch').map((r) => r.pattern);
+      tags = currentRefs.filter((r) => r.type === 'tag').map((r) => r.pattern);
+      kept.push(`refs ${describeRefs(currentRefs)}`);
+    } else if (known) {
+      branches = [known.branch];
       note(
-        `Only branch "${defaultBranch}" may assume the role (the default branch; use --branch/--tag to change).`,
+        `Only branch "${known.branch}" may assume the role (the default branch of ${project}, from ${known.source}; use --branch/--tag to change).`,
+      );
+    } else {
+      throw UsageError.field(
+        '--branch',
+        `is required: the default branch of ${project} is unknown here (no origin/HEAD for that project, no CI_DEFAULT_BRANCH) and there is no terminal to ask`,
+        'Pass --branch <name> (e.g. --branch main) or --tag <name>; in a clone, `git remote set-head origin --auto` records the default branch as origin/HEAD.',
       );
     }
   }
@@ -185,27 +293,62 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   ];
 
   // Audience
-  let audience = flags.audience;
-  if (ask && audience === undefined) {
+  let audience = flags.audience ?? current?.audience;
+  if (ask && flags.audience === undefined) {
+    const choices = [
+      { value: gitlabUrl, name: `${gitlabUrl} (recommended: what GitLab's AWS guide uses)` },
+      { value: STS_AUDIENCE, name: `${STS_AUDIENCE} (AWS's convention)` },
+    ];
+    if (current?.audience && !choices.some((c) => c.value === current.audience)) {
+      choices.unshift({ value: current.audience, name: `${current.audience} (what the role requires now)` });
+    }
     audience = await ask.select('--audience', {
       message: 'Audience (aud) of the job token',
-      choices: [
-        { value: gitlabUrl, name: `${gitlabUrl} (recommended: what GitLab's AWS guide uses)` },
-        { value: STS_AUDIENCE, name: `${STS_AUDIENCE} (AWS's convention)` },
-      ],
-      default: gitlabUrl,
+      choices,
+      default: current?.audience ?? gitlabUrl,
     });
+  } else if (flags.audience === undefined && audience !== undefined) {
+    kept.push(`audience ${audience}`);
   }
   audience ??= gitlabUrl;
 
-  // Permissions
-  const managedPolicies = [...(flags.managedPolicy ?? [])];
+  // Permissions: what the role has attached now is kept unless a permission flag (or answer) says otherwise.
+  let managedPolicies = [...(flags.managedPolicy ?? [])];
   let policyFile = flags.policyFile;
   let template = flags.template;
-  if (ask && !managedPolicies.length && !policyFile && !template) {
+  const currentPolicy =
+    existing?.toolPolicy && isToolManaged(existing.toolPolicy.tags) ? existing.toolPolicy : undefined;
+  let keepPolicy = false;
+  const permissionsGiven = managedPolicies.length > 0 || policyFile !== undefined || template !== undefined;
+  if (current && !permissionsGiven) {
+    if (ask) {
+      keepPolicy = true; // decided below by the answer
+    } else {
+      managedPolicies = [...current.managedPolicyArns];
+      keepPolicy = currentPolicy !== undefined;
+      const what = [...managedPolicies, ...(keepPolicy ? [`${policyName} (its current document)`] : [])];
+      kept.push(`permissions ${what.length ? what.join(', ') : 'none'}`);
+    }
+  } else if (current && currentPolicy && !policyFile && !template) {
+    // --managed-policy alone replaces the attachments, not the tool-managed policy's document.
+    keepPolicy = true;
+    kept.push(`the current document of ${policyName}`);
+  }
+  if (ask && !permissionsGiven) {
+    const currentList = current
+      ? [...current.managedPolicyArns, ...(currentPolicy ? [policyName] : [])]
+      : undefined;
     const kind = await ask.select('--template', {
       message: 'What may the pipeline do in AWS?',
       choices: [
+        ...(currentList
+          ? [
+              {
+                value: 'keep',
+                name: `Keep what the role has now: ${currentList.join(', ') || 'nothing attached'}`,
+              },
+            ]
+          : []),
         ...POLICY_TEMPLATES.map((t) => ({
           value: `template:${t.name}`,
           name: `${t.name}: ${t.description}`,
@@ -214,16 +357,27 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
         { value: 'file', name: 'Use a policy JSON file' },
         { value: 'none', name: 'Nothing yet (attach permissions later)' },
       ],
+      ...(currentList ? { default: 'keep' } : {}),
     });
-    if (kind.startsWith('template:')) template = kind.slice('template:'.length);
+    keepPolicy = false;
+    if (kind === 'keep' && current) {
+      managedPolicies = [...current.managedPolicyArns];
+      keepPolicy = currentPolicy !== undefined;
+    } else if (kind.startsWith('template:')) template = kind.slice('template:'.length);
     else if (kind === 'managed') {
       const arn = await ask.input('--managed-policy', {
         message: 'Managed policy ARN',
         default: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
+        validate: answerCheck('managedPolicies', (a) => [a.trim()]),
       });
       managedPolicies.push(arn.trim());
     } else if (kind === 'file') {
-      policyFile = (await ask.input('--policy-file', { message: 'Policy JSON file' })).trim();
+      policyFile = (
+        await ask.input('--policy-file', {
+          message: 'Policy JSON file',
+          validate: throwingCheck((v) => loadPermissionSource({ cwd: ctx.cwd, policyFile: v.trim() })),
+        })
+      ).trim();
     }
   }
   if (template && ask) {
@@ -233,15 +387,34 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       const value = await ask.input('--template-param', {
         message: `${template}: ${param.description}${param.required ? '' : ' (optional)'}`,
         ...(param.default !== undefined ? { default: param.default } : {}),
+        validate: (v) => {
+          if (v.trim() === '') return !param.required || 'is required';
+          const problem = checkTemplateParam(param.name, v.trim());
+          return problem ? `${param.name}="${v.trim()}" ${problem}` : true;
+        },
       });
       if (value.trim() !== '') templateParams[param.name] = value.trim();
     }
   }
-  if (!managedPolicies.length && !policyFile && !template) {
+  if (!managedPolicies.length && !policyFile && !template && !keepPolicy) {
     note(
       'The role gets no permissions yet: attach some later with --managed-policy, --policy-file or --template.',
     );
   }
+
+  // Role settings
+  const permissionsBoundary = flags.permissionsBoundary ?? current?.permissionsBoundaryArn;
+  if (flags.permissionsBoundary === undefined && permissionsBoundary !== undefined) {
+    kept.push(`permissions boundary ${permissionsBoundary}`);
+  }
+  const maxSessionDuration = givenSession ?? current?.maxSessionDuration ?? MIN_SESSION_DURATION;
+  if (givenSession === undefined && current && maxSessionDuration !== MIN_SESSION_DURATION) {
+    kept.push(`max session ${maxSessionDuration} s`);
+  }
+  const rolePath = flags.rolePath ?? current?.rolePath ?? DEFAULT_ROLE_PATH;
+  if (flags.rolePath === undefined && current && rolePath !== DEFAULT_ROLE_PATH)
+    kept.push(`path ${rolePath}`);
+  if (kept.length && !ask) note(`Kept from the existing role ${roleName}: ${kept.join('; ')}.`);
 
   // Region
   let region = flags.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
@@ -249,11 +422,12 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     region = await ask.input('--region', {
       message: 'AWS region for the pipeline',
       default: region ?? DEFAULT_REGION,
+      validate: answerCheck('region', (a) => a.trim()),
     });
+    region = region.trim();
   }
   region ??= DEFAULT_REGION;
 
-  const roleName = flags.roleName ?? defaultRoleName(project);
   // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
   const ciFile =
     flags.ciFile === false
@@ -270,19 +444,20 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       gitlabUrl,
       project,
       projectId,
-      namespaceId: flags.namespaceId,
+      namespaceId,
       refs,
       audience: audience.trim(),
-      allowAnyRef: Boolean(flags.allowAnyRef),
-      protectedOnly: Boolean(flags.protectedOnly),
+      allowAnyRef,
+      protectedOnly: Boolean(protectedOnly),
       managedPolicies,
       policyFile,
       template,
       templateParams,
+      keptPolicyDocument: keepPolicy ? currentPolicy?.document : undefined,
       roleName,
-      rolePath: flags.rolePath ?? DEFAULT_ROLE_PATH,
-      policyName: flags.policyName ?? defaultPolicyName(project),
-      permissionsBoundary: flags.permissionsBoundary,
+      rolePath,
+      policyName,
+      permissionsBoundary,
       maxSessionDuration,
       trustPolicyMax,
       awsTags,
