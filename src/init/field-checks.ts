@@ -55,8 +55,10 @@ export function throwingCheck(
       await fn(value);
       return true;
     } catch (error) {
-      if (error instanceof UsageError && error.issues.length)
-        return error.issues.map((i) => i.message).join('; ');
+      if (error instanceof UsageError && error.issues.length) {
+        const message = error.issues.map((i) => i.message).join('; ');
+        return error.hint ? `${message}. ${error.hint}` : message;
+      }
       return error instanceof Error ? error.message.replace(/^Invalid [^:]+: /, '') : String(error);
     }
   };

@@ -5,6 +5,7 @@
  * Flags the user gave are validated first, so a typo fails before any question is asked or AWS is read;
  * each wizard answer is validated where it is asked, with the schema's own rules.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import type { ExistingRole } from '../aws/read-state.js';
 import type { RawInitFlags } from '../commands/init.js';
@@ -26,6 +27,8 @@ import { UsageError } from '../errors.js';
 import type { GitContext } from '../gitlab/remote.js';
 import { parseOptions } from '../options/zod-issues.js';
 import type { Prompter } from '../prompts/prompter.js';
+import { HIDDEN_JOB_NAME } from '../render/ci-file.js';
+import { ciYamlToJs } from '../render/ci-yaml.js';
 import { answerCheck, checkGivenFields, checkRefList, splitList, throwingCheck } from './field-checks.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './options.js';
 import { loadPermissionSource } from './permissions.js';
@@ -68,6 +71,24 @@ const refRules = (branches: readonly string[] = [], tags: readonly string[] = []
 function tryIssuerUrl(url: string): string | undefined {
   try {
     return parseIssuerUrl(url).url;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The region the pipeline file's `.aws-oidc` job sets today for this role, so a re-run keeps it;
+ * undefined when there is no such file or job (or it cannot be read: planning reports that itself).
+ */
+async function readPipelineRegion(ciFile: string, roleName: string): Promise<string | undefined> {
+  try {
+    const js = ciYamlToJs(await readFile(ciFile, 'utf8')) as Record<string, unknown> | null;
+    const job = js?.[HIDDEN_JOB_NAME] as { variables?: Record<string, unknown> } | undefined;
+    const arn = job?.variables?.AWS_ROLE_ARN;
+    const region = job?.variables?.AWS_REGION;
+    if (typeof arn !== 'string' || !arn.endsWith(`/${roleName}`) || typeof region !== 'string')
+      return undefined;
+    return region;
   } catch {
     return undefined;
   }
@@ -416,8 +437,18 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     kept.push(`path ${rolePath}`);
   if (kept.length && !ask) note(`Kept from the existing role ${roleName}: ${kept.join('; ')}.`);
 
-  // Region
-  let region = flags.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
+  // Region: the pipeline's current one (for this role), then the environment's.
+  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
+  const ciFile =
+    flags.ciFile === false
+      ? undefined
+      : flags.ciFile !== undefined
+        ? resolvePath(ctx.cwd, flags.ciFile)
+        : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
+  const pipelineRegion =
+    flags.region === undefined && ciFile ? await readPipelineRegion(ciFile, roleName) : undefined;
+  if (pipelineRegion && !ask) notes.push(`Kept the region of the pipeline file: ${pipelineRegion}.`);
+  let region = flags.region ?? pipelineRegion ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
   if (ask && flags.region === undefined) {
     region = await ask.input('--region', {
       message: 'AWS region for the pipeline',
@@ -427,14 +458,6 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     region = region.trim();
   }
   region ??= DEFAULT_REGION;
-
-  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
-  const ciFile =
-    flags.ciFile === false
-      ? undefined
-      : flags.ciFile !== undefined
-        ? resolvePath(ctx.cwd, flags.ciFile)
-        : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
 
   const options = parseOptions(
     initOptionsSchema,
