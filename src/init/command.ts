@@ -33,8 +33,11 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     prompter: getPrompter,
     note: progress,
     readExisting: async (target) => {
+      const ports = await readAws();
+      // Identity first, as runInit does: missing credentials or a wrong profile fail here, named as such.
+      await ports.sts.getCallerIdentity();
       const { readExistingRole } = await import('../aws/read-state.js');
-      return readExistingRole((await readAws()).iam, target);
+      return readExistingRole(ports.iam, target);
     },
   });
   const result = await runInit(options, {

@@ -223,6 +223,14 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   const policyName = flags.policyName ?? defaultPolicyName(project);
 
   // The role as it is now: every value not given below keeps it, so a re-run changes nothing.
+  if (ctx.readExisting && !flags.offline && !flags.dryRun && !flags.yes && !ask) {
+    // Refused before AWS is read (runInit says the same, later, to callers that read nothing).
+    throw UsageError.field(
+      '--yes',
+      'is needed to apply changes without a terminal (or with CI set, or --json)',
+      'Add --yes to apply, or --dry-run to only see the plan.',
+    );
+  }
   const existing =
     !flags.offline && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
   const current = existing
