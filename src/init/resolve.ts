@@ -443,7 +443,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   const rolePath = flags.rolePath ?? current?.rolePath ?? DEFAULT_ROLE_PATH;
   if (flags.rolePath === undefined && current && rolePath !== DEFAULT_ROLE_PATH)
     kept.push(`path ${rolePath}`);
-  if (kept.length && !ask) note(`Kept from the existing role ${roleName}: ${kept.join('; ')}.`);
+  if (kept.length) note(`Kept from the existing role ${roleName}: ${kept.join('; ')}.`);
 
   // Region: the pipeline's current one (for this role), then the environment's.
   // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.

@@ -55,12 +55,16 @@ async function firstRun() {
 describe('a re-run keeps what the role has now', () => {
   it('wizard: pressing Enter at every question changes nothing', async () => {
     const before = await firstRun();
-    const { result, wizard } = await runInitWith({}, tmp.dir, {
+    const { result, wizard, notes } = await runInitWith({}, tmp.dir, {
       aws,
       readExisting: true,
       wizard: { answers: { '--project': PROJECT }, enterForUnscripted: true },
       interactive: true,
     });
+    // What the wizard does not ask is kept too, and said so.
+    expect(notes.find((n) => n.startsWith('Kept from the existing role'))).toBe(
+      `Kept from the existing role ${ROLE}: protected refs only; max session 7200 s.`,
+    );
     expect(wizard?.asked).toEqual([
       '--gitlab-url',
       '--project',
