@@ -302,7 +302,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     } else if (currentRefs) {
       branches = currentRefs.filter((r) => r.type === 'branch').map((r) => r.pattern);
       tags = currentRefs.filter((r) => r.type === 'tag').map((r) => r.pattern);
-      kept.push(`refs ${describeRefs(currentRefs)}`);
+      kept.unshift(`refs ${describeRefs(currentRefs)}`);
     } else if (known) {
       branches = [known.branch];
       note(

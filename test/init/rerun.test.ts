@@ -7,7 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RawInitFlags } from '../../src/commands/init.js';
+import { runInitCommand } from '../../src/init/command.js';
 import { ENTER, type ScriptedAnswer } from '../../src/prompts/prompter.js';
+import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { runInitWith, tempDir } from './helpers.js';
 
@@ -147,6 +149,33 @@ describe('a re-run keeps what the role has now', () => {
     }).catch((e) => e);
     expect(error.issues?.[0]?.field).toBe('--branch');
     expect(aws.calls().length).toBe(calls);
+  });
+});
+
+describe('the command reads the existing role before resolving (as the CLI does)', () => {
+  it('--yes with only --project keeps everything; --json gets the same no-changes document', async () => {
+    await firstRun();
+    const before = aws.mutatingCalls().length;
+    const io = captureContext({ cwd: tmp.dir });
+    await runInitCommand({ project: PROJECT, yes: true, json: true }, io.context);
+    expect(JSON.parse(io.out())).toMatchObject({ ok: true, status: 'no-changes' });
+    expect(io.err()).toMatch(
+      /Kept from the existing role gitlab-acme-platform-web: refs main, release\/\*, tag v\*/,
+    );
+    expect(aws.mutatingCalls().length).toBe(before);
+    // Identity first, then the role: a wrong profile or no credentials fail as they always did.
+    const reads = aws.calls().map((c) => c.command);
+    expect(reads.indexOf('GetCallerIdentity')).toBeLessThan(reads.lastIndexOf('GetRole'));
+  });
+
+  it('--offline makes no AWS call at all (the SDK is not even needed)', async () => {
+    const io = captureContext({ cwd: tmp.dir });
+    await runInitCommand(
+      { project: PROJECT, branch: ['main'], dryRun: true, offline: true, json: true },
+      io.context,
+    );
+    expect(JSON.parse(io.out())).toMatchObject({ ok: true, status: 'planned' });
+    expect(aws.calls()).toEqual([]);
   });
 });
 
