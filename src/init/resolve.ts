@@ -18,11 +18,11 @@ import {
   parseKeyValueArgs,
   parseTagArgs,
 } from '../core/naming.js';
-import { checkTemplateParam, findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
+import { findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
 import { validateProjectPath } from '../core/refs.js';
 import { describeRefs, readRoleIntent } from '../core/role-intent.js';
 import { TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
-import { isToolManaged, type RefRule, type RefType } from '../core/types.js';
+import type { RefRule, RefType } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import type { GitContext } from '../gitlab/remote.js';
 import { parseOptions } from '../options/zod-issues.js';
@@ -31,7 +31,7 @@ import { HIDDEN_JOB_NAME } from '../render/ci-file.js';
 import { ciYamlToJs } from '../render/ci-yaml.js';
 import { answerCheck, checkGivenFields, checkRefList, splitList, throwingCheck } from './field-checks.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './options.js';
-import { loadPermissionSource } from './permissions.js';
+import { resolvePermissions, toolManagedPolicy } from './resolve-permissions.js';
 
 export const GITLAB_COM = 'https://gitlab.com';
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -233,8 +233,12 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   }
   const existing =
     !flags.offline && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
+  // A policy at the tool's ARN that the tool did not create is an ordinary attachment: kept as such.
   const current = existing
-    ? readRoleIntent(existing.role, { projectPath: project, toolPolicyArn: existing.toolPolicyArn })
+    ? readRoleIntent(existing.role, {
+        projectPath: project,
+        toolPolicyArn: toolManagedPolicy(existing) ? existing.toolPolicyArn : undefined,
+      })
     : undefined;
   const kept: string[] = [];
   if (current?.gitlabUrl && gitlabUrlGuessed && !ask) {
@@ -342,94 +346,17 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   audience ??= gitlabUrl;
 
   // Permissions: what the role has attached now is kept unless a permission flag (or answer) says otherwise.
-  let managedPolicies = [...(flags.managedPolicy ?? [])];
-  let policyFile = flags.policyFile;
-  let template = flags.template;
-  const currentPolicy =
-    existing?.toolPolicy && isToolManaged(existing.toolPolicy.tags) ? existing.toolPolicy : undefined;
-  let keepPolicy = false;
-  const permissionsGiven = managedPolicies.length > 0 || policyFile !== undefined || template !== undefined;
-  if (current && !permissionsGiven) {
-    if (ask) {
-      keepPolicy = true; // decided below by the answer
-    } else {
-      managedPolicies = [...current.managedPolicyArns];
-      keepPolicy = currentPolicy !== undefined;
-      const what = [...managedPolicies, ...(keepPolicy ? [`${policyName} (its current document)`] : [])];
-      kept.push(`permissions ${what.length ? what.join(', ') : 'none'}`);
-    }
-  } else if (current && currentPolicy && !policyFile && !template) {
-    // --managed-policy alone replaces the attachments, not the tool-managed policy's document.
-    keepPolicy = true;
-    kept.push(`the current document of ${policyName}`);
-  }
-  if (ask && !permissionsGiven) {
-    const currentList = current
-      ? [...current.managedPolicyArns, ...(currentPolicy ? [policyName] : [])]
-      : undefined;
-    const kind = await ask.select('--template', {
-      message: 'What may the pipeline do in AWS?',
-      choices: [
-        ...(currentList
-          ? [
-              {
-                value: 'keep',
-                name: `Keep what the role has now: ${currentList.join(', ') || 'nothing attached'}`,
-              },
-            ]
-          : []),
-        ...POLICY_TEMPLATES.map((t) => ({
-          value: `template:${t.name}`,
-          name: `${t.name}: ${t.description}`,
-        })),
-        { value: 'managed', name: 'Attach an existing managed policy (ARN)' },
-        { value: 'file', name: 'Use a policy JSON file' },
-        { value: 'none', name: 'Nothing yet (attach permissions later)' },
-      ],
-      ...(currentList ? { default: 'keep' } : {}),
-    });
-    keepPolicy = false;
-    if (kind === 'keep' && current) {
-      managedPolicies = [...current.managedPolicyArns];
-      keepPolicy = currentPolicy !== undefined;
-    } else if (kind.startsWith('template:')) template = kind.slice('template:'.length);
-    else if (kind === 'managed') {
-      const arn = await ask.input('--managed-policy', {
-        message: 'Managed policy ARN',
-        default: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
-        validate: answerCheck('managedPolicies', (a) => [a.trim()]),
-      });
-      managedPolicies.push(arn.trim());
-    } else if (kind === 'file') {
-      policyFile = (
-        await ask.input('--policy-file', {
-          message: 'Policy JSON file',
-          validate: throwingCheck((v) => loadPermissionSource({ cwd: ctx.cwd, policyFile: v.trim() })),
-        })
-      ).trim();
-    }
-  }
-  if (template && ask) {
-    const info = findPolicyTemplate(template);
-    for (const param of info?.params ?? []) {
-      if (param.context || param.name in templateParams) continue;
-      const value = await ask.input('--template-param', {
-        message: `${template}: ${param.description}${param.required ? '' : ' (optional)'}`,
-        ...(param.default !== undefined ? { default: param.default } : {}),
-        validate: (v) => {
-          if (v.trim() === '') return !param.required || 'is required';
-          const problem = checkTemplateParam(param.name, v.trim());
-          return problem ? `${param.name}="${v.trim()}" ${problem}` : true;
-        },
-      });
-      if (value.trim() !== '') templateParams[param.name] = value.trim();
-    }
-  }
-  if (!managedPolicies.length && !policyFile && !template && !keepPolicy) {
-    note(
-      'The role gets no permissions yet: attach some later with --managed-policy, --policy-file or --template.',
-    );
-  }
+  const { managedPolicies, policyFile, template, keptPolicyDocument } = await resolvePermissions({
+    flags,
+    ask,
+    cwd: ctx.cwd,
+    existing,
+    current,
+    policyName,
+    templateParams,
+    kept,
+    note,
+  });
 
   // Role settings
   const permissionsBoundary = flags.permissionsBoundary ?? current?.permissionsBoundaryArn;
@@ -484,7 +411,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       policyFile,
       template,
       templateParams,
-      keptPolicyDocument: keepPolicy ? currentPolicy?.document : undefined,
+      keptPolicyDocument,
       roleName,
       rolePath,
       policyName,

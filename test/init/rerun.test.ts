@@ -140,6 +140,22 @@ describe('a re-run keeps what the role has now', () => {
     expect(result.status).toBe('no-changes');
   });
 
+  it('keeps a policy at the tool-managed ARN that the tool did not create as a plain attachment', async () => {
+    const before = await firstRun();
+    const arn = 'arn:aws:iam::111122223333:policy/gitlab-oidc/gitlab-acme-platform-web-permissions';
+    const policy = aws.state.policies.get(arn)!;
+    policy.tags = {};
+    const { result, notes } = await runInitWith({ project: PROJECT, yes: true }, tmp.dir, {
+      aws,
+      readExisting: true,
+    });
+    expect(result.status).toBe('no-changes');
+    expect(aws.mutatingCalls().length).toBe(before);
+    expect(notes.join('\n')).toMatch(
+      new RegExp(`permissions arn:aws:iam::aws:policy/ReadOnlyAccess, ${arn}`),
+    );
+  });
+
   it('--offline reads nothing, and without the existing role needs --branch', async () => {
     await firstRun();
     const calls = aws.calls().length;
