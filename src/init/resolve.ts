@@ -31,7 +31,10 @@ import { HIDDEN_JOB_NAME } from '../render/ci-file.js';
 import { ciYamlToJs } from '../render/ci-yaml.js';
 import { answerCheck, checkGivenFields, checkRefList, splitList, throwingCheck } from './field-checks.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './options.js';
+import { loadPermissionSource } from './permissions.js';
+import { preflightPipeline } from './pipeline.js';
 import { resolvePermissions, toolManagedPolicy } from './resolve-permissions.js';
+import { OFFLINE_ACCOUNT } from './run.js';
 
 export const GITLAB_COM = 'https://gitlab.com';
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -74,6 +77,44 @@ function tryIssuerUrl(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * runInit's offline file checks, run before the existing role is read: the pipeline file (with stand-in
+ * refs and ARN: only its location, encoding, YAML and job-name conflicts matter here) and the permission
+ * source given by flag.
+ */
+async function preflightFiles(
+  flags: RawInitFlags,
+  ctx: ResolveContext,
+  ciFile: string | undefined,
+  templateParams: Record<string, string>,
+  gitlabUrl: string,
+): Promise<void> {
+  if (flags.policyFile !== undefined || flags.template !== undefined) {
+    await loadPermissionSource({
+      cwd: ctx.cwd,
+      policyFile: flags.policyFile,
+      template: flags.template,
+      templateParams,
+      region: flags.region ?? DEFAULT_REGION,
+    });
+  }
+  if (ciFile === undefined) return;
+  const provisional = {
+    cwd: ctx.cwd,
+    repoRoot: ctx.repoRoot,
+    ciFile,
+    force: Boolean(flags.force),
+    verifyJob: Boolean(flags.verifyJob),
+    region: flags.region ?? DEFAULT_REGION,
+    audience: gitlabUrl,
+    refs: [{ type: 'branch' as const, pattern: 'main' }],
+  } satisfies Partial<InitOptions>;
+  await preflightPipeline(
+    provisional as InitOptions & { ciFile: string },
+    `arn:aws:iam::${OFFLINE_ACCOUNT}:role${DEFAULT_ROLE_PATH}${defaultRoleName('grp/app')}`,
+  );
 }
 
 /**
@@ -231,8 +272,19 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       'Add --yes to apply, or --dry-run to only see the plan.',
     );
   }
+  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
+  const ciFile =
+    flags.ciFile === false
+      ? undefined
+      : flags.ciFile !== undefined
+        ? resolvePath(ctx.cwd, flags.ciFile)
+        : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
+  const willRead = !flags.offline && ctx.readExisting !== undefined;
+  // Bad input found in files (pipeline location, conflicts, YAML; the policy file; template parameters)
+  // still fails before any AWS call, as runInit would have it without this read.
+  if (willRead) await preflightFiles(flags, ctx, ciFile, templateParams, gitlabUrl);
   const existing =
-    !flags.offline && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
+    willRead && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
   // A policy at the tool's ARN that the tool did not create is an ordinary attachment: kept as such.
   const current = existing
     ? readRoleIntent(existing.role, {
@@ -373,13 +425,6 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   if (kept.length) note(`Kept from the existing role ${roleName}: ${kept.join('; ')}.`);
 
   // Region: the pipeline's current one (for this role), then the environment's.
-  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
-  const ciFile =
-    flags.ciFile === false
-      ? undefined
-      : flags.ciFile !== undefined
-        ? resolvePath(ctx.cwd, flags.ciFile)
-        : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
   const pipelineRegion =
     flags.region === undefined && ciFile ? await readPipelineRegion(ciFile, roleName) : undefined;
   if (pipelineRegion && !ask) notes.push(`Kept the region of the pipeline file: ${pipelineRegion}.`);
