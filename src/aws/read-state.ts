@@ -1,5 +1,6 @@
 /** Reads what exists today. The reads are independent, so they run concurrently. */
-import type { CurrentState, ManagedPolicyState } from '../core/types.js';
+import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
+import type { CurrentState, ManagedPolicyState, RoleState } from '../core/types.js';
 import { federatedArns } from '../destroy/plan.js';
 import type { IamPort } from './ports.js';
 
@@ -54,4 +55,32 @@ export async function readProviderUsers(
     .filter((r) => federatedArns(r).includes(providerArn))
     .map((r) => r.name)
     .sort();
+}
+
+export interface ExistingRole {
+  role: RoleState;
+  /** The ARN the tool-managed permission policy of this run would have (in the role's account). */
+  toolPolicyArn: string;
+  /** That policy, when it exists and is attached to the role. */
+  toolPolicy?: ManagedPolicyState | undefined;
+}
+
+/**
+ * The role `init` is about to converge, as it is now, with the tool-managed permission policy it has
+ * attached (iam:GetRole, iam:ListAttachedRolePolicies, and iam:GetPolicy/GetPolicyVersion when the
+ * policy is attached); undefined when there is no such role. Read before the wizard asks anything, so a
+ * re-run starts from the current state.
+ */
+export async function readExistingRole(
+  iam: Pick<IamPort, 'getRole' | 'getPolicy'>,
+  { roleName, policyName }: { roleName: string; policyName: string },
+): Promise<ExistingRole | undefined> {
+  const role = await iam.getRole(roleName);
+  if (!role) return undefined;
+  const [, partition = 'aws', , , account = ''] = role.arn.split(':');
+  const toolPolicyArn = policyArnFor(partition, account, DEFAULT_POLICY_PATH, policyName);
+  const toolPolicy = role.attachedPolicyArns.includes(toolPolicyArn)
+    ? await iam.getPolicy(toolPolicyArn)
+    : undefined;
+  return { role, toolPolicyArn, toolPolicy };
 }

@@ -43,6 +43,7 @@ export interface RawInitFlags {
   overwriteDrift?: boolean;
   allowWidening?: boolean;
   detachUnowned?: boolean;
+  trustPolicyMax?: string;
 }
 
 export function registerInit(program: Command, context: CommandContext): void {
@@ -64,6 +65,7 @@ export function registerInit(program: Command, context: CommandContext): void {
     .option('--audience <aud>', 'id_token audience (default: the GitLab URL; sts.amazonaws.com also works)')
     .option('--allow-any-ref', 'allow every branch or tag (`*`); broadens trust, shown in red')
     .option('--protected-only', 'on gitlab.com, require gitlab.com:ref_protected = "true"')
+    .option('--no-protected-only', 'drop the ref_protected requirement a re-run would otherwise keep')
     .option('--managed-policy <arn>', 'managed policy ARN to attach; repeatable', collect)
     .option('--policy-file <file>', 'permission policy JSON file (becomes a tool-managed customer policy)')
     .option('--template <name>', 'starter permission policy: s3-deploy, ecr-push, terraform-state, read-only')
@@ -80,6 +82,10 @@ export function registerInit(program: Command, context: CommandContext): void {
     )
     .option('--permissions-boundary <arn>', 'permissions boundary policy ARN for the role')
     .option('--max-session-duration <seconds>', 'role maximum session duration, 3600-43200 (default: 3600)')
+    .option(
+      '--trust-policy-max <n>',
+      'role trust policy length quota, if raised in Service Quotas: 2048-8192 (default: 2048)',
+    )
     .option('--aws-tag <key=value>', 'extra tag for the resources the tool creates; repeatable', collect)
     .option('--region <region>', 'AWS region written to the pipeline (default: AWS_REGION or us-east-1)')
     .option('--profile <name>', 'AWS shared-config profile to use')

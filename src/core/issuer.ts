@@ -97,3 +97,39 @@ export function providerHost(url: string): string {
     .replace(/\/+$/, '')
     .toLowerCase();
 }
+
+/**
+ * A GitLab URL whose path is a project (or group) rather than the instance: what a user gets by pasting
+ * the project page's address into `--gitlab-url`. Its issuer would never match a job's token.
+ *
+ * - `https://gitlab.com/<anything>`: gitlab.com is served at the root, so any path is a namespace or
+ *   project; the instance is `https://gitlab.com` and the project is the path.
+ * - another host: a path can be a relative-URL install (`https://example.com/gitlab`), so the URL is
+ *   refused only when its path is, or ends with, one of the `projects` we know of (the `--project` given,
+ *   the git remote's) and has at least two segments (a project path always has a group).
+ *
+ * Returns the instance URL and the project to suggest instead, or undefined when the URL looks sound.
+ */
+export function findProjectInIssuerUrl(
+  issuer: Issuer,
+  projects: readonly (string | undefined)[],
+): { instanceUrl: string; project: string } | undefined {
+  const [host, ...segments] = issuer.hostPath.split('/');
+  if (segments.length === 0 || host === undefined) return undefined;
+  const path = segments.join('/');
+  if (host === GITLAB_COM_HOST) return { instanceUrl: `https://${GITLAB_COM_HOST}`, project: path };
+  if (segments.length < 2) return undefined;
+  const lower = path.toLowerCase();
+  for (const project of projects) {
+    const p = project?.trim().toLowerCase();
+    if (!p || p.split('/').length < 2) continue;
+    if (lower === p || lower.endsWith(`/${p}`)) {
+      const root = path.slice(0, path.length - p.length).replace(/\/$/, '');
+      return {
+        instanceUrl: `https://${host}${root ? `/${root}` : ''}`,
+        project: path.slice(path.length - p.length),
+      };
+    }
+  }
+  return undefined;
+}

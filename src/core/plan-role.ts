@@ -143,6 +143,26 @@ function planTrust({ name, have, want, prov, changes }: RoleContext, acc: Acc): 
   }
 }
 
+/**
+ * A field changed outside the tool that this run keeps as it is (the re-run's inputs default to the
+ * role's current values): the final TagRole records it as the tool's, so say so instead of doing it quietly.
+ */
+function noteKeptDrift({ have, want, prov, notes }: RoleContext): void {
+  const kept: string[] = [];
+  if (prov.trust === 'drifted' && policiesEqual(have.trustPolicy, want.trustPolicy))
+    kept.push('trust policy');
+  if (prov.session === 'drifted' && have.maxSessionDuration === want.maxSessionDuration)
+    kept.push(`MaxSessionDuration (${have.maxSessionDuration} s)`);
+  if (prov.description === 'drifted' && (have.description ?? '') === want.description)
+    kept.push('description');
+  if (prov.boundary === 'drifted' && have.permissionsBoundaryArn === want.permissionsBoundaryArn)
+    kept.push(`permissions boundary (${have.permissionsBoundaryArn ?? 'none'})`);
+  if (kept.length)
+    notes.push(
+      `kept and recorded as written by gitlab-aws-oidc: ${kept.join(', ')}, changed outside the tool since its last run`,
+    );
+}
+
 function planSettings({ name, have, want, prov, changes }: RoleContext, acc: Acc): void {
   const description = have.description ?? '';
   const session = have.maxSessionDuration !== want.maxSessionDuration;
@@ -349,6 +369,7 @@ export function planRole(desired: DesiredState, current: CurrentState, opts: Pla
   planTrust(ctx, acc);
   planSettings(ctx, acc);
   planBoundary(ctx, opts, acc);
+  noteKeptDrift(ctx);
   const resourceIndex = acc.resources.length;
   planAttachments(ctx, current, record, managed, opts, acc);
   // Last: the record of what this run wrote (and the tool's tags), once it is so. A stale or missing

@@ -147,6 +147,11 @@ const CHECKS: Record<string, (value: string) => string | undefined> = {
     /^[A-Za-z0-9_.-]{3,255}$/.test(v) ? undefined : 'must be 3-255 characters of letters, digits, _ . -',
 };
 
+/** The rule for one template parameter's value (bucket, repository, …): an error message or undefined. */
+export function checkTemplateParam(name: string, value: string): string | undefined {
+  return CHECKS[name]?.(value);
+}
+
 function substitute(value: unknown, values: Map<string, string>): unknown {
   if (typeof value === 'string')
     return value.replace(/\$\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, p: string) => values.get(p) ?? m);

@@ -17,8 +17,10 @@ import { matchesAnyRef, validateProjectPath, validateRefName } from './refs.js';
 import { buildSubjects, patternCovers } from './subject.js';
 import type { ConditionValue, PolicyDocument, PolicyStatement, TrustInput } from './types.js';
 
-/** IAM default quota for a role trust policy (characters, whitespace excluded); raisable to 4,096. */
+/** IAM default quota for a role trust policy (characters, whitespace excluded); raisable (`--trust-policy-max`). */
 export const TRUST_POLICY_QUOTA = 2048;
+/** The most IAM's "Role trust policy length" quota can be raised to in Service Quotas. */
+export const MAX_TRUST_POLICY_QUOTA = 8192;
 const MAX_AUDIENCE = 255;
 
 export interface TrustPolicyResult {
@@ -149,7 +151,7 @@ export function assertTrustPolicyFits(doc: PolicyDocument, quota = TRUST_POLICY_
     {
       hint:
         'Allow fewer refs or use patterns (e.g. release/*), or raise the IAM quota "Role trust policy length" ' +
-        '(up to 4,096) in Service Quotas.',
+        `(up to ${MAX_TRUST_POLICY_QUOTA.toLocaleString('en-US')}) in Service Quotas and pass --trust-policy-max with the new value.`,
     },
   );
 }

@@ -167,7 +167,9 @@ export interface GitContext {
   remoteUrl?: string;
   gitlabUrl?: string;
   projectPath?: string;
+  /** origin's default branch, from `refs/remotes/origin/HEAD` (as `git clone` sets it); never a guess. */
   defaultBranch?: string;
+  /** The checked-out branch (a suggestion at most: it is often a feature branch). */
   currentBranch?: string;
   /** The parser's warning, or why origin could not be parsed. */
   warning?: string;
@@ -204,24 +206,24 @@ function runGit(cwd: string, args: string[], options: DetectGitOptions): Promise
 /**
  * Reads origin and branches from the repository at `cwd`. Never throws: no git, not a repository
  * or a timeout give an empty result; a repository without origin still reports its branches.
- * Default branch: origin/HEAD, else `init.defaultBranch`, else the current branch, else `main`.
+ * The default branch comes only from origin/HEAD: `init.defaultBranch` and the current branch say
+ * nothing about the project's default branch, so they are not reported as it.
  */
 export async function detectGitContext(cwd: string, options: DetectGitOptions = {}): Promise<GitContext> {
   const inside = await runGit(cwd, ['rev-parse', '--is-inside-work-tree'], options);
   if (inside !== 'true') return {};
   const remote = options.remote ?? 'origin';
 
-  const [remoteUrl, originHead, currentBranch, initDefault] = await Promise.all([
+  const [remoteUrl, originHead, currentBranch] = await Promise.all([
     runGit(cwd, ['remote', 'get-url', remote], options),
     runGit(cwd, ['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`], options),
     runGit(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD'], options),
-    runGit(cwd, ['config', '--get', 'init.defaultBranch'], options),
   ]);
 
   const prefix = `refs/remotes/${remote}/`;
   const fromOrigin = originHead?.startsWith(prefix) ? originHead.slice(prefix.length) : undefined;
   const result: GitContext = {
-    defaultBranch: fromOrigin ?? initDefault ?? currentBranch ?? 'main',
+    ...(fromOrigin ? { defaultBranch: fromOrigin } : {}),
     ...(currentBranch ? { currentBranch } : {}),
   };
   if (remoteUrl) {

@@ -11,7 +11,7 @@ import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
 import { formatPlan, formatResult } from './format.js';
 import { withConsentFlags } from './options.js';
-import { resolveInitOptions } from './resolve.js';
+import { DEFAULT_REGION, resolveInitOptions } from './resolve.js';
 import { runInit } from './run.js';
 
 export async function runInitCommand(flags: RawInitFlags, context: CommandContext): Promise<void> {
@@ -19,6 +19,12 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
   const interactive = context.interactive && !flags.json;
   const getPrompter = lazyInquirerPrompter();
   const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
+  // The existing role is read with the flags' profile before the options are final (IAM is global; the
+  // region only picks the STS endpoint). The SDK loads on the first read, never for --offline.
+  const readAws = lazyAwsPorts({
+    region: flags.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
+    profile: flags.profile ?? context.env.AWS_PROFILE,
+  });
   const resolved = await resolveInitOptions(flags, {
     cwd: context.cwd,
     repoRoot,
@@ -27,6 +33,13 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     git,
     prompter: getPrompter,
     note: progress,
+    readExisting: async (target) => {
+      const ports = await readAws();
+      // Identity first, as runInit does: missing credentials or a wrong profile fail here, named as such.
+      await ports.sts.getCallerIdentity();
+      const { readExistingRole } = await import('../aws/read-state.js');
+      return readExistingRole(ports.iam, target);
+    },
   });
   const options = withConsentFlags(resolved, flags);
   const result = await runInit(options, {

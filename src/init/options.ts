@@ -15,6 +15,8 @@ import {
   validateTags,
 } from '../core/naming.js';
 import { buildRefRules, validateRefName } from '../core/refs.js';
+import { MAX_TRUST_POLICY_QUOTA, TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
+import type { PolicyDocument } from '../core/types.js';
 import { gitlabUrlField, projectPathField } from '../options/fields.js';
 import { refineWith } from '../options/zod-issues.js';
 
@@ -62,6 +64,10 @@ export const initOptionsSchema = z
     policyFile: z.string().min(1).optional(),
     template: z.string().min(1).optional(),
     templateParams: z.record(z.string(), z.string()),
+    /** The tool-managed policy's current document, kept by a re-run given no --policy-file/--template. */
+    keptPolicyDocument: z
+      .custom<PolicyDocument>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))
+      .optional(),
     roleName: z.string().superRefine(refineWith((v: string) => validateRoleName(v))),
     rolePath: z
       .string()
@@ -77,6 +83,12 @@ export const initOptionsSchema = z
       .int('must be a whole number of seconds')
       .min(3600, 'must be at least 3600 seconds (1 hour)')
       .max(43200, 'must be at most 43200 seconds (12 hours)'),
+    /** The role trust policy length quota (IAM's default 2,048, raisable in Service Quotas up to 8,192). */
+    trustPolicyMax: z
+      .number({ error: 'must be a whole number of characters' })
+      .int('must be a whole number of characters')
+      .min(TRUST_POLICY_QUOTA, `must be at least ${TRUST_POLICY_QUOTA} (IAM's default quota)`)
+      .max(MAX_TRUST_POLICY_QUOTA, `must be at most ${MAX_TRUST_POLICY_QUOTA} (the most IAM allows)`),
     awsTags: z
       .record(z.string(), z.string())
       .superRefine(refineWith((v: Record<string, string>) => validateTags(v, '--aws-tag'))),

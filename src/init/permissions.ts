@@ -20,7 +20,10 @@ export interface PermissionSource {
 }
 
 /** Loads and validates the policy source; undefined when only managed ARNs (or nothing) are used. */
-export async function loadPermissionSource(options: InitOptions): Promise<PermissionSource | undefined> {
+export async function loadPermissionSource(
+  options: Pick<InitOptions, 'cwd' | 'policyFile'> &
+    Partial<Pick<InitOptions, 'template' | 'templateParams' | 'region' | 'keptPolicyDocument'>>,
+): Promise<PermissionSource | undefined> {
   if (options.policyFile) {
     const path = resolve(options.cwd, options.policyFile);
     let text: string;
@@ -44,17 +47,22 @@ export async function loadPermissionSource(options: InitOptions): Promise<Permis
   if (options.template) {
     const name = options.template;
     const text = await readFile(templatePath('policies', `${name}.json`), 'utf8');
-    const params = options.templateParams;
+    const params = options.templateParams ?? {};
     // Validate the parameters now, with a stand-in account, so bad input fails before any AWS call.
     renderPolicyTemplate(name, text, params, {
       partition: 'aws',
       account: '123456789012',
-      region: options.region,
+      region: options.region ?? 'us-east-1',
     });
     return {
       render: (context) => renderPolicyTemplate(name, text, params, { region: options.region, ...context }),
       label: `template ${name}`,
     };
+  }
+  if (options.keptPolicyDocument) {
+    // A re-run without --policy-file/--template keeps the document the tool-managed policy has now.
+    const document = validatePermissionPolicy(options.keptPolicyDocument, 'the current tool-managed policy');
+    return { render: () => document, label: 'the current tool-managed policy (kept)' };
   }
   return undefined;
 }

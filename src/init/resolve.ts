@@ -1,26 +1,40 @@
 /**
  * Raw flags → validated InitOptions, in one order per field:
- * flag → detected (git, env) → `--yes`/non-interactive default → prompt (only with a terminal) → usage error.
- * Flags the user gave are validated first, so a typo fails before any question is asked.
+ * flag → the existing role's current value → detected (git, env) → `--yes`/non-interactive default →
+ * prompt (only with a terminal; its default is the current value) → usage error.
+ * Flags the user gave are validated first, so a typo fails before any question is asked or AWS is read;
+ * each wizard answer is validated where it is asked, with the schema's own rules.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import type { ExistingRole } from '../aws/read-state.js';
 import type { RawInitFlags } from '../commands/init.js';
-import { parseIssuerUrl } from '../core/issuer.js';
+import { findProjectInIssuerUrl, parseIssuerUrl } from '../core/issuer.js';
 import {
   DEFAULT_ROLE_PATH,
   defaultPolicyName,
   defaultRoleName,
+  MIN_SESSION_DURATION,
   parseKeyValueArgs,
   parseTagArgs,
 } from '../core/naming.js';
 import { findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
-import { validateProjectPath, validateRefName } from '../core/refs.js';
-import type { RefRule } from '../core/types.js';
+import { validateProjectPath } from '../core/refs.js';
+import { describeRefs, readRoleIntent } from '../core/role-intent.js';
+import { TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
+import type { RefRule, RefType } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import type { GitContext } from '../gitlab/remote.js';
 import { parseOptions } from '../options/zod-issues.js';
 import type { Prompter } from '../prompts/prompter.js';
+import { HIDDEN_JOB_NAME } from '../render/ci-file.js';
+import { ciYamlToJs } from '../render/ci-yaml.js';
+import { answerCheck, checkGivenFields, checkRefList, splitList, throwingCheck } from './field-checks.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './options.js';
+import { loadPermissionSource } from './permissions.js';
+import { preflightPipeline } from './pipeline.js';
+import { resolvePermissions, toolManagedPolicy } from './resolve-permissions.js';
+import { OFFLINE_ACCOUNT } from './run.js';
 
 export const GITLAB_COM = 'https://gitlab.com';
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -39,48 +53,151 @@ export interface ResolveContext {
   prompter: () => Promise<Prompter>;
   /** Called with notes about defaults taken (stderr). */
   note?: (message: string) => void;
+  /**
+   * Reads the role this run converges, as it is now (`aws/read-state.ts` `readExistingRole`); never
+   * called with --offline. Without it nothing is read and every default is the tool's own.
+   */
+  readExisting?: (target: { roleName: string; policyName: string }) => Promise<ExistingRole | undefined>;
 }
 
-function parseDuration(raw: string | undefined): number {
-  if (raw === undefined) return 3600;
-  const trimmed = raw.trim();
-  if (!/^\d+$/.test(trimmed)) {
-    throw UsageError.field(
-      '--max-session-duration',
-      `"${raw}" is not a whole number of seconds (3600-43200)`,
-    );
+const listOf = (refs: readonly RefRule[], type: RefType) =>
+  refs
+    .filter((r) => r.type === type)
+    .map((r) => r.pattern)
+    .join(', ');
+
+const refRules = (branches: readonly string[] = [], tags: readonly string[] = []): RefRule[] => [
+  ...branches.map((pattern) => ({ type: 'branch' as const, pattern })),
+  ...tags.map((pattern) => ({ type: 'tag' as const, pattern })),
+];
+
+function tryIssuerUrl(url: string): string | undefined {
+  try {
+    return parseIssuerUrl(url).url;
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * runInit's offline file checks, run before the existing role is read: the pipeline file (with stand-in
+ * refs and ARN: only its location, encoding, YAML and job-name conflicts matter here) and the permission
+ * source given by flag.
+ */
+async function preflightFiles(
+  flags: RawInitFlags,
+  ctx: ResolveContext,
+  ciFile: string | undefined,
+  templateParams: Record<string, string>,
+  gitlabUrl: string,
+): Promise<void> {
+  if (flags.policyFile !== undefined || flags.template !== undefined) {
+    await loadPermissionSource({
+      cwd: ctx.cwd,
+      policyFile: flags.policyFile,
+      template: flags.template,
+      templateParams,
+      region: flags.region ?? DEFAULT_REGION,
+    });
+  }
+  if (ciFile === undefined) return;
+  const provisional = {
+    cwd: ctx.cwd,
+    repoRoot: ctx.repoRoot,
+    ciFile,
+    force: Boolean(flags.force),
+    verifyJob: Boolean(flags.verifyJob),
+    region: flags.region ?? DEFAULT_REGION,
+    audience: gitlabUrl,
+    refs: [{ type: 'branch' as const, pattern: 'main' }],
+  } satisfies Partial<InitOptions>;
+  await preflightPipeline(
+    provisional as InitOptions & { ciFile: string },
+    `arn:aws:iam::${OFFLINE_ACCOUNT}:role${DEFAULT_ROLE_PATH}${defaultRoleName('grp/app')}`,
+  );
+}
+
+/**
+ * The region the pipeline file's `.aws-oidc` job sets today for this role, so a re-run keeps it;
+ * undefined when there is no such file or job (or it cannot be read: planning reports that itself).
+ */
+async function readPipelineRegion(ciFile: string, roleName: string): Promise<string | undefined> {
+  try {
+    const js = ciYamlToJs(await readFile(ciFile, 'utf8')) as Record<string, unknown> | null;
+    const job = js?.[HIDDEN_JOB_NAME] as { variables?: Record<string, unknown> } | undefined;
+    const arn = job?.variables?.AWS_ROLE_ARN;
+    const region = job?.variables?.AWS_REGION;
+    if (typeof arn !== 'string' || !arn.endsWith(`/${roleName}`) || typeof region !== 'string')
+      return undefined;
+    return region;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The project's real default branch, when something authoritative names it: origin/HEAD of a clone of
+ * this very project, or GitLab's CI_DEFAULT_BRANCH in a job of this project. Never init.defaultBranch
+ * or the checked-out branch: those say nothing about the project.
+ */
+export function defaultBranchOf(
+  project: string,
+  gitlabUrl: string,
+  git: GitContext,
+  env: NodeJS.ProcessEnv,
+): { branch: string; source: string } | undefined {
+  const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+  const gitIsProject =
+    same(git.projectPath, project) &&
+    (git.gitlabUrl === undefined || same(tryIssuerUrl(git.gitlabUrl), gitlabUrl));
+  if (git.defaultBranch && gitIsProject) return { branch: git.defaultBranch, source: 'origin/HEAD' };
+  const ciBranch = env.CI_DEFAULT_BRANCH?.trim();
+  const ciProject = env.CI_PROJECT_PATH?.trim();
+  if (ciBranch && (ciProject === undefined || ciProject === '' || same(ciProject, project))) {
+    return { branch: ciBranch, source: 'CI_DEFAULT_BRANCH' };
+  }
+  return undefined;
+}
+
+/** A whole-number flag; the range itself is checked by the schema, which names the flag too. */
+function parseWholeNumber(raw: string | undefined, flag: string, form: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  if (!/^\d+$/.test(trimmed)) throw UsageError.field(flag, `"${raw}" is not a whole number of ${form}`);
   return Number(trimmed);
 }
 
-const splitList = (text: string) =>
-  text
-    .split(/[,\s]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** Turns a prompt validator into inquirer's `true | message` form. */
-function check(fn: (v: string) => unknown) {
-  return (value: string): true | string => {
-    try {
-      fn(value);
-      return true;
-    } catch (error) {
-      return error instanceof Error ? error.message.replace(/^Invalid [^:]+: /, '') : String(error);
-    }
-  };
+/** Refuses a project (or group) page's address given as the GitLab URL: its keys would never match a token. */
+function checkInstanceUrl(url: string, projects: readonly (string | undefined)[]): void {
+  const found = findProjectInIssuerUrl(parseIssuerUrl(url), projects);
+  if (!found) return;
+  const project = found.project.includes('/') ? found.project : `${found.project}/<project>`;
+  const instead = `--gitlab-url ${found.instanceUrl} --project ${project}`;
+  throw UsageError.field(
+    '--gitlab-url',
+    `"${url.trim()}" is the address of a project, not of the GitLab instance; use ${instead}`,
+    `The GitLab URL is the instance (its OIDC issuer), e.g. ${found.instanceUrl}; the project goes in --project.`,
+  );
 }
 
 export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContext): Promise<InitOptions> {
   const interactive = ctx.interactive && !flags.yes && !flags.json;
+  const git = ctx.git;
   // Notes about defaults are shown once the options are valid, not above a usage error.
   const notes: string[] = [];
   const note = (message: string) => notes.push(message);
-  // Fail fast on what was given, before detecting or asking anything.
+  // Fail fast on what was given, before detecting, reading or asking anything.
   const awsTags = parseTagArgs(flags.awsTag ?? [], '--aws-tag');
   const templateParams = parseKeyValueArgs(flags.templateParam ?? [], '--template-param', 'bucket=my-site');
-  const maxSessionDuration = parseDuration(flags.maxSessionDuration);
-  if (flags.gitlabUrl !== undefined) parseIssuerUrl(flags.gitlabUrl);
+  const givenSession = parseWholeNumber(
+    flags.maxSessionDuration,
+    '--max-session-duration',
+    'seconds (3600-43200)',
+  );
+  const trustPolicyMax =
+    parseWholeNumber(flags.trustPolicyMax, '--trust-policy-max', 'characters (2048-8192)') ??
+    TRUST_POLICY_QUOTA;
+  if (flags.gitlabUrl !== undefined) checkInstanceUrl(flags.gitlabUrl, [flags.project, git.projectPath]);
   if (flags.project !== undefined) validateProjectPath(flags.project);
   if (flags.template !== undefined && !findPolicyTemplate(flags.template)) {
     throw UsageError.field(
@@ -89,9 +206,25 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       `Choose one of: ${POLICY_TEMPLATES.map((t) => t.name).join(', ')}.`,
     );
   }
+  checkGivenFields({
+    projectId: flags.projectId,
+    namespaceId: flags.namespaceId,
+    refs: flags.branch || flags.tag ? refRules(flags.branch, flags.tag) : undefined,
+    audience: flags.audience?.trim(),
+    managedPolicies: flags.managedPolicy,
+    roleName: flags.roleName,
+    rolePath: flags.rolePath,
+    policyName: flags.policyName,
+    permissionsBoundary: flags.permissionsBoundary,
+    maxSessionDuration: givenSession,
+    trustPolicyMax,
+    awsTags,
+    region: flags.region,
+    thumbprints: flags.thumbprint,
+    accountId: flags.accountId,
+  });
 
   const ask = interactive ? await ctx.prompter() : undefined;
-  const git = ctx.git;
 
   // GitLab instance and project
   let gitlabUrl = flags.gitlabUrl ?? git.gitlabUrl;
@@ -99,18 +232,23 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     gitlabUrl = await ask.input('--gitlab-url', {
       message: 'GitLab URL',
       default: gitlabUrl ?? GITLAB_COM,
-      validate: check(parseIssuerUrl),
+      validate: throwingCheck((v) => checkInstanceUrl(v, [flags.project, git.projectPath])),
     });
   }
+  const gitlabUrlGuessed = gitlabUrl === undefined;
   gitlabUrl ??= GITLAB_COM;
   gitlabUrl = parseIssuerUrl(gitlabUrl).url;
+  const instanceUrl = gitlabUrl;
 
   let project = flags.project ?? git.projectPath;
   if (ask && flags.project === undefined) {
     project = await ask.input('--project', {
       message: 'Project path (group/subgroup/project)',
       ...(project ? { default: project } : {}),
-      validate: check((v) => validateProjectPath(v)),
+      validate: throwingCheck((v) => {
+        validateProjectPath(v);
+        checkInstanceUrl(instanceUrl, [v]);
+      }),
     });
   }
   if (project === undefined) {
@@ -121,46 +259,116 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     );
   }
   project = project.trim();
+  checkInstanceUrl(gitlabUrl, [project]);
+  const roleName = flags.roleName ?? defaultRoleName(project);
+  const policyName = flags.policyName ?? defaultPolicyName(project);
+
+  // The role as it is now: every value not given below keeps it, so a re-run changes nothing.
+  if (ctx.readExisting && !flags.offline && !flags.dryRun && !flags.yes && !ask) {
+    // Refused before AWS is read (runInit says the same, later, to callers that read nothing).
+    throw UsageError.field(
+      '--yes',
+      'is needed to apply changes without a terminal (or with CI set, or --json)',
+      'Add --yes to apply, or --dry-run to only see the plan.',
+    );
+  }
+  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
+  const ciFile =
+    flags.ciFile === false
+      ? undefined
+      : flags.ciFile !== undefined
+        ? resolvePath(ctx.cwd, flags.ciFile)
+        : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
+  const willRead = !flags.offline && ctx.readExisting !== undefined;
+  // Bad input found in files (pipeline location, conflicts, YAML; the policy file; template parameters)
+  // still fails before any AWS call, as runInit would have it without this read.
+  if (willRead) await preflightFiles(flags, ctx, ciFile, templateParams, gitlabUrl);
+  const existing =
+    willRead && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
+  // A policy at the tool's ARN that the tool did not create is an ordinary attachment: kept as such.
+  const current = existing
+    ? readRoleIntent(existing.role, {
+        projectPath: project,
+        toolPolicyArn: toolManagedPolicy(existing) ? existing.toolPolicyArn : undefined,
+      })
+    : undefined;
+  const kept: string[] = [];
+  if (current?.gitlabUrl && gitlabUrlGuessed && !ask) {
+    const tagged = tryIssuerUrl(current.gitlabUrl);
+    if (tagged && tagged !== gitlabUrl) {
+      gitlabUrl = tagged;
+      kept.push(`GitLab ${tagged}`);
+    }
+  }
+  const gitlabCom = gitlabUrl === GITLAB_COM;
 
   // gitlab.com evaluates gitlab.com:project_id: pinning it survives a renamed or re-registered path.
-  let projectId = flags.projectId;
-  if (ask && projectId === undefined && gitlabUrl === GITLAB_COM) {
+  let projectId = flags.projectId ?? (gitlabCom ? current?.projectId : undefined);
+  if (ask && flags.projectId === undefined && gitlabCom) {
     const answer = await ask.input('--project-id', {
-      message:
-        'Numeric project ID, to pin gitlab.com:project_id (on the project overview page; empty to skip)',
-      default: '',
-      validate: (v) =>
-        v.trim() === '' || /^[1-9]\d{0,19}$/.test(v.trim()) || 'a number such as 4242, or empty',
+      message: `Numeric project ID, to pin gitlab.com:project_id (on the project overview page; empty to skip)${current?.projectId ? ' [current]' : ''}`,
+      default: current?.projectId ?? '',
+      validate: (v) => v.trim() === '' || answerCheck('projectId', (a) => a.trim())(v),
     });
     projectId = answer.trim() || undefined;
+  } else if (flags.projectId === undefined && projectId !== undefined) {
+    kept.push(`project ID ${projectId}`);
+  }
+  const namespaceId = flags.namespaceId ?? (gitlabCom ? current?.namespaceId : undefined);
+  if (flags.namespaceId === undefined && namespaceId !== undefined) kept.push(`namespace ID ${namespaceId}`);
+  let protectedOnly = flags.protectedOnly;
+  if (protectedOnly === undefined && gitlabCom && current?.protectedOnly) {
+    protectedOnly = true;
+    kept.push('protected refs only');
   }
 
   // Refs
-  const defaultBranch = git.defaultBranch ?? 'main';
+  const allowAnyRef = Boolean(flags.allowAnyRef);
   let branches = flags.branch;
   let tags = flags.tag;
   if (!branches?.length && !tags?.length) {
+    const currentRefs = current?.refs;
+    const known = currentRefs ? undefined : defaultBranchOf(project, gitlabUrl, git, ctx.env);
     if (ask) {
+      const suggestion = currentRefs
+        ? { value: listOf(currentRefs, 'branch'), label: 'what the role trusts now' }
+        : known
+          ? { value: known.branch, label: `the default branch, from ${known.source}` }
+          : git.currentBranch
+            ? {
+                value: git.currentBranch,
+                label: 'the current git branch: a suggestion, not the default branch',
+              }
+            : undefined;
       const b = await ask.input('--branch', {
-        message: 'Branches allowed to assume the role (comma-separated; patterns like release/* allowed)',
-        default: defaultBranch,
-        validate: check((v) => {
-          for (const x of splitList(v)) validateRefName(x, '--branch');
-        }),
-      });
-      const t = await ask.input('--tag', {
-        message: 'Tags allowed to assume the role (comma-separated, empty for none)',
-        default: '',
-        validate: check((v) => {
-          for (const x of splitList(v)) validateRefName(x, '--tag');
-        }),
+        message: `Branches allowed to assume the role (comma-separated; patterns like release/* allowed)${suggestion ? ` [${suggestion.label}]` : ''}`,
+        ...(suggestion ? { default: suggestion.value } : {}),
+        validate: checkRefList('branch', allowAnyRef),
       });
       branches = splitList(b);
+      const t = await ask.input('--tag', {
+        message: 'Tags allowed to assume the role (comma-separated, empty for none)',
+        default: currentRefs ? listOf(currentRefs, 'tag') : '',
+        validate: async (v) =>
+          branches?.length || splitList(v).length
+            ? checkRefList('tag', allowAnyRef)(v)
+            : 'give at least one branch (above) or tag, or the role cannot be assumed',
+      });
       tags = splitList(t);
-    } else {
-      branches = [defaultBranch];
+    } else if (currentRefs) {
+      branches = currentRefs.filter((r) => r.type === 'branch').map((r) => r.pattern);
+      tags = currentRefs.filter((r) => r.type === 'tag').map((r) => r.pattern);
+      kept.unshift(`refs ${describeRefs(currentRefs)}`);
+    } else if (known) {
+      branches = [known.branch];
       note(
-        `Only branch "${defaultBranch}" may assume the role (the default branch; use --branch/--tag to change).`,
+        `Only branch "${known.branch}" may assume the role (the default branch of ${project}, from ${known.source}; use --branch/--tag to change).`,
+      );
+    } else {
+      throw UsageError.field(
+        '--branch',
+        `is required: the default branch of ${project} is unknown here (no origin/HEAD for that project, no CI_DEFAULT_BRANCH) and there is no terminal to ask`,
+        'Pass --branch <name> (e.g. --branch main) or --tag <name>; in a clone, `git remote set-head origin --auto` records the default branch as origin/HEAD.',
       );
     }
   }
@@ -170,82 +378,66 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   ];
 
   // Audience
-  let audience = flags.audience;
-  if (ask && audience === undefined) {
+  let audience = flags.audience ?? current?.audience;
+  if (ask && flags.audience === undefined) {
+    const choices = [
+      { value: gitlabUrl, name: `${gitlabUrl} (recommended: what GitLab's AWS guide uses)` },
+      { value: STS_AUDIENCE, name: `${STS_AUDIENCE} (AWS's convention)` },
+    ];
+    if (current?.audience && !choices.some((c) => c.value === current.audience)) {
+      choices.unshift({ value: current.audience, name: `${current.audience} (what the role requires now)` });
+    }
     audience = await ask.select('--audience', {
       message: 'Audience (aud) of the job token',
-      choices: [
-        { value: gitlabUrl, name: `${gitlabUrl} (recommended: what GitLab's AWS guide uses)` },
-        { value: STS_AUDIENCE, name: `${STS_AUDIENCE} (AWS's convention)` },
-      ],
-      default: gitlabUrl,
+      choices,
+      default: current?.audience ?? gitlabUrl,
     });
+  } else if (flags.audience === undefined && audience !== undefined) {
+    kept.push(`audience ${audience}`);
   }
   audience ??= gitlabUrl;
 
-  // Permissions
-  const managedPolicies = [...(flags.managedPolicy ?? [])];
-  let policyFile = flags.policyFile;
-  let template = flags.template;
-  if (ask && !managedPolicies.length && !policyFile && !template) {
-    const kind = await ask.select('--template', {
-      message: 'What may the pipeline do in AWS?',
-      choices: [
-        ...POLICY_TEMPLATES.map((t) => ({
-          value: `template:${t.name}`,
-          name: `${t.name}: ${t.description}`,
-        })),
-        { value: 'managed', name: 'Attach an existing managed policy (ARN)' },
-        { value: 'file', name: 'Use a policy JSON file' },
-        { value: 'none', name: 'Nothing yet (attach permissions later)' },
-      ],
-    });
-    if (kind.startsWith('template:')) template = kind.slice('template:'.length);
-    else if (kind === 'managed') {
-      const arn = await ask.input('--managed-policy', {
-        message: 'Managed policy ARN',
-        default: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
-      });
-      managedPolicies.push(arn.trim());
-    } else if (kind === 'file') {
-      policyFile = (await ask.input('--policy-file', { message: 'Policy JSON file' })).trim();
-    }
-  }
-  if (template && ask) {
-    const info = findPolicyTemplate(template);
-    for (const param of info?.params ?? []) {
-      if (param.context || param.name in templateParams) continue;
-      const value = await ask.input('--template-param', {
-        message: `${template}: ${param.description}${param.required ? '' : ' (optional)'}`,
-        ...(param.default !== undefined ? { default: param.default } : {}),
-      });
-      if (value.trim() !== '') templateParams[param.name] = value.trim();
-    }
-  }
-  if (!managedPolicies.length && !policyFile && !template) {
-    note(
-      'The role gets no permissions yet: attach some later with --managed-policy, --policy-file or --template.',
-    );
-  }
+  // Permissions: what the role has attached now is kept unless a permission flag (or answer) says otherwise.
+  const { managedPolicies, policyFile, template, keptPolicyDocument } = await resolvePermissions({
+    flags,
+    ask,
+    cwd: ctx.cwd,
+    existing,
+    current,
+    policyName,
+    templateParams,
+    kept,
+    note,
+  });
 
-  // Region
-  let region = flags.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
+  // Role settings
+  const permissionsBoundary = flags.permissionsBoundary ?? current?.permissionsBoundaryArn;
+  if (flags.permissionsBoundary === undefined && permissionsBoundary !== undefined) {
+    kept.push(`permissions boundary ${permissionsBoundary}`);
+  }
+  const maxSessionDuration = givenSession ?? current?.maxSessionDuration ?? MIN_SESSION_DURATION;
+  if (givenSession === undefined && current && maxSessionDuration !== MIN_SESSION_DURATION) {
+    kept.push(`max session ${maxSessionDuration} s`);
+  }
+  const rolePath = flags.rolePath ?? current?.rolePath ?? DEFAULT_ROLE_PATH;
+  if (flags.rolePath === undefined && current && rolePath !== DEFAULT_ROLE_PATH)
+    kept.push(`path ${rolePath}`);
+  if (kept.length) note(`Kept from the existing role ${roleName}: ${kept.join('; ')}.`);
+
+  // Region: the pipeline's current one (for this role), then the environment's.
+  const pipelineRegion =
+    flags.region === undefined && ciFile ? await readPipelineRegion(ciFile, roleName) : undefined;
+  if (pipelineRegion && !ask) notes.push(`Kept the region of the pipeline file: ${pipelineRegion}.`);
+  let region = flags.region ?? pipelineRegion ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
   if (ask && flags.region === undefined) {
     region = await ask.input('--region', {
       message: 'AWS region for the pipeline',
       default: region ?? DEFAULT_REGION,
+      validate: answerCheck('region', (a) => a.trim()),
     });
+    region = region.trim();
   }
   region ??= DEFAULT_REGION;
-
-  const roleName = flags.roleName ?? defaultRoleName(project);
-  // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
-  const ciFile =
-    flags.ciFile === false
-      ? undefined
-      : flags.ciFile !== undefined
-        ? resolvePath(ctx.cwd, flags.ciFile)
-        : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
 
   const options = parseOptions(
     initOptionsSchema,
@@ -255,20 +447,22 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       gitlabUrl,
       project,
       projectId,
-      namespaceId: flags.namespaceId,
+      namespaceId,
       refs,
       audience: audience.trim(),
-      allowAnyRef: Boolean(flags.allowAnyRef),
-      protectedOnly: Boolean(flags.protectedOnly),
+      allowAnyRef,
+      protectedOnly: Boolean(protectedOnly),
       managedPolicies,
       policyFile,
       template,
       templateParams,
+      keptPolicyDocument,
       roleName,
-      rolePath: flags.rolePath ?? DEFAULT_ROLE_PATH,
-      policyName: flags.policyName ?? defaultPolicyName(project),
-      permissionsBoundary: flags.permissionsBoundary,
+      rolePath,
+      policyName,
+      permissionsBoundary,
       maxSessionDuration,
+      trustPolicyMax,
       awsTags,
       region,
       profile: flags.profile ?? ctx.env.AWS_PROFILE,

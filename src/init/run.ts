@@ -92,6 +92,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
       roleName: options.roleName,
       rolePath: options.rolePath,
       maxSessionDuration: options.maxSessionDuration,
+      trustPolicyQuota: options.trustPolicyMax,
       permissionsBoundaryArn: options.permissionsBoundary,
       managedPolicyArns: options.managedPolicies,
       policy: permissionSource

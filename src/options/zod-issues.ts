@@ -9,9 +9,12 @@ export function flagName(key: PropertyKey): string {
 /** Option keys whose flag is not simply the kebab-case key (`awsTags` ← `--aws-tag`). */
 export type FlagAliases = Record<string, string>;
 
-/** One line per invalid field, each naming the flag (a refinement may name it itself via `params.field`). */
+/**
+ * One line per invalid field, each naming the flag (a refinement may name it itself via `params.field`).
+ * A problem found twice (a field's own check and a whole-object rule that re-validates it) is listed once.
+ */
 export function issuesFromZod(error: z.ZodError, aliases: FlagAliases = {}): FieldIssue[] {
-  return error.issues.map((issue) => {
+  const issues = error.issues.map((issue): FieldIssue => {
     const named =
       issue.code === 'custom' ? (issue.params as { field?: string } | undefined)?.field : undefined;
     if (named) return { field: named, message: issue.message };
@@ -19,6 +22,13 @@ export function issuesFromZod(error: z.ZodError, aliases: FlagAliases = {}): Fie
     const flag = head === undefined ? 'options' : (aliases[String(head)] ?? flagName(head));
     const field = rest.length ? `${flag} ${rest.map((p) => `[${String(p)}]`).join('')}` : flag;
     return { field, message: issue.message };
+  });
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.field}\n${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 

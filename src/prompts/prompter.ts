@@ -12,9 +12,14 @@ export interface Choice<T extends string = string> {
 
 export interface Prompter {
   /** `field` names the flag the answer stands for (used by scripted tests and error messages). */
+  /** A `validate` that returns a message re-asks the question with it (the answer is never lost). */
   input(
     field: string,
-    q: { message: string; default?: string; validate?: (v: string) => true | string },
+    q: {
+      message: string;
+      default?: string;
+      validate?: (v: string) => true | string | Promise<true | string>;
+    },
   ): Promise<string>;
   select<T extends string>(
     field: string,
@@ -37,40 +42,78 @@ export async function guardAbort<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export type ScriptedAnswer = string | boolean | string[];
+/**
+ * One scripted answer. For `input`, a list is the successive attempts at one question: each rejected
+ * attempt is recorded (with the validator's message) and the next one is typed, as a user would after
+ * the prompt showed the message. `ENTER` presses Enter: the question's default (for `select`, the
+ * default choice or else the first; for `confirm`, the default).
+ */
+export type ScriptedAnswer = string | boolean | string[] | typeof ENTER;
+
+export const ENTER: unique symbol = Symbol('press Enter');
+
+export interface ScriptedPrompterOptions {
+  /** Questions without a scripted answer take their default (Enter) instead of failing the test. */
+  enterForUnscripted?: boolean;
+}
 
 /**
  * A prompter that answers from a script. Asking a question that is not scripted fails the test,
  * so tests also prove which questions are asked. Validation runs as it would interactively.
+ * `defaults` records the default each question offered; `rejected` every attempt a validator refused.
  */
 export function createScriptedPrompter(
   answers: Record<string, ScriptedAnswer>,
-): Prompter & { asked: string[] } {
+  options: ScriptedPrompterOptions = {},
+): Prompter & {
+  asked: string[];
+  defaults: Record<string, unknown>;
+  rejected: { field: string; value: string; message: string }[];
+} {
   const asked: string[] = [];
-  const take = (field: string): ScriptedAnswer => {
+  const defaults: Record<string, unknown> = {};
+  const rejected: { field: string; value: string; message: string }[] = [];
+  const take = (field: string, offered: unknown): ScriptedAnswer => {
     asked.push(field);
-    if (!(field in answers)) throw new Error(`scripted prompter: no answer for ${field}`);
+    defaults[field] = offered;
+    if (!(field in answers)) {
+      if (options.enterForUnscripted) return ENTER;
+      throw new Error(`scripted prompter: no answer for ${field}`);
+    }
     return answers[field] as ScriptedAnswer;
   };
   return {
     asked,
+    defaults,
+    rejected,
     async input(field, q) {
-      const value = String(take(field));
-      const verdict = q.validate?.(value) ?? true;
-      if (verdict !== true) throw new Error(`scripted prompter: answer for ${field} rejected: ${verdict}`);
-      return value;
+      const answer = take(field, q.default);
+      const attempts = Array.isArray(answer) ? answer : [answer];
+      for (const attempt of attempts) {
+        // Like the terminal prompt: Enter on an empty line gives the default.
+        const value = attempt === ENTER ? (q.default ?? '') : String(attempt);
+        const verdict = (await q.validate?.(value)) ?? true;
+        if (verdict === true) return value;
+        rejected.push({ field, value, message: verdict });
+      }
+      const last = rejected.at(-1);
+      throw new Error(`scripted prompter: answer for ${field} rejected: ${last?.message}`);
     },
     async select(field, q) {
-      const value = take(field) as string;
+      const answer = take(field, q.default);
+      const value = answer === ENTER ? (q.default ?? q.choices[0]?.value) : (answer as string);
       if (!q.choices.some((c) => c.value === value))
-        throw new Error(`scripted prompter: ${value} is not a choice for ${field}`);
+        throw new Error(`scripted prompter: ${String(value)} is not a choice for ${field}`);
       return value as never;
     },
-    async checkbox(field) {
-      return take(field) as never;
+    async checkbox(field, q) {
+      const answer = take(field, undefined);
+      if (answer === ENTER) return q.choices.filter((c) => c.checked).map((c) => c.value) as never;
+      return answer as never;
     },
-    async confirm(field) {
-      return Boolean(take(field));
+    async confirm(field, q) {
+      const answer = take(field, q.default);
+      return answer === ENTER ? Boolean(q.default) : Boolean(answer);
     },
   };
 }

@@ -252,7 +252,7 @@ describe('trust policy size', () => {
     expect(error.message).toBe(
       `The trust policy is ${size} characters (whitespace excluded), ${size - 2048} over the 2048-character quota.`,
     );
-    expect(error.hint).toMatch(/4,096/);
+    expect(error.hint).toMatch(/up to 8,192\) in Service Quotas and pass --trust-policy-max/);
     expect(() => assertTrustPolicyFits(many, 4096)).not.toThrow();
     expect(() => assertTrustPolicyFits(many, size)).not.toThrow();
     expect(() => assertTrustPolicyFits(many, size - 1)).toThrow(/1 over/);

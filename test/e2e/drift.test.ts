@@ -35,7 +35,7 @@ const INIT = ['init', '--project', 'acme/web', '--branch', 'main', '--yes'];
 const run = (args: string[]) => runCli(args, { cwd, env: cliEnv(server, home) }).done;
 
 describe('init re-run after a hand edit of the trust policy (built binary)', () => {
-  it('refuses without consent (exit 2, nothing changed), applies with both flags, then has no changes', async () => {
+  it('keeps the hand edit on a plain re-run; dropping it needs consent (exit 2, nothing changed), applies with both flags, then has no changes', async () => {
     const first = await run(INIT);
     expect(first.code, first.stderr).toBe(0);
 
@@ -43,20 +43,34 @@ describe('init re-run after a hand edit of the trust policy (built binary)', () 
     const trust = JSON.parse(role.trustPolicy);
     const statement = Array.isArray(trust.Statement) ? trust.Statement[0] : trust.Statement;
     statement.Condition.StringEquals['gitlab.com:ref_protected'] = 'true';
-    statement.Condition.StringEquals['gitlab.com:project_id'] = '4242';
     role.trustPolicy = JSON.stringify(trust);
     const edited = role.trustPolicy;
-    const before = server.mutating().length;
 
-    const refused = await run(INIT);
+    // A re-run with the same flags keeps what it did not ask to change (the condition added by hand),
+    // and says it now records it as its own: one TagRole, the trust policy untouched.
+    const kept = await run(INIT);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toContain('kept and recorded as written by gitlab-aws-oidc: trust policy');
+    expect(server.state.roles.get(ROLE)!.trustPolicy).toBe(edited);
+
+    // Someone adds another hand edit; this time the re-run asks to drop the protection explicitly.
+    const trust2 = JSON.parse(edited);
+    const statement2 = Array.isArray(trust2.Statement) ? trust2.Statement[0] : trust2.Statement;
+    statement2.Condition.StringEquals['gitlab.com:project_id'] = '4242';
+    server.state.roles.get(ROLE)!.trustPolicy = JSON.stringify(trust2);
+    const edited2 = server.state.roles.get(ROLE)!.trustPolicy;
+    const before = server.mutating().length;
+    const DROP = [...INIT, '--no-protected-only'];
+
+    const refused = await run(DROP);
     expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stderr).toContain('--overwrite-drift');
     expect(refused.stderr).toContain('--allow-widening');
     expect(refused.stderr).toContain('trust policy drops the condition gitlab.com:ref_protected = "true"');
     expect(server.mutating().length).toBe(before);
-    expect(server.state.roles.get(ROLE)!.trustPolicy).toBe(edited);
+    expect(server.state.roles.get(ROLE)!.trustPolicy).toBe(edited2);
 
-    const refusedJson = await run([...INIT, '--json']);
+    const refusedJson = await run([...DROP, '--json']);
     expect(refusedJson.code).toBe(2);
     const doc = JSON.parse(refusedJson.stdout);
     expect(doc).toMatchObject({
@@ -68,17 +82,18 @@ describe('init re-run after a hand edit of the trust policy (built binary)', () 
     expect(doc.error.consents.map((c: { flag: string }) => c.flag)).toEqual([
       '--overwrite-drift',
       '--allow-widening',
-      '--allow-widening',
     ]);
     expect(server.mutating().length).toBe(before);
 
-    const applied = await run([...INIT, '--overwrite-drift', '--allow-widening']);
+    const applied = await run([...DROP, '--overwrite-drift', '--allow-widening']);
     expect(applied.code, applied.stderr).toBe(0);
-    expect(server.mutating().slice(before)).toEqual(['UpdateAssumeRolePolicy']);
+    expect(server.mutating().slice(before)).toEqual(['UpdateAssumeRolePolicy', 'TagRole']);
     expect(server.state.roles.get(ROLE)!.trustPolicy).not.toContain('ref_protected');
+    // The project ID pin added by hand is kept (no flag asked to drop it).
+    expect(server.state.roles.get(ROLE)!.trustPolicy).toContain('4242');
 
     const after = server.mutating().length;
-    const again = await run(INIT);
+    const again = await run(DROP);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/No changes/i);
     expect(server.mutating().length).toBe(after);

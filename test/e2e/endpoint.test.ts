@@ -91,6 +91,13 @@ describe('init through AWS_ENDPOINT_URL_IAM/STS (built binary)', () => {
     expect(secondRequests).toContain('GetRole');
     expect(secondRequests.filter(isMutatingAction)).toEqual([]);
     expect(server.mutating()).toHaveLength(2);
+
+    // The binary reads the existing role before resolving: with only --project it keeps the refs.
+    const bare = await run(['init', '--project', 'grp/app', '--yes', '--json']);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(JSON.parse(bare.stdout).status).toBe('no-changes');
+    expect(bare.stderr).toMatch(/Kept from the existing role gitlab-grp-app: refs main/);
+    expect(server.mutating()).toHaveLength(2);
   });
 
   it('--dry-run reads IAM and makes zero mutating requests, writing no file', async () => {

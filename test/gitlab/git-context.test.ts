@@ -41,26 +41,25 @@ describe('detectGitContext', () => {
     expect(ctx.projectPath).toBe('acme/api');
   });
 
-  it('falls back to init.defaultBranch when origin/HEAD is not set', async () => {
+  // A guess is not the default branch: `init --yes` on a feature branch must not trust that branch.
+  it('reports no default branch without origin/HEAD, not init.defaultBranch nor the current branch', async () => {
     const r = await repo({
       branch: 'work',
       origin: 'https://gitlab.com/acme/api.git',
       initDefaultBranch: 'develop',
+      commit: true,
     });
     const ctx = await detectGitContext(r.dir);
-    expect(ctx.defaultBranch).toBe('develop');
+    expect(ctx.defaultBranch).toBeUndefined();
     expect(ctx.currentBranch).toBe('work');
   });
 
-  it('falls back to the current branch (even unborn), then reports no current branch when detached', async () => {
+  it('reports the current branch (even unborn) and nothing when detached', async () => {
     const unborn = await repo({ branch: 'trunk' });
-    await expect(detectGitContext(unborn.dir)).resolves.toEqual({
-      defaultBranch: 'trunk',
-      currentBranch: 'trunk',
-    });
+    await expect(detectGitContext(unborn.dir)).resolves.toEqual({ currentBranch: 'trunk' });
 
     const detached = await repo({ branch: 'trunk', commit: true, detach: true });
-    await expect(detectGitContext(detached.dir)).resolves.toEqual({ defaultBranch: 'main' });
+    await expect(detectGitContext(detached.dir)).resolves.toEqual({});
   });
 
   it('keeps the branches and explains an origin that is not a GitLab remote', async () => {
@@ -69,7 +68,8 @@ describe('detectGitContext', () => {
     expect(ctx.remoteUrl).toBe('/srv/git/api.git');
     expect(ctx.gitlabUrl).toBeUndefined();
     expect(ctx.warning).toMatch(/not a recognised remote URL/);
-    expect(ctx.defaultBranch).toBe('main');
+    expect(ctx.currentBranch).toBe('main');
+    expect(ctx.defaultBranch).toBeUndefined();
   });
 
   it('returns an empty result outside a repository', async () => {

@@ -134,6 +134,8 @@ export function describeBadInput<F>(
             : text.includes(row.field)
           : row.field.test(text);
       expect(named.some(names), `${JSON.stringify(named)} should name ${String(row.field)}`).toBe(true);
+      const lines = usage.issues.map((i) => `${i.field}: ${i.message}`);
+      expect(lines, 'each problem reported once').toEqual([...new Set(lines)]);
       if (row.message) {
         const texts = [usage.message, ...usage.issues.map((i) => i.message)];
         expect(

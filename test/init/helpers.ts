@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readExistingRole } from '../../src/aws/read-state.js';
 import type { RawInitFlags } from '../../src/commands/init.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import { type InitOptions, withConsentFlags } from '../../src/init/options.js';
@@ -37,6 +38,11 @@ export interface RunOptions {
   answers?: Record<string, ScriptedAnswer>;
   interactive?: boolean;
   signal?: AbortSignal;
+  /** Resolve as the CLI does against AWS: read the existing role (through the fake IAM) for the defaults. */
+  readExisting?: boolean;
+  /** Run the wizard (interactive resolution) with these answers; `enterForUnscripted` presses Enter elsewhere. */
+  wizard?: { answers: Record<string, ScriptedAnswer>; enterForUnscripted?: boolean };
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs init through the real resolver and orchestration against the fake AWS. */
@@ -44,8 +50,33 @@ export async function runInitWith(
   flags: RawInitFlags,
   cwd: string,
   run: RunOptions,
-): Promise<{ result: InitResult; logger: ReturnType<typeof createMemoryLogger> }> {
-  const options = await resolveFlags(flags, cwd);
+): Promise<{
+  result: InitResult;
+  logger: ReturnType<typeof createMemoryLogger>;
+  notes: string[];
+  wizard?: ReturnType<typeof createScriptedPrompter>;
+}> {
+  const notes: string[] = [];
+  const wizard = run.wizard
+    ? createScriptedPrompter(run.wizard.answers, { enterForUnscripted: run.wizard.enterForUnscripted })
+    : undefined;
+  const options =
+    run.readExisting || wizard
+      ? await resolveInitOptions(flags, {
+          cwd,
+          env: run.env ?? {},
+          interactive: wizard !== undefined,
+          git: {},
+          prompter: async () => {
+            if (!wizard) throw new Error('no wizard in this test');
+            return wizard;
+          },
+          note: (m) => notes.push(m),
+          ...(run.readExisting
+            ? { readExisting: (target) => readExistingRole(run.aws.ports.iam, target) }
+            : {}),
+        })
+      : await resolveFlags(flags, cwd, run.env);
   const logger = createMemoryLogger();
   const prompter = createScriptedPrompter(run.answers ?? {});
   const deps: InitDeps = {
@@ -58,7 +89,7 @@ export async function runInitWith(
     retry: virtualClock(),
   };
   const result = await runInit(options, deps);
-  return { result, logger };
+  return { result, logger, notes, ...(wizard ? { wizard } : {}) };
 }
 
 /** Backoff on a virtual clock: sleeping advances time instantly, so bounded retries end at once. */

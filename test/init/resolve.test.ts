@@ -1,14 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RawInitFlags } from '../../src/commands/init.js';
 import { UsageError } from '../../src/errors.js';
-import { resolveInitOptions } from '../../src/init/resolve.js';
+import { detectGitContext, type GitContext } from '../../src/gitlab/remote.js';
+import { type ResolveContext, resolveInitOptions } from '../../src/init/resolve.js';
 import { createScriptedPrompter } from '../../src/prompts/prompter.js';
+import { createGitRepo } from '../helpers/git-repo.js';
 import { resolveFlags } from './helpers.js';
 
 const CWD = '/repo';
 
 describe('resolveInitOptions without a terminal', () => {
-  it('fills defaults: gitlab.com, default branch, audience = URL, derived names', async () => {
-    const o = await resolveFlags({ project: 'grp/sub/app' }, CWD);
+  it('fills defaults: gitlab.com, audience = URL, derived names', async () => {
+    const o = await resolveFlags({ project: 'grp/sub/app', branch: ['main'] }, CWD);
     expect(o.gitlabUrl).toBe('https://gitlab.com');
     expect(o.refs).toEqual([{ type: 'branch', pattern: 'main' }]);
     expect(o.audience).toBe('https://gitlab.com');
@@ -106,18 +109,58 @@ describe('resolveInitOptions without a terminal', () => {
       },
       note: (m: string) => notes.push(m),
     };
-    await expect(resolveInitOptions({ project: 'g/a', offline: true }, ctx)).rejects.toBeInstanceOf(
-      UsageError,
-    );
+    const env = { CI_DEFAULT_BRANCH: 'main' };
+    await expect(
+      resolveInitOptions({ project: 'g/a', offline: true }, { ...ctx, env }),
+    ).rejects.toBeInstanceOf(UsageError);
     expect(notes).toEqual([]);
-    await resolveInitOptions({ project: 'g/a' }, ctx);
-    expect(notes.join('\n')).toMatch(/Only branch "main"/);
+    await resolveInitOptions({ project: 'g/a' }, { ...ctx, env });
+    expect(notes.join('\n')).toMatch(
+      /Only branch "main" may assume the role \(the default branch of g\/a, from CI_DEFAULT_BRANCH/,
+    );
+  });
+
+  it('refuses a self-managed project URL as --gitlab-url when the git remote names that project', async () => {
+    const ctx = (projectPath?: string) => ({
+      cwd: CWD,
+      env: {},
+      interactive: false,
+      git: projectPath ? { gitlabUrl: 'https://gitlab.example.com', projectPath } : {},
+      prompter: async () => {
+        throw new Error('must not prompt');
+      },
+    });
+    const e = await resolveInitOptions(
+      { gitlabUrl: 'https://gitlab.example.com/ops/infra' },
+      ctx('ops/infra'),
+    ).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.issues).toEqual([
+      {
+        field: '--gitlab-url',
+        message: expect.stringContaining('use --gitlab-url https://gitlab.example.com --project ops/infra'),
+      },
+    ]);
+    // A relative-URL install is an instance, not a project, when nothing says otherwise.
+    const o = await resolveInitOptions(
+      { gitlabUrl: 'https://gitlab.example.com/gitlab', project: 'ops/infra', branch: ['main'] },
+      ctx('ops/infra'),
+    );
+    expect(o.gitlabUrl).toBe('https://gitlab.example.com/gitlab');
+  });
+
+  it('takes --trust-policy-max as the quota (default 2048)', async () => {
+    const base = { project: 'g/a', branch: ['main'] };
+    expect((await resolveFlags(base, CWD)).trustPolicyMax).toBe(2048);
+    expect((await resolveFlags({ ...base, trustPolicyMax: '4096' }, CWD)).trustPolicyMax).toBe(4096);
   });
 
   it('rejects --offline without --dry-run and --account-id without --offline', async () => {
-    const e1 = await resolveFlags({ project: 'g/a', offline: true }, CWD).catch((e) => e);
+    const e1 = await resolveFlags({ project: 'g/a', branch: ['main'], offline: true }, CWD).catch((e) => e);
     expect(e1.issues.map((i: { field: string }) => i.field)).toContain('--offline');
-    const e2 = await resolveFlags({ project: 'g/a', accountId: '123456789012' }, CWD).catch((e) => e);
+    const e2 = await resolveFlags({ project: 'g/a', branch: ['main'], accountId: '123456789012' }, CWD).catch(
+      (e) => e,
+    );
     expect(e2.issues.map((i: { field: string }) => i.field)).toContain('--account-id');
   });
 
@@ -142,7 +185,7 @@ describe('resolveInitOptions without a terminal', () => {
   });
 
   it('keeps --no-ci-file as no pipeline file', async () => {
-    const o = await resolveFlags({ project: 'g/a', ciFile: false }, CWD);
+    const o = await resolveFlags({ project: 'g/a', branch: ['main'], ciFile: false }, CWD);
     expect(o.ciFile).toBeUndefined();
   });
 });
@@ -210,6 +253,16 @@ describe('the wizard asks only for what is missing', () => {
     expect(o.managedPolicies).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
   });
 
+  it('refuses a project URL typed as the GitLab URL at the prompt', async () => {
+    const prompter = createScriptedPrompter({ '--gitlab-url': 'https://gitlab.com/acme/web' });
+    await expect(
+      resolveInitOptions(
+        {},
+        { cwd: CWD, env: {}, interactive: true, git: {}, prompter: async () => prompter },
+      ),
+    ).rejects.toThrow(/--gitlab-url https:\/\/gitlab\.com --project acme\/web/);
+  });
+
   it('rejects an invalid wizard answer with the validator message', async () => {
     const prompter = createScriptedPrompter({ '--gitlab-url': 'http://gitlab.example.com' });
     await expect(
@@ -218,5 +271,116 @@ describe('the wizard asks only for what is missing', () => {
         { cwd: CWD, env: {}, interactive: true, git: {}, prompter: async () => prompter },
       ),
     ).rejects.toThrow(/rejected/);
+  });
+});
+
+// Defect 2: `init --yes` on a feature branch must not trust that branch as "the default branch".
+describe('the default branch comes from origin/HEAD or CI_DEFAULT_BRANCH, never from a guess', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  async function gitContextOf(options: Parameters<typeof createGitRepo>[0]) {
+    const r = await createGitRepo(options);
+    cleanups.push(r.cleanup);
+    for (const [k, v] of Object.entries(r.env)) vi.stubEnv(k, v);
+    return { dir: r.dir, git: await detectGitContext(r.dir) };
+  }
+  const resolveIn = (
+    repo: { dir: string; git: GitContext },
+    flags: RawInitFlags,
+    extra: Partial<ResolveContext> = {},
+  ) =>
+    resolveInitOptions(flags, {
+      cwd: repo.dir,
+      env: {},
+      interactive: false,
+      git: repo.git,
+      prompter: async () => {
+        throw new Error('must not prompt');
+      },
+      ...extra,
+    });
+
+  it('requires --branch on a feature branch with no origin/HEAD (init.defaultBranch set too)', async () => {
+    const repo = await gitContextOf({
+      branch: 'feature/login',
+      origin: 'git@gitlab.com:acme/web.git',
+      initDefaultBranch: 'main',
+      commit: true,
+    });
+    const e = await resolveIn(repo, { yes: true }).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.exitCode).toBe(2);
+    expect(e.issues.map((i: { field: string }) => i.field)).toEqual(['--branch']);
+    expect(e.message).not.toMatch(/feature\/login/);
+  });
+
+  it('uses origin/HEAD of a clone of the project, and says where it came from', async () => {
+    const repo = await gitContextOf({
+      branch: 'feature/login',
+      origin: 'git@gitlab.com:acme/web.git',
+      originHead: 'trunk',
+    });
+    const notes: string[] = [];
+    const o = await resolveIn(repo, { yes: true }, { note: (m) => notes.push(m) });
+    expect(o.refs).toEqual([{ type: 'branch', pattern: 'trunk' }]);
+    expect(notes.join('\n')).toMatch(/default branch of acme\/web, from origin\/HEAD/);
+    // origin/HEAD of the clone says nothing about another project given with --project.
+    const other = await resolveIn(repo, { yes: true, project: 'acme/other' }).catch((x) => x);
+    expect(other.issues.map((i: { field: string }) => i.field)).toEqual(['--branch']);
+  });
+
+  it("uses CI_DEFAULT_BRANCH in a job of the same project, not another project's", async () => {
+    const repo = await gitContextOf({
+      branch: 'feature/login',
+      origin: 'git@gitlab.com:acme/web.git',
+      commit: true,
+    });
+    const o = await resolveIn(
+      repo,
+      { yes: true },
+      { env: { CI_DEFAULT_BRANCH: 'develop', CI_PROJECT_PATH: 'acme/web' } },
+    );
+    expect(o.refs).toEqual([{ type: 'branch', pattern: 'develop' }]);
+    const e = await resolveIn(
+      repo,
+      { yes: true },
+      { env: { CI_DEFAULT_BRANCH: 'develop', CI_PROJECT_PATH: 'acme/tooling' } },
+    ).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+  });
+
+  it('the wizard offers the current branch as a suggestion, labelled as such', async () => {
+    const repo = await gitContextOf({
+      branch: 'feature/login',
+      origin: 'git@gitlab.com:acme/web.git',
+      commit: true,
+    });
+    const prompter = createScriptedPrompter(
+      { '--template': 'none', '--project-id': '' },
+      { enterForUnscripted: true },
+    );
+    const seen: string[] = [];
+    const o = await resolveIn(
+      repo,
+      {},
+      {
+        interactive: true,
+        prompter: async () => ({
+          ...prompter,
+          input: (field, q) => {
+            seen.push(`${field}: ${q.message}`);
+            return prompter.input(field, q);
+          },
+        }),
+      },
+    );
+    expect(prompter.defaults['--branch']).toBe('feature/login');
+    expect(seen.find((l) => l.startsWith('--branch'))).toMatch(
+      /current git branch: a suggestion, not the default branch/,
+    );
+    expect(o.refs).toEqual([{ type: 'branch', pattern: 'feature/login' }]);
   });
 });

@@ -69,6 +69,7 @@ describe('init for a self-managed GitLab', () => {
       {
         gitlabUrl: 'https://gitlab.example.com',
         project: 'ops/infra',
+        branch: ['main'],
         thumbprint: ['AB'.repeat(20)],
         yes: true,
         ciFile: false,

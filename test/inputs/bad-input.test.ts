@@ -265,6 +265,30 @@ const INIT: CommandUnderTest<RawInitFlags> = {
     },
     { name: 'project given as a URL', flags: { project: 'https://gitlab.com/grp/app' }, field: '--project' },
     { name: 'project path with an empty segment', flags: { project: 'grp//app' }, field: '--project' },
+    {
+      name: 'project URL pasted as --gitlab-url on gitlab.com',
+      flags: { gitlabUrl: 'https://gitlab.com/acme/web', project: undefined },
+      field: '--gitlab-url',
+      message: /--gitlab-url https:\/\/gitlab\.com --project acme\/web/,
+    },
+    {
+      name: 'group URL pasted as --gitlab-url on gitlab.com',
+      flags: { gitlabUrl: 'https://gitlab.com/grp' },
+      field: '--gitlab-url',
+      message: /--gitlab-url https:\/\/gitlab\.com/,
+    },
+    {
+      name: 'self-managed project URL as --gitlab-url, its path = --project',
+      flags: { gitlabUrl: 'https://gitlab.example.com/grp/app' },
+      field: '--gitlab-url',
+      message: /--gitlab-url https:\/\/gitlab\.example\.com --project grp\/app/,
+    },
+    {
+      name: 'project URL under a relative-URL GitLab as --gitlab-url',
+      flags: { gitlabUrl: 'https://example.com/gitlab/grp/app' },
+      field: '--gitlab-url',
+      message: /--gitlab-url https:\/\/example\.com\/gitlab --project grp\/app/,
+    },
     { name: 'project ID that is not a number', flags: { projectId: 'abc' }, field: '--project-id' },
     { name: 'project ID zero', flags: { projectId: '0' }, field: '--project-id' },
     { name: 'negative namespace ID', flags: { namespaceId: '-5' }, field: '--namespace-id' },
@@ -293,6 +317,19 @@ const INIT: CommandUnderTest<RawInitFlags> = {
       name: '"*" tag without --allow-any-ref',
       flags: { branch: [], tag: ['*'] },
       field: /--allow-any-ref|--tag/,
+    },
+    {
+      name: '--trust-policy-max below the IAM default',
+      flags: { trustPolicyMax: '1000' },
+      field: '--trust-policy-max',
+    },
+    { name: '--trust-policy-max over 8,192', flags: { trustPolicyMax: '9000' }, field: '--trust-policy-max' },
+    { name: '--trust-policy-max "4k"', flags: { trustPolicyMax: '4k' }, field: '--trust-policy-max' },
+    {
+      name: '200 branches: over a raised --trust-policy-max 4096 (says which quota)',
+      flags: { branch: Array.from({ length: 200 }, (_, i) => `feature-number-${i}`), trustPolicyMax: '4096' },
+      field: '--branch/--tag',
+      message: /\d+ over the 4096-character quota/,
     },
     // ----- role settings -----
     { name: 'max session 100 s', flags: { maxSessionDuration: '100' }, field: '--max-session-duration' },
@@ -424,6 +461,15 @@ const INIT_ACCEPTED: { name: string; flags: Partial<RawInitFlags> }[] = [
   { name: '"*" with explicit consent', flags: { branch: ['*'], allowAnyRef: true } },
   { name: 'max session at both limits', flags: { maxSessionDuration: '43200' } },
   { name: 'role name of exactly 64 characters', flags: { roleName: long(64) } },
+  {
+    name: 'a self-managed GitLab under a path that is not the project',
+    flags: { gitlabUrl: 'https://example.com/tools/gitlab', project: 'tools/app' },
+  },
+  {
+    name: '60 branches with --trust-policy-max 4096 (quota raised in Service Quotas)',
+    flags: { branch: Array.from({ length: 60 }, (_, i) => `feature-number-${i}`), trustPolicyMax: '4096' },
+  },
+  { name: '--trust-policy-max at the 8,192 ceiling', flags: { trustPolicyMax: '8192' } },
 ];
 
 const sandbox = useSandbox();
