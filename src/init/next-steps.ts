@@ -2,6 +2,7 @@
  * The "next steps" printed after init, including a `verify` command that works as printed.
  */
 import { isAbsolute, relative } from 'node:path';
+import { jobNamesFor } from '../render/ci-file.js';
 import { shownPathFor } from '../render/write-file.js';
 import type { InitOptions } from './options.js';
 import type { InitResult } from './result.js';
@@ -29,6 +30,16 @@ function verifyArgs(options: InitOptions): string {
   return args.join(' ');
 }
 
+/** `destroy --role <name>` as it works from the working folder (also removing that role's jobs from the file). */
+export function destroyCommand(options: InitOptions, roleName: string): string {
+  const args = ['gitlab-aws-oidc destroy --role', roleName];
+  if (options.ciFile && displayPath(options.cwd, options.ciFile) !== '.gitlab-ci.yml') {
+    args.push('--ci-file', shellQuote(displayPath(options.cwd, options.ciFile)));
+  }
+  if (options.profile) args.push('--profile', shellQuote(options.profile));
+  return args.join(' ');
+}
+
 export function nextSteps(result: InitResult, options: InitOptions): string[] {
   const steps: string[] = [];
   const refArgs = verifyArgs(options);
@@ -39,9 +50,20 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
         : 'Run again without --dry-run to apply this plan.',
     );
   }
-  if (result.ciFile && result.ciFile.action !== 'no-op' && !options.dryRun) {
+  const ci = result.ciFile;
+  const jobs = ci?.jobs ?? jobNamesFor();
+  if (ci && ci.action !== 'no-op' && !options.dryRun) {
     steps.push(
-      `Commit and push ${result.ciFile.path}: the aws-oidc-check job proves the role can be assumed.`,
+      `Commit and push ${ci.path}: the ${jobs.check} job proves the role can be assumed; jobs that need the role use \`extends: ${jobs.hidden}\`.`,
+    );
+  }
+  if (ci?.verifyRuns) {
+    steps.push(`The ${jobs.verify} job runs, with the role's credentials: ${ci.verifyRuns}.`);
+  }
+  for (const other of ci?.otherRoles ?? []) {
+    const name = other.roleArn.slice(other.roleArn.lastIndexOf('/') + 1);
+    steps.push(
+      `${ci?.path} also has ${other.job} for role ${name}, which still trusts its refs; if this role replaces it, remove it and its jobs: ${destroyCommand(options, name)}`,
     );
   }
   if (result.ciFile?.backupPath) {
