@@ -1,7 +1,7 @@
 /**
  * The "next steps" printed after init, including a `verify` command that works as printed.
  */
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { jobNamesFor } from '../render/ci-file.js';
 import { shownPathFor } from '../render/write-file.js';
 import type { InitOptions } from './options.js';
@@ -33,8 +33,10 @@ function verifyArgs(options: InitOptions): string {
 /** `destroy --role <name>` as it works from the working folder (also removing that role's jobs from the file). */
 export function destroyCommand(options: InitOptions, roleName: string): string {
   const args = ['gitlab-aws-oidc destroy --role', roleName];
-  if (options.ciFile && displayPath(options.cwd, options.ciFile) !== '.gitlab-ci.yml') {
-    args.push('--ci-file', shellQuote(displayPath(options.cwd, options.ciFile)));
+  // destroy looks for .gitlab-ci.yml at the top of the repository on its own.
+  const defaultFile = resolve(options.repoRoot ?? options.cwd, '.gitlab-ci.yml');
+  if (options.ciFile && resolve(options.ciFile) !== defaultFile) {
+    args.push('--ci-file', shellQuote(shownPathFor(options.cwd, options.ciFile, options.repoRoot)));
   }
   if (options.profile) args.push('--profile', shellQuote(options.profile));
   return args.join(' ');

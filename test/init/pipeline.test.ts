@@ -108,7 +108,7 @@ describe('init with two roles for one project (prod/dev split with --role-name)'
     const { result } = await runInitWith({ ...DEV, ciFile: 'ci/aws.yml', profile: 'prod admin' }, tmp.dir, {
       aws,
     });
-    expect(result.nextSteps.at(-2)).toMatch(
+    expect(result.nextSteps.find((step) => step.includes('destroy --role'))).toMatch(
       new RegExp(`destroy --role ${PROD_ROLE} --ci-file 'ci/aws.yml' --profile 'prod admin'$`),
     );
   });
