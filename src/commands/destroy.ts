@@ -61,12 +61,14 @@ nothing (exit 2).
 roles of more than one instance (gitlab-aws-oidc:gitlab-url tag), destroy deletes nothing and asks for
 --gitlab-url (exit 2).
 
-Pipeline file: once IAM is done, the jobs init wrote (.aws-oidc, aws-oidc-check, aws-oidc-verify) are
-removed from .gitlab-ci.yml (top of the repository) when its .aws-oidc job uses a role this run deletes; every
-other byte is kept (a file that held only those jobs is deleted), the write is atomic and the old file
-is kept as .gitlab-ci.yml.bak (never overwritten: later backups are .bak.1, .bak.2, ...). --ci-file <path>
-names the file to clean (whatever role it uses), --no-ci-file leaves it alone. --dry-run shows the diff
-and writes nothing. Jobs that still extend .aws-oidc stop the run (exit 2) unless --force.`,
+Pipeline file: once IAM is done, the jobs init wrote for the roles this run deletes (.aws-oidc,
+aws-oidc-check, aws-oidc-verify, or .aws-oidc-<role-name>, ... for a further role) are removed from
+.gitlab-ci.yml (top of the repository); other roles' jobs and every other byte are kept (a file that held
+only those jobs is deleted), the write is atomic and the old file is kept as .gitlab-ci.yml.bak (never
+overwritten: later backups are .bak.1, .bak.2, ...). --ci-file <path> names the file to clean (with
+--project, a file with a single role's jobs is cleaned whatever role it uses), --no-ci-file leaves it
+alone. --dry-run shows the diff and writes nothing. Jobs that still extend a removed hidden job stop the
+run (exit 2) unless --force.`,
     )
     .action(async (flags) => {
       const { runDestroyCommand } = await import('../destroy/command.js');

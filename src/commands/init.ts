@@ -29,6 +29,9 @@ export interface RawInitFlags {
   profile?: string;
   ciFile?: string | false;
   verifyJob?: boolean;
+  verifyImage?: string;
+  verifyPackage?: string;
+  allowUnpinnedVerify?: boolean;
   force?: boolean;
   adoptExisting?: boolean;
   yes?: boolean;
@@ -95,7 +98,22 @@ export function registerInit(program: Command, context: CommandContext): void {
       'pipeline file to create or merge into (default: .gitlab-ci.yml at the top of the git repository)',
     )
     .option('--no-ci-file', 'do not write a pipeline file')
-    .option('--verify-job', 'also add a job that runs `gitlab-aws-oidc verify` in the pipeline')
+    .option(
+      '--verify-job',
+      'also add a job running `gitlab-aws-oidc verify` with the role; needs --verify-image or --verify-package',
+    )
+    .option(
+      '--verify-image <image>',
+      'with --verify-job: image with gitlab-aws-oidc on its PATH, as name@sha256:<digest>',
+    )
+    .option(
+      '--verify-package <name@x.y.z>',
+      'with --verify-job: npm package installed by name when the job runs (needs --allow-unpinned-verify)',
+    )
+    .option(
+      '--allow-unpinned-verify',
+      'consent to a verify job that runs an image tag or an npm package by name',
+    )
     .option('--force', 'replace pipeline jobs with the same names that the tool did not write')
     .option(
       '--adopt-existing',

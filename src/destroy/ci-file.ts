@@ -8,12 +8,17 @@
  * - Neither (CLI only, where the working folder is known): `.gitlab-ci.yml` at the top of the git
  *   repository (the working folder outside one) is cleaned when its generated hidden job sets AWS_ROLE_ARN to a role this run destroys; otherwise it
  *   is left alone and the plan says why. `--force` never applies to a file nobody named.
+ *
+ * A file may hold the jobs of several roles (`.aws-oidc`, `.aws-oidc-<role-name>`, …): only the jobs of
+ * the roles this run deletes (or `--role` names) go. With `--project`, a named file whose only role is
+ * not one of them is cleaned anyway, with a warning (the role may be gone already).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import { templatePath } from '../io/package-root.js';
 import { CI_TEMPLATE_FILE, HIDDEN_JOB_NAME, MANAGED_MARKER } from '../render/ci-file.js';
+import { type CiRoleJobs, isSameRole, parseRoleArn } from '../render/ci-jobs.js';
 import { diffLines, type LineDiff } from '../render/diff.js';
 import { type UnmergeResult, unmergeCiFile } from '../render/unmerge.js';
 import {
@@ -35,10 +40,16 @@ export interface CiCleanupPlan {
   shownPath: string;
   /** The folder the write must stay inside: the git top level, else the working folder. */
   root: string;
+  /** The file in diff labels (relative to the repository top). */
+  diffName: string;
   /** Named with --ci-file. */
   explicit: boolean;
   /** Content read when planning. */
   before: string;
+  /** The shipped template, to plan again once the roles are known. */
+  templateText: string;
+  /** --force, for a named file. */
+  force: boolean;
   unmerge: UnmergeResult;
   diff: LineDiff;
   warnings: string[];
@@ -60,6 +71,8 @@ export interface CiCleanupInput {
    */
   repoRoot?: string | undefined;
   force: boolean;
+  /** `--role <name>`: only that role's jobs (known before any AWS call). */
+  role?: string | undefined;
 }
 
 /** Reads and plans the file. Runs before any AWS call; writes nothing. */
@@ -95,58 +108,135 @@ export async function prepareCiCleanup(input: CiCleanupInput): Promise<CiCleanup
   }
 
   let unmerge: UnmergeResult;
+  const templateText = await readFile(templatePath('gitlab-ci', CI_TEMPLATE_FILE), 'utf8');
+  // Only for a file named on the command line.
+  const force = explicit && input.force;
   try {
-    const templateText = await readFile(templatePath('gitlab-ci', CI_TEMPLATE_FILE), 'utf8');
-    unmerge = unmergeCiFile(text, {
+    const survey = unmergeCiFile(text, {
       templateText,
-      // Only for a file named on the command line.
-      force: explicit && input.force,
+      force: true,
       fileName: shownPath,
+      select: () => false,
     });
+    // With --role only that role's jobs are checked now. With --project and several roles, which of them
+    // go is known once IAM was read: their dependents are checked then (still before anything is deleted).
+    const role = input.role;
+    const select = role === undefined ? undefined : (r: CiRoleJobs) => roleNameIs(r.roleArn, role);
+    const later = role === undefined && survey.roles.length > 1;
+    unmerge = unmergeCiFile(text, { templateText, force: force || later, fileName: shownPath, select });
   } catch (error) {
     if (explicit || !(error instanceof UsageError)) throw error;
     if (!text.includes(MANAGED_MARKER)) return { kind: 'none' };
-    const hint = error.hint
-      ? ` ${error.hint.replace('pass --force', `pass --ci-file ${shownPath} --force`)}`
-      : '';
-    return { kind: 'skipped', shownPath, reason: `${error.message}.${hint}` };
+    return { kind: 'skipped', shownPath, reason: skipReason(error, shownPath) };
   }
-  if (!explicit && unmerge.removed.length === 0) return { kind: 'none' };
-  const diff = diffLines(text, unmerge.text, {
-    fromLabel: `a/${diffName}`,
-    toLabel: unmerge.deleteFile ? '/dev/null' : `b/${diffName}`,
-  });
+  if (!explicit && unmerge.roles.length === 0) return { kind: 'none' };
   return {
     kind: 'planned',
-    plan: { path, shownPath, root, explicit, before: text, unmerge, diff, warnings: [...unmerge.warnings] },
+    plan: withUnmerge(
+      { path, shownPath, diffName, root, explicit, before: text, templateText, force },
+      unmerge,
+    ),
   };
 }
 
+function withUnmerge(
+  base: Omit<CiCleanupPlan, 'unmerge' | 'diff' | 'warnings'>,
+  unmerge: UnmergeResult,
+): CiCleanupPlan {
+  const diff = diffLines(base.before, unmerge.text, {
+    fromLabel: `a/${base.diffName}`,
+    toLabel: unmerge.deleteFile ? '/dev/null' : `b/${base.diffName}`,
+  });
+  return { ...base, unmerge, diff, warnings: [...unmerge.warnings] };
+}
+
+function skipReason(error: UsageError, shownPath: string): string {
+  const hint = error.hint
+    ? ` ${error.hint.replace('pass --force', `pass --ci-file ${shownPath} --force`)}`
+    : '';
+  return `${error.message}.${hint}`;
+}
+
+/** Role `name` (in `account`, when known): role names are unique per account, case-insensitively. */
+function roleNameIs(arn: string | undefined, name: string, account?: string): boolean {
+  const role = arn === undefined ? undefined : parseRoleArn(arn);
+  return (
+    role !== undefined &&
+    role.name.toLowerCase() === name.toLowerCase() &&
+    (account === undefined || role.account === account)
+  );
+}
+
 /**
- * After IAM was read: a file found on its own is only cleaned when its hidden job names a role this run
- * deletes. A named file is cleaned either way, with a warning when it names another role.
+ * After IAM was read: only the jobs of the roles this run deletes go. A file found on its own is left
+ * alone when none of its roles is one of them. A named file is cleaned of those roles' jobs; when it has
+ * a single role that is not one of them, that role's jobs go anyway, with a warning.
  */
-export function decideCiCleanup(check: CiCleanupCheck, roleArns: string[]): CiCleanupCheck {
+export function decideCiCleanup(
+  check: CiCleanupCheck,
+  roleArns: string[],
+  opts: { role?: string | undefined; account?: string | undefined } = {},
+): CiCleanupCheck {
   if (check.kind !== 'planned') return check;
   const { plan } = check;
-  const arn = plan.unmerge.roleArn;
-  const ours = arn !== undefined && roleArns.some((a) => a.toLowerCase() === arn.toLowerCase());
-  if (plan.explicit) {
-    if (arn !== undefined && !ours && plan.unmerge.removed.length > 0) {
-      plan.warnings.push(
-        `${plan.shownPath} sets AWS_ROLE_ARN ${arn}, which is not a role this run deletes; its generated jobs are removed anyway (--ci-file).`,
-      );
+  // --role names the role even when it is gone from IAM already (a re-run after a failed write).
+  const deleted = (arn: string | undefined) =>
+    arn !== undefined &&
+    (roleArns.some((a) => a.toLowerCase() === arn.toLowerCase() || isSameRole(a, arn)) ||
+      (opts.role !== undefined && roleNameIs(arn, opts.role, opts.account)));
+  const roles = plan.unmerge.roles;
+  const matching = roles.filter((r) => deleted(r.roleArn));
+  if (matching.length > 0) {
+    let unmerge: UnmergeResult;
+    try {
+      unmerge = unmergeCiFile(plan.before, {
+        templateText: plan.templateText,
+        force: plan.force,
+        fileName: plan.shownPath,
+        select: (r) => deleted(r.roleArn),
+      });
+    } catch (error) {
+      if (plan.explicit || !(error instanceof UsageError)) throw error;
+      return { kind: 'skipped', shownPath: plan.shownPath, reason: skipReason(error, plan.shownPath) };
     }
-    return check;
+    return { kind: 'planned', plan: withUnmerge(plan, unmerge) };
   }
-  if (ours) return check;
+  const described = roles.map((r) => `${r.names.hidden} (${r.roleArn ?? 'no role'})`).join(', ');
+  if (plan.explicit) {
+    // --project: the file's one role may be gone from IAM already (a re-run); --role names another role.
+    if (opts.role === undefined && roles.length === 1 && plan.unmerge.removed.length > 0) {
+      const arn = plan.unmerge.roleArn;
+      if (arn !== undefined) {
+        plan.warnings.push(
+          `${plan.shownPath} sets AWS_ROLE_ARN ${arn}, which is not a role this run deletes; its generated jobs are removed anyway (--ci-file).`,
+        );
+      }
+      return check;
+    }
+    if (roles.length === 0) return check;
+    // None of its roles is deleted here: which one to remove is not this run's to guess.
+    const unmerge = unmergeCiFile(plan.before, {
+      templateText: plan.templateText,
+      force: plan.force,
+      fileName: plan.shownPath,
+      select: () => false,
+    });
+    const next = withUnmerge(plan, unmerge);
+    next.warnings.push(
+      roles.length === 1
+        ? `${plan.shownPath} has the jobs of ${described}, not a role this run deletes; nothing was removed from it.`
+        : `${plan.shownPath} has the jobs of ${roles.length} roles, none of which this run deletes: ${described}; nothing was removed from it. Run destroy --role <name> for the role whose jobs should go.`,
+    );
+    return { kind: 'planned', plan: next };
+  }
+  const arns = roles.map((r) => r.roleArn).filter((a): a is string => a !== undefined);
   return {
     kind: 'skipped',
     shownPath: plan.shownPath,
     reason:
-      arn === undefined
+      arns.length === 0
         ? `its generated jobs name no role (the ${HIDDEN_JOB_NAME} job is not the tool's); pass --ci-file ${plan.shownPath} to remove them anyway`
-        : `its generated jobs use ${arn}, not a role this run deletes; pass --ci-file ${plan.shownPath} to remove them anyway`,
+        : `its generated jobs use ${arns.join(', ')}, not a role this run deletes; pass --ci-file ${plan.shownPath} to remove them anyway`,
   };
 }
 

@@ -211,6 +211,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     cwd: options.cwd,
     repoRoot: options.repoRoot,
     force: options.force,
+    role: options.role,
   });
   const { iam, sts } = await deps.aws();
   const identity = await sts.getCallerIdentity();
@@ -228,6 +229,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   const ci = decideCiCleanup(
     ciCheck,
     current.roles.map((r) => r.arn),
+    { role: options.role, account: identity.account },
   );
   const ciPlan: CiCleanupPlan | undefined =
     ci.kind === 'planned' && ci.plan.unmerge.action === 'update' ? ci.plan : undefined;

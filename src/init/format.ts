@@ -3,6 +3,7 @@
  */
 import type { ResourcePlan } from '../core/types.js';
 import { colorDiffLine, type Palette } from '../io/colors.js';
+import { HIDDEN_JOB_NAME, jobNamesFor } from '../render/ci-file.js';
 import { changeLines, consentLines } from './plan-lines.js';
 import type { InitResult } from './result.js';
 
@@ -52,6 +53,15 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
     const ci = result.ciFile;
     const counts = ci.action === 'no-op' ? '' : `  ${p.muted(`+${ci.added} -${ci.removed} lines`)}`;
     lines.push(`  ${actionText(ci.action, p)}  ${'pipeline'.padEnd(13)}  ${ci.path}${counts}`);
+    const jobs = ci.jobs ?? jobNamesFor();
+    // A further role's jobs have their own names (the first role's are the plain ones).
+    if (jobs.hidden !== HIDDEN_JOB_NAME) {
+      const names = [jobs.hidden, jobs.check, ...(ci.verifyRuns ? [jobs.verify] : [])];
+      lines.push(`      ${p.muted(`jobs ${names.join(', ')}`)}`);
+    }
+    if (ci.verifyRuns) {
+      lines.push(`      ${p.warn(`${jobs.verify} runs with the role's credentials: ${ci.verifyRuns}`)}`);
+    }
   }
   if (result.trustPolicyDiff.some((l) => l.startsWith('+') || l.startsWith('-'))) {
     lines.push('', p.strong(`Trust policy of ${result.roleArn}:`));

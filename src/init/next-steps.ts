@@ -1,8 +1,9 @@
 /**
  * The "next steps" printed after init, including a `verify` command that works as printed.
  */
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { CONSENT_FLAGS } from '../core/types.js';
+import { jobNamesFor } from '../render/ci-file.js';
 import { shownPathFor } from '../render/write-file.js';
 import type { InitOptions } from './options.js';
 import type { InitResult } from './result.js';
@@ -30,6 +31,18 @@ function verifyArgs(options: InitOptions): string {
   return args.join(' ');
 }
 
+/** `destroy --role <name>` as it works from the working folder (also removing that role's jobs from the file). */
+export function destroyCommand(options: InitOptions, roleName: string): string {
+  const args = ['gitlab-aws-oidc destroy --role', roleName];
+  // destroy looks for .gitlab-ci.yml at the top of the repository on its own.
+  const defaultFile = resolve(options.repoRoot ?? options.cwd, '.gitlab-ci.yml');
+  if (options.ciFile && resolve(options.ciFile) !== defaultFile) {
+    args.push('--ci-file', shellQuote(shownPathFor(options.cwd, options.ciFile, options.repoRoot)));
+  }
+  if (options.profile) args.push('--profile', shellQuote(options.profile));
+  return args.join(' ');
+}
+
 export function nextSteps(result: InitResult, options: InitOptions): string[] {
   const steps: string[] = [];
   const refArgs = verifyArgs(options);
@@ -43,9 +56,20 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
           : 'Run again without --dry-run to apply this plan.',
     );
   }
-  if (result.ciFile && result.ciFile.action !== 'no-op' && !options.dryRun) {
+  const ci = result.ciFile;
+  const jobs = ci?.jobs ?? jobNamesFor();
+  if (ci && ci.action !== 'no-op' && !options.dryRun) {
     steps.push(
-      `Commit and push ${result.ciFile.path}: the aws-oidc-check job proves the role can be assumed.`,
+      `Commit and push ${ci.path}: the ${jobs.check} job proves the role can be assumed; jobs that need the role use \`extends: ${jobs.hidden}\`.`,
+    );
+  }
+  if (ci?.verifyRuns) {
+    steps.push(`The ${jobs.verify} job runs, with the role's credentials: ${ci.verifyRuns}.`);
+  }
+  for (const other of ci?.otherRoles ?? []) {
+    const name = other.roleArn.slice(other.roleArn.lastIndexOf('/') + 1);
+    steps.push(
+      `${ci?.path} also has ${other.job} for role ${name}, which still trusts its refs; if this role replaces it, remove it and its jobs: ${destroyCommand(options, name)}`,
     );
   }
   if (result.ciFile?.backupPath) {

@@ -19,6 +19,7 @@ import { MAX_TRUST_POLICY_QUOTA, TRUST_POLICY_QUOTA } from '../core/trust-policy
 import type { PolicyDocument } from '../core/types.js';
 import { gitlabUrlField, projectPathField } from '../options/fields.js';
 import { refineWith } from '../options/zod-issues.js';
+import { validateVerifyImage, validateVerifyPackage } from '../render/verify-job.js';
 
 const refRule = z.object({
   type: z.enum(['branch', 'tag']),
@@ -100,6 +101,18 @@ export const initOptionsSchema = z
     /** Absolute path of the pipeline file, or undefined with --no-ci-file. */
     ciFile: z.string().optional(),
     verifyJob: z.boolean(),
+    /** What the verify job runs: an image with gitlab-aws-oidc on its PATH, pinned by digest. */
+    verifyImage: z
+      .string()
+      .superRefine(refineWith((v: string) => validateVerifyImage(v)))
+      .optional(),
+    /** …or an npm package at an exact version, installed by name when the job runs (needs consent). */
+    verifyPackage: z
+      .string()
+      .superRefine(refineWith((v: string) => validateVerifyPackage(v)))
+      .optional(),
+    /** Consent to a verify job that runs something not pinned by content (an image tag, an npm name). */
+    allowUnpinnedVerify: z.boolean().default(false),
     force: z.boolean(),
     adoptExisting: z.boolean(),
     // Consents (see core/types.ts `Consent`): filled from the flags by `withConsentFlags`.
@@ -181,7 +194,61 @@ export const initOptionsSchema = z
         message: 'needs a pipeline file (drop --no-ci-file)',
       });
     }
+    refineVerifySource(o, ctx);
   });
+
+/**
+ * The verify job runs with the role's credentials: what it runs is named by the user (never defaulted),
+ * and anything not pinned by content needs --allow-unpinned-verify.
+ */
+function refineVerifySource(
+  o: {
+    verifyJob: boolean;
+    verifyImage?: string | undefined;
+    verifyPackage?: string | undefined;
+    allowUnpinnedVerify: boolean;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+  const given = (['verifyImage', 'verifyPackage'] as const).filter((k) => o[k] !== undefined);
+  if (!o.verifyJob) {
+    for (const key of given) issue(key, 'only goes with --verify-job');
+    if (o.allowUnpinnedVerify) issue('allowUnpinnedVerify', 'only goes with --verify-job');
+    return;
+  }
+  if (given.length === 0) {
+    issue(
+      'verifyJob',
+      'needs what the job runs with the role: --verify-image <image>@sha256:<digest> (an image with gitlab-aws-oidc on its PATH), or --verify-package gitlab-aws-oidc@<x.y.z> --allow-unpinned-verify',
+    );
+    return;
+  }
+  if (given.length > 1) {
+    issue('verifyPackage', 'give either --verify-image or --verify-package, not both');
+    return;
+  }
+  if (o.allowUnpinnedVerify) return;
+  if (o.verifyPackage !== undefined) {
+    issue(
+      'verifyPackage',
+      `installs "${o.verifyPackage}" from the npm registry by name when the job runs, with the role's credentials: whoever owns the name (anyone, until it is published) decides what runs; pass --allow-unpinned-verify to accept that, or use --verify-image <image>@sha256:<digest>`,
+    );
+    return;
+  }
+  let pinned = true;
+  try {
+    pinned = validateVerifyImage(o.verifyImage as string).pinned;
+  } catch {
+    // Reported by the field's own refinement.
+  }
+  if (!pinned) {
+    issue(
+      'verifyImage',
+      `"${o.verifyImage}" is pinned by tag only, which whoever can push to that repository can move; pin a digest (${o.verifyImage}@sha256:<64 hex>) or pass --allow-unpinned-verify`,
+    );
+  }
+}
 
 export type InitOptions = z.output<typeof initOptionsSchema>;
 

@@ -4,7 +4,9 @@
  * and write it after IAM.
  */
 import { CliError, PartialApplyError, UsageError } from '../errors.js';
-import { renderCiSnippet } from '../render/ci-file.js';
+import { type CiJobNames, renderCiSnippet } from '../render/ci-file.js';
+import { chooseJobNames, type JobNamesChoice, parseRoleArn } from '../render/ci-jobs.js';
+import { type VerifySource, verifyJobRun } from '../render/verify-job.js';
 import {
   applyCiFilePlan,
   type CiFilePlan,
@@ -13,32 +15,84 @@ import {
   shownPathFor,
 } from '../render/write-file.js';
 import { VERSION } from '../version.js';
+import { destroyCommand } from './next-steps.js';
 import type { InitOptions } from './options.js';
 import type { InitResult } from './result.js';
 
-/** Plans the merge of the generated jobs for `roleArn` into `options.ciFile`. Writes nothing. */
-export function planPipeline(
+export interface PipelinePlan extends CiFilePlan {
+  /** The jobs this role gets (the plain names for the first role of a file). */
+  jobNames: CiJobNames;
+  /** Other roles' hidden jobs in a file this role's jobs join (empty on a re-run): left as they are. */
+  otherRoles: { job: string; roleArn: string }[];
+  /** What the verify job runs with the role's credentials, in plain words. */
+  verifyRuns?: string | undefined;
+}
+
+/** What the verify job runs, from the options (undefined: no verify job). */
+export function verifySourceOf(options: InitOptions): VerifySource | undefined {
+  if (!options.verifyJob) return undefined;
+  if (options.verifyImage !== undefined) return { kind: 'image', image: options.verifyImage };
+  if (options.verifyPackage !== undefined) return { kind: 'package', spec: options.verifyPackage };
+  return undefined;
+}
+
+/**
+ * Plans the merge of the generated jobs for `roleArn` into `options.ciFile`. Writes nothing.
+ * `anyAccount`: the account of `roleArn` is a stand-in (before any AWS call).
+ */
+export async function planPipeline(
   options: InitOptions & { ciFile: string },
   roleArn: string,
-): Promise<CiFilePlan> {
-  const snippet = renderCiSnippet({
-    roleArn,
-    region: options.region,
-    audience: options.audience,
-    refs: options.refs,
-    includeVerifyJob: options.verifyJob,
-    toolVersion: VERSION,
-  });
+  opts: { anyAccount?: boolean } = {},
+): Promise<PipelinePlan> {
   const root = options.repoRoot ?? options.cwd;
   const fileName = shownPathFor(options.cwd, options.ciFile, options.repoRoot);
-  return planCiFile(options.ciFile, snippet, {
-    force: options.force,
-    // "Outside the repository" is judged against the git top level (the working folder outside git).
-    repoRoot: root,
-    // Messages name the file as seen from the working folder; diff labels are repository-relative.
-    fileName,
-    diffName: diffPathFor(options.repoRoot, options.ciFile, fileName),
-  });
+  const verify = verifySourceOf(options);
+  let choice: JobNamesChoice | undefined;
+  const plan = await planCiFile(
+    options.ciFile,
+    (before) => {
+      // Offline, the account is a stand-in too.
+      const anyAccount = opts.anyAccount ?? options.offline;
+      choice = chooseJobNames(before, roleArn, { anyAccount, fileName });
+      const text = renderCiSnippet({
+        roleArn,
+        region: options.region,
+        audience: options.audience,
+        refs: options.refs,
+        verify,
+        protectedOnly: options.protectedOnly,
+        jobNames: choice.names,
+        toolVersion: VERSION,
+      });
+      return { text, jobNames: choice.names };
+    },
+    {
+      force: options.force,
+      // "Outside the repository" is judged against the git top level (the working folder outside git).
+      repoRoot: root,
+      // Messages name the file as seen from the working folder; diff labels are repository-relative.
+      fileName,
+      diffName: diffPathFor(options.repoRoot, options.ciFile, fileName),
+    },
+  );
+  const { names, found, others } = choice as JobNamesChoice;
+  const warnings = [...plan.warnings];
+  // Said when this role's jobs join the file (a split, or a rename); a re-run of either role is quiet.
+  const joining = found ? [] : others;
+  for (const other of joining) {
+    const name = parseRoleArn(other.roleArn)?.name ?? other.roleArn;
+    warnings.push(
+      `${fileName} keeps "${other.names.hidden}" for role ${name} (${other.roleArn}); this run writes "${names.hidden}" for ${parseRoleArn(roleArn)?.name ?? roleArn} next to it. Role ${name} keeps its trust policy: if --role-name renames it, remove the old role with \`${destroyCommand(options, name)}\`.`,
+    );
+  }
+  return {
+    ...plan,
+    warnings,
+    jobNames: names,
+    otherRoles: joining.map((o) => ({ job: o.names.hidden, roleArn: o.roleArn })),
+    verifyRuns: verify ? verifyJobRun(verify).description : undefined,
+  };
 }
 
 /** Before any AWS call: conflicts, invalid YAML and unwritable targets fail here. */
@@ -46,7 +100,7 @@ export async function preflightPipeline(
   options: InitOptions & { ciFile: string },
   roleArn: string,
 ): Promise<void> {
-  await planPipeline(options, roleArn).catch((error: unknown) => {
+  await planPipeline(options, roleArn, { anyAccount: true }).catch((error: unknown) => {
     // A --ci-file in a folder that does not exist is bad input (exit 2), not a failure.
     if (error instanceof CliError && error.code === 'WRITE_FAILED') {
       throw UsageError.field(
@@ -59,10 +113,13 @@ export async function preflightPipeline(
   });
 }
 
-export function summarizePipeline(plan: CiFilePlan, _cwd: string): NonNullable<InitResult['ciFile']> {
+export function summarizePipeline(plan: PipelinePlan, _cwd: string): NonNullable<InitResult['ciFile']> {
   return {
     path: plan.shownPath,
     action: plan.action,
+    jobs: plan.jobNames,
+    otherRoles: plan.otherRoles,
+    verifyRuns: plan.verifyRuns,
     diff: plan.diff.text,
     added: plan.diff.added,
     removed: plan.diff.removed,

@@ -5,6 +5,7 @@
 import type { Finding } from '../core/lint.js';
 import type { Identity, Plan } from '../core/types.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
+import type { CiJobNames } from '../render/ci-file.js';
 import type { CiFilePlan } from '../render/write-file.js';
 import type { ExpectDenyCheck } from '../verify/expect-deny.js';
 import type { InitOptions } from './options.js';
@@ -35,6 +36,12 @@ export interface InitResult {
     | {
         path: string;
         action: CiFilePlan['action'];
+        /** This role's jobs: `hidden` is what jobs extend (always set by init). */
+        jobs?: CiJobNames | undefined;
+        /** Other roles' hidden jobs in the file (left as they are). */
+        otherRoles?: { job: string; roleArn: string }[] | undefined;
+        /** What the verify job runs with the role's credentials (no verify job when undefined). */
+        verifyRuns?: string | undefined;
         diff: string;
         added: number;
         removed: number;

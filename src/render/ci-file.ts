@@ -3,6 +3,9 @@ import type { RefRule } from '../core/types.js';
 import { CliError, UsageError } from '../errors.js';
 import { templatePath } from '../io/package-root.js';
 import { parseCiDocument } from './ci-yaml.js';
+import { NODE_IMAGE, type VerifySource, verifyJobRun } from './verify-job.js';
+
+export { NODE_IMAGE, type VerifySource } from './verify-job.js';
 
 /** The template, under templates/gitlab-ci/. */
 export const CI_TEMPLATE_FILE = 'aws-oidc.yml';
@@ -12,16 +15,34 @@ export const HIDDEN_JOB_NAME = '.aws-oidc';
 export const CHECK_JOB_NAME = 'aws-oidc-check';
 /** Optional job running `gitlab-aws-oidc verify` in the pipeline. */
 export const VERIFY_JOB_NAME = 'aws-oidc-verify';
-/** Every top-level key the tool may write, in template order. */
+/** Every top-level key the tool writes for the first role of a file, in template order. */
 export const MANAGED_JOB_NAMES = [HIDDEN_JOB_NAME, CHECK_JOB_NAME, VERIFY_JOB_NAME] as const;
+
+/** The jobs written for one role. */
+export interface CiJobNames {
+  hidden: string;
+  check: string;
+  verify: string;
+}
+
+/**
+ * The jobs of one role. The first role of a file gets the plain names (`.aws-oidc`, `aws-oidc-check`,
+ * `aws-oidc-verify`); a further role gets them suffixed with its role name (`.aws-oidc-<role-name>`, …).
+ */
+export function jobNamesFor(suffix?: string | undefined): CiJobNames {
+  const tail = suffix === undefined ? '' : `-${suffix}`;
+  return {
+    hidden: `${HIDDEN_JOB_NAME}${tail}`,
+    check: `${CHECK_JOB_NAME}${tail}`,
+    verify: `${VERIFY_JOB_NAME}${tail}`,
+  };
+}
 /** The id_tokens entry (and so the job variable) holding the GitLab-minted JWT. */
 export const DEFAULT_TOKEN_VARIABLE = 'GITLAB_OIDC_TOKEN';
 /** Where the job writes the token; the AWS CLI and SDKs read it from this variable. */
 export const TOKEN_FILE_VARIABLE = 'AWS_WEB_IDENTITY_TOKEN_FILE';
 /** Pinned AWS CLI v2 image; its entrypoint must be overridden with `[""]`. */
 export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.32.9';
-/** Image for the optional verify job (Node satisfying the package's `engines`). */
-export const NODE_IMAGE = 'node:22-alpine';
 /** Text that starts the comment line above each job the tool wrote: how a later merge recognises it. */
 export const MANAGED_MARKER = 'managed by gitlab-aws-oidc';
 /** The stage the example jobs use (a default stage when the file has no `stages:`). */
@@ -36,8 +57,13 @@ export interface CiSnippetInput {
   refs: RefRule[];
   /** Name of the id_tokens entry; default {@link DEFAULT_TOKEN_VARIABLE}. */
   tokenVariable?: string | undefined;
-  includeVerifyJob?: boolean | undefined;
-  /** Version pinned in `npx gitlab-aws-oidc@<version> verify` and shown in the marker comments. */
+  /** What the optional verify job runs; no verify job without it. */
+  verify?: VerifySource | undefined;
+  /** The jobs' rules also require a protected ref (`$CI_COMMIT_REF_PROTECTED`), as the trust policy does. */
+  protectedOnly?: boolean | undefined;
+  /** Default: {@link jobNamesFor}() (the first role of a file). */
+  jobNames?: CiJobNames | undefined;
+  /** Shown in the marker comments. */
   toolVersion: string;
 }
 
@@ -47,6 +73,8 @@ const REGION = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** The tool's names plus an IAM role name: plain YAML keys, at most 255 characters (GitLab's limit). */
+const JOB_NAME = /^\.?aws-oidc(?:-[a-z]+)?(?:-[\w+=,.@-]{1,64})?$/;
 
 /** Reads the shipped template and renders it. */
 export function renderCiSnippet(input: CiSnippetInput): string {
@@ -61,9 +89,10 @@ export function renderCiSnippet(input: CiSnippetInput): string {
  */
 export function renderCiFromTemplate(templateText: string, input: CiSnippetInput): string {
   const values = validateInput(input);
-  const rules = input.refs.map((ref) => `- if: ${yamlSingleQuoted(refRuleCondition(ref))}`);
+  const protectedPrefix = input.protectedOnly ? `${PROTECTED_REF_CONDITION} && ` : '';
+  const rules = input.refs.map((ref) => `- if: ${yamlSingleQuoted(protectedPrefix + refRuleCondition(ref))}`);
 
-  let text = renderSections(templateText, { VERIFY: input.includeVerifyJob === true });
+  let text = renderSections(templateText, { VERIFY: input.verify !== undefined });
   text = text.replace(/^([ \t]*)\{\{RULES\}\}[ \t]*$/gm, (_m, indent: string) =>
     rules.map((r) => indent + r).join('\n'),
   );
@@ -88,6 +117,9 @@ export function renderCiFromTemplate(templateText: string, input: CiSnippetInput
   }
   return text;
 }
+
+/** With --protected-only the jobs run only where the trust policy lets them in: on protected refs. */
+export const PROTECTED_REF_CONDITION = '$CI_COMMIT_REF_PROTECTED == "true"';
 
 /**
  * The `rules:if` expression admitting one ref. Literal names compare with `==`; patterns (`*`, `?`)
@@ -179,13 +211,27 @@ function validateInput(input: CiSnippetInput): Record<string, string> {
       throw UsageError.field(flag, `"${ref.pattern}" is not a valid ${ref.type} name or pattern`);
     }
   }
+  const names = input.jobNames ?? jobNamesFor();
+  for (const name of [names.hidden, names.check, names.verify]) {
+    if (!JOB_NAME.test(name)) {
+      throw new CliError('TEMPLATE_INVALID', `"${name}" cannot be a job name written by the tool`);
+    }
+  }
+  const verify = input.verify ? verifyJobRun(input.verify) : undefined;
   return {
+    HIDDEN_JOB: names.hidden,
+    HIDDEN_JOB_REF: /^[\w.-]+$/.test(names.hidden) ? names.hidden : yamlSingleQuoted(names.hidden),
+    CHECK_JOB: names.check,
+    VERIFY_JOB: names.verify,
+    ROLE_NAME: input.roleArn.slice(input.roleArn.lastIndexOf('/') + 1),
+    VERIFY_IMAGE: verify?.image ?? NODE_IMAGE,
+    VERIFY_COMMAND: verify?.command ?? '',
+    VERIFY_SOURCE: verify?.source ?? '',
     ROLE_ARN: input.roleArn,
     REGION: input.region,
     AUDIENCE: aud,
     TOKEN_VARIABLE: tokenVariable,
     TOOL_VERSION: input.toolVersion,
     AWS_CLI_IMAGE,
-    NODE_IMAGE,
   };
 }

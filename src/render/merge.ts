@@ -1,7 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Document, isMap, isScalar, type Pair, type YAMLError, type YAMLMap } from 'yaml';
 import { CliError, UsageError } from '../errors.js';
-import { DEFAULT_JOB_STAGE, HIDDEN_JOB_NAME, MANAGED_MARKER, VERIFY_JOB_NAME } from './ci-file.js';
+import {
+  type CiJobNames,
+  DEFAULT_JOB_STAGE,
+  HIDDEN_JOB_NAME,
+  jobNamesFor,
+  MANAGED_MARKER,
+} from './ci-file.js';
+import { parseJobName } from './ci-jobs.js';
 import { parseCiDocument } from './ci-yaml.js';
 
 export type CiMergeAction = 'create' | 'update' | 'no-op';
@@ -11,6 +18,8 @@ export interface MergeOptions {
   force: boolean;
   /** Shown in errors and warnings. Default `.gitlab-ci.yml`. */
   fileName?: string | undefined;
+  /** The names of the jobs the snippet holds (one role's). Default: the plain names. */
+  jobNames?: CiJobNames | undefined;
 }
 
 export interface MergeResult {
@@ -92,6 +101,7 @@ export function mergeCiFile(
     return { ...inner, text: BYTE_ORDER_MARK + inner.text };
   }
   const fileName = opts.fileName ?? '.gitlab-ci.yml';
+  const names = opts.jobNames ?? jobNamesFor();
   const snippet = parseSnippet(snippetText);
   if (existingText === undefined) return { text: snippetText, action: 'create', conflicts: [], warnings: [] };
 
@@ -151,17 +161,25 @@ export function mergeCiFile(
   for (const name of conflicts)
     warnings.push(`Replaced job "${name}" in ${fileName} (it was not written by gitlab-aws-oidc; --force).`);
 
-  const staleVerify = pairs.find((p) => p.name === VERIFY_JOB_NAME && p.markerStart !== undefined);
-  if (staleVerify && !desired.some((j) => j.name === VERIFY_JOB_NAME)) {
+  const staleVerify = pairs.find((p) => p.name === names.verify && p.markerStart !== undefined);
+  if (staleVerify && !desired.some((j) => j.name === names.verify)) {
+    const script = JSON.stringify(
+      (existingJs[names.verify] as { script?: unknown } | undefined)?.script ?? '',
+    );
+    const byName = /npx --yes gitlab-aws-oidc@/.test(script)
+      ? ` It runs \`npx --yes gitlab-aws-oidc@…\`, a package fetched from the npm registry by name, with the role's credentials: re-run with --verify-job --verify-image <image>@sha256:<digest>, or delete it.`
+      : '';
     warnings.push(
-      `${fileName} keeps "${VERIFY_JOB_NAME}" from an earlier run; delete it by hand if you no longer want it.`,
+      `${fileName} keeps "${names.verify}" from an earlier run; delete it by hand if you no longer want it.${byName}`,
     );
   }
-  warnings.push(...interplayWarnings(existingJs, fileName));
+  warnings.push(...interplayWarnings(existingJs, fileName, names.hidden));
 
   let text = existingText;
   if (replacements.length === 0) {
-    const block = [snippet.header, ...desired.map((j) => j.text)].join('\n');
+    // Another role's jobs came with the header already: a further role's jobs are appended without it.
+    const hasOurJobs = pairs.some((p) => p.markerStart !== undefined && parseJobName(p.name) !== undefined);
+    const block = [...(hasOurJobs ? [] : [snippet.header]), ...desired.map((j) => j.text)].join('\n');
     text = appendBlock(existingText, indent(block, column), eol);
   } else {
     replacements.push(...insertionsForMissing(existingText, desired, found, column, eol));
@@ -297,17 +315,17 @@ function chooseStage(js: Record<string, unknown>, fileName: string, warnings: st
   return DEFAULT_JOB_STAGE;
 }
 
-function interplayWarnings(js: Record<string, unknown>, fileName: string): string[] {
+function interplayWarnings(js: Record<string, unknown>, fileName: string, hidden: string): string[] {
   const warnings: string[] = [];
   const dflt = asRecord(js.default);
   if (dflt?.id_tokens !== undefined) {
     warnings.push(
-      `${fileName} sets default: id_tokens. A job's own id_tokens replace the default (no merge), so jobs that extend ${HIDDEN_JOB_NAME} get only its token, not the default ones.`,
+      `${fileName} sets default: id_tokens. A job's own id_tokens replace the default (no merge), so jobs that extend ${hidden} get only its token, not the default ones.`,
     );
   }
   if (dflt?.before_script !== undefined || js.before_script !== undefined) {
     warnings.push(
-      `${fileName} sets a default before_script. Jobs that extend ${HIDDEN_JOB_NAME} run its before_script (which writes the token file) instead.`,
+      `${fileName} sets a default before_script. Jobs that extend ${hidden} run its before_script (which writes the token file) instead.`,
     );
   }
   const globalVars = asRecord(js.variables);
@@ -319,27 +337,27 @@ function interplayWarnings(js: Record<string, unknown>, fileName: string): strin
   }
   for (const [name, value] of Object.entries(js)) {
     const job = asRecord(value);
-    if (!job || name === HIDDEN_JOB_NAME) continue;
+    if (!job || name === hidden) continue;
     const ext = job.extends;
-    const extendsOurs = ext === HIDDEN_JOB_NAME || (Array.isArray(ext) && ext.includes(HIDDEN_JOB_NAME));
+    const extendsOurs = ext === hidden || (Array.isArray(ext) && ext.includes(hidden));
     if (!extendsOurs) continue;
     const bs = job.before_script;
-    if (bs !== undefined && !containsReference(bs)) {
+    if (bs !== undefined && !containsReference(bs, hidden)) {
       warnings.push(
-        `Job "${name}" extends ${HIDDEN_JOB_NAME} but sets its own before_script, so the token file is never written; add "- !reference [${HIDDEN_JOB_NAME}, before_script]" to it.`,
+        `Job "${name}" extends ${hidden} but sets its own before_script, so the token file is never written; add "- !reference [${hidden}, before_script]" to it.`,
       );
     }
     if (job.id_tokens !== undefined) {
-      warnings.push(`Job "${name}" sets its own id_tokens, which replace those of ${HIDDEN_JOB_NAME}.`);
+      warnings.push(`Job "${name}" sets its own id_tokens, which replace those of ${hidden}.`);
     }
   }
   return warnings;
 }
 
-function containsReference(value: unknown): boolean {
+function containsReference(value: unknown, hidden: string): boolean {
   if (!Array.isArray(value)) return false;
-  if (value[0] === HIDDEN_JOB_NAME && value[1] === 'before_script') return true;
-  return value.some((v) => containsReference(v));
+  if (value[0] === hidden && value[1] === 'before_script') return true;
+  return value.some((v) => containsReference(v, hidden));
 }
 
 function legacyWarnings(text: string, fileName: string): string[] {

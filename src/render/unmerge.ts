@@ -3,24 +3,27 @@
  * that everything else stays byte-identical (comments, other jobs, anchors, key order). Pure: the caller
  * reads the file and the template.
  *
- * A job is the tool's when it has one of the tool's names and either the marker comment line above it
- * (as merge.ts recognises it) or the exact structure the template renders, with any role ARN, region,
- * audience, token variable, refs and image tags. The header comment merge.ts appends with the jobs goes
- * too. Jobs that still use the hidden job (`extends: .aws-oidc`, `!reference [.aws-oidc, …]`) would make
- * GitLab reject the whole pipeline once it is gone: that is refused unless `force`.
+ * A job is the tool's when it has one of the tool's names (`.aws-oidc`, `aws-oidc-check`, `aws-oidc-verify`,
+ * or the same suffixed with a role name, ci-jobs.ts) and either the marker comment line above it (as
+ * merge.ts recognises it) or the exact structure the template renders, with any role ARN, region,
+ * audience, token variable, refs, images and verify command. The jobs are grouped by role (the suffix);
+ * `select` picks the roles whose jobs go, and the others stay byte for byte. The header comment merge.ts
+ * appends goes with the last of the tool's jobs. Jobs that still use a removed hidden job
+ * (`extends: .aws-oidc`, `!reference [.aws-oidc, …]`) would make GitLab reject the whole pipeline once it
+ * is gone: that is refused unless `force`.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isScalar } from 'yaml';
 import { CliError, UsageError } from '../errors.js';
 import {
   AWS_CLI_IMAGE,
+  type CiJobNames,
   DEFAULT_JOB_STAGE,
-  HIDDEN_JOB_NAME,
-  MANAGED_JOB_NAMES,
+  jobNamesFor,
   MANAGED_MARKER,
-  NODE_IMAGE,
   renderCiFromTemplate,
 } from './ci-file.js';
+import { type CiRoleJobs, parseJobName } from './ci-jobs.js';
 import { parseCiDocument } from './ci-yaml.js';
 import { type ExistingPair, lineOf, toJsOrThrow, topLevelPairs, yamlUsageError } from './merge.js';
 
@@ -31,6 +34,19 @@ export interface UnmergeOptions {
   force: boolean;
   /** Shown in errors and warnings. Default `.gitlab-ci.yml`. */
   fileName?: string | undefined;
+  /**
+   * Which roles' jobs to remove (each role's jobs are told apart by their names, see ci-jobs.ts).
+   * Default: every role's.
+   */
+  select?: ((role: CiRoleJobs) => boolean) | undefined;
+}
+
+/** The jobs of one role that the tool wrote, found in the file. */
+export interface UnmergeRole extends CiRoleJobs {
+  /** The tool's jobs of this role, in file order. */
+  jobs: string[];
+  /** Selected: removed from `text`. */
+  removed: boolean;
 }
 
 export interface RecognisedJob {
@@ -47,10 +63,12 @@ export interface UnmergeResult {
   removed: RecognisedJob[];
   /** Jobs with one of the tool's names that it did not write: left in place. */
   kept: string[];
-  /** Jobs still using the hidden job (only when the hidden job is removed). */
+  /** Jobs still using a removed hidden job. */
   dependents: { name: string; line: number }[];
-  /** `AWS_ROLE_ARN` of the removed hidden job. */
+  /** `AWS_ROLE_ARN` of the (first) removed hidden job. */
   roleArn?: string | undefined;
+  /** Every role whose jobs the tool wrote into the file, removed or not. */
+  roles: UnmergeRole[];
   /** Only comments and blank lines are left (GitLab refuses such a pipeline file). */
   empty: boolean;
   /**
@@ -65,7 +83,10 @@ const BYTE_ORDER_MARK = '\uFEFF';
 /** The stage merge.ts falls back to when `stages:` lacks `test`. */
 const FALLBACK_STAGE = '.pre';
 const MARKER_LINE = new RegExp(`^\\s*#\\s*${escapeRegExp(MANAGED_MARKER)}\\b`);
-const RULE_IF = /^\$CI_COMMIT_(?:BRANCH|TAG)(?:$| == | =~ )/;
+const RULE_IF = /^(?:\$CI_COMMIT_REF_PROTECTED == "true" && )?\$CI_COMMIT_(?:BRANCH|TAG)(?:$| == | =~ )/;
+/** Stands for the verify job's image and command, which the user chooses. */
+const VERIFY_IMAGE_SAMPLE = 'gaohole.invalid/gaohole/verify:gaohole';
+const VERIFY_COMMAND_SAMPLE = 'gaohole-verify-command';
 
 /**
  * Recognisable values rendered into the template in place of the inputs; in the rendered jobs each one
@@ -80,12 +101,20 @@ const HOLES = [
   { sample: '999.999.999-gaohole', pattern: '\\d+\\.\\d+\\.\\d+[^\\s]*' },
   // Pinned images change between releases: any tag of the same image.
   { sample: AWS_CLI_IMAGE, pattern: `${escapeRegExp(AWS_CLI_IMAGE.replace(/:[^:/]+$/, ''))}:[^\\s]+` },
-  { sample: NODE_IMAGE, pattern: `${escapeRegExp(NODE_IMAGE.replace(/:[^:/]+$/, ''))}:[^\\s]+` },
+  { sample: VERIFY_IMAGE_SAMPLE, pattern: '[^\\s]+' },
+  // `gitlab-aws-oidc verify` from an image, through `npx --package=…`, or as earlier versions wrote it.
+  {
+    sample: VERIFY_COMMAND_SAMPLE,
+    pattern: '(?:npx --yes (?:--package=\\S+ -- )?)?gitlab-aws-oidc(?:@\\S+)? verify',
+  },
 ] as const;
 const HOLE_SPLIT = new RegExp(`(${HOLES.map((h) => escapeRegExp(h.sample)).join('|')})`);
 
-/** The jobs the template renders, with holes in place of every input. */
-export function buildJobSkeletons(templateText: string): Record<string, unknown> {
+/** The jobs the template renders under `names`, with holes in place of every input. */
+export function buildJobSkeletons(
+  templateText: string,
+  names: CiJobNames = jobNamesFor(),
+): Record<string, unknown> {
   const text = renderCiFromTemplate(templateText, {
     roleArn: HOLES[0].sample,
     region: HOLES[1].sample,
@@ -93,9 +122,16 @@ export function buildJobSkeletons(templateText: string): Record<string, unknown>
     tokenVariable: HOLES[3].sample,
     toolVersion: HOLES[4].sample,
     refs: [{ type: 'branch', pattern: 'gaoholeref' }],
-    includeVerifyJob: true,
+    verify: { kind: 'image', image: `${VERIFY_IMAGE_SAMPLE}@sha256:${'0'.repeat(64)}` },
+    jobNames: names,
   });
-  return parseCiDocument(text).toJS() as Record<string, unknown>;
+  const skeletons = parseCiDocument(text).toJS() as Record<string, Record<string, unknown>>;
+  const verify = skeletons[names.verify];
+  if (verify) {
+    verify.image = { ...(verify.image as Record<string, unknown>), name: VERIFY_IMAGE_SAMPLE };
+    verify.script = [VERIFY_COMMAND_SAMPLE];
+  }
+  return skeletons;
 }
 
 /** The comment lines the template starts with (merge.ts appends them above the jobs), without blank lines. */
@@ -128,6 +164,7 @@ export function unmergeCiFile(existingText: string, opts: UnmergeOptions): Unmer
     removed: [],
     kept: [],
     dependents: [],
+    roles: [],
     empty: isEmptyPipeline(existingText),
     deleteFile: false,
     warnings,
@@ -141,58 +178,68 @@ export function unmergeCiFile(existingText: string, opts: UnmergeOptions): Unmer
   if (!isMap(root) || root.flow) return none();
 
   const js = toJsOrThrow(doc, `${fileName} cannot be read as a pipeline`);
-  const skeletons = buildJobSkeletons(opts.templateText);
   const pairs = topLevelPairs(existingText, root);
+  const roles = recogniseRoles(pairs, js, opts);
 
   const removedPairs: ExistingPair[] = [];
   const removed: RecognisedJob[] = [];
   const kept: string[] = [];
-  for (const pair of pairs) {
-    if (!(MANAGED_JOB_NAMES as readonly string[]).includes(pair.name)) continue;
-    const by =
-      pair.markerStart !== undefined
-        ? 'marker'
-        : matchesSkeleton(js[pair.name], skeletons[pair.name])
-          ? 'structure'
-          : undefined;
-    if (!by) {
-      kept.push(pair.name);
-      continue;
+  for (const role of roles.values()) {
+    if (!role.removed) continue;
+    kept.push(...role.notOurs);
+    for (const pair of role.pairs) {
+      removedPairs.push(pair.pair);
+      removed.push({ name: pair.pair.name, line: lineOf(existingText, pair.pair.keyLineStart), by: pair.by });
     }
-    removedPairs.push(pair);
-    removed.push({ name: pair.name, line: lineOf(existingText, pair.keyLineStart), by });
   }
+  removed.sort((a, b) => a.line - b.line);
   const warnings: string[] = kept.map(
     (name) => `${fileName}: job "${name}" was not written by gitlab-aws-oidc (no marker); left in place.`,
   );
-  if (removed.length === 0) return { ...none(warnings), kept };
+  const found = [...roles.values()]
+    .filter((r) => r.pairs.length > 0)
+    .map(
+      (r): UnmergeRole => ({
+        names: r.names,
+        suffix: r.suffix,
+        roleArn: r.roleArn,
+        jobs: r.pairs.map((p) => p.pair.name),
+        removed: r.removed,
+      }),
+    );
+  if (removed.length === 0) return { ...none(warnings), kept, roles: found };
 
   const removedNames = new Set(removed.map((r) => r.name));
-  const dependents = removedNames.has(HIDDEN_JOB_NAME)
-    ? pairs
-        .filter((p) => !removedNames.has(p.name) && usesHiddenJob(js[p.name]))
-        .map((p) => ({ name: p.name, line: lineOf(existingText, p.keyLineStart) }))
-    : [];
+  const removedHidden = [...roles.values()]
+    .filter((r) => r.removed && removedNames.has(r.names.hidden))
+    .map((r) => r.names.hidden);
+  const dependents = pairs
+    .filter((p) => !removedNames.has(p.name))
+    .map((p) => ({ pair: p, uses: removedHidden.filter((h) => usesHiddenJob(js[p.name], h)) }))
+    .filter((d) => d.uses.length > 0)
+    .map((d) => ({ name: d.pair.name, line: lineOf(existingText, d.pair.keyLineStart), uses: d.uses }));
   if (dependents.length && !opts.force) {
+    const used = [...new Set(dependents.flatMap((d) => d.uses))];
     throw new UsageError(
-      `${fileName}: ${quoteList(dependents.map((d) => d.name))} still use${dependents.length === 1 ? 's' : ''} ${HIDDEN_JOB_NAME}; removing it would make GitLab reject the pipeline`,
+      `${fileName}: ${quoteList(dependents.map((d) => d.name))} still use${dependents.length === 1 ? 's' : ''} ${used.join(', ')}; removing it would make GitLab reject the pipeline`,
       dependents.map((d) => ({
         field: `${fileName}:${d.line}`,
-        message: `job "${d.name}" extends or references ${HIDDEN_JOB_NAME}`,
+        message: `job "${d.name}" extends or references ${d.uses.join(', ')}`,
       })),
       {
-        hint: `Remove \`extends: ${HIDDEN_JOB_NAME}\` (and \`!reference [${HIDDEN_JOB_NAME}, …]\`) from them first, or pass --force to remove the generated jobs anyway.`,
+        hint: `Remove \`extends: ${used[0]}\` (and \`!reference [${used[0]}, …]\`) from them first, or pass --force to remove the generated jobs anyway.`,
       },
     );
   }
   for (const d of dependents) {
     warnings.push(
-      `${fileName}:${d.line}: job "${d.name}" still uses ${HIDDEN_JOB_NAME}, which was removed (--force); GitLab rejects the pipeline until you edit it.`,
+      `${fileName}:${d.line}: job "${d.name}" still uses ${d.uses.join(', ')}, which was removed (--force); GitLab rejects the pipeline until you edit it.`,
     );
   }
 
   const ranges = removedPairs.map((p): [number, number] => [p.markerStart ?? p.keyLineStart, p.end]);
-  if (removedNames.has(HIDDEN_JOB_NAME)) {
+  // The header goes with the last of the tool's jobs.
+  if (found.every((r) => r.removed)) {
     const column = removedPairs[0]?.column ?? 0;
     const header = headerRange(existingText, indentLines(templateHeader(opts.templateText), column), ranges);
     if (header) ranges.push(header);
@@ -203,11 +250,7 @@ export function unmergeCiFile(existingText: string, opts: UnmergeOptions): Unmer
   }
 
   checkUnmerged(text, js, removedNames, fileName);
-  const hidden = js[HIDDEN_JOB_NAME] as { variables?: Record<string, unknown> } | undefined;
-  const roleArn =
-    removedNames.has(HIDDEN_JOB_NAME) && typeof hidden?.variables?.AWS_ROLE_ARN === 'string'
-      ? hidden.variables.AWS_ROLE_ARN
-      : undefined;
+  const roleArn = found.find((r) => r.removed && removedHidden.includes(r.names.hidden))?.roleArn;
   const empty = isEmptyPipeline(text);
   const deleteFile = text.trim() === '';
   if (empty && !deleteFile) {
@@ -215,7 +258,78 @@ export function unmergeCiFile(existingText: string, opts: UnmergeOptions): Unmer
       `${fileName} has no jobs left; GitLab refuses an empty pipeline file, so delete it or add jobs.`,
     );
   }
-  return { text, action: 'update', removed, kept, dependents, roleArn, empty, deleteFile, warnings };
+  return {
+    text,
+    action: 'update',
+    removed,
+    kept,
+    dependents: dependents.map(({ name, line }) => ({ name, line })),
+    roleArn,
+    roles: found,
+    empty,
+    deleteFile,
+    warnings,
+  };
+}
+
+interface RoleInFile extends CiRoleJobs {
+  /** The tool's jobs of this role. */
+  pairs: { pair: ExistingPair; by: RecognisedJob['by'] }[];
+  /** Jobs with this role's names that the tool did not write. */
+  notOurs: string[];
+  removed: boolean;
+}
+
+/** The tool's jobs in the file, by role (told apart by the names' suffix), and which of them go. */
+function recogniseRoles(
+  pairs: ExistingPair[],
+  js: Record<string, unknown>,
+  opts: UnmergeOptions,
+): Map<string, RoleInFile> {
+  const roles = new Map<string, RoleInFile>();
+  const skeletons = new Map<string, Record<string, unknown>>();
+  for (const pair of pairs) {
+    const parsed = parseJobName(pair.name);
+    if (!parsed) continue;
+    const key = parsed.suffix ?? '';
+    let role = roles.get(key);
+    if (!role) {
+      const names = jobNamesFor(parsed.suffix);
+      const variables = asRecord(asRecord(js[names.hidden])?.variables);
+      const arn = variables?.AWS_ROLE_ARN;
+      role = {
+        names,
+        suffix: parsed.suffix,
+        roleArn: typeof arn === 'string' ? arn : undefined,
+        pairs: [],
+        notOurs: [],
+        removed: false,
+      };
+      roles.set(key, role);
+    }
+    let skeleton = skeletons.get(key);
+    if (!skeleton) {
+      skeleton = buildJobSkeletons(opts.templateText, role.names);
+      skeletons.set(key, skeleton);
+    }
+    const shapes = [skeleton[pair.name]];
+    // Earlier versions named the verify job's image as a plain string (`image: node:22-alpine`).
+    if (parsed.kind === 'verify')
+      shapes.push({ ...(skeleton[pair.name] as object), image: VERIFY_IMAGE_SAMPLE });
+    const by =
+      pair.markerStart !== undefined
+        ? 'marker'
+        : shapes.some((shape) => matchesSkeleton(js[pair.name], shape))
+          ? 'structure'
+          : undefined;
+    if (by) role.pairs.push({ pair, by });
+    // A suffixed name the tool never wrote (a user's `.aws-oidc-base`) is none of its business.
+    else if (parsed.suffix === undefined) role.notOurs.push(pair.name);
+  }
+  for (const role of roles.values()) {
+    role.removed = opts.select ? opts.select(role) : true;
+  }
+  return roles;
 }
 
 // ---------- recognition ----------
@@ -292,23 +406,22 @@ function matchString(actual: string, skeleton: string, holes: Map<number, string
   });
 }
 
-/** `extends: .aws-oidc` (alone or in a list), or a `!reference [.aws-oidc, …]` anywhere in the job. */
-function usesHiddenJob(job: unknown): boolean {
+/** `extends: <hidden>` (alone or in a list), or a `!reference [<hidden>, …]` anywhere in the job. */
+function usesHiddenJob(job: unknown, hidden: string): boolean {
   const record = asRecord(job);
   if (!record) return false;
   const ext = record.extends;
-  if (ext === HIDDEN_JOB_NAME || (Array.isArray(ext) && ext.includes(HIDDEN_JOB_NAME))) return true;
-  return containsReference(record);
+  if (ext === hidden || (Array.isArray(ext) && ext.includes(hidden))) return true;
+  return containsReference(record, hidden);
 }
 
-function containsReference(value: unknown): boolean {
+function containsReference(value: unknown, hidden: string): boolean {
   if (Array.isArray(value)) {
-    if (value.length >= 2 && value[0] === HIDDEN_JOB_NAME && value.every((v) => typeof v === 'string'))
-      return true;
-    return value.some(containsReference);
+    if (value.length >= 2 && value[0] === hidden && value.every((v) => typeof v === 'string')) return true;
+    return value.some((v) => containsReference(v, hidden));
   }
   const record = asRecord(value);
-  return record !== undefined && Object.values(record).some(containsReference);
+  return record !== undefined && Object.values(record).some((v) => containsReference(v, hidden));
 }
 
 // ---------- text ----------

@@ -3,6 +3,7 @@ import type { Stats } from 'node:fs';
 import { link, lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
+import type { CiJobNames } from './ci-file.js';
 import { diffLines, type LineDiff } from './diff.js';
 import { findLegacyJwtUsage, type LegacyJwtUsage, type MergeResult, mergeCiFile } from './merge.js';
 
@@ -353,17 +354,27 @@ export interface CiFilePlan extends MergeResult {
   legacyJwt: LegacyJwtUsage[];
 }
 
+/** The snippet, or how to render it from the file as read (which names a further role's jobs get). */
+export type CiSnippetSource =
+  | string
+  | ((before: string | undefined) => { text: string; jobNames?: CiJobNames | undefined });
+
 /** Reads `path` (if it exists), merges the snippet and returns the result with a diff preview. Writes nothing. */
 export async function planCiFile(
   path: string,
-  snippet: string,
+  snippet: CiSnippetSource,
   opts: CiFilePlanOptions,
 ): Promise<CiFilePlan> {
   const fileName = opts.fileName ?? path;
   const { target, stats } = await resolveWriteTarget(path, opts.repoRoot);
   const before = stats ? await readTextFile(target, fileName) : undefined;
   if (before !== undefined) await checkBackupPath(target, fileName);
-  const merged = mergeCiFile(before, snippet, { force: opts.force, fileName });
+  const rendered = typeof snippet === 'string' ? { text: snippet } : snippet(before);
+  const merged = mergeCiFile(before, rendered.text, {
+    force: opts.force,
+    fileName,
+    jobNames: rendered.jobNames,
+  });
   const diffName = opts.diffName ?? fileName;
   const diff = diffLines(before ?? '', merged.text, {
     fromLabel: before === undefined ? '/dev/null' : `a/${diffName}`,

@@ -13,7 +13,7 @@ import { PartialApplyError, UsageError } from '../../src/errors.js';
 import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { BASE_FLAGS, runInitWith, tempDir } from '../init/helpers.js';
-import { fixture, ROUND_TRIP_FIXTURES, whitespaceVariants } from '../render/helpers.js';
+import { fixture, ROUND_TRIP_FIXTURES, VERIFY_IMAGE, whitespaceVariants } from '../render/helpers.js';
 
 const PROJECT = BASE_FLAGS.project as string;
 
@@ -40,7 +40,7 @@ describe('init then destroy round-trips the pipeline file byte for byte', () => 
       for (const [variant, text] of Object.entries(whitespaceVariants(fixture(name)))) {
         const original = Buffer.from(text, 'utf8');
         writeFileSync(ciPath(), original);
-        await runInitWith({ ...BASE_FLAGS, verifyJob: true }, tmp.dir, { aws });
+        await runInitWith({ ...BASE_FLAGS, verifyJob: true, verifyImage: VERIFY_IMAGE }, tmp.dir, { aws });
         expect(readFileSync(ciPath()).equals(original), variant).toBe(false);
         // realistic.yml has a job that extends .aws-oidc: only --ci-file … --force removes it.
         const result = await destroy(

@@ -12,14 +12,14 @@ import { runDestroyCommand } from '../../src/destroy/command.js';
 import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { type DestroyDeps, runDestroy } from '../../src/destroy/run.js';
 import { PartialApplyError, UsageError } from '../../src/errors.js';
-import { renderCiSnippet } from '../../src/render/ci-file.js';
+import { jobNamesFor, renderCiSnippet } from '../../src/render/ci-file.js';
 import { ciYamlToJs } from '../../src/render/ci-yaml.js';
 import { mergeCiFile } from '../../src/render/merge.js';
 import { captureContext } from '../helpers/capture-context.js';
 import { schemaAvailable, validateCi, warnIfSchemaMissing } from '../helpers/ci-schema.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { tempDir } from '../init/helpers.js';
-import { fixture } from '../render/helpers.js';
+import { fixture, verifyFromImage } from '../render/helpers.js';
 import { initProject } from '../status/init-helper.js';
 
 warnIfSchemaMissing();
@@ -48,7 +48,7 @@ function pipelineFor(arn: string, original?: string): string {
     audience: 'https://gitlab.com',
     refs: [{ type: 'branch', pattern: 'main' }],
     toolVersion: '0.1.0',
-    includeVerifyJob: true,
+    verify: verifyFromImage,
   });
   return mergeCiFile(original, snippet, { force: false }).text;
 }
@@ -162,6 +162,113 @@ describe('destroy and .gitlab-ci.yml in the working folder', () => {
     const result = await runDestroy(parseDestroyFlags({ project: PROJECT, yes: true }), deps());
     expect(result.ciFile).toBeUndefined();
     expect(read()).toBe(text);
+  });
+});
+
+/** Defect 6 of issue 7: a prod/dev split keeps one set of jobs per role; destroy removes only its role's. */
+describe('destroy and a pipeline file with the jobs of two roles', () => {
+  const DEV = 'gitlab-acme-web-dev';
+  const devNames = jobNamesFor(DEV);
+  let devArn: string;
+  let prodOnly: string;
+  let both: string;
+  beforeEach(async () => {
+    devArn = (await initProject(fake, { project: PROJECT, roleName: DEV, policyName: `${DEV}-permissions` }))
+      .role.arn;
+    prodOnly = pipelineFor(roleArn, fixture('custom-stages.yml'));
+    const dev = renderCiSnippet({
+      roleArn: devArn,
+      region: 'eu-west-1',
+      audience: 'https://gitlab.com',
+      refs: [{ type: 'branch', pattern: 'develop' }],
+      toolVersion: '0.1.0',
+      jobNames: devNames,
+    });
+    both = mergeCiFile(prodOnly, dev, { force: false, jobNames: devNames }).text;
+    writeCi(both);
+  });
+
+  it('destroy --role removes that role and its jobs only; the other role stays byte for byte', async () => {
+    const io = capture();
+    await runDestroyCommand({ role: DEV, yes: true }, io.context);
+    expect(read()).toBe(prodOnly);
+    expect([...fake.state.roles.keys()]).toEqual(['gitlab-acme-web']);
+    expect(io.err()).toContain(`✓ removed ${devNames.hidden}, ${devNames.check} from .gitlab-ci.yml`);
+
+    await runDestroyCommand({ role: 'gitlab-acme-web', yes: true }, capture().context);
+    expect(read()).toBe(fixture('custom-stages.yml'));
+  });
+
+  it('the first role goes the same way, leaving the header and the other role', async () => {
+    const result = await runDestroy(options({ project: undefined, role: 'gitlab-acme-web' }), deps());
+    expect(result.ciFile?.jobs).toEqual(['.aws-oidc', 'aws-oidc-check', 'aws-oidc-verify']);
+    const text = read();
+    expect(
+      text.endsWith(
+        both.slice(both.indexOf(`# managed by gitlab-aws-oidc 0.1.0: add \`extends: ${devNames.hidden}\``)),
+      ),
+    ).toBe(true);
+    expect(jobs(text)).toEqual(['stages', 'prepare', 'ship', devNames.hidden, devNames.check]);
+  });
+
+  it('destroy --project deletes both roles and removes both sets of jobs', async () => {
+    const result = await runDestroy(options(), deps());
+    expect(fake.state.roles.size).toBe(0);
+    expect(result.ciFile?.jobs).toHaveLength(5);
+    expect(read()).toBe(fixture('custom-stages.yml'));
+  });
+
+  it('a job extending one role blocks only the removal of that role, before anything is deleted', async () => {
+    writeCi(`${both}\ndeploy:\n  extends: .aws-oidc\n  script: [x]\n`);
+    const dev = await runDestroy(options({ project: undefined, role: DEV }), deps());
+    expect(dev.ciFile?.jobs).toEqual([devNames.hidden, devNames.check]);
+    const before = fake.mutatingCalls().length;
+    const error = await runDestroy(
+      options({ project: undefined, role: 'gitlab-acme-web', ciFile: '.gitlab-ci.yml' }),
+      deps(),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toMatch(/"deploy" still uses \.aws-oidc;/);
+    expect(fake.mutatingCalls().length).toBe(before);
+  });
+
+  it('a re-run of destroy --role after the role is gone still removes exactly its jobs', async () => {
+    await runDestroy(options({ project: undefined, role: DEV, ciFile: false }), deps());
+    expect(fake.state.roles.has(DEV)).toBe(false);
+    expect(read()).toBe(both);
+    const result = await runDestroy(options({ project: undefined, role: DEV }), deps());
+    expect(result.ciFile).toMatchObject({ jobs: [devNames.hidden, devNames.check], written: true });
+    expect(read()).toBe(prodOnly);
+  });
+
+  it("--role with --ci-file never removes another role's jobs, even when the file has only those", async () => {
+    writeCi(prodOnly);
+    const result = await runDestroy(
+      options({ project: undefined, role: DEV, ciFile: '.gitlab-ci.yml' }),
+      deps(),
+    );
+    expect(fake.state.roles.has(DEV)).toBe(false);
+    expect(read()).toBe(prodOnly);
+    expect(result.ciFile).toMatchObject({ action: 'no-op', jobs: [] });
+    expect(result.ciFile?.warnings).toEqual([
+      `.gitlab-ci.yml has the jobs of .aws-oidc (${roleArn}), not a role this run deletes; nothing was removed from it.`,
+    ]);
+  });
+
+  it('--ci-file with two roles, neither of them deleted by this run: nothing removed, and why', async () => {
+    await initProject(fake, { project: 'acme/other', roleName: 'gitlab-acme-other' });
+    const result = await runDestroy(
+      options({ project: undefined, role: 'gitlab-acme-other', ciFile: '.gitlab-ci.yml' }),
+      deps(),
+    );
+    expect(read()).toBe(both);
+    expect(result.ciFile).toMatchObject({ action: 'no-op', jobs: [], written: false });
+    expect(result.ciFile?.warnings.join('\n')).toMatch(
+      /has the jobs of 2 roles, none of which this run deletes/,
+    );
   });
 });
 

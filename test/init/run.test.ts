@@ -276,9 +276,9 @@ it('retries a passing ConcurrentModification and completes', async () => {
 
 describe.skipIf(!schemaAvailable)('generated pipelines validate against GitLab’s schema', () => {
   it('fresh file', async () => {
-    await runInitWith({ ...S3_FLAGS, branch: ['main', 'release/*'], tag: ['v*'], verifyJob: true }, tmp.dir, {
-      aws,
-    });
+    const verifyImage = `registry.example.com/tools/gitlab-aws-oidc@sha256:${'ab'.repeat(32)}`;
+    const flags = { ...S3_FLAGS, branch: ['main', 'release/*'], tag: ['v*'], verifyJob: true, verifyImage };
+    await runInitWith(flags, tmp.dir, { aws });
     const doc = parse(readFileSync(join(tmp.dir, '.gitlab-ci.yml'), 'utf8'));
     expect(validateCi(doc)).toEqual([]);
     expect(Object.keys(doc)).toEqual(

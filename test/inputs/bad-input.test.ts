@@ -18,6 +18,7 @@ import { resolveFlags } from '../init/helpers.js';
 
 const long = (n: number, c = 'a') => c.repeat(n);
 const policy = (statement: object) => JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
+const PINNED_IMAGE = `registry.example.com/tools/gao@sha256:${'0'.repeat(64)}`;
 const okStatement = { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' };
 
 const INIT: CommandUnderTest<RawInitFlags> = {
@@ -444,8 +445,61 @@ const INIT: CommandUnderTest<RawInitFlags> = {
     },
     {
       name: '--verify-job with --no-ci-file',
-      flags: { verifyJob: true, ciFile: false },
+      flags: { verifyJob: true, ciFile: false, verifyImage: PINNED_IMAGE },
       field: '--verify-job',
+    },
+    // ----- the verify job runs with the role: what it runs is named and pinned (issue 7, defect 10) -----
+    {
+      name: '--verify-job without saying what it runs',
+      flags: { verifyJob: true },
+      field: '--verify-job',
+      message: /--verify-image <image>@sha256:<digest>.*--verify-package/,
+    },
+    {
+      name: '--verify-image pinned by tag only, without consent',
+      flags: { verifyJob: true, verifyImage: 'registry.example.com/tools/gao:1.0' },
+      field: '--verify-image',
+      message: /pinned by tag only.*--allow-unpinned-verify/,
+    },
+    {
+      name: '--verify-image without tag or digest',
+      flags: { verifyJob: true, verifyImage: 'registry.example.com/tools/gao', allowUnpinnedVerify: true },
+      field: '--verify-image',
+      message: /no tag or digest/,
+    },
+    {
+      name: '--verify-image that is not an image reference',
+      flags: { verifyJob: true, verifyImage: 'gao:1.0 && curl evil' },
+      field: '--verify-image',
+    },
+    {
+      name: '--verify-package from the registry without consent',
+      flags: { verifyJob: true, verifyPackage: 'gitlab-aws-oidc@0.1.0' },
+      field: '--verify-package',
+      message: /--allow-unpinned-verify/,
+    },
+    {
+      name: '--verify-package with a range',
+      flags: { verifyJob: true, verifyPackage: 'gitlab-aws-oidc@^0.1.0', allowUnpinnedVerify: true },
+      field: '--verify-package',
+      message: /exact version/,
+    },
+    {
+      name: '--verify-package without a version',
+      flags: { verifyJob: true, verifyPackage: 'gitlab-aws-oidc', allowUnpinnedVerify: true },
+      field: '--verify-package',
+    },
+    {
+      name: '--verify-image and --verify-package together',
+      flags: { verifyJob: true, verifyImage: PINNED_IMAGE, verifyPackage: 'gitlab-aws-oidc@0.1.0' },
+      field: '--verify-package',
+      message: /not both/,
+    },
+    {
+      name: '--verify-image without --verify-job',
+      flags: { verifyImage: PINNED_IMAGE },
+      field: '--verify-image',
+      message: /only goes with --verify-job/,
     },
   ],
 };
@@ -470,6 +524,18 @@ const INIT_ACCEPTED: { name: string; flags: Partial<RawInitFlags> }[] = [
     flags: { branch: Array.from({ length: 60 }, (_, i) => `feature-number-${i}`), trustPolicyMax: '4096' },
   },
   { name: '--trust-policy-max at the 8,192 ceiling', flags: { trustPolicyMax: '8192' } },
+  {
+    name: 'verify job from an image pinned by digest',
+    flags: { verifyJob: true, verifyImage: PINNED_IMAGE },
+  },
+  {
+    name: 'verify job from a tagged image on a registry port, with consent',
+    flags: { verifyJob: true, verifyImage: 'localhost:5000/gao:1.0', allowUnpinnedVerify: true },
+  },
+  {
+    name: 'verify job from an npm package at an exact version, with consent',
+    flags: { verifyJob: true, verifyPackage: '@acme/gitlab-aws-oidc@1.2.3-rc.1', allowUnpinnedVerify: true },
+  },
 ];
 
 const sandbox = useSandbox();

@@ -40,3 +40,7 @@ export function whitespaceVariants(text: string): Record<string, string> {
     'byte order mark': `\uFEFF${text}`,
   };
 }
+
+/** A verify job from an image pinned by digest (what --verify-image takes without consent). */
+export const VERIFY_IMAGE = `registry.example.com/tools/gitlab-aws-oidc:0.1.0@sha256:${'ab'.repeat(32)}`;
+export const verifyFromImage = { kind: 'image', image: VERIFY_IMAGE } as const;

@@ -9,10 +9,10 @@ import { templatePath } from '../../src/io/package-root.js';
 import { CI_TEMPLATE_FILE, renderCiSnippet } from '../../src/render/ci-file.js';
 import { mergeCiFile } from '../../src/render/merge.js';
 import { unmergeCiFile } from '../../src/render/unmerge.js';
-import { baseInput, fixture, ROUND_TRIP_FIXTURES, whitespaceVariants } from './helpers.js';
+import { baseInput, fixture, ROUND_TRIP_FIXTURES, verifyFromImage, whitespaceVariants } from './helpers.js';
 
 const templateText = readFileSync(templatePath('gitlab-ci', CI_TEMPLATE_FILE), 'utf8');
-const snippets = [renderCiSnippet(baseInput), renderCiSnippet({ ...baseInput, includeVerifyJob: true })];
+const snippets = [renderCiSnippet(baseInput), renderCiSnippet({ ...baseInput, verify: verifyFromImage })];
 const merge = (existing: string | undefined, snip: string) =>
   mergeCiFile(existing, snip, { force: false }).text;
 // force: realistic.yml has a job that extends .aws-oidc (refused otherwise; the bytes are what matters here).
