@@ -58,7 +58,11 @@ describe('init with two roles for one project (prod/dev split with --role-name)'
 
     // Re-running init for prod (with new refs) does not touch dev's jobs.
     const devBlock = both.slice(prodOnly.length);
-    const again = await runInitWith({ ...BASE_FLAGS, branch: ['main', 'hotfix'] }, tmp.dir, { aws });
+    const again = await runInitWith(
+      { ...BASE_FLAGS, branch: ['main', 'hotfix'], allowWidening: true },
+      tmp.dir,
+      { aws },
+    );
     expect(again.result.ciFile?.jobs).toEqual(jobNamesFor());
     const after = readCi();
     expect(after.endsWith(devBlock)).toBe(true);
@@ -91,7 +95,11 @@ describe('init with two roles for one project (prod/dev split with --role-name)'
     expect(plan).toContain(command);
 
     // Said once, when the role's jobs join the file: re-runs of either role are quiet about it.
-    const devAgain = await runInitWith({ ...DEV, branch: ['develop', 'staging'] }, tmp.dir, { aws });
+    const devAgain = await runInitWith(
+      { ...DEV, branch: ['develop', 'staging'], allowWidening: true },
+      tmp.dir,
+      { aws },
+    );
     const prodAgain = await runInitWith(BASE_FLAGS, tmp.dir, { aws });
     for (const run of [devAgain, prodAgain]) {
       expect(run.result.ciFile?.otherRoles).toEqual([]);
