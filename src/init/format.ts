@@ -73,8 +73,14 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
   if (probes.length) {
     lines.push('', p.strong('Who else could assume it (each must be refused):'));
     for (const c of probes) {
+      // A refusal that rests on a case IAM does not document proves nothing (as in `verify`).
+      const caveats = c.evaluation.caveats.map((x) => x.message).join('; ');
       lines.push(
-        c.allowed ? `  ${p.danger(`✗ ALLOWED: ${c.label}`)}` : `  ${p.good('✓')} refused: ${c.label}`,
+        c.unproven
+          ? `  ${p.danger(`✗ NOT PROVEN REFUSED: ${c.label} (the refusal rests on a case IAM does not document${caveats ? `: ${caveats}` : ''})`)}`
+          : c.allowed
+            ? `  ${p.danger(`✗ ALLOWED: ${c.label}`)}`
+            : `  ${p.good('✓')} refused: ${c.label}`,
       );
     }
   }

@@ -26,3 +26,32 @@ describe('formatPlan', () => {
     expect(text).not.toMatch(/you asked for this/);
   });
 });
+
+describe('formatPlan: who else could assume it', () => {
+  it('shows a refusal that rests on an undocumented case as NOT PROVEN REFUSED with the caveat, not ALLOWED', async () => {
+    const { result } = await runInitWith({ ...BASE_FLAGS, ciFile: false, dryRun: true }, tmp.dir, { aws });
+    const [refused, other] = result.checks.expectDeny;
+    expect(refused?.allowed).toBe(false);
+    const caveat = {
+      code: 'principal-wildcard' as const,
+      message: 'Principal {"Federated": "*"}: IAM documents only "*" and {"AWS": "*"} as principal wildcards',
+      statement: 0,
+    };
+    result.checks.expectDeny = [
+      {
+        ...refused!,
+        allowed: true,
+        unproven: true,
+        evaluation: { ...refused!.evaluation, caveats: [caveat] },
+      },
+      other!,
+    ];
+    const lines = formatPlan(result, createPalette(0));
+    const line = lines.find((l) => l.includes(refused!.label));
+    expect(line).toMatch(/✗ NOT PROVEN REFUSED: /);
+    expect(line).toContain('the refusal rests on a case IAM does not document');
+    expect(line).toContain(caveat.message);
+    expect(line).not.toMatch(/ALLOWED/);
+    expect(lines.find((l) => l.includes(other!.label))).toMatch(/✓ refused: /);
+  });
+});
