@@ -127,6 +127,28 @@ export function parseConditionOperator(raw: string): ConditionOperator {
   };
 }
 
+/**
+ * The documented spelling of an operator written in the wrong letter case (`stringnotequals` →
+ * `StringNotEquals`, `forallvalues:stringlike` → `ForAllValues:StringLike`); undefined when none is.
+ */
+export function operatorSpelling(raw: string): string | undefined {
+  const lower = raw.toLowerCase();
+  const colon = lower.indexOf(':');
+  const prefix = colon >= 0 ? lower.slice(0, colon) : undefined;
+  const set =
+    prefix === undefined
+      ? ''
+      : ({ forallvalues: 'ForAllValues:', foranyvalue: 'ForAnyValue:' }[prefix] ?? null);
+  if (set === null) return undefined;
+  let rest = colon >= 0 ? lower.slice(colon + 1) : lower;
+  const ifExists = rest.endsWith('ifexists') && rest !== 'ifexists';
+  if (ifExists) rest = rest.slice(0, -'ifexists'.length);
+  const base = [...OPERATOR_FAMILY.keys()].find((k) => k.toLowerCase() === rest);
+  if (base === undefined) return undefined;
+  const spelt = `${set}${base}${ifExists ? 'IfExists' : ''}`;
+  return parseConditionOperator(spelt).known && spelt !== raw ? spelt : undefined;
+}
+
 type Base = Pick<ConditionOperator, 'base'>;
 
 /** StringEquals and friends: `*` and `?` are ordinary characters. */

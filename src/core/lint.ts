@@ -22,6 +22,7 @@ import {
   isPatternOperator,
   isStringLikeOperator,
   matchesStringLike,
+  operatorSpelling,
   policyVariablesAsWildcards,
 } from './iam-conditions.js';
 import { providerHost } from './issuer.js';
@@ -42,6 +43,7 @@ import {
 } from './lint-rules/permissions.js';
 import { RULES, type RuleId, SEVERITIES, type Severity } from './lint-rules/rules.js';
 import { type AccessLevel, analyzeGitlabSub, type SubIssue } from './lint-rules/subject.js';
+import { findMalformations, type Malformation } from './policy-grammar.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
 export { providerHost } from './issuer.js';
@@ -88,6 +90,8 @@ export interface Finding {
   target?: FindingTarget | undefined;
   /** For permission findings: the policy (ARN, or name for inline/file policies) the finding is about. */
   policy?: string | undefined;
+  /** For GAO043: the policy element IAM refuses (`Effect`, `Resource`, `Version`, `Condition`, …). */
+  element?: string | undefined;
 }
 
 /**
@@ -295,6 +299,74 @@ function foldOpenIntoDead(findings: Finding[], from: number, dead: readonly Find
   }
 }
 
+const MALFORMED_FIX: Record<string, string> = {
+  Policy: 'Write the policy as {"Version": "2012-10-17", "Statement": [ … ]}.',
+  Statement: 'Write each statement as an object under "Statement".',
+  Version: 'Set "Version": "2012-10-17" (or remove it).',
+  Effect: 'Set "Effect" to "Allow" or "Deny", spelt exactly so.',
+  Action:
+    'Give the statement exactly one of Action and NotAction: "Action": "sts:AssumeRoleWithWebIdentity".',
+  Principal:
+    'Name the principal: "Principal": {"Federated": "arn:<partition>:iam::<account>:oidc-provider/<host>"} (principal types: AWS, Federated, Service, CanonicalUser).',
+  NotPrincipal:
+    'Keep only one of Principal and NotPrincipal; a trust policy for CI names its provider in Principal.',
+  Resource: 'Remove "Resource": the resource of a trust policy is the role itself.',
+  NotResource: 'Remove "NotResource": the resource of a trust policy is the role itself.',
+  Condition:
+    'Write each condition as {"<operator>": {"<key>": "<value>"}}, a value being a string, number, boolean or a list of them.',
+};
+
+/** GAO043: one reason IAM refuses the document (unknown operators are GAO029). */
+function malformedFinding(
+  m: Malformation,
+  at: { statementIndex?: number; sid?: string | undefined },
+): Finding {
+  return finding('GAO043', {
+    ...at,
+    element: m.element,
+    operator: m.operator,
+    conditionKey: m.conditionKey,
+    why: `IAM refuses this policy (MalformedPolicyDocument): ${m.message}. The change that carries it fails, so none of the policy is applied.`,
+    fix: MALFORMED_FIX[m.element] ?? 'Correct the element the finding names.',
+  });
+}
+
+/** GAO029: an operator IAM does not know (or spelt in the wrong case), in any statement. */
+function unknownOperatorFinding(
+  e: ConditionEntry,
+  at: { statementIndex: number; sid?: string | undefined },
+): Finding {
+  const spelt = operatorSpelling(e.operator);
+  return finding('GAO029', {
+    ...at,
+    conditionKey: e.key,
+    operator: e.operator,
+    why: `IAM refuses this policy (MalformedPolicyDocument): "${e.operator}" is not an IAM condition operator${spelt ? ` (operator names are case sensitive: IAM knows ${spelt})` : ''}. The change that carries it fails, so none of the policy is applied.`,
+    fix: spelt ? `Spell it ${spelt}.` : 'Use StringEquals for literal values or StringLike for patterns.',
+  });
+}
+
+/**
+ * A statement that never matches (or a policy IAM refuses) grants nothing today. Its other findings
+ * still say what it would grant once the dead part is fixed, so they are kept, say so first, and
+ * rank below the reason it is dead (at most medium): a `--fail-on` gate fails on such a statement
+ * exactly when it fails on that reason, and on the other findings once the statement can match.
+ */
+function markLatent(
+  findings: Finding[],
+  from: number,
+  dead: readonly Finding[],
+  statementIndex: number,
+): void {
+  const reasons = [...new Set(dead.map((d) => d.ruleId))].join(', ');
+  for (let i = from; i < findings.length; i++) {
+    const f = findings[i] as Finding;
+    if (dead.includes(f) || f.severity === 'functional') continue;
+    f.why = `Not exploitable today: statement #${statementIndex} never applies (${reasons}). Once it does: ${f.why}`;
+    if (severityAtLeast(f.severity, 'high')) f.severity = 'medium';
+  }
+}
+
 /**
  * Lints one trust policy. Returns findings in statement order (use `sortFindings` for display).
  * Never throws on odd input: a document IAM would refuse still gets the findings it can.
@@ -312,10 +384,23 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
   const variables = expandsPolicyVariables((doc as { Version?: unknown } | null)?.Version);
   const holdsVariable = (v: string) => variables && holdsPolicyVariable(v);
 
+  // What IAM refuses to store (policy-grammar): GAO043, or GAO029 for an unknown operator.
+  const malformations = findMalformations(doc).filter((m) => !m.unknownOperator);
+  for (const m of malformations) if (m.statement === undefined) findings.push(malformedFinding(m, {}));
+
   trustStatements(doc).forEach((st, statementIndex) => {
-    if (st.Effect !== 'Allow') return;
     const at = { statementIndex, sid: st.Sid };
     const entries = flattenConditions(st.Condition);
+    const malformed = malformations.filter((m) => m.statement === statementIndex);
+    // `Effect: "allow"` is refused by IAM (GAO043) but read as an Allow below, for what it would grant.
+    const allow =
+      st.Effect === 'Allow' || (typeof st.Effect === 'string' && st.Effect.toLowerCase() === 'allow');
+    if (!allow) {
+      // A Deny (or an Effect IAM does not know) grants nothing, but IAM still refuses it when malformed.
+      for (const m of malformed) findings.push(malformedFinding(m, at));
+      for (const e of entries) if (!e.known) findings.push(unknownOperatorFinding(e, at));
+      return;
+    }
     // Findings that show the statement never matches (no token, or no policy IAM would store): such a
     // statement is not also reported as open to anyone (GAO002); that risk is folded into the first one.
     const deadBecause: Finding[] = [];
@@ -324,18 +409,18 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       findings.push(f);
       deadBecause.push(f);
     };
+    const finishStatement = () => {
+      if (deadBecause.length === 0) return;
+      foldOpenIntoDead(findings, statementStart, deadBecause);
+      markLatent(findings, statementStart, deadBecause, statementIndex);
+    };
+    for (const m of malformed) pushDead(malformedFinding(m, at));
 
     // -- operators and literal/pattern confusion, for every key
     for (const e of entries) {
       const where = { ...at, conditionKey: e.key, operator: e.operator };
       if (!e.known) {
-        pushDead(
-          finding('GAO029', {
-            ...where,
-            why: `"${e.operator}" is not an IAM condition operator; IAM refuses the policy (MalformedPolicyDocument).`,
-            fix: 'Use StringEquals for literal values or StringLike for patterns.',
-          }),
-        );
+        pushDead(unknownOperatorFinding(e, at));
         continue;
       }
       const literalWildcard = (v: string) => isLiteralOperator(e) && hasWildcard(v) && !holdsVariable(v);
@@ -381,6 +466,13 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       (principal !== undefined &&
         typeof principal === 'object' &&
         Object.values(principal).some((v) => asList(v as string | string[]).includes('*')));
+    const federatedWildcardOnly =
+      principal !== '*' &&
+      typeof principal === 'object' &&
+      asList(principal.Federated as string | string[] | undefined).includes('*') &&
+      !Object.entries(principal).some(
+        ([type, v]) => type !== 'Federated' && asList(v as string | string[]).includes('*'),
+      );
     if (wildcardPrincipal || st.NotPrincipal !== undefined) {
       findings.push(
         finding('GAO001', {
@@ -392,14 +484,19 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
           why:
             st.NotPrincipal !== undefined
               ? 'An Allow with NotPrincipal trusts every principal except the ones listed.'
-              : 'Principal "*" lets any AWS principal, or any web identity accepted by any provider in the account, assume the role when the conditions hold.',
+              : federatedWildcardOnly
+                ? 'IAM does not document {"Federated": "*"} (its principal wildcards are "*" and {"AWS": "*"}): it may refuse the policy or read it as every provider. Read the permissive way, any web identity accepted by any provider in the account can assume the role when the conditions hold.'
+                : 'Principal "*" lets any AWS principal, or any web identity accepted by any provider in the account, assume the role when the conditions hold.',
           fix: 'Set "Principal": {"Federated": "arn:<partition>:iam::<account>:oidc-provider/<gitlab-host>"} and remove NotPrincipal.',
         }),
       );
     }
 
     const federated = federatedOf(st);
-    if (federated.length === 0) return;
+    if (federated.length === 0) {
+      finishStatement();
+      return;
+    }
     const hosts = new Set(federated.map((f) => f.host));
 
     // -- action
@@ -755,7 +852,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       }
     }
 
-    if (deadBecause.length > 0) foldOpenIntoDead(findings, statementStart, deadBecause);
+    finishStatement();
   });
 
   const maxProjects = ctx.maxProjectsPerRole ?? 3;

@@ -18,6 +18,11 @@ export interface Malformation {
   /** The element at fault: `Effect`, `Condition`, `Version`, … */
   element: string;
   message: string;
+  /** For a problem inside `Condition`: the operator (and key) as written, to locate it. */
+  operator?: string | undefined;
+  conditionKey?: string | undefined;
+  /** The operator is not one IAM knows (the linter reports these as GAO029). */
+  unknownOperator?: true | undefined;
 }
 
 const VERSIONS = new Set(['2008-10-17', '2012-10-17']);
@@ -27,7 +32,8 @@ const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' 
 
 function checkStatement(s: unknown, index: number): Malformation[] {
   const out: Malformation[] = [];
-  const at = (element: string, message: string) => out.push({ statement: index, element, message });
+  const at = (element: string, message: string, extra: Partial<Malformation> = {}) =>
+    out.push({ statement: index, element, message, ...extra });
   const where = `statement #${index}`;
   if (s === null || typeof s !== 'object' || Array.isArray(s)) {
     at('Statement', `${where} is not an object`);
@@ -79,10 +85,11 @@ function checkStatement(s: unknown, index: number): Malformation[] {
       at(
         'Condition',
         `${where}: "${operator}" is not an IAM condition operator (operator names are case sensitive)`,
+        { operator, unknownOperator: true },
       );
     }
     if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
-      at('Condition', `${where}: "${operator}" does not map condition keys to values`);
+      at('Condition', `${where}: "${operator}" does not map condition keys to values`, { operator });
       continue;
     }
     for (const [key, value] of Object.entries(keys)) {
@@ -91,6 +98,7 @@ function checkStatement(s: unknown, index: number): Malformation[] {
         at(
           'Condition',
           `${where}: the value of "${operator}" "${key}" is not a string, number, boolean or a list of them`,
+          { operator, conditionKey: key },
         );
       }
     }

@@ -154,7 +154,8 @@ function fnv1a(text: string): string {
 
 /** The most precise position of a finding in a policy file: value, then condition key, then statement. */
 export function locateFinding(finding: Finding, index: JsonPosition[]): JsonPosition | undefined {
-  if (finding.statementIndex === undefined) return undefined;
+  if (finding.statementIndex === undefined)
+    return finding.element ? findJsonPosition(index, [finding.element]) : undefined;
   const statementIsArray = index.some(
     (p) => p.path.length === 2 && p.path[0] === 'Statement' && typeof p.path[1] === 'number',
   );
@@ -175,6 +176,13 @@ export function locateFinding(finding: Finding, index: JsonPosition[]): JsonPosi
       if (valuePos) return valuePos;
     }
     if (keyPos) return keyPos;
+  }
+  // GAO043 names the element IAM refuses (a condition operator, or the statement member).
+  if (finding.element) {
+    const p =
+      (finding.operator ? findJsonPosition(index, [...base, 'Condition', finding.operator]) : undefined) ??
+      findJsonPosition(index, [...base, finding.element]);
+    if (p) return p;
   }
   const hint: Partial<Record<RuleId, string[]>> = {
     GAO001: ['Principal', 'NotPrincipal'],

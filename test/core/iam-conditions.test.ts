@@ -6,6 +6,7 @@ import {
   holdsPolicyVariable,
   isAllWildcard,
   matchesStringLike,
+  operatorSpelling,
   parseConditionOperator,
   passesWhenKeyMissing,
   policyVariablesAsWildcards,
@@ -207,4 +208,23 @@ describe('policy variables (reference_policies_variables.html)', () => {
     expect(policyVariablesAsWildcards(value)).toBe(expected);
     expect(holdsPolicyVariable(value)).toBe(expected !== undefined);
   });
+});
+
+describe('operatorSpelling (for GAO029: the documented spelling of a mis-cased operator)', () => {
+  it.each([
+    ['stringnotequals', 'StringNotEquals'],
+    ['STRINGLIKE', 'StringLike'],
+    ['forallvalues:stringequalsifexists', 'ForAllValues:StringEqualsIfExists'],
+    ['ForAnyValue:stringLike', 'ForAnyValue:StringLike'],
+    ['null', 'Null'],
+  ])('%j → %s', (raw, spelt) => {
+    expect(operatorSpelling(raw)).toBe(spelt);
+  });
+
+  it.each(['StringEquals', 'StringEqualz', 'nullifexists', 'foo:stringequals', 'ifexists', 'constructor'])(
+    '%j has none',
+    (raw) => {
+      expect(operatorSpelling(raw)).toBeUndefined();
+    },
+  );
 });

@@ -199,6 +199,38 @@ describe('findingsToSarif', () => {
     expect(gao003.message.text).toContain('Fix:');
   });
 
+  it.each([
+    ['bad/malformed-resource.json', 'GAO043', '"Resource"', undefined],
+    ['bad/malformed-effect-case.json', 'GAO043', '"Effect": "allow"', undefined],
+    // At the key under the unknown operator, as before.
+    ['bad/malformed-deny-operator-case.json', 'GAO029', '"stringnotequals"', undefined, 1],
+    ['bad/malformed-resource.json', 'GAO043', '"Version"', '2012-10-18'],
+  ])(
+    '%s: %s (IAM refuses the policy) is a high error located at %s',
+    (file, ruleId, needle, version, below = 0) => {
+      let text = fixture(file);
+      if (version) text = text.replace('"2012-10-17"', `"${version}"`);
+      const findings = lintTrustPolicy(JSON.parse(text)).map(
+        (f): Finding => ({ ...f, target: { kind: 'file', id: 'iam/trust.json' } }),
+      );
+      const log = findingsToSarif(findings, {
+        toolVersion: '0.1.0',
+        artifacts: [{ uri: 'iam/trust.json', text }],
+      });
+      expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+      const run = log.runs[0]!;
+      const result = run.results.find((r) => r.ruleId === ruleId && r.message.text.includes(version ?? ''))!;
+      expect(result.level).toBe('error');
+      expect(result.properties['security-severity']).toBe('8.0');
+      expect(result.message.text).toContain('IAM refuses this policy (MalformedPolicyDocument)');
+      const line = text.split('\n').findIndex((l) => l.includes(needle)) + 1 + below;
+      expect(result.locations[0]?.physicalLocation?.region?.startLine).toBe(line);
+      const rule = run.tool.driver.rules.find((r) => r.id === ruleId)!;
+      expect(rule.properties.tags).toContain('security');
+      expect(rule.defaultConfiguration.level).toBe('error');
+    },
+  );
+
   it('maps severities to levels and security-severity, functional as correctness', () => {
     const mk = (ruleId: Finding['ruleId'], severity: Finding['severity']): Finding => ({
       ruleId,

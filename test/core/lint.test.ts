@@ -125,7 +125,12 @@ const bad: Case[] = [
   { file: 'bad/github-style-sub.json', ids: ['GAO027'] },
   { file: 'bad/project-path-without-namespace.json', ids: ['GAO027'] },
   { file: 'bad/unknown-provider.json', ids: ['GAO028'], ctx: { providers: [] } },
-  { file: 'bad/unknown-operator.json', ids: ['GAO029'] },
+  // IAM refuses these (MalformedPolicyDocument): the policy a change means to apply never is.
+  { file: 'bad/unknown-operator.json', ids: ['GAO029'], severity: { GAO029: 'high' } },
+  { file: 'bad/malformed-effect-case.json', ids: ['GAO043'], severity: { GAO043: 'high' } },
+  // A Deny with a mis-cased operator: not "deny applies", and not silently ignored either.
+  { file: 'bad/malformed-deny-operator-case.json', ids: ['GAO029'], severity: { GAO029: 'high' } },
+  { file: 'bad/malformed-resource.json', ids: ['GAO043'], severity: { GAO043: 'high' } },
   { file: 'bad/multiple-statements-one-weak.json', ids: ['GAO003', 'GAO009'] },
   { file: 'bad/list-one-weak-value.json', ids: ['GAO008', 'GAO009'] },
   { file: 'bad/literal-without-ref.json', ids: ['GAO009'], severity: { GAO009: 'medium' } },
@@ -322,6 +327,161 @@ describe('lintTrustPolicy details', () => {
       expect(
         findings.filter((f) => f.ruleId === 'GAO002').map((f) => [f.statementIndex, f.severity]),
       ).toEqual([[1, 'critical']]);
+    });
+  });
+
+  describe('a policy IAM refuses to store (MalformedPolicyDocument)', () => {
+    const GL = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+    const MAIN = 'project_path:a/b:ref_type:branch:ref:main';
+    const doc = (over: Record<string, unknown>, top: Record<string, unknown> = {}) =>
+      ({
+        Version: '2012-10-17',
+        ...top,
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: GL },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: {
+              StringEquals: {
+                'gitlab.com:aud': 'https://gitlab.com',
+                'gitlab.com:sub': MAIN,
+                'gitlab.com:project_id': '42',
+                'gitlab.com:ref_protected': 'true',
+              },
+            },
+            ...over,
+          },
+        ],
+      }) as unknown as PolicyDocument;
+    const malformed = (d: PolicyDocument) => lintTrustPolicy(d).filter((f) => f.ruleId === 'GAO043');
+
+    it('the well-formed base has no finding', () => {
+      expect(lintTrustPolicy(doc({}))).toEqual([]);
+    });
+
+    it.each<[string, Record<string, unknown>, RegExp, string]>([
+      ['Effect in lower case', { Effect: 'allow' }, /Effect "allow" is not "Allow" or "Deny"/, 'Effect'],
+      ['no Action', { Action: undefined }, /has no Action/, 'Action'],
+      ['both Action and NotAction', { NotAction: 'sts:AssumeRole' }, /both Action and NotAction/, 'Action'],
+      ['no Principal', { Principal: undefined }, /has no Principal/, 'Principal'],
+      [
+        'a principal type IAM does not know',
+        { Principal: { OIDC: GL } },
+        /"OIDC" is not a principal type/,
+        'Principal',
+      ],
+      ['a Resource element', { Resource: '*' }, /has a Resource element/, 'Resource'],
+      [
+        'a condition value that is not a scalar',
+        { Condition: { StringEquals: { 'gitlab.com:sub': { a: 1 } } } },
+        /is not a string, number, boolean or a list of them/,
+        'Condition',
+      ],
+    ])('%s: one high GAO043 naming the reason, at the statement', (_name, over, reason, element) => {
+      const found = malformed(doc(over));
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ severity: 'high', statementIndex: 0, element });
+      expect(found[0]?.why).toMatch(/^IAM refuses this policy \(MalformedPolicyDocument\): /);
+      expect(found[0]?.why).toMatch(reason);
+      expect(found[0]?.title).toBe(RULES.GAO043.title);
+    });
+
+    it('a Version IAM does not know: GAO043 on the document, located at Version', () => {
+      const found = lintTrustPolicy(doc({}, { Version: '2012-10-18' }));
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ ruleId: 'GAO043', severity: 'high', element: 'Version' });
+      expect(found[0]?.statementIndex).toBeUndefined();
+      expect(found[0]?.why).toMatch(/"2012-10-18"/);
+    });
+
+    it('an unknown operator is GAO029 only (never also GAO043), in Allow and Deny statements alike', () => {
+      const allow = lintTrustPolicy(doc({ Condition: { StringEqualz: { 'gitlab.com:sub': MAIN } } }));
+      expect(allow.map((f) => f.ruleId).sort()).toEqual(['GAO015', 'GAO029']);
+      const deny = lintTrustPolicy(load('bad/malformed-deny-operator-case.json'));
+      expect(deny).toHaveLength(1);
+      expect(deny[0]).toMatchObject({
+        ruleId: 'GAO029',
+        statementIndex: 1,
+        sid: 'NoForks',
+        operator: 'stringnotequals',
+        severity: 'high',
+      });
+      expect(deny[0]?.why).toMatch(/IAM refuses this policy \(MalformedPolicyDocument\)/);
+      expect(deny[0]?.why).toMatch(/case sensitive: IAM knows StringNotEquals/);
+      expect(deny[0]?.fix).toBe('Spell it StringNotEquals.');
+    });
+
+    it('an Allow in lower case is not also "anyone can assume": GAO002 is folded into GAO043', () => {
+      const findings = lintTrustPolicy(load('bad/malformed-effect-case.json'));
+      expect(findings.map((f) => f.ruleId)).toEqual(['GAO043']);
+      expect(findings[0]?.why).toMatch(/nothing restricts sub either/i);
+      expect(findings[0]?.fix).toContain('gitlab.example.com:sub');
+      expect(hasFindingsAtLeast(findings, 'critical')).toBe(false);
+    });
+
+    it('{"Federated": "*"} is GAO001 (read as a wildcard) and says IAM does not document it', () => {
+      const f = lintTrustPolicy(doc({ Principal: { Federated: '*' } })).find((x) => x.ruleId === 'GAO001');
+      expect(f?.severity).toBe('critical');
+      expect(f?.why).toMatch(/does not document/);
+    });
+  });
+
+  describe('findings next to "never matches" describe the statement once fixed, and never outrank it', () => {
+    const GL = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+    const st = (over: Record<string, unknown>) =>
+      ({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Federated: GL }, Action: 'sts:AssumeRoleWithWebIdentity', ...over },
+        ],
+      }) as unknown as PolicyDocument;
+    const anyProject = { 'gitlab.com:sub': 'project_path:*' };
+    it.each<[string, Record<string, unknown>, RuleId, Severity]>([
+      [
+        'a key for another host',
+        { Condition: { StringEquals: { 'gitlab.example.com:aud': 'x' }, StringLike: anyProject } },
+        'GAO023',
+        'functional',
+      ],
+      [
+        'the wrong action',
+        { Action: 'sts:AssumeRole', Condition: { StringLike: anyProject } },
+        'GAO026',
+        'functional',
+      ],
+      ['Effect in lower case', { Effect: 'allow', Condition: { StringLike: anyProject } }, 'GAO043', 'high'],
+    ])('%s: GAO003 is kept, at medium, worded as what it would allow once fixed', (_n, over, rule, sev) => {
+      const findings = lintTrustPolicy(st(over));
+      const dead = findings.find((f) => f.ruleId === rule);
+      expect(dead?.severity).toBe(sev);
+      const latent = findings.find((f) => f.ruleId === 'GAO003');
+      expect(latent?.severity).toBe('medium');
+      expect(latent?.why).toMatch(
+        new RegExp(`^Not exploitable today: statement #0 never applies \\(${rule}\\)\\. Once it does: `),
+      );
+      expect(latent?.why).toMatch(/every project/);
+      // The gate follows the reason the statement is dead, not what it would allow.
+      expect(hasFindingsAtLeast(findings, 'critical')).toBe(false);
+      expect(hasFindingsAtLeast(findings, 'high')).toBe(sev === 'high');
+      expect(hasFindingsAtLeast(findings, 'functional')).toBe(true);
+      // Displayed after the reason.
+      expect(sortFindings(findings)[0]?.ruleId).toBe(rule);
+    });
+
+    it('low findings keep their severity and get the same wording; a live statement is untouched', () => {
+      const findings = lintTrustPolicy(
+        st({
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'gitlab.com:sub': 'project_path:a/b:ref_type:branch:ref:main' } },
+        }),
+      );
+      const low = findings.filter((f) => f.severity === 'low');
+      expect(low.length).toBeGreaterThan(0);
+      for (const f of low) expect(f.why).toMatch(/^Not exploitable today/);
+      const live = lintTrustPolicy(load('bad/sub-project-path-star.json'));
+      expect(live.find((f) => f.ruleId === 'GAO003')?.severity).toBe('critical');
+      expect(live.every((f) => !/Not exploitable today/.test(f.why))).toBe(true);
     });
   });
 

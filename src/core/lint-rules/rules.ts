@@ -47,7 +47,8 @@ export type RuleId =
   | 'GAO033'
   | 'GAO040'
   | 'GAO041'
-  | 'GAO042';
+  | 'GAO042'
+  | 'GAO043';
 
 export interface RuleMeta {
   id: RuleId;
@@ -338,11 +339,11 @@ export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
   GAO029: rule(
     'GAO029',
     'unknown-operator',
-    'functional',
+    'high',
     'trust-policy',
-    'Unknown condition operator',
-    'IAM rejects policies with an operator it does not know (MalformedPolicyDocument).',
-    'Use a valid operator: StringEquals, StringLike, …',
+    'Unknown condition operator: IAM refuses this policy (MalformedPolicyDocument)',
+    'IAM refuses to store a policy with an operator it does not know, and operator names are case sensitive (`stringnotequals` is unknown), in Allow and Deny statements alike. The change that carries it fails, so the policy it means to apply (a Deny meant to protect, a tightened condition) never is. High, like GAO043, so a `--fail-on high` gate on `audit --policy-file` stops it.',
+    'Use a valid operator, spelt as documented: StringEquals, StringLike, StringNotEquals, …',
   ),
   GAO030: rule(
     'GAO030',
@@ -406,6 +407,15 @@ export const RULES: Readonly<Record<RuleId, RuleMeta>> = {
     'Provider audience that no role checks',
     'STS accepts tokens for every client ID of the provider; roles that do not check aud accept tokens minted for audiences meant for something else.',
     'Remove the client ID from the provider if unused, or add aud conditions to the roles.',
+  ),
+  GAO043: rule(
+    'GAO043',
+    'malformed-policy',
+    'high',
+    'trust-policy',
+    'IAM refuses this policy (MalformedPolicyDocument)',
+    'IAM refuses to store this document as a trust policy: an Effect other than exactly "Allow" or "Deny" (case sensitive), a Version other than 2012-10-17 or 2008-10-17, no Action (or both Action and NotAction), no Principal (or both Principal and NotPrincipal), a principal type other than AWS, Federated, Service or CanonicalUser, a Resource element, or a condition value that is not a string, number, boolean or list of them. (Unknown operators are GAO029.) The change that carries it fails, so the policy it means to apply never is: high, so a `--fail-on high` gate on `audit --policy-file` stops it. A statement that carries it grants nothing, so it is not also reported as open to anyone; what it would allow once fixed is reported at medium at most.',
+    'Fix the element the finding names (for example "Effect": "Allow", or remove "Resource").',
   ),
 };
 
