@@ -53,6 +53,33 @@ describe('runAuditCommand', () => {
     expect(log.runs[0].results[0].locations[0].physicalLocation.region.startLine).toBeGreaterThan(1);
   });
 
+  it('--fail-on high stops a policy IAM refuses (a Deny with a mis-cased operator was silently ignored)', async () => {
+    const io = capture();
+    const error = await runAuditCommand(
+      { policyFile: fixturePath('bad/malformed-deny-operator-case.json'), failOn: 'high' },
+      io.context,
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(AuditFailedError);
+    expect(error.exitCode).toBe(1);
+    expect(io.out()).toContain('IAM refuses this policy (MalformedPolicyDocument)');
+    expect(io.out()).toContain('Summary: 0 critical, 1 high, 0 functional, 0 medium, 0 low.');
+  });
+
+  it('a statement that never applies fails the gates its reason fails, whatever it would allow once fixed', async () => {
+    const policyFile = fixturePath('bad/dead-statement-any-project.json');
+    const high = capture();
+    await runAuditCommand({ policyFile, failOn: 'high' }, high.context);
+    expect(high.out()).toMatch(
+      /MEDIUM \(2\)\n {2}GAO003 {2}sub matches any project\n.*\n {10}why Not exploitable today: statement #0 never applies \(GAO023\)\. Once it does: project_path "\*" matches every project/,
+    );
+    expect(high.out()).toContain('Summary: 0 critical, 0 high, 1 functional, 2 medium, 1 low.');
+    const functional = capture();
+    const error = await runAuditCommand({ policyFile, failOn: 'functional' }, functional.context).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(AuditFailedError);
+  });
+
   it('--json on success prints one document; on failure prints nothing (the CLI prints the error document)', async () => {
     const ok = capture();
     await runAuditCommand(

@@ -131,6 +131,12 @@ const bad: Case[] = [
   // A Deny with a mis-cased operator: not "deny applies", and not silently ignored either.
   { file: 'bad/malformed-deny-operator-case.json', ids: ['GAO029'], severity: { GAO029: 'high' } },
   { file: 'bad/malformed-resource.json', ids: ['GAO043'], severity: { GAO043: 'high' } },
+  // Never matches (aud key for another host), and would match any project once fixed: said, at medium.
+  {
+    file: 'bad/dead-statement-any-project.json',
+    ids: ['GAO023', 'GAO003', 'GAO009', 'GAO015'],
+    severity: { GAO023: 'functional', GAO003: 'medium', GAO009: 'medium', GAO015: 'low' },
+  },
   { file: 'bad/multiple-statements-one-weak.json', ids: ['GAO003', 'GAO009'] },
   { file: 'bad/list-one-weak-value.json', ids: ['GAO008', 'GAO009'] },
   { file: 'bad/literal-without-ref.json', ids: ['GAO009'], severity: { GAO009: 'medium' } },
