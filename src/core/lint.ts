@@ -294,7 +294,9 @@ function foldOpenIntoDead(findings: Finding[], from: number, dead: readonly Find
   if (!first) return;
   for (const o of open) {
     const rest = o.why.replace(/^Nothing restricts sub: /, '');
-    first.why = `${first.why} Nothing restricts sub either: once the statement matches, ${rest}`;
+    // A reason outside the statement (a Version IAM refuses) names the statement the note is about.
+    const where = first.statementIndex === o.statementIndex ? '' : ` in statement #${o.statementIndex}`;
+    first.why = `${first.why} Nothing restricts sub${where} either: once the statement matches, ${rest}`;
     first.fix = `${first.fix} Then restrict sub (GAO002): ${o.fix.charAt(0).toLowerCase()}${o.fix.slice(1)}`;
   }
 }
@@ -386,7 +388,11 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
 
   // What IAM refuses to store (policy-grammar): GAO043, or GAO029 for an unknown operator.
   const malformations = findMalformations(doc).filter((m) => !m.unknownOperator);
-  for (const m of malformations) if (m.statement === undefined) findings.push(malformedFinding(m, {}));
+  // A document-level one (Version, no Statement) means no statement ever applies.
+  const refusedDocument = malformations
+    .filter((m) => m.statement === undefined)
+    .map((m) => malformedFinding(m, {}));
+  findings.push(...refusedDocument);
 
   trustStatements(doc).forEach((st, statementIndex) => {
     const at = { statementIndex, sid: st.Sid };
@@ -415,6 +421,7 @@ export function lintTrustPolicy(doc: PolicyDocument, ctx: TrustLintContext = {})
       markLatent(findings, statementStart, deadBecause, statementIndex);
     };
     for (const m of malformed) pushDead(malformedFinding(m, at));
+    deadBecause.push(...refusedDocument);
 
     // -- operators and literal/pattern confusion, for every key
     for (const e of entries) {

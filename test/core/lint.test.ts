@@ -401,6 +401,17 @@ describe('lintTrustPolicy details', () => {
       expect(found[0]?.why).toMatch(/"2012-10-18"/);
     });
 
+    it('a Version IAM refuses: no statement is "anyone can assume" either (GAO002 folds into GAO043, per statement)', () => {
+      const open = { Condition: { StringEquals: { 'gitlab.com:aud': 'https://gitlab.com' } } };
+      const d = doc(open, { Version: '2012-10-18' });
+      (d.Statement as unknown[]).push({ ...((d.Statement as unknown[])[0] as object) });
+      const findings = lintTrustPolicy(d);
+      expect(findings.map((f) => f.ruleId)).toEqual(['GAO043']);
+      expect(findings[0]?.why).toMatch(/Nothing restricts sub in statement #0 either/);
+      expect(findings[0]?.why).toMatch(/Nothing restricts sub in statement #1 either/);
+      expect(hasFindingsAtLeast(findings, 'critical')).toBe(false);
+    });
+
     it('an unknown operator is GAO029 only (never also GAO043), in Allow and Deny statements alike', () => {
       const allow = lintTrustPolicy(doc({ Condition: { StringEqualz: { 'gitlab.com:sub': MAIN } } }));
       expect(allow.map((f) => f.ruleId).sort()).toEqual(['GAO015', 'GAO029']);
