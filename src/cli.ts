@@ -9,10 +9,10 @@ import { registerDestroy } from './commands/destroy.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
-import { ExitCode, exitCodeFor, UsageError } from './errors.js';
+import { AbortError, ExitCode, exitCodeFor, UsageError } from './errors.js';
 import { colorLevelFor, createPalette } from './io/colors.js';
 import { type CommandContext, isInteractive } from './io/context.js';
-import { errorDocument, formatError } from './io/output.js';
+import { errorDocument, formatError, writeDocumentOnce } from './io/output.js';
 import { TOOL_NAME, VERSION } from './version.js';
 
 // `gitlab-aws-oidc --help | head` closes stdout early: that is not an error.
@@ -23,19 +23,37 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+const argv = process.argv;
+const json = argv.includes('--json');
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM (how GitLab cancels a job, or `kill`) are handled alike. The first one
+ * aborts the run's signal: calls in flight are cancelled, nothing new starts, and the run ends
+ * through the one catch below with what was done and not done (exit 130). A second one exits at once,
+ * still printing the --json document first (each --json exit path prints exactly one).
+ */
 const controller = new AbortController();
 let interrupts = 0;
-process.on('SIGINT', () => {
+function onSignal(signal: NodeJS.Signals): void {
   interrupts += 1;
+  const name = signal === 'SIGINT' ? 'Interrupt' : signal;
   if (interrupts > 1) {
-    process.stderr.write('\nInterrupted again: exiting now.\n');
+    process.stderr.write(`\n${name} received again: exiting now.\n`);
+    if (json) {
+      const error = new AbortError(
+        'Interrupted twice: exited without waiting for the calls in flight. Re-run the same command: it reads the state again and finishes what is left.',
+      );
+      writeDocumentOnce(process.stdout, errorDocument(error, commandName()));
+    }
     process.exit(ExitCode.Aborted);
   }
   process.stderr.write(
-    '\nInterrupt received: finishing the call in flight, then stopping (Ctrl-C again to force).\n',
+    `\n${name} received: cancelling the calls in flight, then stopping (${signal === 'SIGINT' ? 'Ctrl-C' : 'a second signal'} again to exit at once).\n`,
   );
   controller.abort();
-});
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 const context: CommandContext = {
   stdout: process.stdout,
@@ -85,8 +103,6 @@ function toUsageError(error: CommanderError): UsageError {
   return new UsageError(message, field ? [{ field, message }] : []);
 }
 
-const argv = process.argv;
-const json = argv.includes('--json');
 try {
   await program.parseAsync(argv);
 } catch (caught) {
@@ -105,7 +121,7 @@ try {
       const palette = createPalette(colorLevelFor(process.stderr));
       for (const line of formatError(error, palette)) process.stderr.write(`${line}\n`);
     }
-    if (json) process.stdout.write(`${JSON.stringify(errorDocument(error, commandName()), null, 2)}\n`);
+    if (json) writeDocumentOnce(process.stdout, errorDocument(error, commandName()));
     process.exitCode = exitCodeFor(error);
   }
 }

@@ -135,6 +135,93 @@ export class ConsentRequiredError extends CliError {
   }
 }
 
+/**
+ * Interrupted (SIGINT/SIGTERM) part-way through applying: what was done and what was not. Exit 130.
+ * The message lists both too, for the human report.
+ */
+export class InterruptedError extends AbortError {
+  readonly done: string[];
+  readonly notDone: string[];
+
+  constructor(
+    message: string,
+    done: string[],
+    notDone: string[],
+    options: Omit<CliErrorOptions, 'exitCode'> = {},
+  ) {
+    super(message, options);
+    this.done = done;
+    this.notDone = notDone;
+  }
+
+  /** The interrupt report: how far the run got, then one line per change done and not done. */
+  static after(done: string[], notDone: string[], cause?: unknown): InterruptedError {
+    const lines = [
+      `Aborted after ${done.length} of ${done.length + notDone.length} changes; re-run the same command to finish.`,
+      ...done.map((d) => `  done: ${d}`),
+      ...notDone.map((d) => `  not done: ${d}`),
+    ];
+    return new InterruptedError(lines.join('\n'), done, notDone, cause === undefined ? {} : { cause });
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), done: this.done, notDone: this.notDone };
+  }
+}
+
+/**
+ * A network call got no answer in time (an endpoint that accepts and never answers, a black-holed
+ * route). Names the endpoint, the call and the limit, and says whether the call could have changed
+ * anything. Exit 1.
+ */
+export class TimeoutError extends CliError {
+  readonly operation: string;
+  readonly endpoint: string;
+  readonly timeoutMs: number;
+
+  constructor(
+    input: {
+      operation: string;
+      endpoint: string;
+      timeoutMs: number;
+      changesNothing: boolean;
+      service?: string;
+    },
+    options: Omit<CliErrorOptions, 'exitCode'> = {},
+  ) {
+    const service = input.service ? ` (${input.service})` : '';
+    const effect = input.changesNothing
+      ? 'It only reads: nothing was changed by it.'
+      : 'It may or may not have been applied: re-run the same command, it reads the state again and finishes.';
+    super(
+      'TIMEOUT',
+      `${input.operation} at ${input.endpoint}${service} did not answer within ${formatMs(input.timeoutMs)}. ${effect}`,
+      {
+        hint:
+          options.hint ??
+          `Check that ${input.endpoint} is the right endpoint and reachable from here (VPN, firewall, proxy), or raise the limit with GITLAB_AWS_OIDC_TIMEOUT_MS (milliseconds).`,
+        ...(options.cause === undefined ? {} : { cause: options.cause }),
+      },
+    );
+    this.operation = input.operation;
+    this.endpoint = input.endpoint;
+    this.timeoutMs = input.timeoutMs;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      operation: this.operation,
+      endpoint: this.endpoint,
+      timeoutMs: this.timeoutMs,
+    };
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 || ms % 1000 !== 0 ? `${ms} ms` : `${ms / 1000} s`;
+}
+
 /** An AWS call failed. Carries the AWS error name, the operation and the request ID. */
 export class AwsError extends CliError {
   readonly awsCode: string;
@@ -190,6 +277,8 @@ export class PartialApplyError extends CliError {
     super('PARTIAL_APPLY', `Apply stopped part-way: ${inner}`, {
       cause,
       hint: 'Nothing is left in an unsafe state. Fix the cause and re-run the same command: it picks up where this run stopped.',
+      // Stopped by an interrupt: the run was aborted (130), not failed.
+      ...(cause instanceof AbortError ? { exitCode: ExitCode.Aborted } : {}),
     });
     this.done = done;
     this.notDone = notDone;

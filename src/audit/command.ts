@@ -21,7 +21,7 @@ export async function runAuditCommand(flags: RawAuditFlags, context: CommandCont
   const options = parseAuditFlags(flags);
   const { progress, stdoutPalette } = createCommandIo(context, { quiet: options.format !== 'table' });
   const report = await runAudit(options, {
-    aws: lazyAwsPorts(options),
+    aws: lazyAwsPorts(options, context),
     progress,
   });
   const failure = gateFailure(report);

@@ -8,10 +8,11 @@
  *   6. tagging the role and the policy: the ownership record says what the tool wrote, so it is
  *      written only after the writes it describes (an interrupted run never records what did not happen).
  * On failure the in-flight steps of the phase settle, then PartialApplyError lists done/not done.
- * On abort no new step starts; in-flight ones finish; AbortError says what is left.
+ * On abort no new step starts; in-flight calls are cancelled (the SDK's abortSignal) or settle;
+ * InterruptedError says what was done and what is left.
  */
 import type { Plan, PlanStep } from '../core/types.js';
-import { AbortError, PartialApplyError } from '../errors.js';
+import { InterruptedError, PartialApplyError } from '../errors.js';
 import { describeStep } from './describe-step.js';
 import type { IamPort } from './ports.js';
 import type { RetryOptions } from './retry.js';
@@ -128,11 +129,6 @@ async function runPhase(
   return failures;
 }
 
-function buildAbortError(done: string[], notDone: string[], cause?: unknown): AbortError {
-  const lines = [
-    `Aborted after ${done.length} of ${done.length + notDone.length} changes; re-run the same command to finish.`,
-    ...done.map((d) => `  done: ${d}`),
-    ...notDone.map((d) => `  not done: ${d}`),
-  ];
-  return new AbortError(lines.join('\n'), cause === undefined ? {} : { cause });
+function buildAbortError(done: string[], notDone: string[], cause?: unknown): InterruptedError {
+  return InterruptedError.after(done, notDone, cause);
 }

@@ -8,10 +8,15 @@
  * - endpoints: no `endpoint` is passed, so AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_IAM / _STS work;
  * - retries: no `retryMode`/`maxAttempts` is passed, so the SDK default (standard, 3 attempts)
  *   applies unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS or the profile say otherwise.
+ * What is set: connection and request timeouts on the SDK's own Node HTTP handler (given as options,
+ * so the SDK still builds its handler and agent), and the run's abort signal on every call
+ * (`guard-client.ts`): a hung endpoint ends in a TimeoutError, Ctrl-C/SIGTERM cancels the call.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CredentialsError } from '../errors.js';
+import { resolveTimeouts, type Timeouts } from '../io/timeouts.js';
+import { guardClient } from './guard-client.js';
 import { createIamPort } from './iam.js';
 import type { AssumedRole, AwsClientOptions, AwsPorts, StsPort } from './ports.js';
 import { createStsPort } from './sts.js';
@@ -31,11 +36,31 @@ export function resolveStsRegion(region: string | undefined, env: NodeJS.Process
   return region || env.AWS_REGION || DEFAULT_REGION;
 }
 
-function buildSharedConfig(options: AwsClientOptions) {
+function buildSharedConfig(options: AwsClientOptions, timeouts: Timeouts) {
   return {
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.userAgent ? { customUserAgent: [[TOOL_NAME, options.userAgent]] as [string, string][] } : {}),
+    // NodeHttpHandler options: the SDK builds the handler (and its agent) from them.
+    requestHandler: {
+      connectionTimeout: timeouts.connectMs,
+      requestTimeout: timeouts.awsRequestMs,
+      throwOnRequestTimeout: true,
+    },
   };
+}
+
+function guard<C extends { send: unknown }>(
+  client: C,
+  service: 'IAM' | 'STS',
+  options: AwsClientOptions,
+  timeouts: Timeouts,
+): C {
+  return guardClient(client as never, {
+    service,
+    signal: options.signal,
+    requestTimeoutMs: timeouts.awsRequestMs,
+    defaultEndpoint: `the ${service} endpoint`,
+  }) as C;
 }
 
 /**
@@ -48,15 +73,21 @@ function silenceNodeVersionWarning(): void {
 
 export function createAwsPorts(options: AwsClientOptions = {}): AwsPorts {
   silenceNodeVersionWarning();
-  const shared = buildSharedConfig(options);
+  const timeouts = options.timeouts ?? resolveTimeouts();
+  const shared = buildSharedConfig(options, timeouts);
   const stsRegion = resolveStsRegion(options.region);
-  const sts = new STSClient({ ...shared, region: stsRegion });
+  const sts = guard(new STSClient({ ...shared, region: stsRegion }), 'STS', options, timeouts);
   // One credential chain for both clients: an SSO or assume-role profile resolves once.
-  const iam = new IAMClient({
-    ...shared,
-    region: resolveIamRegion(stsRegion),
-    credentials: sts.config.credentials,
-  });
+  const iam = guard(
+    new IAMClient({
+      ...shared,
+      region: resolveIamRegion(stsRegion),
+      credentials: sts.config.credentials,
+    }),
+    'IAM',
+    options,
+    timeouts,
+  );
   return { iam: createIamPort(iam), sts: nameProfileOnCredentialErrors(createStsPort(sts), options.profile) };
 }
 
@@ -89,10 +120,11 @@ export function createStsPortForCredentials(
 ): StsPort {
   silenceNodeVersionWarning();
   const { profile: _ignored, ...rest } = options;
+  const timeouts = options.timeouts ?? resolveTimeouts();
   const client = new STSClient({
-    ...buildSharedConfig(rest),
+    ...buildSharedConfig(rest, timeouts),
     region: resolveStsRegion(options.region),
     credentials,
   });
-  return createStsPort(client);
+  return createStsPort(guard(client, 'STS', options, timeouts));
 }

@@ -2,16 +2,22 @@
  * The AWS ports as the commands build them: on first use, through a dynamic import of the factory,
  * so that `--help` and runs that never reach AWS do not load the SDK.
  */
+import { resolveTimeouts } from '../io/timeouts.js';
 import { VERSION } from '../version.js';
 import type { AwsClientOptions, AwsPorts } from './ports.js';
 
-export function lazyAwsPorts(options: Pick<AwsClientOptions, 'region' | 'profile'>): () => Promise<AwsPorts> {
+export function lazyAwsPorts(
+  options: Pick<AwsClientOptions, 'region' | 'profile'>,
+  context: { signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
+): () => Promise<AwsPorts> {
   return async () => {
     const { createAwsPorts } = await import('./factory.js');
     return createAwsPorts({
       region: options.region,
       profile: options.profile,
       userAgent: VERSION,
+      signal: context.signal,
+      timeouts: resolveTimeouts(context.env),
     });
   };
 }

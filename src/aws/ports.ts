@@ -16,6 +16,7 @@ import type {
   RoleState,
   Tags,
 } from '../core/types.js';
+import type { Timeouts } from '../io/timeouts.js';
 
 /** What CreateRole takes: exactly the plan's createRole step (apply passes the step on without its kind). */
 export type CreateRoleInput = Omit<Extract<PlanStep, { kind: 'createRole' }>, 'kind'>;
@@ -138,4 +139,8 @@ export interface AwsClientOptions {
   profile?: string | undefined;
   /** Tool version, appended to the SDK user agent. */
   userAgent?: string | undefined;
+  /** Cancels every call in flight (SIGINT/SIGTERM). */
+  signal?: AbortSignal | undefined;
+  /** Connection and request timeouts; default from GITLAB_AWS_OIDC_TIMEOUT_MS or the built-in defaults. */
+  timeouts?: Timeouts | undefined;
 }

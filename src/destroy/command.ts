@@ -33,7 +33,7 @@ export async function runDestroyCommand(
   const interactive = context.interactive && !options.json;
   const getPrompter = commandDeps.prompter ?? lazyInquirerPrompter();
   const result = await runDestroy(options, {
-    aws: lazyAwsPorts(options),
+    aws: lazyAwsPorts(options, context),
     signal: context.signal,
     showPlan: (plan, ciFile) =>
       output.lines([

@@ -7,7 +7,8 @@
  * and IAM/STS would not follow one either.
  */
 import https from 'node:https';
-import { CliError } from '../errors.js';
+import { AbortError, CliError, TimeoutError } from '../errors.js';
+import { resolveTimeouts, TIMEOUT_ENV } from '../io/timeouts.js';
 
 /** The subset of `fetch` this module needs; the global `fetch` satisfies it. */
 export type FetchLike = (
@@ -23,11 +24,25 @@ export interface HttpOptions {
    * option of node:https); NODE_EXTRA_CA_CERTS keeps working when this is not given.
    */
   ca?: string | string[] | undefined;
-  /** Whole-request timeout. Default 10 s. */
+  /** Whole-request timeout. Default 10 s, or GITLAB_AWS_OIDC_TIMEOUT_MS. */
   timeoutMs?: number | undefined;
+  /** Cancels the request (SIGINT/SIGTERM). */
+  signal?: AbortSignal | undefined;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
+/** This run's limit for one HTTPS fetch or TLS probe: `timeoutMs`, else GITLAB_AWS_OIDC_TIMEOUT_MS, else 10 s. */
+export function httpTimeoutMs(timeoutMs: number | undefined): number {
+  return timeoutMs ?? resolveTimeouts().httpMs;
+}
+
+/** Rejects when `signal` is already aborted: a cancelled run starts no new request. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new AbortError(`Interrupted before ${what}: nothing was changed.`);
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpResponse {
@@ -82,7 +97,8 @@ function safeHost(url: string): string {
   }
 }
 
-class TimeoutError extends Error {
+/** Transport-level timeout (mapped to the typed TimeoutError by the callers, who know what was fetched). */
+class HttpTimeout extends Error {
   readonly code = 'TIMEOUT';
 }
 
@@ -91,20 +107,22 @@ class TimeoutError extends Error {
  * `code` TIMEOUT on timeout). Callers turn both into CliErrors with their own wording.
  */
 export async function httpGet(url: string, options: HttpOptions = {}): Promise<HttpResponse> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = httpTimeoutMs(options.timeoutMs);
   const headers = { accept: 'application/json', 'user-agent': 'gitlab-aws-oidc' };
   if (options.fetchImpl) {
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new TimeoutError(`timed out after ${timeoutMs} ms`)),
+      () => controller.abort(new HttpTimeout(`timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
+    const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
     try {
-      const res = await options.fetchImpl(url, { signal: controller.signal, headers });
+      const res = await options.fetchImpl(url, { signal, headers });
       const body = await res.text();
       return { status: res.status, location: res.headers?.get('location') ?? undefined, body };
     } catch (error) {
       if (controller.signal.aborted) throw controller.signal.reason;
+      if (options.signal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
       throw error;
     } finally {
       clearTimeout(timer);
@@ -116,34 +134,44 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     });
   }
   return new Promise<HttpResponse>((resolve, reject) => {
-    const req = https.request(url, { method: 'GET', headers, ca: options.ca, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          req.destroy(new Error(`response larger than ${MAX_BODY_BYTES} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        clearTimeout(deadline);
-        resolve({
-          status: res.statusCode ?? 0,
-          location: typeof res.headers.location === 'string' ? res.headers.location : undefined,
-          body: Buffer.concat(chunks).toString('utf8'),
+    const req = https.request(
+      url,
+      {
+        method: 'GET',
+        headers,
+        ca: options.ca,
+        timeout: timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) {
+            req.destroy(new Error(`response larger than ${MAX_BODY_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
         });
-      });
-      res.on('error', reject);
-    });
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve({
+            status: res.statusCode ?? 0,
+            location: typeof res.headers.location === 'string' ? res.headers.location : undefined,
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     // `timeout` fires on socket inactivity; a whole-request deadline guards slow drips too.
     const deadline = setTimeout(
-      () => req.destroy(new TimeoutError(`timed out after ${timeoutMs} ms`)),
+      () => req.destroy(new HttpTimeout(`timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     deadline.unref();
-    req.on('timeout', () => req.destroy(new TimeoutError(`timed out after ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new HttpTimeout(`timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.on('close', () => clearTimeout(deadline));
     req.end();
@@ -161,10 +189,27 @@ export async function fetchJson(
   options: HttpOptions = {},
 ): Promise<unknown> {
   let res: HttpResponse;
+  throwIfAborted(options.signal, `fetching the ${what} from ${url}`);
   try {
     res = await httpGet(url, options);
   } catch (error) {
     if (error instanceof CliError) throw error;
+    if (isAbortError(error)) {
+      throw new AbortError(
+        `Interrupted: fetching the ${what} from ${url} was cancelled; nothing was changed.`,
+      );
+    }
+    if (errorCode(error) === 'TIMEOUT') {
+      throw new TimeoutError(
+        {
+          operation: `GET of the ${what}`,
+          endpoint: url,
+          timeoutMs: httpTimeoutMs(options.timeoutMs),
+          changesNothing: true,
+        },
+        { hint: `${networkHint(error, url)} (${TIMEOUT_ENV}, in milliseconds)`, cause: error },
+      );
+    }
     const detail = error instanceof Error ? error.message : String(error);
     throw new CliError(`${prefix}_UNREACHABLE`, `Could not fetch the ${what} from ${url}: ${detail}`, {
       hint: networkHint(error, url),

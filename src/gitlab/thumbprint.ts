@@ -16,16 +16,27 @@ import { createHash, X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls, { type DetailedPeerCertificate } from 'node:tls';
 import type { Issuer } from '../core/types.js';
-import { CliError, UsageError } from '../errors.js';
+import { AbortError, CliError, TimeoutError, UsageError } from '../errors.js';
+import { TIMEOUT_ENV } from '../io/timeouts.js';
 import { fetchDiscovery, GITLAB_COM_URL, normalizeIssuerUrl } from './discovery.js';
-import { DEFAULT_TIMEOUT_MS, type FetchLike, networkHint } from './http.js';
+import {
+  errorCode,
+  type FetchLike,
+  httpTimeoutMs,
+  isAbortError,
+  networkHint,
+  throwIfAborted,
+} from './http.js';
 
 export const MAX_THUMBPRINTS = 5;
 
 export interface ThumbprintOptions {
   /** PEM CA(s) to verify the chain against (replaces Node's default roots for this connection). */
   ca?: string | string[] | undefined;
+  /** Default 10 s, or GITLAB_AWS_OIDC_TIMEOUT_MS. */
   timeoutMs?: number | undefined;
+  /** Cancels the probe (SIGINT/SIGTERM). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ThumbprintInfo {
@@ -116,7 +127,9 @@ export async function inspectThumbprint(
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : 443;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = httpTimeoutMs(options.timeoutMs);
+  const { signal } = options;
+  throwIfAborted(signal, `reading the TLS certificate of ${host}:${port}`);
 
   const peer = await new Promise<{ leaf: DetailedPeerCertificate; authorized: boolean; error?: string }>(
     (resolve, reject) => {
@@ -129,10 +142,16 @@ export async function inspectThumbprint(
         ca: options.ca,
         rejectUnauthorized: false,
       });
+      const onAbort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+      signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => {
         const err = Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'TIMEOUT' });
         socket.destroy(err);
       }, timeoutMs);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         const leaf = socket.getPeerCertificate(true);
@@ -153,6 +172,25 @@ export async function inspectThumbprint(
       });
     },
   ).catch((error: unknown) => {
+    if (isAbortError(error)) {
+      throw new AbortError(
+        `Interrupted: reading the TLS certificate of ${host}:${port} was cancelled; nothing was changed.`,
+      );
+    }
+    if (errorCode(error) === 'TIMEOUT') {
+      throw new TimeoutError(
+        {
+          operation: 'TLS handshake (thumbprint)',
+          endpoint: `${host}:${port}`,
+          timeoutMs,
+          changesNothing: true,
+        },
+        {
+          hint: `${networkHint(error, jwksUri)} Raise the limit with ${TIMEOUT_ENV} (milliseconds), or pass the thumbprint yourself with --thumbprint.`,
+          cause: error,
+        },
+      );
+    }
     const detail = error instanceof Error ? error.message : String(error);
     throw new CliError(
       'THUMBPRINT_UNREACHABLE',
@@ -221,6 +259,8 @@ export interface ResolveThumbprintsInput {
   override?: readonly string[] | undefined;
   ca?: string | string[] | undefined;
   timeoutMs?: number | undefined;
+  /** Cancels the fetches and probes (SIGINT/SIGTERM). */
+  signal?: AbortSignal | undefined;
   fetchImpl?: FetchLike | undefined;
   /** Injected for tests and offline runs; defaults to `inspectThumbprint`. */
   inspect?: typeof inspectThumbprint | undefined;
@@ -258,7 +298,8 @@ export async function resolveThumbprints(input: ResolveThumbprintsInput): Promis
   if (isGitlabCom) return { thumbprints: [], source: 'not-needed', details: [], warnings: [] };
 
   const inspect = input.inspect ?? inspectThumbprint;
-  const httpOptions = { ca: input.ca, timeoutMs: input.timeoutMs, fetchImpl: input.fetchImpl };
+  const { signal } = input;
+  const httpOptions = { ca: input.ca, timeoutMs: input.timeoutMs, fetchImpl: input.fetchImpl, signal };
   const discovery = await fetchDiscovery(issuerUrl, httpOptions);
   const jwksHost = new URL(discovery.jwks_uri).host;
   const targets = [discovery.jwks_uri];
@@ -266,7 +307,7 @@ export async function resolveThumbprints(input: ResolveThumbprintsInput): Promis
 
   const details: ThumbprintInfo[] = [];
   for (const target of targets)
-    details.push(await inspect(target, { ca: input.ca, timeoutMs: input.timeoutMs }));
+    details.push(await inspect(target, { ca: input.ca, timeoutMs: input.timeoutMs, signal }));
   const thumbprints = [...new Set(details.map((d) => d.thumbprint))];
   const warnings: string[] = [];
   for (const d of details) {

@@ -198,7 +198,12 @@ export async function verifyGitlabToken(
     });
   }
 
-  const http: HttpOptions = { ca: options.ca, fetchImpl: options.fetchImpl, timeoutMs: options.timeoutMs };
+  const http: HttpOptions = {
+    ca: options.ca,
+    fetchImpl: options.fetchImpl,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+  };
   const discovery = await fetchDiscovery(issuer, http);
   const jwksDoc = await fetchJson(discovery.jwks_uri, 'JSON Web Key Set', 'JWKS', http);
   let keySet: ReturnType<typeof createLocalJWKSet>;

@@ -47,8 +47,9 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     interactive,
     prompter: getPrompter,
     signal: context.signal,
-    aws: lazyAwsPorts(options),
-    resolveThumbprints: (issuer, override) => resolveThumbprints({ issuer, override }),
+    aws: lazyAwsPorts(options, context),
+    resolveThumbprints: (issuer, override) =>
+      resolveThumbprints({ issuer, override, signal: context.signal }),
     showPlan: (r) => output.lines([...formatPlan(r, stdoutPalette), '']),
   });
   output.lines(formatResult(result, stdoutPalette));

@@ -24,6 +24,7 @@ import { loadPermissionSource } from './permissions.js';
 import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } from './pipeline.js';
 import type { InitResult } from './result.js';
 import { checkSafety } from './safety.js';
+import { withPipelineNotDone } from './stopped.js';
 
 export type { InitResult, InitStatus } from './result.js';
 
@@ -212,6 +213,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   }
   if (deps.signal?.aborted) throw new AbortError('Aborted before applying: nothing was changed.');
 
+  const pipelineStep = ciPlan && ciChanges ? `write ${ciPlan.shownPath}` : undefined;
   if (plan.hasChanges && ports) {
     const { applyPlan } = await import('../aws/apply.js');
     const applied = await applyPlan(plan, ports.iam, {
@@ -230,6 +232,8 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
         else if (event.type === 'done') logger.step('done', event.description);
         else logger.step('fail', event.description);
       },
+    }).catch((error: unknown) => {
+      throw withPipelineNotDone(error, pipelineStep);
     });
     result.applied = applied.done;
   }

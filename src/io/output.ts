@@ -12,6 +12,20 @@ export interface Output {
   document(doc: unknown): void;
 }
 
+/** Streams that already carry their one --json document (a run, a forced exit and the catch share it). */
+const documented = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * Writes the run's one JSON document to `stream`, unless the command (or an earlier exit path) wrote
+ * one already; returns false then. cli.ts prints error and forced-exit documents through it.
+ */
+export function writeDocumentOnce(stream: NodeJS.WritableStream, doc: unknown): boolean {
+  if (documented.has(stream)) return false;
+  documented.add(stream);
+  stream.write(`${JSON.stringify(doc, null, 2)}\n`);
+  return true;
+}
+
 export function createOutput(json: boolean, stream: NodeJS.WritableStream = process.stdout): Output {
   return {
     json,
@@ -19,7 +33,9 @@ export function createOutput(json: boolean, stream: NodeJS.WritableStream = proc
       if (!json && lines.length) stream.write(`${lines.join('\n')}\n`);
     },
     document(doc) {
-      if (json) stream.write(`${JSON.stringify(doc, null, 2)}\n`);
+      if (!json) return;
+      documented.add(stream);
+      stream.write(`${JSON.stringify(doc, null, 2)}\n`);
     },
   };
 }

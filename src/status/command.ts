@@ -15,7 +15,7 @@ export async function runStatusCommand(flags: RawStatusFlags, context: CommandCo
     quiet: options.json,
   });
   const report = await runStatus(options, {
-    aws: lazyAwsPorts(options),
+    aws: lazyAwsPorts(options, context),
     progress,
   });
   output.lines(formatStatus(report, stdoutPalette));

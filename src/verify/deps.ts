@@ -3,6 +3,7 @@ import type { AssumedRole, AwsClientOptions, AwsPorts, StsPort } from '../aws/po
 import type { HttpOptions } from '../gitlab/http.js';
 import type { VerifyTokenOptions } from '../gitlab/token.js';
 import type { Logger } from '../io/logger.js';
+import { resolveTimeouts } from '../io/timeouts.js';
 
 export interface VerifyDeps {
   /** Ports to use; otherwise `createPorts` builds them (once, only when AWS is needed). */
@@ -33,9 +34,15 @@ export function createDefaultVerifyDeps(context: {
   signal?: AbortSignal | undefined;
   logger?: Logger | undefined;
 }): VerifyDeps {
+  // Ctrl-C/SIGTERM cancels the AWS call in flight; GITLAB_AWS_OIDC_TIMEOUT_MS bounds each one.
+  const runSettings = (): AwsClientOptions => ({
+    signal: context.signal,
+    timeouts: resolveTimeouts(context.env),
+  });
   return {
-    createPorts: async (o) => (await import('../aws/factory.js')).createAwsPorts(o),
-    stsForCredentials: async (c, o) => (await import('../aws/factory.js')).createStsPortForCredentials(c, o),
+    createPorts: async (o) => (await import('../aws/factory.js')).createAwsPorts({ ...runSettings(), ...o }),
+    stsForCredentials: async (c, o) =>
+      (await import('../aws/factory.js')).createStsPortForCredentials(c, { ...runSettings(), ...o }),
     verifyToken: async (t, o) => (await import('../gitlab/token.js')).verifyGitlabToken(t, o),
     env: context.env,
     readFile: async (path) => (await import('node:fs/promises')).readFile(path, 'utf8'),

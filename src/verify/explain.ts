@@ -7,6 +7,7 @@ import { buildClaims, buildRequestContext, type ClaimSet, completeClaims } from 
 import { type Evaluation, evaluateTrustPolicy } from '../core/evaluate.js';
 import { detectTraps, STS_CLOCK_SKEW_SECONDS, type Trap } from '../core/traps.js';
 import type { OidcProviderState, RoleState } from '../core/types.js';
+import { AbortError } from '../errors.js';
 import { TokenError } from '../gitlab/token.js';
 import { describeError, type VerifyContext } from './context.js';
 import { parseRoleArn, readProvider, readRole, resolveIssuer } from './iam-read.js';
@@ -121,9 +122,12 @@ async function checkToken(
       ca: deps.http?.ca,
       fetchImpl: deps.http?.fetchImpl,
       timeoutMs: deps.http?.timeoutMs,
+      signal: deps.http?.signal ?? deps.signal,
     });
     token.signature = 'verified';
   } catch (error) {
+    // An interrupt ends the run (exit 130); it is not a verdict on the token.
+    if (error instanceof AbortError) throw error;
     if (error instanceof TokenError) {
       token.signature = 'invalid';
       token.failure = { reason: error.reason, message: scrub(error.message), hint: error.hint };

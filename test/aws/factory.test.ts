@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAwsPorts, resolveIamRegion, resolveStsRegion } from '../../src/aws/factory.js';
-import { AwsError, CredentialsError } from '../../src/errors.js';
+import { AbortError, AwsError, CredentialsError, TimeoutError, UsageError } from '../../src/errors.js';
+import { type BlackHole, startBlackHole } from '../helpers/black-hole.js';
 
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const LIST_PROVIDERS_XML = `<ListOpenIDConnectProvidersResponse xmlns="${IAM_NS}">
@@ -180,5 +181,64 @@ describe('region resolution', () => {
     expect(resolveStsRegion('eu-west-1', { AWS_REGION: 'eu-central-1' })).toBe('eu-west-1');
     expect(resolveStsRegion(undefined, { AWS_REGION: 'eu-central-1' })).toBe('eu-central-1');
     expect(resolveStsRegion(undefined, {})).toBe('us-east-1');
+  });
+});
+
+describe('createAwsPorts against an endpoint that accepts and never answers', () => {
+  let hole: BlackHole;
+  beforeEach(async () => {
+    hole = await startBlackHole();
+    vi.stubEnv('AWS_ENDPOINT_URL_IAM', hole.url);
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+  });
+  afterEach(() => hole.close());
+
+  it('times out each call with a TimeoutError naming the operation and the endpoint', async () => {
+    const { iam, sts } = createAwsPorts({ timeouts: { connectMs: 1000, awsRequestMs: 200, httpMs: 200 } });
+    expect(await sts.getCallerIdentity()).toMatchObject({ account: '123456789012' });
+    const error = await iam.getRole('app').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({
+      code: 'TIMEOUT',
+      operation: 'GetRole',
+      endpoint: hole.url,
+      timeoutMs: 200,
+    });
+    expect((error as TimeoutError).message).toMatch(
+      /^GetRole at http:\/\/127\.0\.0\.1:\d+ \(IAM\) did not answer within 200 ms\. It only reads: nothing was changed/,
+    );
+  });
+
+  it('says a mutating call that timed out may have been applied', async () => {
+    const { iam } = createAwsPorts({ timeouts: { connectMs: 1000, awsRequestMs: 200, httpMs: 200 } });
+    const error = await iam.deleteRole('app').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIMEOUT', operation: 'DeleteRole' });
+    expect((error as TimeoutError).message).toMatch(/may or may not have been applied/);
+  });
+
+  it('the abort signal cancels the call in flight at once (AbortError) and closes the connection', async () => {
+    const controller = new AbortController();
+    const { iam } = createAwsPorts({ signal: controller.signal });
+    const pending = iam.listOidcProviderArns().catch((e: unknown) => e);
+    await vi.waitFor(() => expect(hole.connections()).toBe(1));
+    const began = Date.now();
+    controller.abort();
+    const error = await pending;
+    expect(Date.now() - began).toBeLessThan(1_000);
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as AbortError).message).toMatch(
+      /ListOpenIDConnectProviders .* cancelled in flight; it only reads/,
+    );
+    await vi.waitFor(() => expect(hole.open()).toBe(0));
+  });
+
+  it('takes its limits from GITLAB_AWS_OIDC_TIMEOUT_MS and refuses a bad value before any request', async () => {
+    vi.stubEnv('GITLAB_AWS_OIDC_TIMEOUT_MS', '150');
+    const error = await createAwsPorts()
+      .iam.listRoles()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIMEOUT', timeoutMs: 150 });
+    vi.stubEnv('GITLAB_AWS_OIDC_TIMEOUT_MS', '-1');
+    expect(() => createAwsPorts()).toThrow(UsageError);
   });
 });

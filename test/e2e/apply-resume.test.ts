@@ -4,8 +4,9 @@
  *   - refused with Throttling (no SDK retry left) or AccessDenied: EVERY step, the two codes alternating;
  *   - killed (SIGKILL) while the request is in flight after IAM applied it (the response is lost):
  *     every step; killed before IAM applied it: sampled (state-wise it equals a refusal, covered above);
- *   - Ctrl-C (SIGINT) while a request is in flight: sampled (test/init/failure-injection.test.ts aborts
- *     at every call in-process): the in-flight calls finish, nothing new starts, exit 130.
+ *   - Ctrl-C (SIGINT) or SIGTERM while a request is in flight: sampled (test/init/failure-injection.test.ts
+ *     aborts at every call in-process): the call in flight is cancelled, nothing new starts, exit 130,
+ *     and IAM applying the cancelled request anyway does not stop the re-run from converging.
  * Then the same command is re-run with the binary: the account must end exactly as after the
  * uninterrupted run (same resources, trust policy, attachments, tags, policy versions; nothing
  * orphaned or duplicated) and the pipeline file must be absent or complete (never partial). The
@@ -243,8 +244,12 @@ describe.concurrent('refused by IAM (no retry left), then re-run', () => {
       expect(doc.error.code).toBe('PARTIAL_APPLY');
       expect(doc.error.cause).toMatchObject({ awsCode: code });
       expect(doc.error.cause.operation).toContain(action);
-      // What was done and what was not: together exactly the uninterrupted run's changes.
-      expect([...doc.error.done, ...doc.error.notDone].sort()).toEqual([...baseline.applied].sort());
+      // What was done and what was not: together exactly the uninterrupted run's changes, then the
+      // pipeline write (never done when IAM failed).
+      expect(doc.error.notDone.at(-1)).toBe('write .gitlab-ci.yml');
+      expect([...doc.error.done, ...doc.error.notDone.slice(0, -1)].sort()).toEqual(
+        [...baseline.applied].sort(),
+      );
       expect(doc.error.notDone.length).toBeGreaterThan(0);
       expect(failed.stderr).toMatch(/not done: /);
       expect(failed.stderr).toMatch(/re-run the same command/i);
@@ -255,32 +260,38 @@ describe.concurrent('refused by IAM (no retry left), then re-run', () => {
   });
 });
 
-describe.concurrent('Ctrl-C (SIGINT) while a mutating request is in flight, then re-run', () => {
+describe.concurrent('Ctrl-C (SIGINT) or SIGTERM while a mutating request is in flight, then re-run', () => {
   // Sampled (the in-process test aborts at every call): the first phase, where the provider and the
   // policy are created concurrently, so one call finishes alongside the interrupted one.
-  const sample = STEPS.filter((s) => s.action === 'CreateOpenIDConnectProvider');
+  // IAM may or may not have applied the cancelled request: both are sampled.
+  const sample = STEPS.filter((s) => s.action === 'CreateOpenIDConnectProvider').flatMap((s) => [
+    { ...s, signal: 'SIGINT' as const, applyFirst: false },
+    { ...s, signal: 'SIGTERM' as const, applyFirst: true },
+  ]);
 
-  it.each(sample)('$action #$nth', async (hold) => {
-    await withCase({ delayOn: { ...hold, ms: 15_000 } }, async ({ server, cwd, start }) => {
+  it.each(sample)('$action #$nth ($signal, applied by IAM: $applyFirst)', async ({ signal, ...hold }) => {
+    await withCase({ delayOn: { ...hold, ms: 60_000 } }, async ({ server, cwd, start }) => {
       const run = start();
       await server.held();
       await server.settled();
       const sentBefore = server.requests.length;
-      run.child.kill('SIGINT');
-      // Answer the held call only once the CLI has taken the interrupt in.
-      await run.waitForStderr(/Interrupt received/);
-      server.release();
+      run.child.kill(signal);
+      // The call in flight is cancelled: the CLI does not wait for IAM to answer it.
       const aborted = await run.done;
       expect(aborted.code).toBe(130);
-      // The call in flight finished (IAM answered it) and no new step started after it.
-      const answered = server.responses.filter((r) => r.action === hold.action);
-      expect(answered.at(-1)?.status).toBe(200);
       expect(server.requests.slice(sentBefore).filter(isMutatingAction)).toEqual([]);
       const doc = JSON.parse(aborted.stdout);
       expect(doc.error.code).toBe('ABORTED');
       expect(doc.error.message).toMatch(/re-run the same command/);
-      expect(aborted.stderr).toMatch(/Interrupt received/);
+      expect(doc.error.notDone).toContain('write .gitlab-ci.yml');
+      expect([...doc.error.done, ...doc.error.notDone.slice(0, -1)].sort()).toEqual(
+        [...baseline.applied].sort(),
+      );
+      expect(aborted.stderr).toMatch(/received: cancelling the calls in flight/);
       expectPipelineIntact(cwd);
+      // Cancelled: the CLI went away before IAM answered.
+      await server.settled(0);
+      expect(server.responses.filter((r) => r.action === hold.action)).toEqual([]);
       await expectResumeConverges(server, cwd, start);
     });
   });

@@ -143,8 +143,9 @@ describe('fetchDiscovery with an injected fetch', () => {
         init.signal.addEventListener('abort', () => reject(init.signal.reason)),
       );
     const err = await rejection(fetchDiscovery('https://gitlab.example.com', { fetchImpl, timeoutMs: 50 }));
-    expect(err.code).toBe('DISCOVERY_UNREACHABLE');
-    expect(err.message).toMatch(/timed out after 50 ms/);
+    expect(err.code).toBe('TIMEOUT');
+    expect(err.message).toMatch(/did not answer within 50 ms/);
+    expect(err.message).toContain('https://gitlab.example.com/.well-known/openid-configuration');
     expect(err.hint).toMatch(/did not answer in time/);
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * Wraps an SDK client's `send` so that every call
+ *   - carries the run's abort signal (SIGINT/SIGTERM cancel the request in flight instead of waiting
+ *     for it), and fails with the tool's AbortError naming the call;
+ *   - fails on the request handler's timeout with a TimeoutError naming the call and the endpoint
+ *     (the one the SDK really used: AWS_ENDPOINT_URL_IAM/_STS and the like are honoured).
+ * No SDK import: the client is taken by shape, so mocked clients work the same.
+ */
+import { AbortError, TimeoutError } from '../errors.js';
+
+interface HttpRequestShape {
+  protocol?: string;
+  hostname?: string;
+  port?: number;
+}
+
+type Middleware = (
+  next: (args: { request: unknown }) => Promise<unknown>,
+) => (args: { request: unknown }) => Promise<unknown>;
+
+export interface GuardableClient {
+  send(command: unknown, options?: unknown): Promise<unknown>;
+  middlewareStack: { add(middleware: Middleware, options: { step: 'finalizeRequest'; name: string }): void };
+}
+
+export interface GuardOptions {
+  service: 'IAM' | 'STS';
+  signal?: AbortSignal | undefined;
+  /** Per attempt, for the error message. */
+  requestTimeoutMs: number;
+  /** Where the SDK sends requests when no request was made yet (for messages only). */
+  defaultEndpoint: string;
+}
+
+/** Read-only calls: a timeout or an interrupt there changed nothing. */
+export function changesNothing(operation: string): boolean {
+  return /^(Get|List)/.test(operation) || operation === 'AssumeRoleWithWebIdentity';
+}
+
+function isTimeout(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | undefined;
+  return e?.name === 'TimeoutError' || e?.code === 'ETIMEDOUT';
+}
+
+function isAbort(error: unknown): boolean {
+  return (error as { name?: unknown } | undefined)?.name === 'AbortError';
+}
+
+export function operationOf(command: unknown): string {
+  const name = (command as { constructor?: { name?: string } } | undefined)?.constructor?.name ?? 'request';
+  return name.replace(/Command$/, '');
+}
+
+export function guardClient<C extends GuardableClient>(client: C, options: GuardOptions): C {
+  let endpoint = options.defaultEndpoint;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as HttpRequestShape | undefined;
+      if (request?.hostname) {
+        const port = request.port ? `:${request.port}` : '';
+        endpoint = `${request.protocol ?? 'https:'}//${request.hostname}${port}`;
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'gitlabAwsOidcEndpointRecorder' },
+  );
+  const send = client.send.bind(client);
+  const guarded = async (command: unknown, sendOptions?: unknown) => {
+    const operation = operationOf(command);
+    try {
+      return await send(command, {
+        ...(options.signal ? { abortSignal: options.signal } : {}),
+        ...(sendOptions as object | undefined),
+      });
+    } catch (error) {
+      if (isTimeout(error)) {
+        throw new TimeoutError(
+          {
+            operation,
+            endpoint,
+            timeoutMs: options.requestTimeoutMs,
+            changesNothing: changesNothing(operation),
+            service: options.service,
+          },
+          { cause: error },
+        );
+      }
+      if (isAbort(error)) {
+        const effect = changesNothing(operation)
+          ? 'it only reads: nothing was changed by it'
+          : `${options.service} may or may not have applied it`;
+        throw new AbortError(
+          `Interrupted: ${operation} to ${endpoint} was cancelled in flight; ${effect}. Re-run the same command to finish.`,
+        );
+      }
+      throw error;
+    }
+  };
+  client.send = guarded as C['send'];
+  return client;
+}
