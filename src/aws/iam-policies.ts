@@ -28,6 +28,7 @@ import type { IamPort } from './ports.js';
 type PolicyMethods = Pick<
   IamPort,
   | 'getPolicy'
+  | 'getPolicySummary'
   | 'getPolicyDocument'
   | 'createPolicy'
   | 'createPolicyVersion'
@@ -86,6 +87,14 @@ export function createPolicyMethods(client: IAMClient): PolicyMethods {
           attachmentCount: policy.AttachmentCount,
         };
       });
+    },
+
+    async getPolicySummary(arn) {
+      const out = await callOrUndefined('GetPolicy', () =>
+        client.send(new GetPolicyCommand({ PolicyArn: arn })),
+      );
+      if (!out) return undefined;
+      return { arn, name: out.Policy?.PolicyName ?? '', path: out.Policy?.Path ?? '/' };
     },
 
     async getPolicyDocument(arn) {

@@ -31,6 +31,7 @@ export const IAM_PORT_ACTIONS = {
   listInstanceProfilesForRole: ['iam:ListInstanceProfilesForRole'],
   removeRoleFromInstanceProfile: ['iam:RemoveRoleFromInstanceProfile'],
   getPolicy: ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
+  getPolicySummary: ['iam:GetPolicy'],
   getPolicyDocument: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
   createPolicy: ['iam:CreatePolicy', 'iam:TagPolicy'],
   createPolicyVersion: ['iam:CreatePolicyVersion'],
@@ -78,6 +79,9 @@ export const READ_STATE_METHODS = [
   'getPolicy',
 ] as const satisfies readonly (keyof IamPort)[];
 
+/** Port methods init's planning calls besides `readCurrentState`: every --managed-policy must exist. */
+export const INIT_PLAN_METHODS = ['getPolicySummary'] as const satisfies readonly (keyof IamPort)[];
+
 export type PermissionScope = 'init' | 'initDryRun' | 'verify' | 'audit' | 'status' | 'destroy';
 
 interface ScopeMethods {
@@ -90,8 +94,11 @@ const APPLY_METHODS = [...new Set(Object.values(STEP_PORT_METHODS).flat())];
 /** Which port methods each command uses. Keep in step with the commands. */
 export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
   // listRoles: only when a thumbprint change is planned, to name the other roles that use the provider.
-  init: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, 'listRoles', ...APPLY_METHODS] },
-  initDryRun: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, 'listRoles'] },
+  init: {
+    sts: ['getCallerIdentity'],
+    iam: [...READ_STATE_METHODS, ...INIT_PLAN_METHODS, 'listRoles', ...APPLY_METHODS],
+  },
+  initDryRun: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, ...INIT_PLAN_METHODS, 'listRoles'] },
   // listOidcProviderArns: when a token's issuer has no provider, verify looks for a near miss
   // (trailing slash, case) to name it.
   verify: {

@@ -112,6 +112,8 @@ export interface IamPort {
   // Customer managed policies
   /** iam:GetPolicy + iam:GetPolicyVersion (default) + iam:ListPolicyVersions; undefined when NoSuchEntity. */
   getPolicy(arn: string): Promise<ManagedPolicyState | undefined>;
+  /** iam:GetPolicy alone, for any policy (AWS managed too): does it exist? undefined when NoSuchEntity. */
+  getPolicySummary(arn: string): Promise<{ arn: string; name: string; path: string } | undefined>;
   /** iam:GetPolicy + iam:GetPolicyVersion for any policy (AWS managed too), e.g. to audit attached permissions. */
   getPolicyDocument(arn: string): Promise<PolicyDocument | undefined>;
   /** iam:CreatePolicy → ARN. */

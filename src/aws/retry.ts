@@ -92,6 +92,20 @@ export const isConcurrentModification: RetryPredicate = (error) => isAwsCode(err
 /** For operations on an entity this run just created. */
 export const isNoSuchEntity: RetryPredicate = (error) => isAwsCode(error, 'NoSuchEntity');
 
+/**
+ * NoSuchEntity naming an AWS managed policy (`arn:…:iam::aws:policy/…`): such a policy exists in every
+ * account from the start, so it does not exist at all (a typo), and waiting for propagation is pointless.
+ */
+export function isMissingAwsManagedPolicy(policyArn: string): RetryPredicate {
+  const awsManaged = /^arn:[\w-]+:iam::aws:policy\//.test(policyArn);
+  return (error) => awsManaged && isNoSuchEntity(error) && (error as AwsError).message.includes(policyArn);
+}
+
+/** `retryIf`, except for errors `unless` matches. */
+export function except(retryIf: RetryPredicate, unless: RetryPredicate): RetryPredicate {
+  return (error) => !unless(error) && retryIf(error);
+}
+
 export function anyOf(...predicates: RetryPredicate[]): RetryPredicate {
   return (error) => predicates.some((p) => p(error));
 }

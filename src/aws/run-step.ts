@@ -6,8 +6,10 @@ import type { PlanStep } from '../core/types.js';
 import type { IamPort } from './ports.js';
 import {
   anyOf,
+  except,
   isConcurrentModification,
   isInvalidPrincipal,
+  isMissingAwsManagedPolicy,
   isNoSuchEntity,
   type RetryOptions,
   type RetryPredicate,
@@ -99,7 +101,7 @@ export async function runStep(
     case 'attachPolicy':
       return withRetry(
         () => iam.attachRolePolicy(step.roleName, step.policyArn),
-        onRole(step.roleName, step.policyArn),
+        except(onRole(step.roleName, step.policyArn), isMissingAwsManagedPolicy(step.policyArn)),
       );
     case 'detachPolicy':
       return withRetry(() => iam.detachRolePolicy(step.roleName, step.policyArn));

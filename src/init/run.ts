@@ -4,6 +4,7 @@
  * safety), then identity → current state → plan → confirm → apply → pipeline file.
  */
 import type { ApplyEvent } from '../aws/apply.js';
+import { checkManagedPolicies } from '../aws/check-policies.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
@@ -133,6 +134,12 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   });
   checkSafety(lint, expectDeny);
 
+  // Before anything changes (and with --dry-run): a misspelt --managed-policy is exit 2, not a
+  // two-minute AttachRolePolicy retry after the provider and role were created.
+  const policyCheck = ports
+    ? await checkManagedPolicies(ports.iam, options.managedPolicies, identity.account)
+    : { warnings: [] };
+
   let current: CurrentState = {};
   if (ports) {
     logger.step('start', 'Reading the OIDC provider, role and policy from IAM');
@@ -186,7 +193,12 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     thumbprints,
     ciFile: ciPlan ? summarizePipeline(ciPlan, options.cwd) : undefined,
     applied: [],
-    warnings: [...plan.warnings, ...thumbprints.warnings, ...(ciPlan?.warnings ?? [])],
+    warnings: [
+      ...plan.warnings,
+      ...policyCheck.warnings,
+      ...thumbprints.warnings,
+      ...(ciPlan?.warnings ?? []),
+    ],
     nextSteps: [],
   };
 

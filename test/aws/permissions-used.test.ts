@@ -179,6 +179,7 @@ describe('every port method a command calls is in its declared permissions', () 
           'getOidcProvider',
           'getRole',
           'getPolicy',
+          'getPolicySummary',
           'createOidcProvider',
           'createPolicy',
           'createRole',
@@ -207,12 +208,14 @@ describe('every port method a command calls is in its declared permissions', () 
     const { dir, cleanup } = tempDir();
     try {
       const fake = newFake();
+      const readOnly = fake.addPolicy({ name: 'ReadOnlyAccess', awsManaged: true, document: doc('s3:Get*') });
       const aws = { ...fake, ports: recordedPorts(fake, usage) } as FakeAws;
       const flags = {
         ...BASE_FLAGS,
         ciFile: false as const,
         template: 's3-deploy',
         templateParam: ['bucket=my-bucket'],
+        managedPolicy: [readOnly],
       };
       await during(fake, usage, () => runInitWith({ ...flags, dryRun: true }, dir, { aws }));
       await initProject(fake, { project: BASE_FLAGS.project as string });

@@ -2,6 +2,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/aws/apply.js';
+import { checkManagedPolicies } from '../../src/aws/check-policies.js';
 import { createIamPort } from '../../src/aws/iam.js';
 import {
   COMMAND_PORT_METHODS,
@@ -110,10 +111,14 @@ describe('permissions', () => {
     }
   });
 
-  it("init's list is exactly the union of what readCurrentState and applyPlan call, plus GetCallerIdentity", async () => {
+  it("init's list is exactly the union of what readCurrentState, the --managed-policy check and applyPlan call, plus GetCallerIdentity", async () => {
     fake = createFakeAws();
     const steps = seedEveryStepKind(fake);
     const { port, used } = recordMethods(fake.ports.iam);
+
+    await checkManagedPolicies(port, ['arn:aws:iam::aws:policy/ReadOnlyAccess'], '123456789012').catch(
+      () => undefined,
+    );
 
     await readCurrentState(port, {
       providerArn: fake.providerArn('https://gitlab.com'),

@@ -140,6 +140,24 @@ describe('init through AWS_ENDPOINT_URL_IAM/STS (built binary)', () => {
     expect(server.mutating()).toEqual([]);
   });
 
+  it('a --managed-policy that does not exist: exit 2 naming the flag and the ARN, before any change', async () => {
+    const { server, cwd, run } = await setup();
+    const arn = 'arn:aws:iam::aws:policy/ReadOnlyAcess';
+    const r = await run([...INIT, '--managed-policy', arn]);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.error.code).toBe('USAGE');
+    expect(doc.error.issues).toEqual([
+      {
+        field: '--managed-policy',
+        message: expect.stringContaining(`AWS managed policy ${arn} does not exist`),
+      },
+    ]);
+    expect(server.requests).toContain('GetPolicy');
+    expect(server.mutating()).toEqual([]);
+    expect(existsSync(join(cwd, '.gitlab-ci.yml'))).toBe(false);
+  });
+
   it('Throttling is left to the SDK retry: with AWS_MAX_ATTEMPTS=2 the run completes', async () => {
     const { server, run } = await setup({ failOn: { action: 'CreateRole', code: 'Throttling' } });
     const r = await run(INIT, { AWS_MAX_ATTEMPTS: '2' });
