@@ -75,7 +75,7 @@ export function groupStepsByPhase(steps: PlanStep[]): PlanStep[][] {
 export async function applyPlan(plan: Plan, iam: IamPort, options: ApplyOptions = {}): Promise<ApplyResult> {
   const { onEvent, signal, concurrency = 4 } = options;
   const retry: RetryOptions = { ...options.retry, signal: options.retry?.signal ?? signal };
-  const ctx = createRunContext();
+  const ctx = createRunContext(plan);
   const phases = groupStepsByPhase(plan.steps);
   const ordered = phases.flat();
   const doneSteps = new Set<PlanStep>();
@@ -93,9 +93,10 @@ export async function applyPlan(plan: Plan, iam: IamPort, options: ApplyOptions 
         onEvent?.({ type: 'failed', step, description, error });
         throw error;
       }
+      const outcome = ctx.outcomes.get(step) ?? description;
       doneSteps.add(step);
-      done.push(description);
-      onEvent?.({ type: 'done', step, description });
+      done.push(outcome);
+      onEvent?.({ type: 'done', step, description: outcome });
     });
     if (signal?.aborted) throw buildAbortError(done, notDone(), failures[0]);
     if (failures.length > 0) throw new PartialApplyError(failures[0], done, notDone());

@@ -2,7 +2,8 @@
  * Executes one plan step against the IamPort, with the eventual-consistency retries that step
  * needs. Used by `apply.ts`; no SDK import.
  */
-import type { PlanStep } from '../core/types.js';
+import type { Plan, PlanStep } from '../core/types.js';
+import { adoptConcurrentProvider, isEntityAlreadyExists } from './adopt-provider.js';
 import type { IamPort } from './ports.js';
 import {
   anyOf,
@@ -23,10 +24,19 @@ export interface RunContext {
   providerArn?: string;
   roleArn?: string;
   policyArn?: string;
+  /** The provider ARN the plan expects (to adopt one created concurrently by another run). */
+  plannedProviderArn?: string | undefined;
+  /** Steps that ended differently from their plan line (the line to report instead). */
+  outcomes: Map<PlanStep, string>;
 }
 
-export function createRunContext(): RunContext {
-  return { createdRoleNames: new Set(), createdPolicyArns: new Set() };
+export function createRunContext(plan?: Pick<Plan, 'resources'>): RunContext {
+  return {
+    createdRoleNames: new Set(),
+    createdPolicyArns: new Set(),
+    plannedProviderArn: plan?.resources.find((r) => r.kind === 'oidc-provider')?.arn,
+    outcomes: new Map(),
+  };
 }
 
 export async function runStep(
@@ -48,7 +58,17 @@ export async function runStep(
   switch (step.kind) {
     case 'createProvider': {
       const { url, clientIds, thumbprints, tags } = step;
-      ctx.providerArn = await withRetry(() => iam.createOidcProvider({ url, clientIds, thumbprints, tags }));
+      try {
+        ctx.providerArn = await withRetry(() =>
+          iam.createOidcProvider({ url, clientIds, thumbprints, tags }),
+        );
+      } catch (error) {
+        // Another run (another project's init) created it since this run read IAM: continue with it.
+        if (!isEntityAlreadyExists(error) || !ctx.plannedProviderArn) throw error;
+        const adopted = await adoptConcurrentProvider(iam, ctx.plannedProviderArn, step, error, withRetry);
+        ctx.providerArn = adopted.arn;
+        ctx.outcomes.set(step, adopted.description);
+      }
       return;
     }
     case 'addClientId':
