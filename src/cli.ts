@@ -48,7 +48,7 @@ function onSignal(signal: NodeJS.Signals): void {
     process.exit(ExitCode.Aborted);
   }
   process.stderr.write(
-    `\n${name} received: cancelling the calls in flight, then stopping (${signal === 'SIGINT' ? 'Ctrl-C' : 'a second signal'} again to exit at once).\n`,
+    `\n${name} received: cancelling the calls in flight, then stopping (${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} to exit at once).\n`,
   );
   controller.abort();
 }

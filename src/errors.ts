@@ -156,8 +156,11 @@ export class InterruptedError extends AbortError {
 
   /** The interrupt report: how far the run got, then one line per change done and not done. */
   static after(done: string[], notDone: string[], cause?: unknown): InterruptedError {
+    // A call cancelled in flight says which one, and whether IAM may have applied it.
+    const inFlight = cause instanceof AbortError ? [cause.message] : [];
     const lines = [
       `Aborted after ${done.length} of ${done.length + notDone.length} changes; re-run the same command to finish.`,
+      ...inFlight,
       ...done.map((d) => `  done: ${d}`),
       ...notDone.map((d) => `  not done: ${d}`),
     ];
@@ -276,7 +279,10 @@ export class PartialApplyError extends CliError {
     const inner = cause instanceof Error ? cause.message : String(cause);
     super('PARTIAL_APPLY', `Apply stopped part-way: ${inner}`, {
       cause,
-      hint: 'Nothing is left in an unsafe state. Fix the cause and re-run the same command: it picks up where this run stopped.',
+      hint:
+        cause instanceof AbortError
+          ? 'Nothing is left in an unsafe state. Re-run the same command: it picks up where this run stopped.'
+          : 'Nothing is left in an unsafe state. Fix the cause and re-run the same command: it picks up where this run stopped.',
       // Stopped by an interrupt: the run was aborted (130), not failed.
       ...(cause instanceof AbortError ? { exitCode: ExitCode.Aborted } : {}),
     });

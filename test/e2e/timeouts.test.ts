@@ -113,6 +113,9 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s during a hung call', (signal) 
     expect(doc).toMatchObject({ ok: false, command: 'init', exitCode: 130 });
     expect(doc.error.code).toBe('ABORTED');
     expect(doc.error.done).toEqual(['create OIDC provider https://gitlab.com']);
+    expect(String(doc.error.message)).toMatch(
+      /CreateRole to \S+ was cancelled in flight; IAM may or may not have applied it/,
+    );
     const notDone = doc.error.notDone as string[];
     expect(notDone[0]).toMatch(/^create role /);
     expect(notDone.at(-1)).toMatch(/write .*\.gitlab-ci\.yml/);
@@ -147,6 +150,8 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s during a hung call', (signal) 
     expect(result.code).toBe(130);
     const doc = oneDocument(result.stdout);
     expect(doc).toMatchObject({ ok: false, command: 'destroy', exitCode: 130 });
+    expect(String(doc.error.message)).toMatch(/DeleteRole to \S+ was cancelled in flight/);
+    expect(String(doc.error.hint)).not.toMatch(/fix the cause/i);
     expect((doc.error.notDone as string[]).some((s) => /role/.test(s))).toBe(true);
   });
 });
