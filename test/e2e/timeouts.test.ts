@@ -75,6 +75,21 @@ describe('an IAM endpoint that accepts and never answers', () => {
     expect(existsSync(join(cwd, '.gitlab-ci.yml'))).toBe(false);
   });
 
+  it('a mutating call that never answers: exit 1 with done / not done, the call may have been applied', async () => {
+    const { server, cwd, start } = await setup({ hangOn: { action: 'CreateRole' } });
+    const run = await start(INIT, { GITLAB_AWS_OIDC_TIMEOUT_MS: '400' }).done;
+    expect(run.code).toBe(1);
+    const doc = oneDocument(run.stdout);
+    expect(doc.error.code).toBe('PARTIAL_APPLY');
+    expect(doc.error.cause).toMatchObject({ code: 'TIMEOUT', operation: 'CreateRole', endpoint: server.url });
+    expect(String((doc.error.cause as { message: string }).message)).toMatch(
+      /may or may not have been applied/,
+    );
+    expect(doc.error.done).toEqual(['create OIDC provider https://gitlab.com']);
+    expect(doc.error.notDone).toEqual([expect.stringMatching(/^create role /), 'write .gitlab-ci.yml']);
+    expect(existsSync(join(cwd, '.gitlab-ci.yml'))).toBe(false);
+  });
+
   it('with the SDK retrying (3 attempts) it still ends, exit 1', async () => {
     const hole = await startBlackHole();
     holes.push(hole);
