@@ -9,10 +9,11 @@ import { registerDestroy } from './commands/destroy.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
-import { AbortError, ExitCode, exitCodeFor, UsageError } from './errors.js';
+import { ExitCode, exitCodeFor, UsageError } from './errors.js';
 import { colorLevelFor, createPalette } from './io/colors.js';
 import { type CommandContext, isInteractive } from './io/context.js';
 import { errorDocument, formatError, writeDocumentOnce } from './io/output.js';
+import { createInterruptHandler } from './io/signals.js';
 import { TOOL_NAME, VERSION } from './version.js';
 
 // `gitlab-aws-oidc --help | head` closes stdout early: that is not an error.
@@ -26,32 +27,16 @@ for (const stream of [process.stdout, process.stderr]) {
 const argv = process.argv;
 const json = argv.includes('--json');
 
-/**
- * SIGINT (Ctrl-C) and SIGTERM (how GitLab cancels a job, or `kill`) are handled alike. The first one
- * aborts the run's signal: calls in flight are cancelled, nothing new starts, and the run ends
- * through the one catch below with what was done and not done (exit 130). A second one exits at once,
- * still printing the --json document first (each --json exit path prints exactly one).
- */
+// SIGINT and SIGTERM alike: the first cancels the run, a second exits at once (io/signals.ts).
 const controller = new AbortController();
-let interrupts = 0;
-function onSignal(signal: NodeJS.Signals): void {
-  interrupts += 1;
-  const name = signal === 'SIGINT' ? 'Interrupt' : signal;
-  if (interrupts > 1) {
-    process.stderr.write(`\n${name} received again: exiting now.\n`);
-    if (json) {
-      const error = new AbortError(
-        'Interrupted twice: exited without waiting for the calls in flight. Re-run the same command: it reads the state again and finishes what is left.',
-      );
-      writeDocumentOnce(process.stdout, errorDocument(error, commandName()));
-    }
-    process.exit(ExitCode.Aborted);
-  }
-  process.stderr.write(
-    `\n${name} received: cancelling the calls in flight, then stopping (${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} to exit at once).\n`,
-  );
-  controller.abort();
-}
+const onSignal = createInterruptHandler({
+  controller,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  json,
+  command: () => commandName(),
+  exit: (code) => process.exit(code),
+});
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
