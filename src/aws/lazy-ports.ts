@@ -8,7 +8,8 @@ import type { AwsClientOptions, AwsPorts } from './ports.js';
 
 export function lazyAwsPorts(
   options: Pick<AwsClientOptions, 'region' | 'profile'>,
-  context: { signal?: AbortSignal | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
+  /** Required: every AWS call of a command is cancelled by its signal and bounded by its timeouts. */
+  context: { signal: AbortSignal | undefined; env: NodeJS.ProcessEnv | undefined },
 ): () => Promise<AwsPorts> {
   return async () => {
     const { createAwsPorts } = await import('./factory.js');

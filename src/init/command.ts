@@ -21,10 +21,13 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
   const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
   // The existing role is read with the flags' profile before the options are final (IAM is global; the
   // region only picks the STS endpoint). The SDK loads on the first read, never for --offline.
-  const readAws = lazyAwsPorts({
-    region: flags.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
-    profile: flags.profile ?? context.env.AWS_PROFILE,
-  });
+  const readAws = lazyAwsPorts(
+    {
+      region: flags.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
+      profile: flags.profile ?? context.env.AWS_PROFILE,
+    },
+    context,
+  );
   const resolved = await resolveInitOptions(flags, {
     cwd: context.cwd,
     repoRoot,
