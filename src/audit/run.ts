@@ -31,7 +31,7 @@ import {
   type PolicyDocument,
   type RoleState,
 } from '../core/types.js';
-import { CliError, UsageError } from '../errors.js';
+import { AbortError, CliError, UsageError } from '../errors.js';
 import { mapWithConcurrency, memoizeAsync } from './concurrency.js';
 import type { AuditOptions } from './options.js';
 import { type AuditedProvider, type AuditedRole, type AuditReport, finishReport } from './report.js';
@@ -150,6 +150,8 @@ async function readProviders(iam: IamPort, concurrency: number, incomplete: Audi
     try {
       return await iam.getOidcProvider(arn);
     } catch (error) {
+      // Ctrl-C/SIGTERM ends the run (exit 130): it is not a resource that could not be read.
+      if (error instanceof AbortError) throw error;
       incomplete.push({ resource: arn, error: describeError(error) });
       return undefined;
     }
@@ -203,6 +205,8 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     try {
       return await iam.getPolicyDocument(arn);
     } catch (error) {
+      // Ctrl-C/SIGTERM ends the run (exit 130): it is not a resource that could not be read.
+      if (error instanceof AbortError) throw error;
       incomplete.push({ resource: arn, error: describeError(error) });
       return undefined;
     }
@@ -220,6 +224,8 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
         try {
           state = await iam.getRole(summary.name);
         } catch (error) {
+          // Ctrl-C/SIGTERM ends the run (exit 130): it is not a resource that could not be read.
+          if (error instanceof AbortError) throw error;
           incomplete.push({ resource: summary.arn, error: describeError(error) });
         }
       }

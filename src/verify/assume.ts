@@ -5,7 +5,7 @@
  */
 import type { AssumedRole } from '../aws/ports.js';
 import { BLOCKING_TRAP_CODES } from '../core/traps.js';
-import { AwsError, CliError } from '../errors.js';
+import { AbortError, AwsError, CliError } from '../errors.js';
 import { describeError, type VerifyContext } from './context.js';
 import type { Explained } from './explain.js';
 import type { AssumeOutcome } from './result.js';
@@ -45,6 +45,8 @@ export async function assumeWithRetry(
         sessionName: options.sessionName,
       });
     } catch (error) {
+      // Ctrl-C/SIGTERM cancelled the call: the run ends (exit 130); it is no answer from STS.
+      if (error instanceof AbortError) throw error;
       const code =
         error instanceof AwsError ? error.awsCode : error instanceof CliError ? error.code : 'UnknownError';
       const message = scrub(

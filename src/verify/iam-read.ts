@@ -7,6 +7,7 @@ import type { Caveat } from '../core/evaluate.js';
 import { parseIssuerUrl } from '../core/issuer.js';
 import { describeIssuerMismatch, type Trap } from '../core/traps.js';
 import type { OidcProviderState, PolicyDocument, RoleState } from '../core/types.js';
+import { AbortError } from '../errors.js';
 import { describeError, type VerifyContext } from './context.js';
 import type { ProviderInfo } from './result.js';
 import type { LoadedInput } from './token-source.js';
@@ -53,6 +54,7 @@ export async function readRole(
       problem = `the role's ARN is ${roleState.arn}, not ${options.roleArn} (check the path)`;
     }
   } catch (error) {
+    if (error instanceof AbortError) throw error;
     problem = `cannot read the role: ${ctx.scrub(describeError(error))}`;
   }
   return { role: roleState, problem };
@@ -127,6 +129,7 @@ export async function readProvider(
       }
     }
   } catch (error) {
+    if (error instanceof AbortError) throw error;
     ctx.deps.logger?.debug(`cannot read the OIDC provider: ${ctx.scrub(describeError(error))}`);
   }
   return { provider, providerState, traps };

@@ -7,7 +7,7 @@ import { parseAuditFlags } from '../../src/audit/options.js';
 import { auditDocument, gateFailure } from '../../src/audit/report.js';
 import { runAudit } from '../../src/audit/run.js';
 import type { PolicyDocument } from '../../src/core/types.js';
-import { CliError, UsageError } from '../../src/errors.js';
+import { AbortError, CliError, UsageError } from '../../src/errors.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -331,4 +331,19 @@ describe('mapWithConcurrency', () => {
     expect(out).toEqual([...Array(20).keys()].map((n) => n * 2));
     expect(peak).toBe(3);
   });
+});
+
+describe('runAudit interrupted (Ctrl-C/SIGTERM)', () => {
+  it.each(['getRole', 'getOidcProvider', 'getPolicyDocument'] as const)(
+    'a %s cancelled in flight ends the run (AbortError, exit 130), not an "incomplete" entry',
+    async (method) => {
+      seedAccount();
+      const interrupted = new AbortError(`Interrupted: ${method} was cancelled in flight.`);
+      const ports = {
+        ...fake.ports,
+        iam: { ...fake.ports.iam, [method]: () => Promise.reject(interrupted) },
+      };
+      await expect(runAudit(opts(), { aws: () => ports })).rejects.toBe(interrupted);
+    },
+  );
 });

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConditionBlock, PolicyDocument } from '../../src/core/types.js';
-import { exitCodeFor } from '../../src/errors.js';
+import { AbortError, AwsError, exitCodeFor } from '../../src/errors.js';
 import { createPalette } from '../../src/io/colors.js';
 import type { CommandContext } from '../../src/io/context.js';
 import { errorDocument, formatError } from '../../src/io/output.js';
@@ -668,5 +668,39 @@ describe('usage errors (exit 2, before any AWS call)', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(fake.calls()).toEqual([]);
+  });
+});
+
+describe('interrupted (Ctrl-C/SIGTERM) while a call is in flight', () => {
+  it('AssumeRoleWithWebIdentity cancelled: exit 130, not a refusal', async () => {
+    const token = await mint();
+    const interrupted = new AbortError(
+      'Interrupted: AssumeRoleWithWebIdentity to https://sts.amazonaws.com was cancelled in flight; it only reads: nothing was changed by it. Re-run the same command to finish.',
+    );
+    const ports = {
+      ...fake.ports,
+      sts: { ...fake.ports.sts, assumeRoleWithWebIdentity: () => Promise.reject(interrupted) },
+    };
+    const r = await run({ json: true }, { GITLAB_OIDC_TOKEN: token, AWS_ROLE_ARN: roleArn }, { ports });
+    expect(r.exitCode).toBe(130);
+    expect((r.json?.error as { code?: string } | undefined)?.code).toBe('ABORTED');
+  });
+
+  it('the role read cancelled: exit 130, not "cannot read the role"', async () => {
+    const token = await mint();
+    const ports = {
+      ...fake.ports,
+      sts: {
+        ...fake.ports.sts,
+        assumeRoleWithWebIdentity: () =>
+          Promise.reject(new AwsError('AssumeRoleWithWebIdentity', 'AccessDenied', 'Not authorized')),
+      },
+      iam: {
+        ...fake.ports.iam,
+        getRole: () => Promise.reject(new AbortError('Interrupted: GetRole was cancelled in flight.')),
+      },
+    };
+    const r = await run({ json: true }, { GITLAB_OIDC_TOKEN: token, AWS_ROLE_ARN: roleArn }, { ports });
+    expect(r.exitCode).toBe(130);
   });
 });
