@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { normalizePolicy } from './policy-json.js';
-import type { PolicyDocument, Tags } from './types.js';
+import { isToolManaged, type PolicyDocument, type Tags } from './types.js';
 
 /** Tag keys of the record. All start with `gitlab-aws-oidc:` and are reserved (users cannot set them). */
 export const RECORD_TAGS = {
@@ -167,6 +167,26 @@ export function roleProvenance(record: RoleRecord, current: RoleCurrentFields): 
 export function attachedByTool(record: RoleRecord, arn: string): boolean | undefined {
   if (!record.attached.known) return undefined;
   return record.attached.value.has(arnDigest(arn));
+}
+
+/**
+ * What a re-run that keeps the role's current permissions must not take over as the tool's: the
+ * attachments its record says it did not make, and a boundary it did not set (on a role it does not
+ * manage yet, all of them). Kept as they are by the plan, and removed only with --detach-unowned.
+ */
+export function notMadeByTool(role: {
+  tags: Tags;
+  attachedPolicyArns: readonly string[];
+  permissionsBoundaryArn?: string | undefined;
+}): { policyArns: string[]; boundary: boolean } {
+  const managed = isToolManaged(role.tags);
+  const record = readRoleRecord(role.tags);
+  return {
+    policyArns: role.attachedPolicyArns.filter((arn) => !managed || attachedByTool(record, arn) === false),
+    boundary:
+      role.permissionsBoundaryArn !== undefined &&
+      (!managed || !record.boundary.known || record.boundary.value === undefined),
+  };
 }
 
 /** Provenance of the tool-managed policy's current default document. */

@@ -23,6 +23,8 @@ export interface PermissionsInput {
   cwd: string;
   existing: ExistingRole | undefined;
   current: RoleIntent | undefined;
+  /** Attached now but not by the tool (`notMadeByTool`): kept by the plan, never taken over. */
+  unownedPolicyArns?: readonly string[] | undefined;
   policyName: string;
   /** Filled in place by the template's questions. */
   templateParams: Record<string, string>;
@@ -40,6 +42,7 @@ export interface ResolvedPermissions {
 
 export async function resolvePermissions(input: PermissionsInput): Promise<ResolvedPermissions> {
   const { flags, ask, cwd, existing, current, policyName, templateParams, kept, note } = input;
+  const owned = (arns: string[]) => arns.filter((arn) => !input.unownedPolicyArns?.includes(arn));
   let managedPolicies = [...(flags.managedPolicy ?? [])];
   let policyFile = flags.policyFile;
   let template = flags.template;
@@ -50,9 +53,14 @@ export async function resolvePermissions(input: PermissionsInput): Promise<Resol
     if (ask) {
       keepPolicy = true; // decided below by the answer
     } else {
-      managedPolicies = [...current.managedPolicyArns];
+      managedPolicies = owned(current.managedPolicyArns);
       keepPolicy = currentPolicy !== undefined;
-      const what = [...managedPolicies, ...(keepPolicy ? [`${policyName} (its current document)`] : [])];
+      const outside = current.managedPolicyArns.filter((arn) => !managedPolicies.includes(arn));
+      const what = [
+        ...managedPolicies,
+        ...(keepPolicy ? [`${policyName} (its current document)`] : []),
+        ...outside.map((arn) => `${arn} (attached outside the tool)`),
+      ];
       kept.push(`permissions ${what.length ? what.join(', ') : 'none'}`);
     }
   } else if (current && currentPolicy && !policyFile && !template) {
@@ -87,7 +95,7 @@ export async function resolvePermissions(input: PermissionsInput): Promise<Resol
     });
     keepPolicy = false;
     if (kind === 'keep' && current) {
-      managedPolicies = [...current.managedPolicyArns];
+      managedPolicies = owned(current.managedPolicyArns);
       keepPolicy = currentPolicy !== undefined;
     } else if (kind.startsWith('template:')) template = kind.slice('template:'.length);
     else if (kind === 'managed') {
@@ -122,7 +130,8 @@ export async function resolvePermissions(input: PermissionsInput): Promise<Resol
       if (value.trim() !== '') templateParams[param.name] = value.trim();
     }
   }
-  if (!managedPolicies.length && !policyFile && !template && !keepPolicy) {
+  const keepsUnowned = (input.unownedPolicyArns?.length ?? 0) > 0 && !permissionsGiven;
+  if (!managedPolicies.length && !policyFile && !template && !keepPolicy && !keepsUnowned) {
     note(
       'The role gets no permissions yet: attach some later with --managed-policy, --policy-file or --template.',
     );

@@ -18,6 +18,7 @@ import {
   parseKeyValueArgs,
   parseTagArgs,
 } from '../core/naming.js';
+import { notMadeByTool } from '../core/ownership.js';
 import { findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
 import { validateProjectPath } from '../core/refs.js';
 import { describeRefs, readRoleIntent } from '../core/role-intent.js';
@@ -398,12 +399,14 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   audience ??= gitlabUrl;
 
   // Permissions: what the role has attached now is kept unless a permission flag (or answer) says otherwise.
+  const unowned = existing ? notMadeByTool(existing.role) : undefined;
   const { managedPolicies, policyFile, template, keptPolicyDocument } = await resolvePermissions({
     flags,
     ask,
     cwd: ctx.cwd,
     existing,
     current,
+    unownedPolicyArns: unowned?.policyArns,
     policyName,
     templateParams,
     kept,
@@ -411,9 +414,11 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   });
 
   // Role settings
-  const permissionsBoundary = flags.permissionsBoundary ?? current?.permissionsBoundaryArn;
-  if (flags.permissionsBoundary === undefined && permissionsBoundary !== undefined) {
-    kept.push(`permissions boundary ${permissionsBoundary}`);
+  // A boundary the tool did not set is left to the plan, which keeps it (and records none set by the tool).
+  const permissionsBoundary =
+    flags.permissionsBoundary ?? (unowned?.boundary ? undefined : current?.permissionsBoundaryArn);
+  if (flags.permissionsBoundary === undefined && current?.permissionsBoundaryArn !== undefined) {
+    kept.push(`permissions boundary ${current.permissionsBoundaryArn}`);
   }
   const maxSessionDuration = givenSession ?? current?.maxSessionDuration ?? MIN_SESSION_DURATION;
   if (givenSession === undefined && current && maxSessionDuration !== MIN_SESSION_DURATION) {

@@ -145,6 +145,28 @@ describe('init re-runs after changes made outside the tool', () => {
     expect(aws.state.roles.get(ROLE)!.attachedPolicyArns).not.toContain(hand);
   });
 
+  it('a policy attached by hand stays unowned on a re-run that keeps the permissions: no changes, and a later permission change keeps it', async () => {
+    await runInitWith(BASE_FLAGS, tmp.dir, { aws });
+    const hand = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    aws.state.roles.get(ROLE)!.attachedPolicyArns.push(hand);
+    const before = aws.mutatingCalls().length;
+
+    // No permission flags: the re-run starts from the role's current permissions (the hand policy),
+    // but that does not make the tool its owner.
+    const kept = await runInitWith(BASE_FLAGS, tmp.dir, { aws, readExisting: true });
+    expect(kept.notes.join('\n')).toContain(`permissions ${hand}`);
+    expect(kept.result.status).toBe('no-changes');
+    expect(aws.mutatingCalls().length).toBe(before);
+
+    const { result } = await runInitWith({ ...S3, allowWidening: true }, tmp.dir, { aws });
+    expect(result.status).toBe('applied');
+    expect(aws.mutatingCalls().slice(before)).not.toContain('DetachRolePolicy');
+    expect(aws.state.roles.get(ROLE)!.attachedPolicyArns).toContain(hand);
+    expect(result.plan.resources.find((r) => r.kind === 'role')?.notes).toContain(
+      `kept: policy ${hand} (not attached by gitlab-aws-oidc; --detach-unowned detaches it)`,
+    );
+  });
+
   it('a permissions boundary kept at adoption stays: the next run with the same inputs changes nothing', async () => {
     const boundary = aws.addPolicy({
       name: 'team-boundary',
@@ -164,6 +186,40 @@ describe('init re-runs after changes made outside the tool', () => {
     const before = aws.mutatingCalls().length;
     const again = await runInitWith(BASE_FLAGS, tmp.dir, { aws });
     expect(again.result.status).toBe('no-changes');
+    expect(aws.mutatingCalls().length).toBe(before);
+    expect(aws.state.roles.get(ROLE)!.permissionsBoundaryArn).toBe(boundary);
+  });
+
+  it("a boundary kept at adoption from the role's current state stays unowned: no changes next, replacing it needs --detach-unowned", async () => {
+    const boundary = aws.addPolicy({
+      name: 'team-boundary',
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+    });
+    aws.addRole({
+      name: ROLE,
+      path: '/gitlab-oidc/',
+      trustPolicy: { Version: '2012-10-17', Statement: [] },
+      permissionsBoundaryArn: boundary,
+      tags: { owner: 'team-x' },
+    });
+    // The re-run defaults come from the role (as on the command line): the boundary is one of them.
+    const adopt = await runInitWith({ ...BASE_FLAGS, adoptExisting: true, allowWidening: true }, tmp.dir, {
+      aws,
+      readExisting: true,
+    });
+    expect(adopt.notes.join('\n')).toContain(`permissions boundary ${boundary}`);
+    expect(adopt.result.status).toBe('applied');
+    const before = aws.mutatingCalls().length;
+    const again = await runInitWith(BASE_FLAGS, tmp.dir, { aws, readExisting: true });
+    expect(again.result.status).toBe('no-changes');
+    expect(aws.mutatingCalls().length).toBe(before);
+
+    const other = aws.addPolicy({
+      name: 'other-boundary',
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] },
+    });
+    const error = await refusal({ ...BASE_FLAGS, permissionsBoundary: other, allowWidening: true });
+    expect(error.items.map((i) => i.flag)).toContain('--detach-unowned');
     expect(aws.mutatingCalls().length).toBe(before);
     expect(aws.state.roles.get(ROLE)!.permissionsBoundaryArn).toBe(boundary);
   });

@@ -75,7 +75,7 @@ export async function runInitWith(
           ...(run.readExisting
             ? { readExisting: (target) => readExistingRole(run.aws.ports.iam, target) }
             : {}),
-        })
+        }).then((resolved) => withConsentFlags(resolved, flags))
       : await resolveFlags(flags, cwd, run.env);
   const logger = createMemoryLogger();
   const prompter = createScriptedPrompter(run.answers ?? {});
