@@ -171,8 +171,8 @@ export function attachedByTool(record: RoleRecord, arn: string): boolean | undef
 
 /**
  * What a re-run that keeps the role's current permissions must not take over as the tool's: the
- * attachments its record says it did not make, and a boundary it did not set (on a role it does not
- * manage yet, all of them). Kept as they are by the plan, and removed only with --detach-unowned.
+ * attachments its record does not list (none of them on a role it does not manage yet), and a boundary
+ * it did not set. Kept as they are by the plan, and removed only with --detach-unowned.
  */
 export function notMadeByTool(role: {
   tags: Tags;
@@ -181,8 +181,13 @@ export function notMadeByTool(role: {
 }): { policyArns: string[]; boundary: boolean } {
   const managed = isToolManaged(role.tags);
   const record = readRoleRecord(role.tags);
+  // No attachment list: an older version's role (unknown, so not the tool's, as the plan reads it), or
+  // one this version created and stopped before recording its attachments (the tool's).
+  const finishingCreate = record.trust.known && !record.attached.known;
   return {
-    policyArns: role.attachedPolicyArns.filter((arn) => !managed || attachedByTool(record, arn) === false),
+    policyArns: role.attachedPolicyArns.filter(
+      (arn) => !managed || (!finishingCreate && attachedByTool(record, arn) !== true),
+    ),
     boundary:
       role.permissionsBoundaryArn !== undefined &&
       (!managed || !record.boundary.known || record.boundary.value === undefined),

@@ -167,6 +167,23 @@ describe('init re-runs after changes made outside the tool', () => {
     );
   });
 
+  it("a role made by an older version (no record): the upgrade run does not record its attachments as the tool's", async () => {
+    await runInitWith(BASE_FLAGS, tmp.dir, { aws });
+    const role = aws.state.roles.get(ROLE)!;
+    for (const key of Object.keys(role.tags))
+      if (/:(trust|session|boundary|attached|description)$/.test(key)) delete role.tags[key];
+    const other = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    role.attachedPolicyArns.push(other);
+
+    const upgrade = await runInitWith(BASE_FLAGS, tmp.dir, { aws, readExisting: true });
+    expect(upgrade.result.status).toBe('applied');
+    const before = aws.mutatingCalls().length;
+    const { result } = await runInitWith({ ...S3, allowWidening: true }, tmp.dir, { aws });
+    expect(result.status).toBe('applied');
+    expect(aws.mutatingCalls().slice(before)).not.toContain('DetachRolePolicy');
+    expect(aws.state.roles.get(ROLE)!.attachedPolicyArns).toContain(other);
+  });
+
   it('a permissions boundary kept at adoption stays: the next run with the same inputs changes nothing', async () => {
     const boundary = aws.addPolicy({
       name: 'team-boundary',
