@@ -99,3 +99,27 @@ describe('init re-run after a hand edit of the trust policy (built binary)', () 
     expect(server.mutating().length).toBe(after);
   });
 });
+
+describe('init re-run after a policy was attached by hand (built binary)', () => {
+  it('keeps it unowned: the same inputs change nothing, and a later permission change keeps it attached', async () => {
+    const project = ['--project', 'acme/ops', '--branch', 'main', '--yes'];
+    const first = await run(['init', ...project]);
+    expect(first.code, first.stderr).toBe(0);
+    const hand = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    server.state.roles.get('gitlab-acme-ops')!.attachedPolicyArns.push(hand);
+    const before = server.mutating().length;
+
+    const kept = await run(['init', ...project]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toMatch(/No changes/i);
+    expect(kept.stderr).toContain(`${hand} (attached outside the tool)`);
+    expect(server.mutating().length).toBe(before);
+
+    const template = ['--template', 's3-deploy', '--template-param', 'bucket=acme-ops-site', '--allow-widening'];
+    const changed = await run(['init', ...project, ...template]);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toContain(`kept: policy ${hand} (not attached by gitlab-aws-oidc`);
+    expect(server.mutating().slice(before)).not.toContain('DetachRolePolicy');
+    expect(server.state.roles.get('gitlab-acme-ops')!.attachedPolicyArns).toContain(hand);
+  });
+});
