@@ -3,7 +3,8 @@
  * loopback IAM server: the hand edit (ref_protected and project_id added to the trust policy) is drift,
  * and overwriting it drops conditions (a widening). Without --overwrite-drift and --allow-widening the
  * run refuses before any change (exit 2, both flags named, the --json error lists the items); with them
- * it applies; the next run has nothing to do.
+ * it applies; the next run has nothing to do. A policy attached by hand stays unowned across re-runs
+ * (no changes on the same inputs; a later permission change keeps it attached).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
