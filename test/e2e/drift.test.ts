@@ -116,7 +116,13 @@ describe('init re-run after a policy was attached by hand (built binary)', () =>
     expect(kept.stderr).toContain(`${hand} (attached outside the tool)`);
     expect(server.mutating().length).toBe(before);
 
-    const template = ['--template', 's3-deploy', '--template-param', 'bucket=acme-ops-site', '--allow-widening'];
+    const template = [
+      '--template',
+      's3-deploy',
+      '--template-param',
+      'bucket=acme-ops-site',
+      '--allow-widening',
+    ];
     const changed = await run(['init', ...project, ...template]);
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stdout).toContain(`kept: policy ${hand} (not attached by gitlab-aws-oidc`);
