@@ -1,12 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Test files that replace a module with `vi.mock`/`vi.doMock`: they need a fresh module graph
+ * (`isolate: true`), since a module that an earlier file already imported would keep the real one.
+ * Found by reading the files, so a new mocking test is isolated without editing this list.
+ */
+const mocking = readdirSync('test', { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.test.ts'))
+  .map((file) => `test/${file.replaceAll('\\', '/')}`)
+  .filter((file) => /\bvi\.(do)?[mM]ock\(/.test(readFileSync(file, 'utf8')));
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
     restoreMocks: true,
     reporters: ['default', './test/summary-reporter.ts'],
+    projects: [
+      // Every other file shares its worker's module cache (`isolate: false`): the AWS SDK, zod and
+      // the fakes are imported once per worker instead of once per file, which halves the suite's
+      // CPU time. Tests keep their state local (temp dirs, ephemeral ports, `vi.unstubAllEnvs`,
+      // `fake.restore()`), so the order of files does not matter.
+      {
+        extends: true,
+        test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: mocking, isolate: false },
+      },
+      ...(mocking.length
+        ? [{ extends: true as const, test: { name: 'isolated', include: mocking, isolate: true } }]
+        : []),
+    ],
   },
 });
