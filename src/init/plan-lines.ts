@@ -123,8 +123,7 @@ function tagLines(from: Tags, to: Tags): string[] {
     else if (b === undefined) lines.push(`- ${key}: ${a}`);
     else lines.push(`~ ${key}: ${a} → ${b}`);
   }
-  if (record)
-    lines.push(`(and ${record} tag${record === 1 ? '' : 's'} of the record of what gitlab-aws-oidc wrote)`);
+  if (record) lines.push(`(+ ${record} gitlab-aws-oidc record tag${record === 1 ? '' : 's'})`);
   return lines;
 }
 

@@ -107,7 +107,7 @@ describe('formatPlan: every update shows from → to', () => {
       '        + env: prod',
       '        - old: x',
       '        ~ team: a → b',
-      '        (and 2 tags of the record of what gitlab-aws-oidc wrote)',
+      '        (+ 2 gitlab-aws-oidc record tags)',
       '      description: "old" → "new"',
       `      kept: policy ${HAND}, attached outside the tool`,
     ]);
