@@ -132,7 +132,16 @@ export function changeLines(r: ResourcePlan, p: Palette): string[] {
   const lines: string[] = [];
   // A create's values are the whole resource (see --json); an update shows what moves.
   const changes = r.action === 'update' ? r.changes : [];
+  // Several attachment changes (one per ARN, each with its own consent) share one heading.
+  const attachments = changes.filter((c) => c.field === 'managedPolicyArns');
+  let attachmentsShown = false;
   for (const c of changes) {
+    if (c.field === 'managedPolicyArns' && attachments.length > 1) {
+      if (attachmentsShown) continue;
+      attachmentsShown = true;
+      lines.push(...attachmentLines(attachments, p));
+      continue;
+    }
     const { head, body } = describeChange(c);
     const flagged = needsConsent(c);
     lines.push(`${INDENT}${flagged ? p.danger(`${head}${annotation(c)}`) : head}`);
@@ -149,6 +158,23 @@ export function changeLines(r: ResourcePlan, p: Palette): string[] {
   }
   for (const note of r.notes ?? []) lines.push(`${INDENT}${p.muted(note)}`);
   if (r.action === 'update' && r.usedBy?.length) lines.push(`${INDENT}used by: ${r.usedBy.join(', ')}`);
+  return lines;
+}
+
+/** Several attachment changes under one `attached policies:` heading, each `+`/`-` line with its flag. */
+function attachmentLines(changes: FieldChange[], p: Palette): string[] {
+  const flagged = changes.some(needsConsent);
+  const lines = [
+    `${INDENT}${flagged ? p.danger(`${LABEL.managedPolicyArns}:`) : `${LABEL.managedPolicyArns}:`}`,
+  ];
+  for (const c of changes) {
+    for (const l of describeChange(c).body) {
+      const text = `${l}${annotation(c)}`;
+      lines.push(
+        `${SUB}${needsConsent(c) ? p.danger(text) : l.startsWith('+') ? p.good(text) : p.danger(text)}`,
+      );
+    }
+  }
   return lines;
 }
 

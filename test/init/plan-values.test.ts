@@ -137,7 +137,7 @@ describe('formatPlan: every update shows from → to', () => {
     expect(lines).toContain('      permissions boundary: arn:aws:iam::111122223333:policy/B → (none)');
   });
 
-  it('one change per attachment (a single ARN as from or to) reads the same', () => {
+  it('one change per attachment (a single ARN as from or to): one heading, each line with its flag', () => {
     const lines = formatPlan(
       resultWith([
         role([
@@ -148,10 +148,9 @@ describe('formatPlan: every update shows from → to', () => {
       plain,
     );
     expect(lines.slice(lines.indexOf('  ~ update  IAM role       gitlab-grp-app') + 1)).toEqual([
-      '      attached policies:  [needs --allow-widening]',
-      `        + ${READ_ONLY}`,
-      '      attached policies:  [needs --detach-unowned]',
-      `        - ${HAND}`,
+      '      attached policies:',
+      `        + ${READ_ONLY}  [needs --allow-widening]`,
+      `        - ${HAND}  [needs --detach-unowned]`,
     ]);
   });
 
