@@ -186,7 +186,8 @@ export function consentLines(consents: readonly ConsentItem[], p: Palette): stri
     const items = consents.filter((c) => c.consent === consent);
     if (!items.length) continue;
     lines.push(`  ${p.danger(`${CONSENT_FLAGS[consent]} (${CONSENT_REASON[consent]}):`)}`);
-    for (const item of items) lines.push(`    ${p.danger(`${item.resource}: ${item.message}`)}`);
+    // Each message names its resource (`Role x: …`), as the prompt and the error print it.
+    for (const item of items) lines.push(`    ${p.danger(item.message)}`);
   }
   return lines;
 }

@@ -240,36 +240,38 @@ describe('formatPlan: consent', () => {
       consent: 'overwrite-drift',
       resource: 'gitlab-grp-app',
       field: 'maxSessionDuration',
-      message: 'max session: 7200 s was set outside the tool; init would write 3600 s',
+      message:
+        'Role gitlab-grp-app: max session was changed outside gitlab-aws-oidc to 7200; this run sets 3600',
     },
     {
       consent: 'allow-widening',
       resource: 'gitlab-grp-app',
       field: 'trustPolicy',
-      message: 'trust policy: drops the condition gitlab.com:ref_protected = "true"',
+      message: 'Role gitlab-grp-app: trust policy drops the condition gitlab.com:ref_protected = "true"',
     },
     {
       consent: 'overwrite-drift',
       resource: 'gitlab-grp-app-permissions',
       field: 'document',
-      message: 'permission policy document: changed outside the tool',
+      message:
+        'Policy gitlab-grp-app-permissions: the document (default version v1) was changed outside gitlab-aws-oidc; this run replaces it',
     },
   ];
   const changes: ResourcePlan['changes'] = [
     { field: 'maxSessionDuration', from: 7200, to: 3600, drift: true, needs: ['overwrite-drift'] },
   ];
 
-  it('lists plan.consents grouped by consent, each group with its flag', () => {
+  it('lists plan.consents grouped by consent, each group with its flag; the resource named once', () => {
     const lines = formatPlan(resultWith([role(changes)], { consents }), plain);
     const at = lines.indexOf('Needs your explicit consent:');
     expect(at).toBeGreaterThan(0);
     expect(lines.slice(at, at + 6)).toEqual([
       'Needs your explicit consent:',
       '  --overwrite-drift (changed outside gitlab-aws-oidc since it last wrote it):',
-      '    gitlab-grp-app: max session: 7200 s was set outside the tool; init would write 3600 s',
-      '    gitlab-grp-app-permissions: permission policy document: changed outside the tool',
+      '    Role gitlab-grp-app: max session was changed outside gitlab-aws-oidc to 7200; this run sets 3600',
+      '    Policy gitlab-grp-app-permissions: the document (default version v1) was changed outside gitlab-aws-oidc; this run replaces it',
       '  --allow-widening (widens who can assume the role or what it may do):',
-      '    gitlab-grp-app: trust policy: drops the condition gitlab.com:ref_protected = "true"',
+      '    Role gitlab-grp-app: trust policy drops the condition gitlab.com:ref_protected = "true"',
     ]);
   });
 
@@ -277,7 +279,7 @@ describe('formatPlan: consent', () => {
     const lines = formatPlan(resultWith([role(changes)], { consents }), red);
     expect(lines).toContain(red.danger('Needs your explicit consent:'));
     expect(lines).toContain(
-      `    ${red.danger('gitlab-grp-app: trust policy: drops the condition gitlab.com:ref_protected = "true"')}`,
+      `    ${red.danger('Role gitlab-grp-app: trust policy drops the condition gitlab.com:ref_protected = "true"')}`,
     );
     expect(lines).toContain(
       `      ${red.danger('max session: 7200 s (2 h) → 3600 s (1 h)  [changed outside the tool; needs --overwrite-drift]')}`,
