@@ -248,8 +248,16 @@ export function findTrustBroadening(before: PolicyDocument, after: PolicyDocumen
     const now = next.pins.get(key);
     const label = pinLabel(key, values);
     if (!now) reasons.push(`drops the condition ${label}`);
-    else if ([...now].some((v) => !values.has(v)))
-      reasons.push(`widens the condition ${label} to ${[...now].map((v) => JSON.stringify(v)).join(', ')}`);
+    else if ([...now].some((v) => !values.has(v))) {
+      const shown = [...now].map((v) => JSON.stringify(v)).join(', ');
+      // None of the old values kept: the value is replaced, not widened (still broadening: a new value).
+      const replaced = [...values].every((v) => !now.has(v));
+      reasons.push(
+        replaced
+          ? `replaces the condition ${label} with ${shown}`
+          : `widens the condition ${label} to ${shown}`,
+      );
+    }
   }
   return reasons;
 }

@@ -294,13 +294,24 @@ describe('findTrustBroadening', () => {
 
   it('flags a changed pin value, audience and principal', () => {
     expect(findTrustBroadening(base, build({ projectId: '43' }))).toEqual([
-      'widens the condition gitlab.com:project_id = "42" to "43"',
+      'replaces the condition gitlab.com:project_id = "42" with "43"',
     ]);
     expect(findTrustBroadening(base, build({ audience: 'sts.amazonaws.com' }))).toEqual([
       'accepts new audience(s): sts.amazonaws.com',
     ]);
     const other = buildTrustPolicy(input({ issuer: selfManaged })).policy;
     expect(findTrustBroadening(base, other).join('\n')).toMatch(/new principal.*git\.example\.com/);
+  });
+
+  it('a pin that keeps its old value and adds one widens it (not "replaces")', () => {
+    const wider = structuredClone(base);
+    (wider.Statement as PolicyStatement[])[0]!.Condition!.StringEquals!['gitlab.com:project_id'] = [
+      '42',
+      '43',
+    ];
+    expect(findTrustBroadening(base, wider)).toEqual([
+      'widens the condition gitlab.com:project_id = "42" to "42", "43"',
+    ]);
   });
 
   it('flags a statement without sub (e.g. a hand-edited policy)', () => {
