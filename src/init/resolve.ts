@@ -366,9 +366,16 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
         `Only branch "${known.branch}" may assume the role (the default branch of ${project}, from ${known.source}; use --branch/--tag to change).`,
       );
     } else {
+      // CI_DEFAULT_BRANCH may be set but name another project's default branch (CI_PROJECT_PATH differs).
+      const ciBranch = ctx.env.CI_DEFAULT_BRANCH?.trim();
+      const ciProject = ctx.env.CI_PROJECT_PATH?.trim();
+      const ci =
+        ciBranch && ciProject
+          ? `CI_DEFAULT_BRANCH ${JSON.stringify(ciBranch)} is that of ${ciProject}, from CI_PROJECT_PATH`
+          : 'no CI_DEFAULT_BRANCH';
       throw UsageError.field(
         '--branch',
-        `is required: the default branch of ${project} is unknown here (no origin/HEAD for that project, no CI_DEFAULT_BRANCH) and there is no terminal to ask`,
+        `is required: the default branch of ${project} is unknown here (no origin/HEAD for that project; ${ci}) and there is no terminal to ask`,
         'Pass --branch <name> (e.g. --branch main) or --tag <name>; in a clone, `git remote set-head origin --auto` records the default branch as origin/HEAD.',
       );
     }

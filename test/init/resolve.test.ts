@@ -350,6 +350,10 @@ describe('the default branch comes from origin/HEAD or CI_DEFAULT_BRANCH, never 
       { env: { CI_DEFAULT_BRANCH: 'develop', CI_PROJECT_PATH: 'acme/tooling' } },
     ).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
+    // The error says why CI_DEFAULT_BRANCH was not used, not that there is none.
+    expect(e.issues[0].message).toBe(
+      'is required: the default branch of acme/web is unknown here (no origin/HEAD for that project; CI_DEFAULT_BRANCH "develop" is that of acme/tooling, from CI_PROJECT_PATH) and there is no terminal to ask',
+    );
   });
 
   it('the wizard offers the current branch as a suggestion, labelled as such', async () => {
