@@ -195,19 +195,27 @@ export async function resolveWriteTarget(
       });
     });
     const real = join(realDir, basename(target));
-    const rel = relative(root, real);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    if (isOutside(root, real)) {
       throw new UsageError(
         `Refusing to write ${path}: it resolves to ${real}, outside the repository ${root}`,
         [],
         {
-          hint: 'Replace the symlink with a regular file, or write the snippet by hand.',
+          // Only a path that lies inside the repository as written reaches outside through a symlink.
+          hint: isOutside(resolve(repoRoot), abs)
+            ? `Pass a --ci-file path inside the repository ${root}, or write the snippet by hand.`
+            : 'Replace the symlink with a regular file, or write the snippet by hand.',
         },
       );
     }
     target = real;
   }
   return { target, stats };
+}
+
+/** Whether `path` is not strictly inside folder `root` (both absolute). */
+function isOutside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel);
 }
 
 /** `<target>.bak`, refused when something other than a file or a symlink is in the way. */

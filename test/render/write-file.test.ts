@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -120,9 +121,25 @@ describe('writeFileAtomic', () => {
     );
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toMatch(/outside the repository/);
+    expect((error as UsageError).hint).toBe(
+      'Replace the symlink with a regular file, or write the snippet by hand.',
+    );
     expect(readFileSync(outside, 'utf8')).toBe('outside: 1\n');
     expect(ls(dir)).toEqual(['elsewhere.yml', 'repo']);
     expect(ls(repo)).toEqual(['.gitlab-ci.yml']);
+  });
+
+  it('a path outside the repository with no symlink on the way: the hint names no symlink', async () => {
+    const outside = join(dir, 'elsewhere.yml');
+    const error = await writeFileAtomic(outside, 'x: 1\n', { backup: true, repoRoot: repo }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toMatch(/outside the repository/);
+    expect((error as UsageError).hint).toBe(
+      `Pass a --ci-file path inside the repository ${realpathSync(repo)}, or write the snippet by hand.`,
+    );
+    expect(ls(dir)).toEqual(['repo']);
   });
 
   it('refuses a dangling symlink and a non-file target', async () => {
