@@ -80,10 +80,11 @@ export async function planPipeline(
   const warnings = [...plan.warnings];
   // Said when this role's jobs join the file (a split, or a rename); a re-run of either role is quiet.
   const joining = found ? [] : others;
+  // Whether that other role still exists is not known here (it may have been destroyed already).
   for (const other of joining) {
     const name = parseRoleArn(other.roleArn)?.name ?? other.roleArn;
     warnings.push(
-      `${fileName} keeps "${other.names.hidden}" for role ${name} (${other.roleArn}); this run writes "${names.hidden}" for ${parseRoleArn(roleArn)?.name ?? roleArn} next to it. Role ${name} keeps its trust policy: if --role-name renames it, remove the old role with \`${destroyCommand(options, name)}\`.`,
+      `${fileName} keeps "${other.names.hidden}" for role ${name} (${other.roleArn}); this run writes "${names.hidden}" for ${parseRoleArn(roleArn)?.name ?? roleArn} next to it. If role ${name} still exists, it keeps its trust policy: if --role-name renamed it, remove the old role with \`${destroyCommand(options, name)}\`.`,
     );
   }
   return {

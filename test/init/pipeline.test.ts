@@ -82,7 +82,7 @@ describe('init with two roles for one project (prod/dev split with --role-name)'
     const command = `gitlab-aws-oidc destroy --role ${PROD_ROLE}`;
     const warning = result.warnings.find((w) => w.includes('keeps ".aws-oidc"'));
     expect(warning).toBe(
-      `.gitlab-ci.yml keeps ".aws-oidc" for role ${PROD_ROLE} (arn:aws:iam::111122223333:role/gitlab-oidc/${PROD_ROLE}); this run writes "${devNames.hidden}" for ${DEV_ROLE} next to it. Role ${PROD_ROLE} keeps its trust policy: if --role-name renames it, remove the old role with \`${command}\`.`,
+      `.gitlab-ci.yml keeps ".aws-oidc" for role ${PROD_ROLE} (arn:aws:iam::111122223333:role/gitlab-oidc/${PROD_ROLE}); this run writes "${devNames.hidden}" for ${DEV_ROLE} next to it. If role ${PROD_ROLE} still exists, it keeps its trust policy: if --role-name renamed it, remove the old role with \`${command}\`.`,
     );
     expect(result.nextSteps).toContain(
       `.gitlab-ci.yml also has .aws-oidc for role ${PROD_ROLE}, which still trusts its refs; if this role replaces it, remove it and its jobs: ${command}`,
