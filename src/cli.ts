@@ -12,6 +12,7 @@ import { registerVerify } from './commands/verify.js';
 import { ExitCode, exitCodeFor, UsageError } from './errors.js';
 import { colorLevelFor, createPalette } from './io/colors.js';
 import { type CommandContext, isInteractive } from './io/context.js';
+import { createCrashHandler } from './io/crash.js';
 import { errorDocument, formatError, writeDocumentOnce } from './io/output.js';
 import { createInterruptHandler } from './io/signals.js';
 import { TOOL_NAME, VERSION } from './version.js';
@@ -39,6 +40,18 @@ const onSignal = createInterruptHandler({
 });
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+
+// An error that escapes the one catch below still gets its report and its --json document (exit 1).
+const onCrash = createCrashHandler({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  palette: () => createPalette(colorLevelFor(process.stderr)),
+  json,
+  command: () => commandName(),
+  exit: (code) => process.exit(code),
+});
+process.on('uncaughtException', onCrash);
+process.on('unhandledRejection', onCrash);
 
 const context: CommandContext = {
   stdout: process.stdout,
