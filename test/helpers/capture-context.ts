@@ -10,8 +10,13 @@ export interface CapturedContext {
   err(): string;
 }
 
-/** No colour (NO_COLOR=1); not interactive unless asked; `cwd` defaults to the process's. */
-export function captureContext(options: { cwd?: string; interactive?: boolean } = {}): CapturedContext {
+/** A stdout and a stderr stream that record what is written to them. */
+export function captureStreams(): {
+  stdout: PassThrough;
+  stderr: PassThrough;
+  out(): string;
+  err(): string;
+} {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -22,6 +27,12 @@ export function captureContext(options: { cwd?: string; interactive?: boolean } 
   stderr.on('data', (d) => {
     err += String(d);
   });
+  return { stdout, stderr, out: () => out, err: () => err };
+}
+
+/** No colour (NO_COLOR=1); not interactive unless asked; `cwd` defaults to the process's. */
+export function captureContext(options: { cwd?: string; interactive?: boolean } = {}): CapturedContext {
+  const { stdout, stderr, out, err } = captureStreams();
   const context: CommandContext = {
     stdout,
     stderr,
@@ -30,5 +41,5 @@ export function captureContext(options: { cwd?: string; interactive?: boolean } 
     interactive: options.interactive ?? false,
     signal: new AbortController().signal,
   };
-  return { context, out: () => out, err: () => err };
+  return { context, out, err };
 }

@@ -2,24 +2,15 @@
  * The handler cli.ts installs for uncaught exceptions and unhandled rejections: the failure is reported
  * on stderr, --json gets exactly one document (unless the run printed its own already), and the exit is 1.
  */
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { createPalette } from '../../src/io/colors.js';
 import { createCrashHandler } from '../../src/io/crash.js';
 import { writeDocumentOnce } from '../../src/io/output.js';
+import { captureStreams } from '../helpers/capture-context.js';
 
 function setup(json: boolean) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += String(d);
-  });
-  stderr.on('data', (d) => {
-    err += String(d);
-  });
+  const { stdout, stderr, out, err } = captureStreams();
   const exits: number[] = [];
   const handle = createCrashHandler({
     stdout,
@@ -29,7 +20,7 @@ function setup(json: boolean) {
     command: () => 'init',
     exit: (code) => exits.push(code),
   });
-  return { handle, exits, stdout, out: () => out, err: () => err };
+  return { handle, exits, stdout, out, err };
 }
 
 describe('crash handler', () => {

@@ -2,22 +2,13 @@
  * The interrupt handler cli.ts installs for SIGINT and SIGTERM: the first signal aborts the run, a second
  * exits at once with 130, printing the --json document first unless the run already printed its one.
  */
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createOutput } from '../../src/io/output.js';
 import { createInterruptHandler } from '../../src/io/signals.js';
+import { captureStreams } from '../helpers/capture-context.js';
 
 function setup(json: boolean) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += String(d);
-  });
-  stderr.on('data', (d) => {
-    err += String(d);
-  });
+  const { stdout, stderr, out, err } = captureStreams();
   const controller = new AbortController();
   const exits: number[] = [];
   const handle = createInterruptHandler({
@@ -28,7 +19,7 @@ function setup(json: boolean) {
     command: () => 'init',
     exit: (code) => exits.push(code),
   });
-  return { handle, controller, exits, stdout, out: () => out, err: () => err };
+  return { handle, controller, exits, stdout, out, err };
 }
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s', (signal) => {
