@@ -21,6 +21,7 @@ import {
   missingTags,
   type PlanOptions,
   requireConsent,
+  requireDriftConsent,
   show,
   tagChanges,
   warnAttachedQuota,
@@ -127,16 +128,13 @@ function planTrust({ name, have, want, prov, changes }: RoleContext, acc: Acc): 
     broadening: reasons.length > 0,
   };
   changes.push(change);
-  if (prov.trust === 'drifted') {
-    change.drift = true;
-    requireConsent(
+  if (prov.trust === 'drifted')
+    requireDriftConsent(
       acc,
       change,
-      'overwrite-drift',
       name,
       `Role ${name}: trust policy was changed outside gitlab-aws-oidc since its last run; this run replaces it (see the trust policy diff)`,
     );
-  }
   for (const reason of reasons) {
     acc.broadening.push(`Role ${name}: the new trust policy ${reason}.`);
     requireConsent(acc, change, 'allow-widening', name, `Role ${name}: trust policy ${reason}`);
@@ -189,16 +187,13 @@ function planSettings({ name, have, want, prov, changes }: RoleContext, acc: Acc
     if (!changed) continue;
     const change: FieldChange = { field, from, to };
     changes.push(change);
-    if (provenance === 'drifted') {
-      change.drift = true;
-      requireConsent(
+    if (provenance === 'drifted')
+      requireDriftConsent(
         acc,
         change,
-        'overwrite-drift',
         name,
         `Role ${name}: ${label} was changed outside gitlab-aws-oidc to ${show(from)}; this run sets ${show(to)}`,
       );
-    }
   }
 }
 
@@ -222,16 +217,13 @@ function planBoundary(ctx: RoleContext, opts: PlanOptions, acc: Acc): void {
   );
   const change: FieldChange = { field: 'permissionsBoundaryArn', from: existing, to: wanted };
   changes.push(change);
-  if (prov.boundary === 'drifted') {
-    change.drift = true;
-    requireConsent(
+  if (prov.boundary === 'drifted')
+    requireDriftConsent(
       acc,
       change,
-      'overwrite-drift',
       name,
       `Role ${name}: permissions boundary was changed outside gitlab-aws-oidc to ${show(existing)}; this run sets ${show(wanted)}`,
     );
-  }
   if (!existing) return;
   change.broadening = true;
   requireConsent(

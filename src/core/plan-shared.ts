@@ -108,6 +108,15 @@ export function requireConsent(
   acc.consents.push({ consent, resource, field: change.field, message });
 }
 
+/**
+ * A change to a field that was changed outside the tool since its last run (current ≠ last written):
+ * marked as drift, and it needs --overwrite-drift.
+ */
+export function requireDriftConsent(acc: Acc, change: FieldChange, resource: string, message: string): void {
+  change.drift = true;
+  requireConsent(acc, change, 'overwrite-drift', resource, message);
+}
+
 export const show = (value: unknown) => (value === undefined ? 'none' : JSON.stringify(value));
 /** The tags to add so `have` carries `want` (IAM merges: only new or changed keys are sent). */
 export function missingTags(have: Tags, want: Tags): Tags {

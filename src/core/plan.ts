@@ -28,6 +28,7 @@ import {
   missingTags,
   type PlanOptions,
   requireConsent,
+  requireDriftConsent,
   show,
   tagChanges,
 } from './plan-shared.js';
@@ -176,16 +177,13 @@ function planPolicy(desired: DesiredState, current: CurrentState, opts: PlanOpti
     });
     const change: FieldChange = { field: 'document', from: have.document, to: want.document };
     changes.push(change);
-    if (managed && policyProvenance(have.tags, have.document) === 'drifted') {
-      change.drift = true;
-      requireConsent(
+    if (managed && policyProvenance(have.tags, have.document) === 'drifted')
+      requireDriftConsent(
         acc,
         change,
-        'overwrite-drift',
         want.name,
         `Policy ${want.name}: the document (default version ${have.defaultVersionId}) was changed outside gitlab-aws-oidc; this run replaces it`,
       );
-    }
     if (pruneVersionId)
       changes.push({ field: 'versions', from: pruneVersionId, to: 'deleted (IAM keeps at most 5)' });
   }
