@@ -1,46 +1,19 @@
-/**
- * Re-running `init --yes` after the role was changed by hand, with the built binary against the
- * loopback IAM server: the hand edit (ref_protected and project_id added to the trust policy) is drift,
- * and overwriting it drops conditions (a widening). Without --overwrite-drift and --allow-widening the
- * run refuses before any change (exit 2, both flags named, the --json error lists the items); with them
- * it applies; the next run has nothing to do. A policy attached by hand stays unowned across re-runs
- * (no changes on the same inputs; a later permission change keeps it attached).
- */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, type IamServer, runCli, startIamServer } from '../helpers/iam-server.js';
+import { describe, expect, it } from 'vitest';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const ACCOUNT = '123412341234';
 const ROLE = 'gitlab-acme-web';
-let server: IamServer;
-let dir: string;
-let cwd: string;
-let home: string;
-
-beforeAll(async () => {
-  server = await startIamServer({ account: ACCOUNT });
-  dir = mkdtempSync(join(tmpdir(), 'gao-drift-'));
-  cwd = join(dir, 'repo');
-  home = join(dir, 'home');
-  mkdirSync(cwd);
-  mkdirSync(home);
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const sandbox = useCliSandbox('gao-drift-', { account: ACCOUNT });
 
 const INIT = ['init', '--project', 'acme/web', '--branch', 'main', '--yes'];
-const run = (args: string[]) => runCli(args, { cwd, env: cliEnv(server, home) }).done;
+const run = sandbox.run;
 
 describe('init re-run after a hand edit of the trust policy (built binary)', () => {
   it('keeps the hand edit on a plain re-run; dropping it needs consent (exit 2, nothing changed), applies with both flags, then has no changes', async () => {
     const first = await run(INIT);
     expect(first.code, first.stderr).toBe(0);
 
-    const role = server.state.roles.get(ROLE)!;
+    const role = sandbox.server.state.roles.get(ROLE)!;
     const trust = JSON.parse(role.trustPolicy);
     const statement = Array.isArray(trust.Statement) ? trust.Statement[0] : trust.Statement;
     statement.Condition.StringEquals['gitlab.com:ref_protected'] = 'true';
@@ -52,15 +25,15 @@ describe('init re-run after a hand edit of the trust policy (built binary)', () 
     const kept = await run(INIT);
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.stdout).toContain('kept and recorded as written by gitlab-aws-oidc: trust policy');
-    expect(server.state.roles.get(ROLE)!.trustPolicy).toBe(edited);
+    expect(sandbox.server.state.roles.get(ROLE)!.trustPolicy).toBe(edited);
 
     // Someone adds another hand edit; this time the re-run asks to drop the protection explicitly.
     const trust2 = JSON.parse(edited);
     const statement2 = Array.isArray(trust2.Statement) ? trust2.Statement[0] : trust2.Statement;
     statement2.Condition.StringEquals['gitlab.com:project_id'] = '4242';
-    server.state.roles.get(ROLE)!.trustPolicy = JSON.stringify(trust2);
-    const edited2 = server.state.roles.get(ROLE)!.trustPolicy;
-    const before = server.mutating().length;
+    sandbox.server.state.roles.get(ROLE)!.trustPolicy = JSON.stringify(trust2);
+    const edited2 = sandbox.server.state.roles.get(ROLE)!.trustPolicy;
+    const before = sandbox.server.mutating().length;
     const DROP = [...INIT, '--no-protected-only'];
 
     const refused = await run(DROP);
@@ -68,8 +41,8 @@ describe('init re-run after a hand edit of the trust policy (built binary)', () 
     expect(refused.stderr).toContain('--overwrite-drift');
     expect(refused.stderr).toContain('--allow-widening');
     expect(refused.stderr).toContain('trust policy drops the condition gitlab.com:ref_protected = "true"');
-    expect(server.mutating().length).toBe(before);
-    expect(server.state.roles.get(ROLE)!.trustPolicy).toBe(edited2);
+    expect(sandbox.server.mutating().length).toBe(before);
+    expect(sandbox.server.state.roles.get(ROLE)!.trustPolicy).toBe(edited2);
 
     const refusedJson = await run([...DROP, '--json']);
     expect(refusedJson.code).toBe(2);
@@ -84,20 +57,20 @@ describe('init re-run after a hand edit of the trust policy (built binary)', () 
       '--overwrite-drift',
       '--allow-widening',
     ]);
-    expect(server.mutating().length).toBe(before);
+    expect(sandbox.server.mutating().length).toBe(before);
 
     const applied = await run([...DROP, '--overwrite-drift', '--allow-widening']);
     expect(applied.code, applied.stderr).toBe(0);
-    expect(server.mutating().slice(before)).toEqual(['UpdateAssumeRolePolicy', 'TagRole']);
-    expect(server.state.roles.get(ROLE)!.trustPolicy).not.toContain('ref_protected');
+    expect(sandbox.server.mutating().slice(before)).toEqual(['UpdateAssumeRolePolicy', 'TagRole']);
+    expect(sandbox.server.state.roles.get(ROLE)!.trustPolicy).not.toContain('ref_protected');
     // The project ID pin added by hand is kept (no flag asked to drop it).
-    expect(server.state.roles.get(ROLE)!.trustPolicy).toContain('4242');
+    expect(sandbox.server.state.roles.get(ROLE)!.trustPolicy).toContain('4242');
 
-    const after = server.mutating().length;
+    const after = sandbox.server.mutating().length;
     const again = await run(DROP);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/No changes/i);
-    expect(server.mutating().length).toBe(after);
+    expect(sandbox.server.mutating().length).toBe(after);
   });
 });
 
@@ -107,14 +80,14 @@ describe('init re-run after a policy was attached by hand (built binary)', () =>
     const first = await run(['init', ...project]);
     expect(first.code, first.stderr).toBe(0);
     const hand = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
-    server.state.roles.get('gitlab-acme-ops')!.attachedPolicyArns.push(hand);
-    const before = server.mutating().length;
+    sandbox.server.state.roles.get('gitlab-acme-ops')!.attachedPolicyArns.push(hand);
+    const before = sandbox.server.mutating().length;
 
     const kept = await run(['init', ...project]);
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.stdout).toMatch(/No changes/i);
     expect(kept.stderr).toContain(`${hand} (attached outside the tool)`);
-    expect(server.mutating().length).toBe(before);
+    expect(sandbox.server.mutating().length).toBe(before);
 
     const template = [
       '--template',
@@ -126,7 +99,7 @@ describe('init re-run after a policy was attached by hand (built binary)', () =>
     const changed = await run(['init', ...project, ...template]);
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stdout).toContain(`kept: policy ${hand} (not attached by gitlab-aws-oidc`);
-    expect(server.mutating().slice(before)).not.toContain('DetachRolePolicy');
-    expect(server.state.roles.get('gitlab-acme-ops')!.attachedPolicyArns).toContain(hand);
+    expect(sandbox.server.mutating().slice(before)).not.toContain('DetachRolePolicy');
+    expect(sandbox.server.state.roles.get('gitlab-acme-ops')!.attachedPolicyArns).toContain(hand);
   });
 });

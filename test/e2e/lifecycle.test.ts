@@ -1,34 +1,11 @@
-/**
- * The whole lifecycle with the built binary against the loopback IAM/STS (as a LocalStack or moto user
- * would run it): init → verify (simulated jobs, expect-deny) → audit → status → destroy → destroy again.
- */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, type IamServer, runCli, startIamServer } from '../helpers/iam-server.js';
+import { describe, expect, it } from 'vitest';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const ACCOUNT = '123412341234';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/gitlab-oidc/gitlab-acme-web`;
-let server: IamServer;
-let dir: string;
-let cwd: string;
-let home: string;
+const sandbox = useCliSandbox('gao-lifecycle-', { account: ACCOUNT });
 
-beforeAll(async () => {
-  server = await startIamServer({ account: ACCOUNT });
-  dir = mkdtempSync(join(tmpdir(), 'gao-lifecycle-'));
-  cwd = join(dir, 'repo');
-  home = join(dir, 'home');
-  mkdirSync(cwd);
-  mkdirSync(home);
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const run = (args: string[]) => runCli(args, { cwd, env: cliEnv(server, home) }).done;
+const run = sandbox.run;
 // biome-ignore lint/suspicious/noExplicitAny: ad-hoc reads of the CLI's JSON documents
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
 
@@ -99,13 +76,13 @@ describe('init → verify → audit → status → destroy (built binary)', () =
 
     const plan = await run(['destroy', '--project', 'acme/web', '--dry-run', '--json']);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(server.state.roles.size).toBe(1);
+    expect(sandbox.server.state.roles.size).toBe(1);
 
     const destroy = await run(['destroy', '--project', 'acme/web', '--yes', '--json']);
     expect(destroy.code, destroy.stderr).toBe(0);
-    expect(server.state.roles.size).toBe(0);
-    expect(server.state.policies.size).toBe(0);
-    expect(server.state.providers.size).toBe(0);
+    expect(sandbox.server.state.roles.size).toBe(0);
+    expect(sandbox.server.state.policies.size).toBe(0);
+    expect(sandbox.server.state.providers.size).toBe(0);
 
     const again = await run(['destroy', '--project', 'acme/web', '--yes', '--json']);
     expect(again.code, again.stderr).toBe(0);

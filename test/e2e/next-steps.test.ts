@@ -1,32 +1,9 @@
-/**
- * The "Check the trust from a laptop" command that `init` prints must work as printed: run it with the
- * built binary against the same loopback IAM/STS and expect exit 0.
- */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, type IamServer, runCli, startIamServer } from '../helpers/iam-server.js';
+import { describe, expect, it } from 'vitest';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
-let server: IamServer;
-let dir: string;
-let cwd: string;
-let home: string;
+const sandbox = useCliSandbox('gao-next-steps-', { account: '123412341234' });
 
-beforeAll(async () => {
-  server = await startIamServer({ account: '123412341234' });
-  dir = mkdtempSync(join(tmpdir(), 'gao-next-steps-'));
-  cwd = join(dir, 'repo');
-  home = join(dir, 'home');
-  mkdirSync(cwd);
-  mkdirSync(home);
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const run = (args: string[]) => runCli(args, { cwd, env: cliEnv(server, home) }).done;
+const run = sandbox.run;
 
 /** Splits a printed command line: words separated by spaces, '…' quoting with the '\'' escape. */
 function shellWords(line: string): string[] {

@@ -3,37 +3,20 @@
  * (a prod/dev split with --role-name) get one set of jobs each; destroying one role removes its jobs and
  * leaves the other role's jobs byte for byte.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { schemaAvailable, validateCi, warnIfSchemaMissing } from '../helpers/ci-schema.js';
-import { cliEnv, type IamServer, runCli, startIamServer } from '../helpers/iam-server.js';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 warnIfSchemaMissing();
 
 const ACCOUNT = '123412341234';
-let server: IamServer;
-let dir: string;
-let cwd: string;
-let home: string;
+const sandbox = useCliSandbox('gao-two-roles-', { account: ACCOUNT });
 
-beforeAll(async () => {
-  server = await startIamServer({ account: ACCOUNT });
-  dir = mkdtempSync(join(tmpdir(), 'gao-two-roles-'));
-  cwd = join(dir, 'repo');
-  home = join(dir, 'home');
-  mkdirSync(cwd);
-  mkdirSync(home);
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const run = (args: string[]) => runCli(args, { cwd, env: cliEnv(server, home) }).done;
-const ci = () => readFileSync(join(cwd, '.gitlab-ci.yml'), 'utf8');
+const run = sandbox.run;
+const ci = () => readFileSync(join(sandbox.cwd, '.gitlab-ci.yml'), 'utf8');
 // biome-ignore lint/suspicious/noExplicitAny: ad-hoc reads of the CLI's JSON documents
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
 
@@ -87,6 +70,6 @@ describe('two roles for one project (built binary)', () => {
       'aws-oidc-check-gitlab-acme-web-dev',
     ]);
     expect(ci()).toBe(prodOnly);
-    expect([...server.state.roles.keys()]).toEqual(['gitlab-acme-web']);
+    expect([...sandbox.server.state.roles.keys()]).toEqual(['gitlab-acme-web']);
   });
 });
