@@ -1,18 +1,12 @@
 /**
  * The "next steps" printed after init, including a `verify` command that works as printed.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CONSENT_FLAGS } from '../core/types.js';
 import { jobNamesFor } from '../render/ci-file.js';
 import { shownPathFor } from '../render/write-file.js';
 import type { InitOptions } from './options.js';
 import type { InitResult } from './result.js';
-
-/** Relative to the working directory when inside it (what the user typed), else absolute. */
-export function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
 
 /** A word for a POSIX shell: single-quoted, with `'` as `'\''`. */
 const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;

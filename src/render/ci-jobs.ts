@@ -14,7 +14,7 @@
 import { isMap } from 'yaml';
 import { UsageError } from '../errors.js';
 import { CHECK_JOB_NAME, type CiJobNames, HIDDEN_JOB_NAME, jobNamesFor, VERIFY_JOB_NAME } from './ci-file.js';
-import { parseCiDocument } from './ci-yaml.js';
+import { asRecord, parseCiDocument } from './ci-yaml.js';
 
 export type CiJobKind = 'hidden' | 'check' | 'verify';
 
@@ -133,10 +133,4 @@ export function chooseJobNames(
     );
   }
   return { names, found: false, others };
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }

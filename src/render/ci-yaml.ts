@@ -35,3 +35,10 @@ export function ciYamlToJs(text: string): unknown {
   if (doc.errors.length) throw doc.errors[0];
   return doc.toJS({ maxAliasCount: 1000 });
 }
+
+/** A YAML mapping as a plain object (undefined for a list, a scalar or null). */
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}

@@ -9,7 +9,7 @@ import {
   MANAGED_MARKER,
 } from './ci-file.js';
 import { parseJobName } from './ci-jobs.js';
-import { parseCiDocument } from './ci-yaml.js';
+import { asRecord, parseCiDocument } from './ci-yaml.js';
 
 export type CiMergeAction = 'create' | 'update' | 'no-op';
 
@@ -445,10 +445,4 @@ function convertEol(text: string, eol: string): string {
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }

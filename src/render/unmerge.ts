@@ -24,7 +24,7 @@ import {
   renderCiFromTemplate,
 } from './ci-file.js';
 import { type CiRoleJobs, parseJobName } from './ci-jobs.js';
-import { parseCiDocument } from './ci-yaml.js';
+import { asRecord, parseCiDocument } from './ci-yaml.js';
 import { type ExistingPair, lineOf, toJsOrThrow, topLevelPairs, yamlUsageError } from './merge.js';
 
 export interface UnmergeOptions {
@@ -529,12 +529,6 @@ function checkUnmerged(
 
 function quoteList(names: string[]): string {
   return names.map((n) => `"${n}"`).join(', ');
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }
 
 function escapeRegExp(text: string): string {
