@@ -35,7 +35,7 @@ import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './option
 import { loadPermissionSource } from './permissions.js';
 import { preflightPipeline } from './pipeline.js';
 import { resolvePermissions, toolManagedPolicy } from './resolve-permissions.js';
-import { OFFLINE_ACCOUNT } from './run.js';
+import { OFFLINE_ACCOUNT, requireYesOrDryRun } from './run.js';
 
 export const GITLAB_COM = 'https://gitlab.com';
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -265,14 +265,8 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   const policyName = flags.policyName ?? defaultPolicyName(project);
 
   // The role as it is now: every value not given below keeps it, so a re-run changes nothing.
-  if (ctx.readExisting && !flags.offline && !flags.dryRun && !flags.yes && !ask) {
-    // Refused before AWS is read (runInit says the same, later, to callers that read nothing).
-    throw UsageError.field(
-      '--yes',
-      'is needed to apply changes without a terminal (or with CI set, or --json)',
-      'Add --yes to apply, or --dry-run to only see the plan.',
-    );
-  }
+  // Refused before AWS is read (runInit says the same, later, to callers that read nothing).
+  if (ctx.readExisting && !flags.offline) requireYesOrDryRun(flags, ask !== undefined);
   // GitLab reads the pipeline file at the top of the repository; a --ci-file is relative to the folder it was typed in.
   const ciFile =
     flags.ciFile === false

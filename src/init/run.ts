@@ -63,15 +63,22 @@ async function readIdentity(
   return { identity, ports };
 }
 
+/** Applying without a terminal to confirm needs --yes (or --dry-run to only plan). */
+export function requireYesOrDryRun(
+  flags: { dryRun?: boolean | undefined; yes?: boolean | undefined },
+  interactive: boolean,
+): void {
+  if (flags.dryRun || flags.yes || interactive) return;
+  throw UsageError.field(
+    '--yes',
+    'is needed to apply changes without a terminal (or with CI set, or --json)',
+    'Add --yes to apply, or --dry-run to only see the plan.',
+  );
+}
+
 export async function runInit(options: InitOptions, deps: InitDeps): Promise<InitResult> {
   const { logger } = deps;
-  if (!options.dryRun && !options.yes && !deps.interactive) {
-    throw UsageError.field(
-      '--yes',
-      'is needed to apply changes without a terminal (or with CI set, or --json)',
-      'Add --yes to apply, or --dry-run to only see the plan.',
-    );
-  }
+  requireYesOrDryRun(options, deps.interactive);
   const issuer = parseIssuerUrl(options.gitlabUrl);
   const permissionSource = await loadPermissionSource(options);
 
