@@ -114,7 +114,7 @@ export async function preflightPipeline(
   });
 }
 
-export function summarizePipeline(plan: PipelinePlan, _cwd: string): NonNullable<InitResult['ciFile']> {
+export function summarizePipeline(plan: PipelinePlan): NonNullable<InitResult['ciFile']> {
   return {
     path: plan.shownPath,
     action: plan.action,

@@ -50,9 +50,8 @@ export async function resolvePermissions(input: PermissionsInput): Promise<Resol
   let keepPolicy = false;
   const permissionsGiven = managedPolicies.length > 0 || policyFile !== undefined || template !== undefined;
   if (current && !permissionsGiven) {
-    if (ask) {
-      keepPolicy = true; // decided below by the answer
-    } else {
+    // With a terminal, the answer below decides.
+    if (!ask) {
       managedPolicies = owned(current.managedPolicyArns);
       keepPolicy = currentPolicy !== undefined;
       const outside = current.managedPolicyArns.filter((arn) => !managedPolicies.includes(arn));

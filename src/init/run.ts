@@ -198,7 +198,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     trustPolicyDiff: policyDiff(plan.trustPolicy.before, plan.trustPolicy.after),
     checks: { lint, expectDeny },
     thumbprints,
-    ciFile: ciPlan ? summarizePipeline(ciPlan, options.cwd) : undefined,
+    ciFile: ciPlan ? summarizePipeline(ciPlan) : undefined,
     applied: [],
     warnings: [
       ...plan.warnings,
