@@ -112,17 +112,14 @@ export async function prepareCiCleanup(input: CiCleanupInput): Promise<CiCleanup
   // Only for a file named on the command line.
   const force = explicit && input.force;
   try {
-    const survey = unmergeCiFile(text, {
-      templateText,
-      force: true,
-      fileName: shownPath,
-      select: () => false,
-    });
     // With --role only that role's jobs are checked now. With --project and several roles, which of them
     // go is known once IAM was read: their dependents are checked then (still before anything is deleted).
     const role = input.role;
     const select = role === undefined ? undefined : (r: CiRoleJobs) => roleNameIs(r.roleArn, role);
-    const later = role === undefined && survey.roles.length > 1;
+    const later =
+      role === undefined &&
+      unmergeCiFile(text, { templateText, force: true, fileName: shownPath, select: () => false }).roles
+        .length > 1;
     unmerge = unmergeCiFile(text, { templateText, force: force || later, fileName: shownPath, select });
   } catch (error) {
     if (explicit || !(error instanceof UsageError)) throw error;
