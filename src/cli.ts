@@ -13,7 +13,7 @@ import { ExitCode, exitCodeFor, UsageError } from './errors.js';
 import { colorLevelFor, createPalette } from './io/colors.js';
 import { type CommandContext, isInteractive } from './io/context.js';
 import { createCrashHandler } from './io/crash.js';
-import { errorDocument, formatError, writeDocumentOnce } from './io/output.js';
+import { reportError } from './io/output.js';
 import { createInterruptHandler } from './io/signals.js';
 import { TOOL_NAME, VERSION } from './version.js';
 
@@ -115,11 +115,15 @@ try {
     process.exitCode = ExitCode.Ok;
   } else {
     const error = caught instanceof CommanderError ? toUsageError(caught) : caught;
-    if (!(caught instanceof CommanderError)) {
-      const palette = createPalette(colorLevelFor(process.stderr));
-      for (const line of formatError(error, palette)) process.stderr.write(`${line}\n`);
-    }
-    if (json) writeDocumentOnce(process.stdout, errorDocument(error, commandName()));
+    reportError(error, {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      palette: createPalette(colorLevelFor(process.stderr)),
+      json,
+      command: commandName(),
+      // commander has printed its own flag errors.
+      printed: caught instanceof CommanderError,
+    });
     process.exitCode = exitCodeFor(error);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { ExitCode } from '../errors.js';
 import type { Palette } from './colors.js';
-import { errorDocument, formatError, writeDocumentOnce } from './output.js';
+import { reportError } from './output.js';
 
 export interface CrashHandlerOptions {
   stdout: NodeJS.WritableStream;
@@ -24,8 +24,7 @@ export function createCrashHandler(options: CrashHandlerOptions): (error: unknow
     if (crashed) return options.exit(ExitCode.Failure);
     crashed = true;
     try {
-      for (const line of formatError(error, options.palette())) options.stderr.write(`${line}\n`);
-      if (options.json) writeDocumentOnce(options.stdout, errorDocument(error, options.command()));
+      reportError(error, { ...options, palette: options.palette(), command: options.command() });
     } finally {
       options.exit(ExitCode.Failure);
     }

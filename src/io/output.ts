@@ -68,3 +68,23 @@ export function formatError(error: unknown, palette: Palette): string[] {
   if (error.hint) lines.push(palette.muted(`hint: ${error.hint}`));
   return lines;
 }
+
+/**
+ * Reports a failure: its lines on stderr (unless something printed them already, as commander does for
+ * its flag errors) and, under --json, the run's one error document on stdout.
+ */
+export function reportError(
+  error: unknown,
+  options: {
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+    palette: Palette;
+    json: boolean;
+    command: string | undefined;
+    printed?: boolean;
+  },
+): void {
+  if (!options.printed)
+    for (const line of formatError(error, options.palette)) options.stderr.write(`${line}\n`);
+  if (options.json) writeDocumentOnce(options.stdout, errorDocument(error, options.command));
+}
