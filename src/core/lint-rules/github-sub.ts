@@ -11,7 +11,15 @@
  */
 import { hasWildcard, isAllWildcard } from '../iam-conditions.js';
 import type { RuleId, Severity } from './rules.js';
-import type { AccessLevel, SubAnalysis, SubIssue, SubPart } from './subject.js';
+import {
+  type AccessLevel,
+  type ParsedSub,
+  parseSub,
+  type SubAnalysis,
+  type SubGrammar,
+  type SubIssue,
+  type SubPart,
+} from './subject.js';
 
 /** Hosts (IAM provider URL without scheme) of GitHub Actions' OIDC issuers. */
 export function isGithubActionsHost(host: string): boolean {
@@ -57,44 +65,17 @@ export interface GithubSubFlags {
   access: AccessLevel;
 }
 
-interface ParsedGithubSub {
-  components: SubPart[];
-  /** The value starts with a wildcard: it matches any repository. */
-  headWildcard: boolean;
-  /** A `*` at a key position, or at the end of the last value, swallows everything after it. */
-  openTail: boolean;
-  malformed: string | undefined;
-}
+/**
+ * GitHub's grammar: `pull_request` stands alone, and only a `*` that ends the last value is taken to
+ * swallow the rest (as before this parser was shared with GitLab's).
+ */
+const GITHUB_GRAMMAR: SubGrammar = {
+  valueless: new Set(['pull_request']),
+  openTailIf: (v) => v.endsWith('*'),
+};
 
-function parseGithubSub(value: string, pattern: boolean): ParsedGithubSub {
-  const tokens = value.split(':');
-  const components: SubPart[] = [];
-  let headWildcard = false;
-  let openTail = false;
-  let malformed: string | undefined;
-  let i = 0;
-  while (i < tokens.length) {
-    const key = tokens[i] as string;
-    if (pattern && hasWildcard(key)) {
-      if (i === 0) headWildcard = true;
-      openTail = key.includes('*');
-      break;
-    }
-    if (key === 'pull_request') {
-      components.push({ key, value: '' });
-      i += 1;
-      continue;
-    }
-    if (i + 1 >= tokens.length) {
-      malformed = `"${key}" has no value`;
-      break;
-    }
-    components.push({ key, value: tokens[i + 1] as string });
-    i += 2;
-  }
-  const last = components[components.length - 1];
-  if (pattern && !openTail && last && i >= tokens.length && last.value.endsWith('*')) openTail = true;
-  return { components, headWildcard, openTail, malformed };
+function parseGithubSub(value: string, pattern: boolean): ParsedSub {
+  return parseSub(value, pattern, GITHUB_GRAMMAR);
 }
 
 function anyRefSeverity(flags: GithubSubFlags): Severity {

@@ -24,7 +24,16 @@ export interface ParsedSub {
   malformed: string | undefined;
 }
 
-export function parseSub(value: string, pattern: boolean): ParsedSub {
+/** How an issuer's `sub` grammar differs from GitLab's `key:value` pairs. */
+export interface SubGrammar {
+  /** Keys that stand alone, without a value (GitHub's `pull_request`). */
+  valueless?: ReadonlySet<string>;
+  /** When the last value's wildcard swallows every later component (default: it holds a `*`). */
+  openTailIf?: (lastValue: string) => boolean;
+}
+
+export function parseSub(value: string, pattern: boolean, grammar: SubGrammar = {}): ParsedSub {
+  const openTailIf = grammar.openTailIf ?? ((v: string) => v.includes('*'));
   const tokens = value.split(':');
   const components: SubPart[] = [];
   let headWildcard = false;
@@ -38,6 +47,11 @@ export function parseSub(value: string, pattern: boolean): ParsedSub {
       openTail = key.includes('*');
       break;
     }
+    if (grammar.valueless?.has(key)) {
+      components.push({ key, value: '' });
+      i += 1;
+      continue;
+    }
     if (i + 1 >= tokens.length) {
       malformed = `"${key}" has no value`;
       break;
@@ -46,7 +60,7 @@ export function parseSub(value: string, pattern: boolean): ParsedSub {
     i += 2;
   }
   const last = components[components.length - 1];
-  if (pattern && !openTail && last && i >= tokens.length && last.value.includes('*')) openTail = true;
+  if (pattern && !openTail && last && i >= tokens.length && openTailIf(last.value)) openTail = true;
   return { components, headWildcard, openTail, malformed };
 }
 
