@@ -10,7 +10,6 @@ import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
 import { formatPlan, formatResult } from './format.js';
-import { withConsentFlags } from './options.js';
 import { DEFAULT_REGION, resolveInitOptions } from './resolve.js';
 import { runInit } from './run.js';
 
@@ -28,7 +27,7 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     },
     context,
   );
-  const resolved = await resolveInitOptions(flags, {
+  const options = await resolveInitOptions(flags, {
     cwd: context.cwd,
     repoRoot,
     env: context.env,
@@ -44,7 +43,6 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
       return readExistingRole(ports.iam, target);
     },
   });
-  const options = withConsentFlags(resolved, flags);
   const result = await runInit(options, {
     logger,
     interactive,

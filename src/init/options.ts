@@ -115,7 +115,7 @@ export const initOptionsSchema = z
     allowUnpinnedVerify: z.boolean().default(false),
     force: z.boolean(),
     adoptExisting: z.boolean(),
-    // Consents (see core/types.ts `Consent`): filled from the flags by `withConsentFlags`.
+    // Consents (see core/types.ts `Consent`): taken from the flags as given.
     overwriteDrift: z.boolean().default(false),
     allowWidening: z.boolean().default(false),
     detachUnowned: z.boolean().default(false),
@@ -251,25 +251,6 @@ function refineVerifySource(
 }
 
 export type InitOptions = z.output<typeof initOptionsSchema>;
-
-/** The flags of `init` that only gate the plan (no prompt asks for them, no default to resolve). */
-export interface ConsentFlagInput {
-  overwriteDrift?: boolean | undefined;
-  allowWidening?: boolean | undefined;
-  detachUnowned?: boolean | undefined;
-  rolePath?: string | undefined;
-}
-
-/** Adds the consent flags (and whether --role-path was explicit) to resolved options. */
-export function withConsentFlags(options: InitOptions, flags: ConsentFlagInput): InitOptions {
-  return {
-    ...options,
-    overwriteDrift: options.overwriteDrift || Boolean(flags.overwriteDrift),
-    allowWidening: options.allowWidening || Boolean(flags.allowWidening),
-    detachUnowned: options.detachUnowned || Boolean(flags.detachUnowned),
-    rolePathGiven: options.rolePathGiven || flags.rolePath !== undefined,
-  };
-}
 
 /** Keys whose flag is not the kebab-case key. */
 export const INIT_FLAG_ALIASES = {

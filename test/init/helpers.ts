@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readExistingRole } from '../../src/aws/read-state.js';
 import type { RawInitFlags } from '../../src/commands/init.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
-import { type InitOptions, withConsentFlags } from '../../src/init/options.js';
+import type { InitOptions } from '../../src/init/options.js';
 import { resolveInitOptions } from '../../src/init/resolve.js';
 import { type InitDeps, type InitResult, runInit } from '../../src/init/run.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
@@ -30,7 +30,7 @@ export function resolveFlags(
     prompter: async () => {
       throw new Error('no prompts in non-interactive tests');
     },
-  }).then((options) => withConsentFlags(options, flags));
+  });
 }
 
 export interface RunOptions {
@@ -75,7 +75,7 @@ export async function runInitWith(
           ...(run.readExisting
             ? { readExisting: (target) => readExistingRole(run.aws.ports.iam, target) }
             : {}),
-        }).then((resolved) => withConsentFlags(resolved, flags))
+        })
       : await resolveFlags(flags, cwd, run.env);
   const logger = createMemoryLogger();
   const prompter = createScriptedPrompter(run.answers ?? {});
