@@ -22,13 +22,22 @@ export function readPartition(arn: string): string {
 }
 
 export function createStsPort(client: STSClient): StsPort {
+  // The caller does not change while the port's credentials do not: asked once (a failure is not kept).
+  let identity: Promise<Identity> | undefined;
+  const readIdentity = async (): Promise<Identity> => {
+    const out = await client.send(new GetCallerIdentityCommand({})).catch((error: unknown) => {
+      throw mapAwsError('GetCallerIdentity', error);
+    });
+    const arn = out.Arn ?? '';
+    return { account: out.Account ?? '', partition: readPartition(arn), arn, userId: out.UserId ?? '' };
+  };
   return {
-    async getCallerIdentity(): Promise<Identity> {
-      const out = await client.send(new GetCallerIdentityCommand({})).catch((error: unknown) => {
-        throw mapAwsError('GetCallerIdentity', error);
+    getCallerIdentity(): Promise<Identity> {
+      identity ??= readIdentity().catch((error: unknown) => {
+        identity = undefined;
+        throw error;
       });
-      const arn = out.Arn ?? '';
-      return { account: out.Account ?? '', partition: readPartition(arn), arn, userId: out.UserId ?? '' };
+      return identity;
     },
 
     async assumeRoleWithWebIdentity({ roleArn, token, sessionName, durationSeconds }) {

@@ -3,6 +3,7 @@
  * Loaded only when `init` runs.
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
+import type { AwsPorts } from '../aws/ports.js';
 import type { RawInitFlags } from '../commands/init.js';
 import { detectGitContext, findGitTopLevel } from '../gitlab/remote.js';
 import { resolveThumbprints } from '../gitlab/thumbprint.js';
@@ -20,13 +21,15 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
   const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
   // The existing role is read with the flags' profile before the options are final (IAM is global; the
   // region only picks the STS endpoint). The SDK loads on the first read, never for --offline.
-  const readAws = lazyAwsPorts(
-    {
-      region: flags.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
-      profile: flags.profile ?? context.env.AWS_PROFILE,
-    },
-    context,
-  );
+  const early = {
+    region: flags.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
+    profile: flags.profile ?? context.env.AWS_PROFILE,
+  };
+  let earlyPorts: Promise<AwsPorts> | undefined;
+  const readAws = () => {
+    earlyPorts ??= lazyAwsPorts(early, context)();
+    return earlyPorts;
+  };
   const options = await resolveInitOptions(flags, {
     cwd: context.cwd,
     repoRoot,
@@ -48,7 +51,12 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     interactive,
     prompter: getPrompter,
     signal: context.signal,
-    aws: lazyAwsPorts(options, context),
+    // The same clients (and the caller identity they already read) when the region and profile did not
+    // change while resolving; credentials are then resolved once per run, not twice.
+    aws:
+      options.region === early.region && options.profile === early.profile
+        ? readAws
+        : lazyAwsPorts(options, context),
     resolveThumbprints: (issuer, override) =>
       resolveThumbprints({ issuer, override, signal: context.signal }),
     showPlan: (r) => output.lines([...formatPlan(r, stdoutPalette), '']),

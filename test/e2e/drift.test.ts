@@ -22,8 +22,11 @@ describe('init re-run after a hand edit of the trust policy (built binary)', () 
 
     // A re-run with the same flags keeps what it did not ask to change (the condition added by hand),
     // and says it now records it as its own: one TagRole, the trust policy untouched.
+    const asked = sandbox.server.requests.length;
     const kept = await run(INIT);
     expect(kept.code, kept.stderr).toBe(0);
+    // The existing role is read with the same clients as the plan: the caller is asked once per run.
+    expect(sandbox.server.requests.slice(asked).filter((a) => a === 'GetCallerIdentity')).toHaveLength(1);
     expect(kept.stdout).toContain('kept and recorded as written by gitlab-aws-oidc: trust policy');
     expect(sandbox.server.state.roles.get(ROLE)!.trustPolicy).toBe(edited);
 
