@@ -9,69 +9,17 @@
  *     await issuer.close();
  *   }
  *
- * It generates a private PKI (root CA → intermediate CA → leaf for 127.0.0.1/localhost) with
- * @peculiar/x509, serves `/.well-known/openid-configuration` and `/oauth/discovery/keys` on
+ * It generates a private PKI (test-pki.ts: root CA → intermediate CA → leaf for 127.0.0.1/localhost), serves `/.well-known/openid-configuration` and `/oauth/discovery/keys` on
  * 127.0.0.1 (ephemeral port, optional path prefix), and mints RS256 ID tokens with GitLab's real
  * claim set. Trust it with `ca: issuer.caPem` (the root). Binds 127.0.0.1 only; always close().
+ * `createOidcIssuerCore` is the same documents and minting without a server, so another loopback
+ * server (fake-gitlab.ts) can be API and issuer on one URL, as a self-managed GitLab is.
  */
-import { KeyObject, X509Certificate as NodeX509Certificate, randomUUID, webcrypto } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type * as X509 from '@peculiar/x509';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
-
-/**
- * @peculiar/x509 2.x uses tsyringe, which refuses to load without a Reflect metadata API, and
- * `reflect-metadata` is not a dependency. Its algorithm classes take no constructor parameters,
- * so a minimal WeakMap-backed API is enough. Installed only when none exists; x509 is then
- * imported dynamically (a static import would be evaluated before this runs).
- */
-function installReflectMetadata(): void {
-  const R = Reflect as unknown as Record<string, unknown>;
-  if (typeof R.getMetadata === 'function') return;
-  const store = new WeakMap<object, Map<unknown, Map<unknown, unknown>>>();
-  const own = (target: object, prop: unknown, create: boolean) => {
-    let byProp = store.get(target);
-    if (!byProp) {
-      if (!create) return undefined;
-      byProp = new Map();
-      store.set(target, byProp);
-    }
-    let byKey = byProp.get(prop);
-    if (!byKey && create) {
-      byKey = new Map();
-      byProp.set(prop, byKey);
-    }
-    return byKey;
-  };
-  R.defineMetadata = (key: unknown, value: unknown, target: object, prop?: unknown) => {
-    own(target, prop, true)!.set(key, value);
-  };
-  R.getOwnMetadata = (key: unknown, target: object, prop?: unknown) => own(target, prop, false)?.get(key);
-  R.getMetadata = (key: unknown, target: object, prop?: unknown) => {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t) as object | null) {
-      const map = own(t, prop, false);
-      if (map?.has(key)) return map.get(key);
-    }
-    return undefined;
-  };
-  R.hasMetadata = (key: unknown, target: object, prop?: unknown) =>
-    (R.getMetadata as (k: unknown, t: object, p?: unknown) => unknown)(key, target, prop) !== undefined;
-  R.metadata = (key: unknown, value: unknown) => (target: object, prop?: unknown) => {
-    own(target, prop, true)!.set(key, value);
-  };
-}
-
-let x509Module: Promise<typeof X509> | undefined;
-function loadX509(): Promise<typeof X509> {
-  x509Module ??= (async () => {
-    installReflectMetadata();
-    const mod = await import('@peculiar/x509');
-    mod.cryptoProvider.set(webcrypto as unknown as Parameters<typeof mod.cryptoProvider.set>[0]);
-    return mod;
-  })();
-  return x509Module;
-}
+import { generateServerTls } from './test-pki.js';
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 
@@ -143,92 +91,6 @@ export interface OidcIssuer {
   close(): Promise<void>;
 }
 
-interface Pki {
-  chain: X509.X509Certificate[]; // leaf first
-  leafKeyPem: string;
-}
-
-const SIGN_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const KEY_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-
-async function generatePki(noIntermediate: boolean): Promise<Pki> {
-  const x509 = await loadX509();
-  const now = Date.now();
-  const notBefore = new Date(now - 60 * 60 * 1000);
-  const notAfter = new Date(now + 24 * 60 * 60 * 1000);
-  const newKeys = () =>
-    webcrypto.subtle.generateKey(KEY_ALG, true, ['sign', 'verify']) as Promise<webcrypto.CryptoKeyPair>;
-
-  const rootKeys = await newKeys();
-  const root = await x509.X509CertificateGenerator.createSelfSigned({
-    name: 'CN=gitlab-aws-oidc Test Root CA, O=Test',
-    keys: rootKeys,
-    notBefore,
-    notAfter,
-    signingAlgorithm: SIGN_ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
-    ],
-  });
-
-  let issuerCert = root;
-  let issuerKeys = rootKeys;
-  const cas: X509.X509Certificate[] = [root];
-  if (!noIntermediate) {
-    const interKeys = await newKeys();
-    const inter = await x509.X509CertificateGenerator.create({
-      subject: 'CN=gitlab-aws-oidc Test Intermediate CA, O=Test',
-      issuer: root.subject,
-      publicKey: interKeys.publicKey,
-      signingKey: rootKeys.privateKey,
-      notBefore,
-      notAfter,
-      signingAlgorithm: SIGN_ALG,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(interKeys.publicKey),
-        await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
-      ],
-    });
-    cas.unshift(inter);
-    issuerCert = inter;
-    issuerKeys = interKeys;
-  }
-
-  const leafKeys = await newKeys();
-  const leaf = await x509.X509CertificateGenerator.create({
-    subject: 'CN=127.0.0.1',
-    issuer: issuerCert.subject,
-    publicKey: leafKeys.publicKey,
-    signingKey: issuerKeys.privateKey,
-    notBefore,
-    notAfter,
-    signingAlgorithm: SIGN_ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'dns', value: 'localhost' },
-      ]),
-      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuerKeys.publicKey),
-    ],
-  });
-
-  const leafKeyPem = KeyObject.from(leafKeys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { chain: [leaf, ...cas], leafKeyPem };
-}
-
-function sha1Of(cert: X509.X509Certificate): string {
-  // Independent of the code under test: node's own fingerprint, colons removed.
-  return new NodeX509Certificate(cert.toString('pem')).fingerprint.replace(/:/g, '').toLowerCase();
-}
-
 async function newSigningKeys(): Promise<{ signing: KeyPair; rogue: KeyPair }> {
   const [signing, rogue] = await Promise.all([
     generateKeyPair('RS256', { extractable: true }),
@@ -238,36 +100,41 @@ async function newSigningKeys(): Promise<{ signing: KeyPair; rogue: KeyPair }> {
 }
 let sharedKeys: Promise<{ signing: KeyPair; rogue: KeyPair }> | undefined;
 
-export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<OidcIssuer> {
-  const pki = await generatePki(options.noIntermediate ?? false);
-  const chainPems = pki.chain.map((c) => c.toString('pem'));
-  const rootPem = chainPems[chainPems.length - 1]!;
-  const serve = options.serve ?? 'leaf+intermediate';
-  const served =
-    serve === 'leaf' ? chainPems.slice(0, 1) : serve === 'full' ? chainPems : chainPems.slice(0, -1);
+/** The issuer's documents and token minting, without a server (so another loopback server can serve them). */
+export interface OidcIssuerCore {
+  kid: string;
+  /**
+   * Answers `<prefix>/.well-known/openid-configuration` and `<prefix>/oauth/discovery/keys`; returns
+   * false (and sends nothing) for any other path. `url` is the issuer URL (`https://host:port<prefix>`).
+   */
+  handle(
+    path: string,
+    url: string,
+    prefix: string,
+    send: (status: number, body: string, contentType?: string) => void,
+  ): boolean;
+  defaultClaims(url: string, now?: Date): Record<string, unknown>;
+  mintToken(url: string, claims?: Record<string, unknown>, options?: MintOptions): Promise<string>;
+}
 
+export type OidcIssuerCoreOptions = Pick<
+  OidcIssuerOptions,
+  'discoveryIssuer' | 'discoveryResponse' | 'kid' | 'freshKeys'
+>;
+
+/** The discovery + JWKS routes and the minting of startOidcIssuer, for composing into another server. */
+export async function createOidcIssuerCore(options: OidcIssuerCoreOptions = {}): Promise<OidcIssuerCore> {
   const kid = options.kid ?? 'gitlab-test-key-1';
   if (!options.freshKeys) sharedKeys ??= newSigningKeys();
   const { signing, rogue } = await (options.freshKeys ? newSigningKeys() : sharedKeys!);
   const publicJwk: JWK = { ...(await exportJWK(signing.publicKey)), kid, use: 'sig', alg: 'RS256' };
 
-  const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '').replace(/^(?=[^/])/, '/');
-  const hostname = options.hostname ?? '127.0.0.1';
-  const requests: string[] = [];
-  let url = '';
-
-  const server = https.createServer({ key: pki.leafKeyPem, cert: served.join('\n') }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    requests.push(path);
-    const send = (status: number, body: string, contentType = 'application/json') => {
-      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    };
+  const handle: OidcIssuerCore['handle'] = (path, url, prefix, send) => {
     if (path === `${prefix}/.well-known/openid-configuration`) {
       if (options.discoveryResponse) {
         const { status, body, contentType } = options.discoveryResponse;
         send(status, body, contentType);
-        return;
+        return true;
       }
       const claimed =
         typeof options.discoveryIssuer === 'function'
@@ -285,25 +152,16 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
           id_token_signing_alg_values_supported: ['RS256'],
         }),
       );
-      return;
+      return true;
     }
     if (path === `${prefix}/oauth/discovery/keys`) {
       send(200, JSON.stringify({ keys: [publicJwk] }));
-      return;
+      return true;
     }
-    send(404, JSON.stringify({ error: '404 Not Found' }));
-  });
-  // Keep-alive sockets would hold close() open.
-  server.keepAliveTimeout = 1;
+    return false;
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  url = `https://${hostname}:${port}${prefix}`;
-
-  const defaultClaims = (now: Date = new Date()): Record<string, unknown> => {
+  const defaultClaims = (url: string, now: Date = new Date()): Record<string, unknown> => {
     const iat = Math.floor(now.getTime() / 1000);
     return {
       namespace_id: '72',
@@ -336,10 +194,14 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
     };
   };
 
-  const mintToken = async (claims: Record<string, unknown> = {}, mint: MintOptions = {}): Promise<string> => {
+  const mintToken = async (
+    url: string,
+    claims: Record<string, unknown> = {},
+    mint: MintOptions = {},
+  ): Promise<string> => {
     const now = mint.now ?? new Date();
     const nowSec = Math.floor(now.getTime() / 1000);
-    const merged: Record<string, unknown> = { ...defaultClaims(now), ...claims };
+    const merged: Record<string, unknown> = { ...defaultClaims(url, now), ...claims };
     if (mint.lifetimeSec !== undefined) merged.exp = nowSec + mint.lifetimeSec;
     if (mint.expired) {
       const by = mint.expiredBySec ?? 120;
@@ -358,21 +220,56 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
       .sign(key);
   };
 
+  return { kid, handle, defaultClaims, mintToken };
+}
+
+/** `/gitlab/` → `/gitlab`, `gitlab` → `/gitlab`, undefined → ``. */
+export function normalizePathPrefix(prefix: string | undefined): string {
+  return (prefix ?? '').replace(/\/+$/, '').replace(/^(?=[^/])/, '/');
+}
+
+export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<OidcIssuer> {
+  const tls = await generateServerTls(options);
+  const core = await createOidcIssuerCore(options);
+  const prefix = normalizePathPrefix(options.pathPrefix);
+  const hostname = options.hostname ?? '127.0.0.1';
+  const requests: string[] = [];
+  let url = '';
+
+  const server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    requests.push(path);
+    const send = (status: number, body: string, contentType = 'application/json') => {
+      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (core.handle(path, url, prefix, send)) return;
+    send(404, JSON.stringify({ error: '404 Not Found' }));
+  });
+  // Keep-alive sockets would hold close() open.
+  server.keepAliveTimeout = 1;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  url = `https://${hostname}:${port}${prefix}`;
+
   let closing: Promise<void> | undefined;
-  const leaf = pki.chain[0]!;
-  const intermediate = options.noIntermediate ? undefined : pki.chain[1];
   return {
     url,
     port,
     jwksUri: `${url}/oauth/discovery/keys`,
-    kid,
-    caPem: rootPem,
-    chainPems,
-    intermediateSha1: intermediate ? sha1Of(intermediate) : undefined,
-    leafSha1: sha1Of(leaf),
+    kid: core.kid,
+    caPem: tls.caPem,
+    chainPems: tls.chainPems,
+    intermediateSha1: tls.intermediateSha1,
+    leafSha1: tls.leafSha1,
     requests,
-    defaultClaims,
-    mintToken,
+    defaultClaims: (now?: Date) => core.defaultClaims(url, now),
+    mintToken: (claims?: Record<string, unknown>, options?: MintOptions) =>
+      core.mintToken(url, claims, options),
     close: () => {
       // Idempotent: a test may close early and afterAll close again.
       closing ??= new Promise<void>((resolve, reject) => {
