@@ -503,24 +503,41 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
   const timers = new Set<NodeJS.Timeout>();
 
   // ---- lookups -------------------------------------------------------------------------------
+  // Full paths are derived (a move renames every path below); memoised per request, since a test may
+  // edit the state directly between requests. `forget()` drops the memo.
+  let pathMemo = new Map<FakeNamespace, string>();
+  const forget = () => {
+    pathMemo = new Map();
+  };
   const nsFullPath = (ns: FakeNamespace): string => {
-    const parts: string[] = [];
-    for (
-      let n: FakeNamespace | undefined = ns;
-      n;
-      n = n.parentId ? state.namespaces.get(n.parentId) : undefined
-    ) {
-      parts.unshift(n.path);
+    let full = pathMemo.get(ns);
+    if (full === undefined) {
+      const parent = ns.parentId ? state.namespaces.get(ns.parentId) : undefined;
+      full = parent ? `${nsFullPath(parent)}/${ns.path}` : ns.path;
+      pathMemo.set(ns, full);
     }
-    return parts.join('/');
+    return full;
   };
   const projectFullPath = (p: FakeProject) => `${nsFullPath(state.namespaces.get(p.namespaceId)!)}/${p.path}`;
   const fullPath = (x: FakeNamespace | FakeProject) =>
     'namespaceId' in x ? projectFullPath(x) : nsFullPath(x);
-  const findGroupByPath = (path: string) =>
-    [...state.namespaces.values()].find((n) => nsFullPath(n).toLowerCase() === path.toLowerCase());
-  const findProjectByPath = (path: string) =>
-    [...state.projects.values()].find((p) => projectFullPath(p).toLowerCase() === path.toLowerCase());
+  // By path: compare the last segment first (cheap), the full path only for those.
+  const findGroupByPath = (path: string) => {
+    const lower = path.toLowerCase();
+    const last = lower.slice(lower.lastIndexOf('/') + 1);
+    for (const n of state.namespaces.values()) {
+      if (n.path.toLowerCase() === last && nsFullPath(n).toLowerCase() === lower) return n;
+    }
+    return undefined;
+  };
+  const findProjectByPath = (path: string) => {
+    const lower = path.toLowerCase();
+    const last = lower.slice(lower.lastIndexOf('/') + 1);
+    for (const p of state.projects.values()) {
+      if (p.path.toLowerCase() === last && projectFullPath(p).toLowerCase() === lower) return p;
+    }
+    return undefined;
+  };
   const project = (ref: number | string | FakeProject): FakeProject | undefined => {
     if (typeof ref === 'object') return ref;
     if (typeof ref === 'number' || /^\d+$/.test(ref)) return state.projects.get(Number(ref));
@@ -1484,6 +1501,7 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
     });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    forget();
     const method = (req.method ?? 'GET').toUpperCase();
     const rawUrl = req.url ?? '/';
     const qIndex = rawUrl.indexOf('?');
@@ -1636,7 +1654,8 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
       }
     });
   });
-  server.keepAliveTimeout = 1;
+  // Keep-alive as a real server does (a benchmark would otherwise time TLS handshakes); close() ends idle sockets.
+  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -1669,6 +1688,7 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
     };
     if (state.namespaces.has(ns.id)) throw new Error(`fake-gitlab: namespace id ${ns.id} taken`);
     state.namespaces.set(ns.id, ns);
+    forget();
     return ns;
   };
   const ensureGroupPath = (parts: string[]): FakeNamespace => {
@@ -1711,18 +1731,21 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
       calls.length = 0;
     },
     reset: () => {
+      forget();
       state = newState(options);
       calls.length = 0;
       faults = [];
       options.seed?.(api);
     },
     addGroup: (full, opts = {}) => {
+      forget();
       const parts = full.split('/');
       const parent = parts.length > 1 ? ensureGroupPath(parts.slice(0, -1)) : undefined;
       if (findGroupByPath(full)) throw new Error(`fake-gitlab: group ${full} exists`);
       return makeNamespace(parts[parts.length - 1]!, parent?.id, 'group', opts.id, opts.visibility);
     },
     addProject: (full, opts = {}) => {
+      forget();
       let ns: FakeNamespace;
       let parts: string[];
       if (full.startsWith('user:')) {
@@ -1780,6 +1803,7 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
           p.branches.set(b, { name: b, commit: commitId, files: new Map(files) });
       }
       state.projects.set(id, p);
+      forget();
       return p;
     },
     addToken: (token, opts = {}) => {
@@ -1797,6 +1821,7 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
       return t;
     },
     moveProject: (ref, newFull) => {
+      forget();
       const p = mustProject(ref);
       const old = projectFullPath(p);
       const parts = newFull.split('/');
@@ -1806,6 +1831,7 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
       p.name = p.path;
       state.redirects.set(old.toLowerCase(), p.id);
       state.redirects.delete(newFull.toLowerCase());
+      forget();
       return p;
     },
     protectBranch: (ref, name, push = 'maintainer') => {
@@ -1840,10 +1866,20 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
       g.variables.push(variable);
       return variable;
     },
-    project: (ref) => project(ref),
-    group: (ref) => group(ref),
-    fullPath,
+    project: (ref) => {
+      forget();
+      return project(ref);
+    },
+    group: (ref) => {
+      forget();
+      return group(ref);
+    },
+    fullPath: (x) => {
+      forget();
+      return fullPath(x);
+    },
     fileText: (ref, filePath, branch) => {
+      forget();
       const p = mustProject(ref);
       const b = p.branches.get(branch ?? p.defaultBranch ?? '');
       return b?.files.get(filePath)?.content.toString('utf8');
