@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -661,6 +664,17 @@ describe('fake GitLab: faults', () => {
     expect(gitlab.calls.find((c) => c.route === 'GET /projects/:id')?.status).toBe(0);
   });
 
+  it('matches a fault by "METHOD /route" and leaves other methods alone', async () => {
+    gitlab.fault({ path: 'DELETE /projects/:id/variables/:key', status: 503, times: Infinity });
+    gitlab.addProjectVariable(20, 'K', { value: 'v' });
+    expect((await get('/projects/20/variables/K', MAINTAINER)).status).toBe(200);
+    expect(await call('DELETE', '/projects/20/variables/K', { token: MAINTAINER })).toMatchObject({
+      status: 503,
+      body: { message: '503 Service Unavailable' },
+    });
+    expect(gitlab.project(20)!.variables).toHaveLength(1);
+  });
+
   it('delays a call and then answers normally', async () => {
     gitlab.fault({ path: '/version', delayMs: 60 });
     const t = Date.now();
@@ -679,6 +693,15 @@ describe('fake GitLab: lifecycle', () => {
     gitlab.reset();
     expect(gitlab.calls).toEqual([]);
     expect((await get('/projects/20', MAINTAINER)).body).toMatchObject({ archived: false });
+  });
+
+  it('writes its CA for NODE_EXTRA_CA_CERTS', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fake-gitlab-'));
+    try {
+      expect(readFileSync(gitlab.writeCaFile(dir), 'utf8')).toBe(gitlab.caPem);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('close() frees the port, even with a request hanging', async () => {

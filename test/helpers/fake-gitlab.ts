@@ -9,7 +9,7 @@
  *     gitlab.addToken('glpat-maintainer', { access: { 'acme/platform/api': 'maintainer' } });
  *     gitlab.protectBranch(project, 'main');
  *     gitlab.fault({ method: 'POST', path: '/projects/:id/variables', status: 429, retryAfterSec: 1 });
- *     // … run the client or `runCli(['init', '--gitlab-url', gitlab.url, …], { env: { NODE_EXTRA_CA_CERTS: … } })`
+ *     // … the client, or the binary: runCli([…], { env: { NODE_EXTRA_CA_CERTS: gitlab.writeCaFile(home) } })
  *     expect(gitlab.mutatingCalls()).toEqual([]);
  *   } finally {
  *     await gitlab.close();
@@ -55,9 +55,11 @@
  *   self-managed GitLab is.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   createOidcIssuerCore,
   type MintOptions,
@@ -226,8 +228,9 @@ export interface FaultSpec {
   /** Default: any method. */
   method?: string;
   /**
-   * A route template (`/projects/:id/variables`, as in `route` without the method), an exact request
-   * path after `/api/v4` (`/projects/20/variables`), or a RegExp tested against that request path.
+   * A route template (`/projects/:id/variables`), the same with its method (`POST /projects/:id/variables`,
+   * as `calls[].route` spells it), an exact request path after `/api/v4` (`/projects/20/variables`), or a
+   * RegExp tested against that request path.
    */
   path: string | RegExp;
   /** The first matching call (1-based, counted from when the fault was added) that fails. Default 1. */
@@ -311,6 +314,8 @@ export interface FakeGitlab {
   port: number;
   /** The root CA (PEM) that signs the server's certificate. */
   caPem: string;
+  /** Writes `caPem` to `<dir>/fake-gitlab-ca.pem` and returns the path (for NODE_EXTRA_CA_CERTS). */
+  writeCaFile(dir: string): string;
   state: FakeGitlabState;
   calls: FakeGitlabCall[];
   /** Calls other than GET/HEAD. */
@@ -1470,6 +1475,9 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
   const faultMatches = (spec: FaultSpec, method: string, template: string | undefined, apiPath: string) => {
     if (spec.method && spec.method.toUpperCase() !== method) return false;
     if (spec.path instanceof RegExp) return spec.path.test(apiPath);
+    // `POST /projects/:id/variables`: the route, method included.
+    const spaced = /^([A-Z]+) (\/.*)$/.exec(spec.path);
+    if (spaced) return spaced[1] === method && spaced[2] === template;
     return spec.path === template || spec.path === apiPath;
   };
   const pickFault = (
@@ -1717,6 +1725,11 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
     apiUrl: `${url}/api/v4`,
     port,
     caPem: tls.caPem,
+    writeCaFile: (dir) => {
+      const file = join(dir, 'fake-gitlab-ca.pem');
+      writeFileSync(file, tls.caPem);
+      return file;
+    },
     get state() {
       return state;
     },
