@@ -290,6 +290,43 @@ describe('fake GitLab: groups and pagination', () => {
   });
 });
 
+describe('fake GitLab: visibility and large lists', () => {
+  it('anonymous sees public projects of a public group; internal needs any token', async () => {
+    gitlab.addGroup('open', { visibility: 'public' });
+    gitlab.addProject('open/pub', { visibility: 'public' });
+    gitlab.addProject('open/int', { visibility: 'internal' });
+    gitlab.addProject('open/priv');
+    const anon = await get('/groups/open/projects');
+    expect((anon.body as { path: string }[]).map((p) => p.path)).toEqual(['pub']);
+    const any = await get('/groups/open/projects?sort=asc', DEVELOPER);
+    expect((any.body as { path: string }[]).map((p) => p.path)).toEqual(['pub', 'int']);
+    expect(
+      await call('POST', '/projects/open%2Fpub/variables', { json: { key: 'K', value: 'v' } }),
+    ).toMatchObject({
+      status: 401,
+    });
+  });
+
+  it('above 10,000 records leaves out X-Total, X-Total-Pages and rel="last"', async () => {
+    const p = gitlab.project(20)!;
+    for (let i = 0; i < 10_001; i++) {
+      p.protectedBranches.push({
+        id: 1000 + i,
+        name: `b${i}`,
+        accessLevel: 40,
+        mergeAccessLevel: 40,
+        allowForcePush: false,
+      });
+    }
+    const res = await get('/projects/20/protected_branches?per_page=100&page=2', MAINTAINER);
+    expect(res.headers.get('x-total')).toBeNull();
+    expect(res.headers.get('x-total-pages')).toBeNull();
+    expect(res.headers.get('x-next-page')).toBe('3');
+    expect(res.headers.get('link')).not.toContain('rel="last"');
+    expect(res.headers.get('link')).toContain('rel="prev"');
+  });
+});
+
 describe('fake GitLab: branches and protected refs', () => {
   it('evaluates protected with GitLab wildcards (* spans slashes)', async () => {
     expect(gitlabRefMatches('release/*', 'release/1.0')).toBe(true);
