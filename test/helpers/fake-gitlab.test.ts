@@ -205,9 +205,17 @@ describe('fake GitLab: projects', () => {
     ).toMatchObject({ status: 403, body: { error: 'insufficient_scope', scope: 'api' } });
 
     gitlab.state.subClaimSupported = false;
-    const old = await call('PUT', '/projects/20', {
+    const alone = await call('PUT', '/projects/20', {
       token: MAINTAINER,
       json: { ci_id_token_sub_claim_components: ['project_path'] },
+    });
+    expect(alone.status).toBe(400);
+    expect(alone.body).toMatchObject({
+      error: expect.stringContaining('at least one parameter must be provided'),
+    });
+    const old = await call('PUT', '/projects/20', {
+      token: MAINTAINER,
+      json: { ci_id_token_sub_claim_components: ['project_path'], description: 'd' },
     });
     expect(old.status).toBe(200);
     expect(old.body).not.toHaveProperty('ci_id_token_sub_claim_components');

@@ -45,7 +45,8 @@
  *   `{"message":["Another open merge request already exists for this source branch: !<iid>"]}`.
  * - `ci_id_token_sub_claim_components` on GET/PUT /projects/:id (17.10+; first element project_path, or
  *   also project_id with `subClaimProjectId`); `subClaimSupported: false` is an older GitLab: the
- *   attribute is absent from responses and ignored on PUT.
+ *   attribute is absent from responses and ignored on PUT (a PUT of it alone: 400 "… at least one
+ *   parameter must be provided", as Grape's at_least_one_of answers).
  * - Offset pagination on every list: `page`, `per_page` (default 20, max 100), X-Page, X-Per-Page,
  *   X-Next-Page, X-Prev-Page, X-Total, X-Total-Pages and Link (prev/next/first/last); above 10,000
  *   records X-Total, X-Total-Pages and rel="last" are left out, as GitLab does.
@@ -1046,6 +1047,15 @@ export async function startFakeGitlab(options: FakeGitlabOptions = {}): Promise<
         const p = proj(ctx, v.id!);
         needProject(ctx, p, ACCESS.maintainer);
         const components = ctx.params.ci_id_token_sub_claim_components;
+        // Grape drops undeclared params, and PUT /projects/:id declares `at_least_one_of` its attributes:
+        // an instance without the setting answers a PUT of it alone with 400 (gitlab#477260). [approx wording]
+        const known = ['description', 'default_branch', 'name', 'path', 'visibility'];
+        if (state.subClaimSupported) known.push('ci_id_token_sub_claim_components');
+        if (!known.some((k) => ctx.params[k] !== undefined)) {
+          throw new HttpError(400, {
+            error: `${known.join(', ')} are missing, at least one parameter must be provided`,
+          });
+        }
         if (components !== undefined && state.subClaimSupported) {
           const list = (Array.isArray(components) ? components : [components]).map(String);
           const allowed = [
