@@ -50,70 +50,18 @@ export interface RawInitFlags {
 }
 
 export function registerInit(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('init')
     .description(
       'Create or update the OIDC provider, the IAM role and the .gitlab-ci.yml for a GitLab project.',
-    )
-    .option('--gitlab-url <url>', 'GitLab instance URL (default: from `git remote`, else https://gitlab.com)')
-    .option('--project <path>', 'project path, e.g. group/subgroup/app (default: from `git remote`)')
-    .option('--project-id <id>', 'numeric project ID; pins gitlab.com:project_id on gitlab.com')
-    .option('--namespace-id <id>', 'numeric namespace (group) ID; pins gitlab.com:namespace_id on gitlab.com')
-    .option(
-      '--branch <name>',
-      'branch (or pattern such as release/*) allowed to assume the role; repeatable',
-      collect,
-    )
-    .option('--tag <name>', 'tag (or pattern such as v*) allowed to assume the role; repeatable', collect)
-    .option('--audience <aud>', 'id_token audience (default: the GitLab URL; sts.amazonaws.com also works)')
-    .option('--allow-any-ref', 'allow every branch or tag (`*`); broadens trust, shown in red')
-    .option('--protected-only', 'on gitlab.com, require gitlab.com:ref_protected = "true"')
-    .option('--no-protected-only', 'drop the ref_protected requirement a re-run would otherwise keep')
-    .option('--managed-policy <arn>', 'managed policy ARN to attach; repeatable', collect)
-    .option('--policy-file <file>', 'permission policy JSON file (becomes a tool-managed customer policy)')
-    .option('--template <name>', 'starter permission policy: s3-deploy, ecr-push, terraform-state, read-only')
-    .option(
-      '--template-param <key=value>',
-      'parameter for --template, e.g. bucket=my-site; repeatable',
-      collect,
-    )
-    .option('--role-name <name>', 'IAM role name (default: derived from the project path)')
-    .option('--role-path <path>', 'IAM role path (default: /gitlab-oidc/)')
-    .option(
-      '--policy-name <name>',
-      'name of the tool-managed policy (default: derived from the project path)',
-    )
-    .option('--permissions-boundary <arn>', 'permissions boundary policy ARN for the role')
-    .option('--max-session-duration <seconds>', 'role maximum session duration, 3600-43200 (default: 3600)')
-    .option(
-      '--trust-policy-max <n>',
-      'role trust policy length quota, if raised in Service Quotas: 2048-8192 (default: 2048)',
-    )
-    .option('--aws-tag <key=value>', 'extra tag for the resources the tool creates; repeatable', collect)
-    .option('--region <region>', 'AWS region written to the pipeline (default: AWS_REGION or us-east-1)')
-    .option('--profile <name>', 'AWS shared-config profile to use')
-    .option('--thumbprint <sha1>', 'OIDC provider thumbprint override (40 hex); repeatable', collect)
+    );
+  addSetupOptions(command)
     .option(
       '--ci-file <path>',
       'pipeline file to create or merge into (default: .gitlab-ci.yml at the top of the git repository)',
     )
-    .option('--no-ci-file', 'do not write a pipeline file')
-    .option(
-      '--verify-job',
-      'also add a job running `gitlab-aws-oidc verify` with the role; needs --verify-image or --verify-package',
-    )
-    .option(
-      '--verify-image <image>',
-      'with --verify-job: image with gitlab-aws-oidc on its PATH, as name@sha256:<digest>',
-    )
-    .option(
-      '--verify-package <name@x.y.z>',
-      'with --verify-job: npm package installed by name when the job runs (needs --allow-unpinned-verify)',
-    )
-    .option(
-      '--allow-unpinned-verify',
-      'consent to a verify job that runs an image tag or an npm package by name',
-    )
+    .option('--no-ci-file', 'do not write a pipeline file');
+  addVerifyJobOptions(command)
     .option('--force', 'replace pipeline jobs with the same names that the tool did not write')
     .option(
       '--adopt-existing',
@@ -170,4 +118,68 @@ unless --overwrite-drift, --allow-widening or --detach-unowned allows it; a term
       const { runInitCommand } = await import('../init/command.js');
       await runInitCommand(flags, context);
     });
+}
+
+/** The flags that decide the setup (GitLab side, trust, permissions, role): shared by init and export. */
+export function addSetupOptions(command: Command): Command {
+  return command
+    .option('--gitlab-url <url>', 'GitLab instance URL (default: from `git remote`, else https://gitlab.com)')
+    .option('--project <path>', 'project path, e.g. group/subgroup/app (default: from `git remote`)')
+    .option('--project-id <id>', 'numeric project ID; pins gitlab.com:project_id on gitlab.com')
+    .option('--namespace-id <id>', 'numeric namespace (group) ID; pins gitlab.com:namespace_id on gitlab.com')
+    .option(
+      '--branch <name>',
+      'branch (or pattern such as release/*) allowed to assume the role; repeatable',
+      collect,
+    )
+    .option('--tag <name>', 'tag (or pattern such as v*) allowed to assume the role; repeatable', collect)
+    .option('--audience <aud>', 'id_token audience (default: the GitLab URL; sts.amazonaws.com also works)')
+    .option('--allow-any-ref', 'allow every branch or tag (`*`); broadens trust, shown in red')
+    .option('--protected-only', 'on gitlab.com, require gitlab.com:ref_protected = "true"')
+    .option('--no-protected-only', 'drop the ref_protected requirement a re-run would otherwise keep')
+    .option('--managed-policy <arn>', 'managed policy ARN to attach; repeatable', collect)
+    .option('--policy-file <file>', 'permission policy JSON file (becomes a tool-managed customer policy)')
+    .option('--template <name>', 'starter permission policy: s3-deploy, ecr-push, terraform-state, read-only')
+    .option(
+      '--template-param <key=value>',
+      'parameter for --template, e.g. bucket=my-site; repeatable',
+      collect,
+    )
+    .option('--role-name <name>', 'IAM role name (default: derived from the project path)')
+    .option('--role-path <path>', 'IAM role path (default: /gitlab-oidc/)')
+    .option(
+      '--policy-name <name>',
+      'name of the tool-managed policy (default: derived from the project path)',
+    )
+    .option('--permissions-boundary <arn>', 'permissions boundary policy ARN for the role')
+    .option('--max-session-duration <seconds>', 'role maximum session duration, 3600-43200 (default: 3600)')
+    .option(
+      '--trust-policy-max <n>',
+      'role trust policy length quota, if raised in Service Quotas: 2048-8192 (default: 2048)',
+    )
+    .option('--aws-tag <key=value>', 'extra tag for the resources the tool creates; repeatable', collect)
+    .option('--region <region>', 'AWS region written to the pipeline (default: AWS_REGION or us-east-1)')
+    .option('--profile <name>', 'AWS shared-config profile to use')
+    .option('--thumbprint <sha1>', 'OIDC provider thumbprint override (40 hex); repeatable', collect);
+}
+
+/** The pipeline's verify job: shared by init and export (with --ci-file). */
+export function addVerifyJobOptions(command: Command): Command {
+  return command
+    .option(
+      '--verify-job',
+      'also add a job running `gitlab-aws-oidc verify` with the role; needs --verify-image or --verify-package',
+    )
+    .option(
+      '--verify-image <image>',
+      'with --verify-job: image with gitlab-aws-oidc on its PATH, as name@sha256:<digest>',
+    )
+    .option(
+      '--verify-package <name@x.y.z>',
+      'with --verify-job: npm package installed by name when the job runs (needs --allow-unpinned-verify)',
+    )
+    .option(
+      '--allow-unpinned-verify',
+      'consent to a verify job that runs an image tag or an npm package by name',
+    );
 }

@@ -10,9 +10,15 @@ import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
 import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
-import { alignRolePath, buildDesiredState, buildPlan, plansThumbprintChange } from '../core/plan.js';
+import {
+  alignRolePath,
+  buildDesiredState,
+  buildPlan,
+  type DesiredStateResult,
+  plansThumbprintChange,
+} from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
-import type { CurrentState, Identity, Issuer } from '../core/types.js';
+import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
 import { AbortError, type AwsError, UsageError } from '../errors.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
@@ -21,7 +27,7 @@ import { runExpectDenyChecks } from '../verify/expect-deny.js';
 import { gateConsents } from './consent.js';
 import { nextSteps } from './next-steps.js';
 import type { InitOptions } from './options.js';
-import { loadPermissionSource } from './permissions.js';
+import { loadPermissionSource, type PermissionSource } from './permissions.js';
 import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } from './pipeline.js';
 import type { InitResult } from './result.js';
 import { checkSafety } from './safety.js';
@@ -45,9 +51,10 @@ export interface InitDeps {
   showPlan?: ((result: InitResult) => void) | undefined;
 }
 
-async function readIdentity(
-  options: InitOptions,
-  deps: InitDeps,
+/** The caller's account (STS), or with --offline the stand-in (`--account-id`, `--partition`). */
+export async function readIdentity(
+  options: Pick<InitOptions, 'offline' | 'accountId' | 'partition'>,
+  deps: Pick<InitDeps, 'logger' | 'aws'>,
 ): Promise<{ identity: Identity; ports?: AwsPorts }> {
   if (options.offline) {
     const account = options.accountId ?? OFFLINE_ACCOUNT;
@@ -61,6 +68,67 @@ async function readIdentity(
   const identity = await ports.sts.getCallerIdentity();
   deps.logger.step('done', `AWS account ${identity.account} (${identity.partition}) as ${identity.arn}`);
   return { identity, ports };
+}
+
+/** What the setup's inputs want in `identity`'s account: the one path from options to desired state (init, export). */
+export function buildSetupDesiredState(
+  options: InitOptions,
+  permissionSource: PermissionSource | undefined,
+  identity: Pick<Identity, 'account' | 'partition'>,
+  thumbprints: readonly string[],
+): DesiredStateResult {
+  return buildDesiredState({
+    identity,
+    issuer: parseIssuerUrl(options.gitlabUrl),
+    audience: options.audience,
+    projectPath: options.project,
+    refs: options.refs,
+    projectId: options.projectId,
+    namespaceId: options.namespaceId,
+    protectedOnly: options.protectedOnly,
+    allowAnyRef: options.allowAnyRef,
+    roleName: options.roleName,
+    rolePath: options.rolePath,
+    maxSessionDuration: options.maxSessionDuration,
+    trustPolicyQuota: options.trustPolicyMax,
+    permissionsBoundaryArn: options.permissionsBoundary,
+    managedPolicyArns: options.managedPolicies,
+    policy: permissionSource
+      ? {
+          name: options.policyName,
+          document: permissionSource.render({ partition: identity.partition, account: identity.account }),
+        }
+      : undefined,
+    tags: options.awsTags,
+    thumbprints,
+  });
+}
+
+/** Lints the trust policy and proves the tokens it must refuse are refused; an unsafe one stops here. */
+export function checkSetupTrust(
+  options: InitOptions,
+  desired: DesiredState,
+  identity: Pick<Identity, 'account' | 'partition'>,
+  issuer: Issuer,
+): InitResult['checks'] {
+  const providerArn = providerArnFor(identity.partition, identity.account, issuer);
+  const lint = lintTrustPolicy(desired.role.trustPolicy, {
+    providers: [{ arn: providerArn, url: issuer.url, clientIds: desired.provider.clientIds, gitlab: true }],
+    roleName: desired.role.name,
+  });
+  const expectDeny = runExpectDenyChecks(desired.role.trustPolicy, {
+    issuer,
+    providerArn,
+    clientIds: desired.provider.clientIds,
+    audience: options.audience,
+    projectPath: options.project,
+    refs: options.refs,
+    projectId: options.projectId,
+    namespaceId: options.namespaceId,
+    protectedOnly: options.protectedOnly && issuer.isGitlabCom,
+  });
+  checkSafety(lint, expectDeny);
+  return { lint, expectDeny };
 }
 
 /** Applying without a terminal to confirm needs --yes (or --dry-run to only plan). */
@@ -88,31 +156,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   if (pipelineOptions) await preflightPipeline(pipelineOptions, placeholderArn);
 
   const desiredFor = (identity: Pick<Identity, 'account' | 'partition'>, thumbprints: string[]) =>
-    buildDesiredState({
-      identity,
-      issuer,
-      audience: options.audience,
-      projectPath: options.project,
-      refs: options.refs,
-      projectId: options.projectId,
-      namespaceId: options.namespaceId,
-      protectedOnly: options.protectedOnly,
-      allowAnyRef: options.allowAnyRef,
-      roleName: options.roleName,
-      rolePath: options.rolePath,
-      maxSessionDuration: options.maxSessionDuration,
-      trustPolicyQuota: options.trustPolicyMax,
-      permissionsBoundaryArn: options.permissionsBoundary,
-      managedPolicyArns: options.managedPolicies,
-      policy: permissionSource
-        ? {
-            name: options.policyName,
-            document: permissionSource.render({ partition: identity.partition, account: identity.account }),
-          }
-        : undefined,
-      tags: options.awsTags,
-      thumbprints,
-    });
+    buildSetupDesiredState(options, permissionSource, identity, thumbprints);
   // Preflight with a stand-in account: every input problem (unsafe refs, quotas, tags) fails before AWS.
   desiredFor({ account: OFFLINE_ACCOUNT, partition: options.partition ?? 'aws' }, options.thumbprints);
 
@@ -123,23 +167,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   const desiredResult = desiredFor(identity, thumbprints.thumbprints);
   let { desired } = desiredResult;
 
-  const providerArn = providerArnFor(identity.partition, identity.account, issuer);
-  const lint = lintTrustPolicy(desired.role.trustPolicy, {
-    providers: [{ arn: providerArn, url: issuer.url, clientIds: desired.provider.clientIds, gitlab: true }],
-    roleName: desired.role.name,
-  });
-  const expectDeny = runExpectDenyChecks(desired.role.trustPolicy, {
-    issuer,
-    providerArn,
-    clientIds: desired.provider.clientIds,
-    audience: options.audience,
-    projectPath: options.project,
-    refs: options.refs,
-    projectId: options.projectId,
-    namespaceId: options.namespaceId,
-    protectedOnly: options.protectedOnly && issuer.isGitlabCom,
-  });
-  checkSafety(lint, expectDeny);
+  const { lint, expectDeny } = checkSetupTrust(options, desired, identity, issuer);
 
   // Before anything changes (and with --dry-run): a misspelt --managed-policy is exit 2, not a
   // two-minute AttachRolePolicy retry after the provider and role were created.
@@ -272,7 +300,8 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   return result;
 }
 
-async function offlineThumbprints(issuer: Issuer, override: string[]): Promise<ThumbprintResolution> {
+/** Thumbprints without a network call: the override, or none (gitlab.com needs none). */
+export async function offlineThumbprints(issuer: Issuer, override: string[]): Promise<ThumbprintResolution> {
   if (override.length)
     return {
       thumbprints: override.map((t) => t.toLowerCase()),
