@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerDestroy } from './commands/destroy.js';
+import { registerExport } from './commands/export.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
@@ -87,6 +88,7 @@ registerVerify(program, context);
 registerAudit(program, context);
 registerStatus(program, context);
 registerDestroy(program, context);
+registerExport(program, context);
 
 /** The command the user ran, for the --json error document. */
 function commandName(): string | undefined {

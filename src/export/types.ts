@@ -5,7 +5,7 @@
  * exists (unless --offline) for Terraform `import` blocks / the CloudFormation provider condition,
  * and writes the files atomically (`--out DIR`) or prints them.
  */
-import type { DesiredState, Identity } from '../core/types.js';
+import type { DesiredState, Identity, OidcProviderState } from '../core/types.js';
 
 export type ExportFormat = 'terraform' | 'cloudformation';
 
@@ -19,6 +19,8 @@ export interface ExistingResources {
   policyArn?: string | undefined;
   /** Managed policy ARNs already attached to the role (imports for the attachments). */
   attachedPolicyArns: string[];
+  /** The existing provider as read (client IDs, thumbprints, tags), when `providerArn` is set. */
+  provider?: OidcProviderState | undefined;
 }
 
 export interface ExportContext {
@@ -28,6 +30,11 @@ export interface ExportContext {
   existing: ExistingResources;
   /** Tool version, written in a header comment. */
   toolVersion: string;
+  /**
+   * Terraform: bring an existing provider under this configuration (an `import` block) instead of
+   * reading it with a data source. The provider is shared by every role of the instance in the account.
+   */
+  manageExistingProvider?: boolean | undefined;
 }
 
 /** One file of an export: a relative path under --out, and its full text. */
