@@ -225,6 +225,15 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     accountId: flags.accountId,
   });
 
+  // Before the existing role is read: with AWS in reach, the account and partition come from STS.
+  for (const [flag, given] of [
+    ['--account-id', flags.accountId],
+    ['--partition', flags.partition],
+  ] as const) {
+    if (given !== undefined && !flags.offline)
+      throw UsageError.field(flag, 'only goes with --offline (otherwise the account comes from STS)');
+  }
+
   const ask = interactive ? await ctx.prompter() : undefined;
 
   // GitLab instance and project

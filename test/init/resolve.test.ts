@@ -164,6 +164,28 @@ describe('resolveInitOptions without a terminal', () => {
     expect(e2.issues.map((i: { field: string }) => i.field)).toContain('--account-id');
   });
 
+  it('refuses --account-id and --partition without --offline before the existing role is read', async () => {
+    for (const flags of [{ accountId: '123456789012' }, { partition: 'aws-cn' }]) {
+      const readExisting = vi.fn(async () => undefined);
+      const error = await resolveInitOptions(
+        { project: 'g/a', branch: ['main'], yes: true, ciFile: false, ...flags },
+        {
+          cwd: CWD,
+          env: {},
+          interactive: false,
+          git: {},
+          prompter: async () => createScriptedPrompter({}),
+          readExisting,
+        },
+      ).catch((e) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect(error.issues.map((i: { field: string }) => i.field)).toEqual([
+        'accountId' in flags ? '--account-id' : '--partition',
+      ]);
+      expect(readExisting).not.toHaveBeenCalled();
+    }
+  });
+
   it('refuses a wildcard project path and a bare * ref without --allow-any-ref', async () => {
     await expect(resolveFlags({ project: 'grp/*' }, CWD)).rejects.toMatchObject({
       issues: [{ field: '--project' }],
