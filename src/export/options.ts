@@ -10,6 +10,8 @@ import type { RawInitFlags } from '../commands/init.js';
 import type { InitOptions } from '../init/options.js';
 import { type ResolveContext, resolveInitOptions } from '../init/resolve.js';
 import { parseOptions } from '../options/zod-issues.js';
+import { standInFiles } from './renderers.js';
+import { planOutFiles } from './write.js';
 
 /** Raw commander flags of `export`: init's setup flags, minus those that only make sense when applying. */
 export interface RawExportFlags
@@ -66,6 +68,8 @@ export async function resolveExportOptions(
   ctx: ResolveContext,
 ): Promise<ExportOptions> {
   const own = parseExportFlags(flags, ctx.cwd);
+  // Files in --out that an export did not write are refused before anything is read or asked.
+  if (own.out) await planOutFiles(own.out, await standInFiles(own.format), own.force);
   // The pipeline file only when asked; the rest exactly as init resolves it, as a dry run.
   const setup = await resolveInitOptions({ ...flags, ciFile: flags.ciFile ?? false, dryRun: true }, ctx);
   return { ...own, setup };

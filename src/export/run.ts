@@ -12,7 +12,6 @@ import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
 import { alignRolePath } from '../core/plan.js';
 import { checkOwnership } from '../core/plan-shared.js';
 import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
-import { CliError } from '../errors.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import { loadPermissionSource } from '../init/permissions.js';
 import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } from '../init/pipeline.js';
@@ -28,7 +27,8 @@ import type { Logger } from '../io/logger.js';
 import { VERSION } from '../version.js';
 import { withExportHeader } from './marker.js';
 import type { ExportOptions } from './options.js';
-import type { ExistingResources, ExportFile, ExportFormat, ExportRenderer } from './types.js';
+import { rendererFor } from './renderers.js';
+import type { ExistingResources, ExportFile, ExportFormat } from './types.js';
 import { describeFile, type ExportedFile, planOutFiles, writeOutFiles } from './write.js';
 
 export interface ExportDeps {
@@ -56,16 +56,6 @@ export interface ExportResult {
   files: (ExportedFile & { content?: string | undefined })[];
   ciFile?: InitResult['ciFile'];
   warnings: string[];
-}
-
-/** The renderer of a format, loaded when used. */
-export async function rendererFor(format: ExportFormat): Promise<ExportRenderer> {
-  if (format === 'terraform') return (await import('./terraform.js')).renderTerraform;
-  throw new CliError(
-    'EXPORT_FORMAT_UNAVAILABLE',
-    '--format cloudformation is not in this build of gitlab-aws-oidc.',
-    { hint: 'Use --format terraform.' },
-  );
 }
 
 /** What exists of this setup, read through the same ports and reads as init (and its ownership rules). */
