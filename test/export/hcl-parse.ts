@@ -1,14 +1,25 @@
 /** Parses exported Terraform files back with a maintained HCL parser (@cdktf/hcl2json). */
-import { parse } from '@cdktf/hcl2json';
 import type { ExportFile } from '../../src/export/types.js';
+
+// Loaded untyped: its declarations pull in `lib="dom"`, whose globals (crypto, fetch) would change
+// the types of the whole test program.
+const HCL2JSON: string = '@cdktf/hcl2json';
+const { parse } = (await import(HCL2JSON)) as {
+  parse(filename: string, contents: string): Promise<Record<string, unknown>>;
+};
 
 // biome-ignore lint/suspicious/noExplicitAny: hcl2json returns untyped JSON.
 export type Hcl = Record<string, any>;
 
+/** One HCL text parsed to JSON (a syntax error rejects). */
+export async function parseHcl(filename: string, content: string): Promise<Hcl> {
+  return (await parse(filename, content)) as Hcl;
+}
+
 /** Every file parsed (a syntax error rejects), by path. */
 export async function parseFiles(files: ExportFile[]): Promise<Record<string, Hcl>> {
   const parsed: Record<string, Hcl> = {};
-  for (const f of files) parsed[f.path] = await parse(f.path, f.content);
+  for (const f of files) parsed[f.path] = await parseHcl(f.path, f.content);
   return parsed;
 }
 

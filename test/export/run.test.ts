@@ -17,7 +17,7 @@ import { createMemoryLogger } from '../../src/io/logger.js';
 import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { BASE_FLAGS, runInitWith, tempDir } from '../init/helpers.js';
-import { type Hcl, literal, parseFiles, resource } from './hcl-parse.js';
+import { type Hcl, literal, parseFiles, parseHcl, resource } from './hcl-parse.js';
 
 const ACCOUNT = '111122223333';
 let aws: FakeAws;
@@ -298,10 +298,9 @@ describe('export --json (runExportCommand)', () => {
   });
 
   it('human mode without --out: the files on stdout (parseable as one HCL file), the summary on stderr', async () => {
-    const { parse } = await import('@cdktf/hcl2json');
     const cap = captureContext({ cwd: tmp.dir });
     await runExportCommand({ ...ARGS, json: false }, cap.context);
-    const hcl = await parse('all.tf', cap.out());
+    const hcl = await parseHcl('all.tf', cap.out());
     expect(resource(hcl, 'aws_iam_role', 'gitlab_ci').name).toBe('gitlab-g-a');
     expect(cap.err()).toMatch(/Exported terraform for g\/a/);
   });

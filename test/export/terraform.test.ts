@@ -3,7 +3,6 @@
  * The Terraform renderer, pure: every file parsed back with @cdktf/hcl2json, the resources and their
  * arguments checked, and the trust policy decoded and compared with buildTrustPolicy byte for byte.
  */
-import { parse } from '@cdktf/hcl2json';
 import { describe, expect, it } from 'vitest';
 import { encodePolicyDocument } from '../../src/aws/iam-call.js';
 import { parseIssuerUrl, providerArnFor } from '../../src/core/issuer.js';
@@ -14,7 +13,7 @@ import { hclString } from '../../src/export/hcl.js';
 import { EXPORT_MARKER } from '../../src/export/marker.js';
 import { policyTagsAsInitWrites, renderTerraform, roleTagsAsInitWrites } from '../../src/export/terraform.js';
 import type { ExistingResources, ExportContext } from '../../src/export/types.js';
-import { type Hcl, literal, parseFiles, resource } from './hcl-parse.js';
+import { type Hcl, literal, parseFiles, parseHcl, resource } from './hcl-parse.js';
 
 const ACCOUNT = '210987654321';
 const gitlabCom = parseIssuerUrl('https://gitlab.com');
@@ -294,7 +293,7 @@ describe('hclString', () => {
       '$$ %%',
     ];
     for (const text of samples) {
-      const parsed = await parse('t.tf', `x = ${hclString(text)}\n`);
+      const parsed = await parseHcl('t.tf', `x = ${hclString(text)}\n`);
       expect(literal(parsed.x)).toBe(text);
     }
   });
