@@ -25,8 +25,11 @@ function nextSteps(result: ExportResult): string[] {
         : 'terraform apply creates the resources; the role ARN is the output role_arn.',
     ];
   }
+  const template = result.files[0]?.path ?? '<template>';
+  const overrides = result.existing.providerArn ? ' --parameter-overrides CreateProvider=false' : '';
   return [
-    `aws cloudformation deploy --template-file ${dir}/<template> --stack-name <name> --capabilities CAPABILITY_NAMED_IAM`,
+    `aws cloudformation deploy --template-file ${result.out ? `${dir}/${template}` : template} --stack-name <name> --capabilities CAPABILITY_NAMED_IAM${overrides}`,
+    'Many accounts: a service-managed StackSet (README, "CloudFormation and StackSets"); CreateProvider=false where the provider exists.',
   ];
 }
 

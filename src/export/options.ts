@@ -69,7 +69,10 @@ export async function resolveExportOptions(
 ): Promise<ExportOptions> {
   const own = parseExportFlags(flags, ctx.cwd);
   // Files in --out that an export did not write are refused before anything is read or asked.
-  if (own.out) await planOutFiles(own.out, await standInFiles(own.format), own.force);
+  if (own.out) {
+    const names = { project: flags.project ?? ctx.git.projectPath, roleName: flags.roleName };
+    await planOutFiles(own.out, await standInFiles(own.format, names), own.force);
+  }
   // The pipeline file only when asked; the rest exactly as init resolves it, as a dry run.
   const setup = await resolveInitOptions({ ...flags, ciFile: flags.ciFile ?? false, dryRun: true }, ctx);
   return { ...own, setup };

@@ -9,12 +9,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readExistingRole } from '../../src/aws/read-state.js';
 import { ExitCode, exitCodeFor } from '../../src/errors.js';
+import { CFN_IDS } from '../../src/export/cloudformation.js';
+import { parseCloudFormation } from '../../src/export/cloudformation-yaml.js';
 import { runExportCommand } from '../../src/export/command.js';
+import { EXPORT_MARKER } from '../../src/export/marker.js';
 import { type RawExportFlags, resolveExportOptions } from '../../src/export/options.js';
 import { type ExportResult, runExport } from '../../src/export/run.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
 import { captureContext } from '../helpers/capture-context.js';
+import { resolveTemplate } from '../helpers/cfn-resolve.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { BASE_FLAGS, runInitWith, tempDir } from '../init/helpers.js';
 import { type Hcl, literal, parseFiles, parseHcl, resource } from './hcl-parse.js';
@@ -193,6 +197,47 @@ describe('export --format terraform against an account init set up', () => {
       adoptExisting: true,
     });
     expect(result.existing.roleName).toBe(name);
+  });
+});
+
+describe('export --format cloudformation against an account init set up', () => {
+  it('one template in --out: CreateProvider defaults to false, and the resolved trust policy is the text init sent', async () => {
+    const roleName = await initSetup();
+    const { result } = await exportWith({ ...SETUP, format: 'cloudformation', out: 'cfn' });
+    expect(result.files.map((f) => f.path)).toEqual([`${roleName}.cfn.yaml`]);
+    const text = readFileSync(join(tmp.dir, 'cfn', `${roleName}.cfn.yaml`), 'utf8');
+    // The renderer's own header carries the marker: one header, not two.
+    expect(text.split('\n').filter((l) => l.startsWith(EXPORT_MARKER))).toHaveLength(1);
+    const template = parseCloudFormation(text);
+    const resolved = resolveTemplate(template, {
+      account: ACCOUNT,
+      partition: 'aws',
+      resourceArns: {
+        [CFN_IDS.provider]: result.providerArn,
+        [CFN_IDS.role]: result.roleArn,
+        [CFN_IDS.policy]: result.policyArn as string,
+      },
+    });
+    expect(resolved.parameters[CFN_IDS.createProviderParameter]).toBe('false');
+    expect(resolved.resources).not.toHaveProperty(CFN_IDS.provider);
+    const trust = resolved.resources[CFN_IDS.role]?.Properties.AssumeRolePolicyDocument;
+    expect(JSON.stringify(trust)).toBe(aws.state.roles.get(roleName.toLowerCase())?.trustPolicy);
+    // A re-export replaces the file it wrote.
+    const again = await exportWith({ ...SETUP, format: 'cloudformation', out: 'cfn' });
+    expect(again.result.files[0]?.written).toBe(false);
+  });
+
+  it('refuses a template file in --out it did not write, before AWS is read', async () => {
+    const offline = await exportWith({ ...SETUP, branch: ['main'], format: 'cloudformation', offline: true });
+    const path = offline.result.files[0]?.path as string;
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(tmp.dir, 'cfn'));
+    writeFileSync(join(tmp.dir, 'cfn', path), 'Resources: {}\n');
+    const error = await failureOf(() =>
+      exportWith({ ...SETUP, branch: ['main'], format: 'cloudformation', out: 'cfn' }),
+    );
+    expect(exitCodeFor(error)).toBe(ExitCode.Usage);
+    expect(aws.calls()).toEqual([]);
   });
 });
 
