@@ -82,7 +82,7 @@ export const READ_STATE_METHODS = [
 /** Port methods init's planning calls besides `readCurrentState`: every --managed-policy must exist. */
 export const INIT_PLAN_METHODS = ['getPolicySummary'] as const satisfies readonly (keyof IamPort)[];
 
-export type PermissionScope = 'init' | 'initDryRun' | 'verify' | 'audit' | 'status' | 'destroy';
+export type PermissionScope = 'init' | 'initDryRun' | 'verify' | 'audit' | 'status' | 'destroy' | 'export';
 
 interface ScopeMethods {
   iam: readonly (keyof IamPort)[];
@@ -130,6 +130,8 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
       'deleteOidcProvider',
     ],
   },
+  // export reads what init's dry run reads, except the provider's other users (it plans no change).
+  export: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, ...INIT_PLAN_METHODS] },
 };
 
 /** The exact actions a command needs, sorted: the union over the port methods it uses. */
@@ -148,4 +150,5 @@ export const REQUIRED_PERMISSIONS: Record<PermissionScope, string[]> = {
   audit: listRequiredActions(COMMAND_PORT_METHODS.audit),
   status: listRequiredActions(COMMAND_PORT_METHODS.status),
   destroy: listRequiredActions(COMMAND_PORT_METHODS.destroy),
+  export: listRequiredActions(COMMAND_PORT_METHODS.export),
 };

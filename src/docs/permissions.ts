@@ -11,6 +11,7 @@ const TITLES: Record<keyof typeof REQUIRED_PERMISSIONS, string> = {
   audit: '`audit`',
   status: '`status`',
   destroy: '`destroy`',
+  export: '`export` (read only, for the import blocks; `--offline` needs none)',
 };
 
 export const PERMISSIONS_START = '<!-- permissions:start -->';

@@ -17,9 +17,13 @@ import {
   REQUIRED_PERMISSIONS,
 } from '../../src/aws/permissions.js';
 import type { AwsPorts, IamPort, StsPort } from '../../src/aws/ports.js';
+import { readExistingRole } from '../../src/aws/read-state.js';
 import type { PolicyDocument } from '../../src/core/types.js';
 import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { runDestroy } from '../../src/destroy/run.js';
+import { resolveExportOptions } from '../../src/export/options.js';
+import { runExport } from '../../src/export/run.js';
+import { createMemoryLogger } from '../../src/io/logger.js';
 import { parseStatusFlags } from '../../src/status/options.js';
 import { runStatus } from '../../src/status/run.js';
 import { resolveVerifyOptions } from '../../src/verify/options.js';
@@ -225,6 +229,56 @@ describe('every port method a command calls is in its declared permissions', () 
       );
       expect(sorted(usage.api).filter((c) => !/^(Get|List)/.test(c))).toEqual([]);
       expectDeclared('initDryRun', usage, true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('export: a fresh account, then the setup init made (imports), reading only', async () => {
+    const usage = newUsage();
+    const { dir, cleanup } = tempDir();
+    try {
+      const fake = newFake();
+      const readOnly = fake.addPolicy({ name: 'ReadOnlyAccess', awsManaged: true, document: doc('s3:Get*') });
+      const ports = recordedPorts(fake, usage);
+      const flags = {
+        project: BASE_FLAGS.project as string,
+        branch: ['main'],
+        template: 's3-deploy',
+        templateParam: ['bucket=my-bucket'],
+        managedPolicy: [readOnly],
+        format: 'terraform',
+        yes: true,
+      };
+      const exportOnce = () =>
+        during(fake, usage, async () => {
+          const options = await resolveExportOptions(flags, {
+            cwd: dir,
+            env: {},
+            interactive: false,
+            git: {},
+            prompter: async () => {
+              throw new Error('no prompts');
+            },
+            readExisting: (target) => readExistingRole(ports.iam, target),
+          });
+          return runExport(options, {
+            logger: createMemoryLogger(),
+            aws: async () => ports,
+            resolveThumbprints: async () => ({
+              thumbprints: [],
+              source: 'not-needed',
+              details: [],
+              warnings: [],
+            }),
+          });
+        });
+      await exportOnce();
+      await runInitWith({ ...BASE_FLAGS, ...flags, ciFile: false }, dir, { aws: fake });
+      const adopted = await exportOnce();
+      expect(adopted.existing.roleName).toBeDefined();
+      expect(sorted(usage.api).filter((c) => !/^(Get|List)/.test(c))).toEqual([]);
+      expectDeclared('export', usage, true);
     } finally {
       cleanup();
     }

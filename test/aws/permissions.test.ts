@@ -145,7 +145,7 @@ describe('permissions', () => {
   });
 
   it('keeps the read-only commands read-only', () => {
-    for (const scope of ['initDryRun', 'verify', 'audit', 'status'] as const) {
+    for (const scope of ['initDryRun', 'verify', 'audit', 'status', 'export'] as const) {
       expect(
         REQUIRED_PERMISSIONS[scope].filter((a) => MUTATING.test(a)),
         scope,
