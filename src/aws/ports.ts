@@ -145,4 +145,6 @@ export interface AwsClientOptions {
   signal?: AbortSignal | undefined;
   /** Connection and request timeouts; default from GITLAB_AWS_OIDC_TIMEOUT_MS or the built-in defaults. */
   timeouts?: Timeouts | undefined;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (src/io/proxy.ts). Default process.env. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }

@@ -541,11 +541,14 @@ export const BIN = `${ROOT}bin/gitlab-aws-oidc.js`;
  * Environment for the built binary: this server as IAM and STS, static fake credentials, one
  * attempt per call (so an injected failure is seen, not retried away), and `HOME` pointing at an
  * empty folder so no real `~/.aws` config, profile or SSO cache is read. Every inherited `AWS_*`
- * variable is dropped.
+ * variable is dropped, and so are the proxy variables (HTTPS_PROXY, NO_PROXY…: pass them in `extra`).
  */
 export function cliEnv(server: Pick<IamServer, 'url'>, home: string, extra: Record<string, string> = {}) {
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'FORCE_COLOR'),
+    Object.entries(process.env).filter(
+      // A developer's own proxy must not see loopback test traffic: tests set proxies explicitly.
+      ([k]) => !k.startsWith('AWS_') && k !== 'FORCE_COLOR' && !/^(https?|all|no)_proxy$/i.test(k),
+    ),
   );
   return {
     ...inherited,
