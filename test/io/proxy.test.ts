@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAwsPorts } from '../../src/aws/factory.js';
-import { CliError, UsageError } from '../../src/errors.js';
+import { CliError, TimeoutError, UsageError } from '../../src/errors.js';
 import { fetchDiscovery } from '../../src/gitlab/discovery.js';
 import { fetchJson } from '../../src/gitlab/http.js';
 import { inspectThumbprint } from '../../src/gitlab/thumbprint.js';
 import { proxyFor, validateProxyEnv } from '../../src/io/proxy.js';
+import { startBlackHole } from '../helpers/black-hole.js';
 import { type ConnectProxy, startConnectProxy } from '../helpers/connect-proxy.js';
 import { type IamServer, startIamServer } from '../helpers/iam-server.js';
 import { type OidcIssuer, startOidcIssuer } from '../helpers/oidc-issuer.js';
@@ -193,6 +194,22 @@ describe('the AWS SDK clients (createAwsPorts) behind a proxy', () => {
     expect(server.requests.length).toBe(before);
   });
 
+  it('a proxy that never answers CONNECT ends in the usual TimeoutError (the SDK timeouts still apply)', async () => {
+    const hole = await startBlackHole();
+    try {
+      const { sts } = createAwsPorts({
+        env: { HTTP_PROXY: hole.url },
+        timeouts: { connectMs: 100, awsRequestMs: 300, httpMs: 300 },
+      });
+      const began = Date.now();
+      await expect(sts.getCallerIdentity()).rejects.toBeInstanceOf(TimeoutError);
+      expect(Date.now() - began).toBeLessThan(5_000);
+      expect(hole.connections()).toBe(1);
+    } finally {
+      await hole.close();
+    }
+  });
+
   it('a bad proxy variable is a usage error when the clients are built, before any call', () => {
     const before = server.requests.length;
     expect(() => createAwsPorts({ env: { HTTPS_PROXY: 'socks5://127.0.0.1:1080' } })).toThrow(UsageError);
@@ -294,7 +311,6 @@ describe('OIDC discovery, JWKS and the thumbprint probe behind a proxy', () => {
   });
 
   it('the thumbprint probe through a proxy that never answers times out, and closes the connection', async () => {
-    const { startBlackHole } = await import('../helpers/black-hole.js');
     const hole = await startBlackHole();
     try {
       const error = await failure(
