@@ -2,14 +2,16 @@
  * `audit`: every IAM OIDC provider and every role that federates to one, linted with the shared
  * linter; or one role (`--role`), or a trust policy file offline (`--policy-file`, no AWS call).
  *
- * Reads only. Roles come from paginated ListRoles (which carries the trust policies); only the
- * roles that federate to an OIDC provider get a GetRole (attached policies, tags) and their
- * attached policies a GetPolicy/GetPolicyVersion, with at most `concurrency` calls in flight and
- * one read per policy across roles. A resource that cannot be read is listed under `incomplete`
- * and the audit goes on.
+ * Reads only. Roles come from paginated ListRoles (trust policies, session durations) and the
+ * paginated bulk read GetAccountAuthorizationDetails (attachments, tags, boundaries, and the
+ * customer managed policies with their documents): about 2 calls per 100 roles instead of a GetRole
+ * and a ListAttachedRolePolicies per role. Only AWS managed policies attached to a federated role get
+ * a GetPolicy/GetPolicyVersion, once each, with at most `concurrency` calls in flight. If the bulk
+ * read is refused, each federated role gets a GetRole as before. A resource that cannot be read is
+ * listed under `incomplete` and the audit goes on.
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
-import type { AwsPorts, IamPort, RoleSummary } from '../aws/ports.js';
+import type { AccountAuthorizationDetails, AwsPorts, IamPort, RoleSummary } from '../aws/ports.js';
 import {
   classifyAccess,
   type Finding,
@@ -159,6 +161,24 @@ async function readProviders(iam: IamPort, concurrency: number, incomplete: Audi
   return providers.filter((p): p is OidcProviderState => p !== undefined);
 }
 
+/**
+ * The account in bulk (GetAccountAuthorizationDetails, one call per page). When it cannot be read
+ * (e.g. a policy that grants only the per-role reads), the audit goes on role by role.
+ */
+async function readDetails(
+  iam: IamPort,
+  progress: (message: string) => void,
+): Promise<AccountAuthorizationDetails | undefined> {
+  try {
+    return await iam.getAccountAuthorizationDetails();
+  } catch (error) {
+    // Ctrl-C/SIGTERM ends the run (exit 130).
+    if (error instanceof AbortError) throw error;
+    progress(`Reading the account in bulk failed (${describeError(error)}): reading role by role instead.`);
+    return undefined;
+  }
+}
+
 export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Promise<AuditReport> {
   if (options.policyFile) return auditFile(options, deps);
   if (!deps.aws) throw new Error('runAudit: deps.aws is required without --policy-file');
@@ -172,6 +192,7 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
 
   let summaries: RoleSummary[];
   let allRoles: RoleSummary[];
+  let details: AccountAuthorizationDetails | undefined;
   if (options.role) {
     const role = await iam.getRole(options.role);
     if (!role) {
@@ -187,9 +208,13 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     allRoles = [role];
   } else {
     progress('Listing roles…');
-    allRoles = await iam.listRoles();
+    // ListRoles carries MaxSessionDuration (the bulk read does not); the bulk read carries the
+    // attachments, tags and local policy documents that would otherwise take a GetRole per role.
+    [allRoles, details] = await Promise.all([iam.listRoles(), readDetails(iam, progress)]);
     summaries = allRoles.filter((r) => isWebIdentityRole(r.trustPolicy));
   }
+  const detailOf = new Map(details?.roles.map((r) => [r.arn, r]));
+  const localPolicyDocuments = new Map(details?.policies.map((p) => [p.arn, p.document]));
 
   const trustingOf = (arn: string) =>
     allRoles.filter((r) => federatedProviderArns(r.trustPolicy).includes(arn));
@@ -202,6 +227,8 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
   }));
 
   const policyDocument = memoizeAsync(async (arn: string) => {
+    const local = localPolicyDocuments.get(arn);
+    if (local) return local;
     try {
       return await iam.getPolicyDocument(arn);
     } catch (error) {
@@ -219,8 +246,17 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     options.concurrency,
     async (summary): Promise<AuditedRole> => {
       let state: RoleState | undefined;
+      const detail = detailOf.get(summary.arn);
       if (options.role) state = summary as RoleState;
-      else {
+      else if (detail) {
+        state = {
+          ...summary,
+          permissionsBoundaryArn: detail.permissionsBoundaryArn,
+          tags: detail.tags,
+          attachedPolicyArns: detail.attachedPolicyArns,
+        };
+      } else {
+        // Not in the bulk read (it failed, or the role was created between the two reads).
         try {
           state = await iam.getRole(summary.name);
         } catch (error) {

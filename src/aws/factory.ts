@@ -11,10 +11,14 @@
  * What is set: connection and request timeouts on the SDK's own Node HTTP handler (given as options,
  * so the SDK still builds its handler and agent), and the run's abort signal on every call
  * (`guard-client.ts`): a hung endpoint ends in a TimeoutError, Ctrl-C/SIGTERM cancels the call.
+ * Proxies: the JS SDK ignores HTTPS_PROXY/HTTP_PROXY/NO_PROXY, the AWS CLI does not; when one is set
+ * the handler gets agents that decide per request, from the endpoint the SDK resolved (so a loopback
+ * AWS_ENDPOINT_URL_* listed in NO_PROXY stays direct): src/io/proxy.ts. Without one, nothing changes.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CredentialsError } from '../errors.js';
+import { createAwsProxyAgents } from '../io/proxy.js';
 import { resolveTimeouts, type Timeouts } from '../io/timeouts.js';
 import { guardClient } from './guard-client.js';
 import { createIamPort } from './iam.js';
@@ -37,6 +41,7 @@ export function resolveStsRegion(region: string | undefined, env: NodeJS.Process
 }
 
 function buildSharedConfig(options: AwsClientOptions, timeouts: Timeouts) {
+  const proxyAgents = createAwsProxyAgents(options.env ?? process.env);
   return {
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.userAgent ? { customUserAgent: [[TOOL_NAME, options.userAgent]] as [string, string][] } : {}),
@@ -45,6 +50,7 @@ function buildSharedConfig(options: AwsClientOptions, timeouts: Timeouts) {
       connectionTimeout: timeouts.connectMs,
       requestTimeout: timeouts.awsRequestMs,
       throwOnRequestTimeout: true,
+      ...proxyAgents,
     },
   };
 }

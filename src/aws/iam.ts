@@ -3,6 +3,7 @@
  * client whose `send` is mocked with aws-sdk-client-mock).
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
+import { createAccountMethods } from './iam-account.js';
 import { createPolicyMethods } from './iam-policies.js';
 import { createProviderMethods } from './iam-providers.js';
 import { createRoleMethods } from './iam-roles.js';
@@ -13,5 +14,6 @@ export function createIamPort(client: IAMClient): IamPort {
     ...createProviderMethods(client),
     ...createRoleMethods(client),
     ...createPolicyMethods(client),
+    ...createAccountMethods(client),
   };
 }

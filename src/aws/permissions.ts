@@ -17,6 +17,8 @@ export const IAM_PORT_ACTIONS = {
   deleteOidcProvider: ['iam:DeleteOpenIDConnectProvider'],
   getRole: ['iam:GetRole', 'iam:ListAttachedRolePolicies'],
   listRoles: ['iam:ListRoles'],
+  getAccountAuthorizationDetails: ['iam:GetAccountAuthorizationDetails'],
+  getAccountSummary: ['iam:GetAccountSummary'],
   createRole: ['iam:CreateRole', 'iam:TagRole'],
   updateTrustPolicy: ['iam:UpdateAssumeRolePolicy'],
   updateRole: ['iam:UpdateRole'],
@@ -107,7 +109,15 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
   },
   audit: {
     sts: ['getCallerIdentity'],
-    iam: ['listOidcProviderArns', 'getOidcProvider', 'listRoles', 'getRole', 'getPolicyDocument'],
+    // getRole: --role, and every role when the bulk read is refused.
+    iam: [
+      'listOidcProviderArns',
+      'getOidcProvider',
+      'listRoles',
+      'getAccountAuthorizationDetails',
+      'getRole',
+      'getPolicyDocument',
+    ],
   },
   status: {
     sts: ['getCallerIdentity'],

@@ -48,6 +48,53 @@ export interface RoleSummary {
   maxSessionDuration: number;
 }
 
+/** A role as iam:GetAccountAuthorizationDetails returns it (no MaxSessionDuration or Description there). */
+export interface RoleDetail {
+  name: string;
+  path: string;
+  arn: string;
+  trustPolicy: PolicyDocument;
+  permissionsBoundaryArn?: string | undefined;
+  tags: Tags;
+  attachedPolicyArns: string[];
+  /** Names of the role's inline policies. */
+  inlinePolicyNames: string[];
+  /** RoleLastUsed; absent when IAM has no record (not used in its tracking period). */
+  lastUsed?: { date?: Date | undefined; region?: string | undefined } | undefined;
+}
+
+/** A customer managed policy as iam:GetAccountAuthorizationDetails returns it (tags are not included there). */
+export interface LocalPolicyDetail {
+  arn: string;
+  name: string;
+  path: string;
+  defaultVersionId: string;
+  /** The default version's document, decoded. */
+  document: PolicyDocument;
+  versions: PolicyVersionInfo[];
+  attachmentCount: number;
+}
+
+/** The account read in bulk: roles and customer managed policies, all pages. */
+export interface AccountAuthorizationDetails {
+  roles: RoleDetail[];
+  policies: LocalPolicyDetail[];
+}
+
+/** iam:GetAccountSummary: usage and quotas of the account (IAM's SummaryMap). */
+export interface AccountSummary {
+  roles: number;
+  rolesQuota: number;
+  policies: number;
+  policiesQuota: number;
+  attachedPoliciesPerRoleQuota: number;
+  versionsPerPolicyQuota: number;
+  /** Identity providers (SAML and OIDC) in the account. */
+  providers: number;
+  /** Every entry IAM returned, by its own name. */
+  summaryMap: Record<string, number>;
+}
+
 /** An EC2 instance profile a role is in. */
 export interface InstanceProfileRef {
   name: string;
@@ -82,6 +129,16 @@ export interface IamPort {
   getRole(name: string): Promise<RoleState | undefined>;
   /** iam:ListRoles, all pages. */
   listRoles(pathPrefix?: string): Promise<RoleSummary[]>;
+
+  // The account in bulk
+  /**
+   * iam:GetAccountAuthorizationDetails with Filter Role and LocalManagedPolicy, all pages (Marker/IsTruncated):
+   * every role with its trust policy, attachments, tags, boundary and last use; every customer managed
+   * policy with its versions. One call per page instead of a GetRole per role.
+   */
+  getAccountAuthorizationDetails(): Promise<AccountAuthorizationDetails>;
+  /** iam:GetAccountSummary: entity counts and quotas (roles per account, policies per role, …). */
+  getAccountSummary(): Promise<AccountSummary>;
   /** iam:CreateRole → ARN. */
   createRole(input: CreateRoleInput): Promise<string>;
   /** iam:UpdateAssumeRolePolicy. */
@@ -145,4 +202,6 @@ export interface AwsClientOptions {
   signal?: AbortSignal | undefined;
   /** Connection and request timeouts; default from GITLAB_AWS_OIDC_TIMEOUT_MS or the built-in defaults. */
   timeouts?: Timeouts | undefined;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (src/io/proxy.ts). Default process.env. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }

@@ -8,6 +8,15 @@
  */
 import https from 'node:https';
 import { AbortError, CliError, TimeoutError } from '../errors.js';
+import {
+  createProxyAgent,
+  describeProxy,
+  type ProxyEnv,
+  ProxyRefusedError,
+  proxyFor,
+  proxyRefusalHint,
+  proxyVariableFor,
+} from '../io/proxy.js';
 import { resolveTimeouts, TIMEOUT_ENV } from '../io/timeouts.js';
 
 /** The subset of `fetch` this module needs; the global `fetch` satisfies it. */
@@ -28,6 +37,8 @@ export interface HttpOptions {
   timeoutMs?: number | undefined;
   /** Cancels the request (SIGINT/SIGTERM). */
   signal?: AbortSignal | undefined;
+  /** Where HTTPS_PROXY / NO_PROXY are read (src/io/proxy.ts). Default process.env. */
+  env?: ProxyEnv | undefined;
 }
 
 /** This run's limit for one HTTPS fetch or TLS probe: `timeoutMs`, else GITLAB_AWS_OIDC_TIMEOUT_MS, else 10 s. */
@@ -66,6 +77,7 @@ const TLS_TRUST_CODES = new Set([
 
 /** A one-line hint for a network error, keyed on node's error code. */
 export function networkHint(error: unknown, url: string): string {
+  if (error instanceof ProxyRefusedError) return proxyRefusalHint(error, url);
   const code = errorCode(error);
   const host = safeHost(url);
   if (code === 'TIMEOUT')
@@ -81,6 +93,21 @@ export function networkHint(error: unknown, url: string): string {
     );
   }
   return `Could not reach ${host}. The discovery document and keys must be reachable over HTTPS (AWS fetches them too).`;
+}
+
+/**
+ * Appended to a network hint when the request went through a proxy, so the hint is read with the
+ * proxy in mind (a refused connection may be the proxy's).
+ */
+export function viaProxyNote(url: string, env: ProxyEnv | undefined): string {
+  let proxy: URL | undefined;
+  try {
+    proxy = proxyFor(url, env ?? process.env);
+  } catch {
+    return '';
+  }
+  if (!proxy) return '';
+  return ` (This went through the proxy ${describeProxy(proxy)} from ${proxyVariableFor(url)}; NO_PROXY lists the hosts reached directly.)`;
 }
 
 export function errorCode(error: unknown): string | undefined {
@@ -133,6 +160,9 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
       hint: 'GitLab OIDC discovery and keys must be served over HTTPS (IAM requires it).',
     });
   }
+  const proxy = proxyFor(url, options.env ?? process.env);
+  // One tunnel per fetch (closed with it): discovery and JWKS are two requests per run.
+  const agent = proxy ? createProxyAgent(proxy) : undefined;
   return new Promise<HttpResponse>((resolve, reject) => {
     const req = https.request(
       url,
@@ -141,6 +171,7 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
         headers,
         ca: options.ca,
         timeout: timeoutMs,
+        ...(agent ? { agent } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       },
       (res) => {
@@ -173,7 +204,18 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     deadline.unref();
     req.on('timeout', () => req.destroy(new HttpTimeout(`timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.on('close', () => clearTimeout(deadline));
+    req.on('close', () => {
+      clearTimeout(deadline);
+      agent?.destroy();
+    });
+    // A refused CONNECT (403, 407) is the proxy's answer, not the server's: fail with what it was.
+    req.on('proxyConnect', (res: { statusCode?: number; statusText?: string }) => {
+      if (proxy && res.statusCode !== 200) {
+        const where = new URL(url);
+        const target = `${where.hostname}:${where.port || 443}`;
+        req.destroy(new ProxyRefusedError(proxy, target, res.statusCode ?? 0, res.statusText ?? ''));
+      }
+    });
     req.end();
   });
 }
@@ -212,7 +254,8 @@ export async function fetchJson(
     }
     const detail = error instanceof Error ? error.message : String(error);
     throw new CliError(`${prefix}_UNREACHABLE`, `Could not fetch the ${what} from ${url}: ${detail}`, {
-      hint: networkHint(error, url),
+      hint:
+        networkHint(error, url) + (error instanceof ProxyRefusedError ? '' : viaProxyNote(url, options.env)),
       cause: error,
     });
   }

@@ -17,6 +17,7 @@ import net from 'node:net';
 import tls, { type DetailedPeerCertificate } from 'node:tls';
 import type { Issuer } from '../core/types.js';
 import { AbortError, CliError, TimeoutError, UsageError } from '../errors.js';
+import { connectTlsThroughProxy, type ProxyEnv, ProxyRefusedError, proxyFor } from '../io/proxy.js';
 import { TIMEOUT_ENV } from '../io/timeouts.js';
 import { fetchDiscovery, GITLAB_COM_URL, normalizeIssuerUrl } from './discovery.js';
 import {
@@ -26,6 +27,7 @@ import {
   isAbortError,
   networkHint,
   throwIfAborted,
+  viaProxyNote,
 } from './http.js';
 
 export const MAX_THUMBPRINTS = 5;
@@ -37,6 +39,8 @@ export interface ThumbprintOptions {
   timeoutMs?: number | undefined;
   /** Cancels the probe (SIGINT/SIGTERM). */
   signal?: AbortSignal | undefined;
+  /** Where HTTPS_PROXY / NO_PROXY are read: through a proxy the probe tunnels with CONNECT. Default process.env. */
+  env?: ProxyEnv | undefined;
 }
 
 export interface ThumbprintInfo {
@@ -131,45 +135,64 @@ export async function inspectThumbprint(
   const { signal } = options;
   throwIfAborted(signal, `reading the TLS certificate of ${host}:${port}`);
 
+  const proxy = proxyFor(url, options.env ?? process.env);
+
   const peer = await new Promise<{ leaf: DetailedPeerCertificate; authorized: boolean; error?: string }>(
     (resolve, reject) => {
+      let socket: tls.TLSSocket | undefined;
+      let settled = false;
+      // Ends a CONNECT tunnel still being set up (timeout, abort, or a result already in).
+      const tunnel = new AbortController();
+      const finish = (
+        error: unknown,
+        result?: { leaf: DetailedPeerCertificate; authorized: boolean; error?: string },
+      ) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        // The tunnel's own socket is ended only through the TLS socket on top of it once there is one:
+        // destroying it underneath a live TLS socket crashes Node 20 (segfault).
+        if (socket) socket.destroy();
+        else tunnel.abort();
+        if (result) resolve(result);
+        else reject(error);
+      };
+      const onAbort = () => finish(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => {
+        finish(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'TIMEOUT' }));
+      }, timeoutMs);
+      const attach = (s: tls.TLSSocket) => {
+        if (settled) {
+          s.destroy();
+          return;
+        }
+        socket = s;
+        s.once('secureConnect', () => {
+          const leaf = s.getPeerCertificate(true);
+          if (!leaf?.raw) finish(new Error('the server sent no certificate'));
+          else
+            finish(undefined, {
+              leaf,
+              authorized: s.authorized,
+              ...(s.authorizationError ? { error: String(s.authorizationError) } : {}),
+            });
+        });
+        s.once('error', (error) => finish(error));
+      };
       // rejectUnauthorized: false on purpose: a private-CA chain (the case that needs a thumbprint) is
       // usually untrusted here. Trust is reported, not enforced; callers warn when it is missing.
-      const socket = tls.connect({
-        host,
-        port,
+      const tlsOptions = {
         ...(net.isIP(host) ? {} : { servername: host }),
         ca: options.ca,
         rejectUnauthorized: false,
-      });
-      const onAbort = () => socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = setTimeout(() => {
-        const err = Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'TIMEOUT' });
-        socket.destroy(err);
-      }, timeoutMs);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      });
-      socket.once('secureConnect', () => {
-        clearTimeout(timer);
-        const leaf = socket.getPeerCertificate(true);
-        const result = {
-          leaf,
-          authorized: socket.authorized,
-          ...(socket.authorizationError ? { error: String(socket.authorizationError) } : {}),
-        };
-        socket.end();
-        socket.destroy();
-        if (!leaf?.raw) reject(new Error('the server sent no certificate'));
-        else resolve(result);
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      });
+      };
+      if (!proxy) attach(tls.connect({ host, port, ...tlsOptions }));
+      else
+        connectTlsThroughProxy(proxy, { host, port }, tlsOptions, tunnel.signal).then(attach, (error) =>
+          finish(error),
+        );
     },
   ).catch((error: unknown) => {
     if (isAbortError(error)) {
@@ -196,7 +219,7 @@ export async function inspectThumbprint(
       'THUMBPRINT_UNREACHABLE',
       `Could not read the TLS certificate of ${host}:${port}: ${detail}`,
       {
-        hint: `${networkHint(error, jwksUri)} Or pass the thumbprint yourself with --thumbprint.`,
+        hint: `${networkHint(error, jwksUri)} Or pass the thumbprint yourself with --thumbprint.${error instanceof ProxyRefusedError ? '' : viaProxyNote(jwksUri, options.env)}`,
         cause: error,
       },
     );
@@ -264,6 +287,8 @@ export interface ResolveThumbprintsInput {
   fetchImpl?: FetchLike | undefined;
   /** Injected for tests and offline runs; defaults to `inspectThumbprint`. */
   inspect?: typeof inspectThumbprint | undefined;
+  /** Where HTTPS_PROXY / NO_PROXY are read. Default process.env. */
+  env?: ProxyEnv | undefined;
 }
 
 export interface ThumbprintResolution {
@@ -299,7 +324,8 @@ export async function resolveThumbprints(input: ResolveThumbprintsInput): Promis
 
   const inspect = input.inspect ?? inspectThumbprint;
   const { signal } = input;
-  const httpOptions = { ca: input.ca, timeoutMs: input.timeoutMs, fetchImpl: input.fetchImpl, signal };
+  const { env } = input;
+  const httpOptions = { ca: input.ca, timeoutMs: input.timeoutMs, fetchImpl: input.fetchImpl, signal, env };
   const discovery = await fetchDiscovery(issuerUrl, httpOptions);
   const jwksHost = new URL(discovery.jwks_uri).host;
   const targets = [discovery.jwks_uri];
@@ -307,7 +333,7 @@ export async function resolveThumbprints(input: ResolveThumbprintsInput): Promis
 
   const details: ThumbprintInfo[] = [];
   for (const target of targets)
-    details.push(await inspect(target, { ca: input.ca, timeoutMs: input.timeoutMs, signal }));
+    details.push(await inspect(target, { ca: input.ca, timeoutMs: input.timeoutMs, signal, env }));
   const thumbprints = [...new Set(details.map((d) => d.thumbprint))];
   const warnings: string[] = [];
   for (const d of details) {

@@ -177,14 +177,20 @@ describe('runAudit (account)', () => {
           (c.input as { PolicyArn: string }).PolicyArn.endsWith('AdministratorAccess'),
       );
     expect(getPolicy).toHaveLength(1);
+    // Attachments and tags come from the bulk read, not a GetRole per role; both reads paginate (page size 2).
+    expect(fake.calls().filter((c) => c.command === 'GetRole')).toEqual([]);
+    expect(fake.calls().filter((c) => c.command === 'GetAccountAuthorizationDetails').length).toBeGreaterThan(
+      1,
+    );
+    expect(fake.calls().filter((c) => c.command === 'ListRoles').length).toBeGreaterThan(1);
+    // The customer managed policy's document came with the bulk read too.
     expect(
       fake
         .calls()
-        .filter((c) => c.command === 'GetRole')
-        .map((c) => (c.input as { RoleName: string }).RoleName)
-        .sort(),
-    ).toEqual(['also-admin', 'github', 'good', 'wide-open']);
-    expect(fake.calls().filter((c) => c.command === 'ListRoles').length).toBeGreaterThan(1); // paginated (page size 2)
+        .filter(
+          (c) => c.command === 'GetPolicy' && !(c.input as { PolicyArn: string }).PolicyArn.includes(':aws:'),
+        ),
+    ).toEqual([]);
   });
 
   it('applies the --fail-on gate', async () => {
@@ -198,6 +204,8 @@ describe('runAudit (account)', () => {
 
   it('goes on when a role cannot be read, and reports it; a gate then fails', async () => {
     seedAccount();
+    // The bulk read refused, the audit reads role by role; one of those reads fails too.
+    fake.failNext('GetAccountAuthorizationDetails', 'AccessDenied');
     fake.failNext('GetRole', 'AccessDenied');
     const report = await runAudit(opts({ failOn: 'critical', concurrency: 1 }), { aws: () => fake.ports });
     expect(report.incomplete).toHaveLength(1);
@@ -334,14 +342,19 @@ describe('mapWithConcurrency', () => {
 });
 
 describe('runAudit interrupted (Ctrl-C/SIGTERM)', () => {
-  it.each(['getRole', 'getOidcProvider', 'getPolicyDocument'] as const)(
+  it.each(['getAccountAuthorizationDetails', 'getRole', 'getOidcProvider', 'getPolicyDocument'] as const)(
     'a %s cancelled in flight ends the run (AbortError, exit 130), not an "incomplete" entry',
     async (method) => {
       seedAccount();
       const interrupted = new AbortError(`Interrupted: ${method} was cancelled in flight.`);
+      // GetRole is called when the bulk read fails (here with a plain error: the audit goes on).
+      const bulkRefused =
+        method === 'getRole'
+          ? { getAccountAuthorizationDetails: () => Promise.reject(new Error('denied')) }
+          : {};
       const ports = {
         ...fake.ports,
-        iam: { ...fake.ports.iam, [method]: () => Promise.reject(interrupted) },
+        iam: { ...fake.ports.iam, ...bulkRefused, [method]: () => Promise.reject(interrupted) },
       };
       await expect(runAudit(opts(), { aws: () => ports })).rejects.toBe(interrupted);
     },

@@ -9,6 +9,7 @@ const IMPLEMENTATIONS = [
   'aws/iam-providers.ts',
   'aws/iam-roles.ts',
   'aws/iam-policies.ts',
+  'aws/iam-account.ts',
   'aws/sts.ts',
 ];
 const SDK_MODULES = new Set(['aws/factory.ts', ...IMPLEMENTATIONS]);

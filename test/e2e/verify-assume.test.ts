@@ -15,6 +15,7 @@ import { issuerFromUrl } from '../../src/core/issuer.js';
 import { defaultRoleName } from '../../src/core/naming.js';
 import { buildPlan } from '../../src/core/plan.js';
 import { AwsError } from '../../src/errors.js';
+import { startConnectProxy } from '../helpers/connect-proxy.js';
 import {
   type CliRun,
   cliEnv,
@@ -90,13 +91,18 @@ async function mint(...args: Parameters<OidcIssuer['mintToken']>): Promise<strin
 }
 
 /** `verify` as the generated aws-oidc-verify job runs it: no flags, everything from the job's env. */
-async function verifyInPipeline(token: string, flags: string[] = []): Promise<CliRun> {
+async function verifyInPipeline(
+  token: string,
+  flags: string[] = [],
+  extra: Record<string, string> = {},
+): Promise<CliRun> {
   const env = cliEnv(server, home, {
     GITLAB_OIDC_TOKEN: token,
     AWS_ROLE_ARN: ROLE_ARN,
     CI_PROJECT_ID: '20',
     CI_JOB_ID: '302',
     NODE_EXTRA_CA_CERTS: caFile,
+    ...extra,
   });
   const r = await runCli(['verify', ...flags], { cwd, env }).done;
   const all = r.stdout + r.stderr;
@@ -124,6 +130,54 @@ describe('verify in a pipeline (built binary, loopback STS + GitLab issuer)', ()
     expect(server.stsDecisions.at(-1)).toEqual({ roleArn: ROLE_ARN });
     // GetCallerIdentity was signed with the credentials STS just issued.
     expect(server.requests.slice(-1)).toEqual(['GetCallerIdentity']);
+  });
+
+  it('behind HTTPS_PROXY/HTTP_PROXY: STS, discovery and JWKS all go through the proxy; NODE_EXTRA_CA_CERTS still trusts the issuer', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const env = { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url };
+      const stsHost = new URL(server.url).host;
+      const ok = await verifyInPipeline(await mint(), [], env);
+      expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+      expect(ok.stdout).toContain(
+        `✓ assumed as arn:aws:sts::${ACCOUNT}:assumed-role/${ROLE_NAME}/${SESSION}`,
+      );
+      expect(proxy.tunnels).toContain(stsHost);
+      // A refusal makes verify check the token itself: discovery and JWKS over HTTPS, through the proxy.
+      const refused = await verifyInPipeline(
+        await mint({ ref: 'feature-x', ref_path: 'refs/heads/feature-x' }),
+        [],
+        env,
+      );
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+      expect(refused.stdout).toContain('signature, issuer and lifetime verified');
+      const issuerHost = new URL(issuer.url).host;
+      expect(proxy.tunnels.filter((t) => t === issuerHost)).toHaveLength(2);
+      expect(new Set(proxy.tunnels)).toEqual(new Set([issuerHost, stsHost]));
+      expect(proxy.requests).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('NO_PROXY naming 127.0.0.1 keeps every call direct', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const r = await verifyInPipeline(
+        await mint({ ref: 'feature-x', ref_path: 'refs/heads/feature-x' }),
+        [],
+        {
+          HTTPS_PROXY: proxy.url,
+          HTTP_PROXY: proxy.url,
+          NO_PROXY: 'localhost,127.0.0.1',
+        },
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toContain('signature, issuer and lifetime verified');
+      expect(proxy.tunnels).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('--json: one document naming the assumed role, no credentials', async () => {

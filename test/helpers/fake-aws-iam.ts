@@ -32,6 +32,8 @@ export interface FakeRole {
   attachedPolicyArns: string[];
   inlinePolicies: Record<string, string>;
   createDate: Date;
+  /** RoleLastUsed (GetRole, GetAccountAuthorizationDetails); none when never used. */
+  lastUsed?: { date: Date; region: string } | undefined;
 }
 
 export interface FakePolicyVersion {
@@ -86,6 +88,8 @@ type TagList = { Key: string; Value: string }[];
 export type IamHandler = (input: Input) => Record<string, unknown>;
 
 const QUOTAS = {
+  roles: 1000,
+  policies: 1500,
   clientIds: 100,
   thumbprints: 5,
   tags: 50,
@@ -298,8 +302,52 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
         }
       : {}),
     ...(full && Object.keys(role.tags).length ? { Tags: toTagList(role.tags) } : {}),
-    ...(full ? { RoleLastUsed: {} } : {}),
+    ...(full ? { RoleLastUsed: lastUsedOutput(role) } : {}),
   });
+  const lastUsedOutput = (role: FakeRole) =>
+    role.lastUsed ? { LastUsedDate: role.lastUsed.date, Region: role.lastUsed.region } : {};
+  /** GetAccountAuthorizationDetails' RoleDetail: no MaxSessionDuration or Description, unlike GetRole. */
+  const roleDetailOutput = (role: FakeRole) => ({
+    Path: role.path,
+    RoleName: role.name,
+    RoleId: role.roleId,
+    Arn: role.arn,
+    CreateDate: role.createDate,
+    AssumeRolePolicyDocument: encodeDocument(role.trustPolicy),
+    InstanceProfileList: profilesOf(role).map((p) => ({ ...profileOutput(p), Roles: [] })),
+    RolePolicyList: Object.entries(role.inlinePolicies).map(([PolicyName, text]) => ({
+      PolicyName,
+      PolicyDocument: encodeDocument(text),
+    })),
+    AttachedManagedPolicies: role.attachedPolicyArns.map((PolicyArn) => ({
+      PolicyArn,
+      PolicyName: PolicyArn.split('/').pop(),
+    })),
+    ...(role.permissionsBoundaryArn
+      ? {
+          PermissionsBoundary: {
+            PermissionsBoundaryType: 'Policy',
+            PermissionsBoundaryArn: role.permissionsBoundaryArn,
+          },
+        }
+      : {}),
+    ...(Object.keys(role.tags).length ? { Tags: toTagList(role.tags) } : {}),
+    RoleLastUsed: lastUsedOutput(role),
+  });
+  const isLocalPolicy = (policy: FakePolicy) => !policy.arn.includes(':iam::aws:policy/');
+  /** GetAccountAuthorizationDetails' ManagedPolicyDetail: every version with its document; no tags. */
+  const policyDetailOutput = (policy: FakePolicy) => {
+    const { Tags: _tags, ...summary } = policyOutput(policy);
+    return {
+      ...summary,
+      PolicyVersionList: [...policy.versions].reverse().map((v) => ({
+        Document: encodeDocument(v.document),
+        VersionId: v.versionId,
+        IsDefaultVersion: v.isDefault,
+        CreateDate: v.createDate,
+      })),
+    };
+  };
   const policyOutput = (policy: FakePolicy) => ({
     PolicyName: policy.name,
     PolicyId: policy.policyId,
@@ -317,6 +365,63 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
   });
 
   return {
+    // ----- The account in bulk -----
+    GetAccountAuthorizationDetails: (input) => {
+      const filter = (input.Filter as string[] | undefined) ?? [];
+      const types = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'];
+      const bad = filter.find((f) => !types.includes(f));
+      if (bad) {
+        fail(
+          'ValidationError',
+          `1 validation error detected: Value '[${bad}]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [${types.join(', ')}]]`,
+        );
+      }
+      const want = (type: string) => filter.length === 0 || filter.includes(type);
+      const policies = [...state.policies.values()];
+      // One stream of entities, paginated together (MaxItems counts every kind), roles first.
+      const items: ({ role: FakeRole } | { policy: FakePolicy })[] = [
+        ...(want('Role') ? [...state.roles.values()].map((role) => ({ role })) : []),
+        ...(want('LocalManagedPolicy') ? policies.filter(isLocalPolicy).map((policy) => ({ policy })) : []),
+        // AWS managed policies appear only when attached to something, as in IAM.
+        ...(want('AWSManagedPolicy')
+          ? policies
+              .filter((p) => !isLocalPolicy(p) && attachmentCount(p.arn) > 0)
+              .map((policy) => ({ policy }))
+          : []),
+      ];
+      const { page, ...rest } = paginate(items, input, pageSize);
+      return {
+        UserDetailList: [],
+        GroupDetailList: [],
+        RoleDetailList: page.flatMap((item) => ('role' in item ? [roleDetailOutput(item.role)] : [])),
+        Policies: page.flatMap((item) => ('policy' in item ? [policyDetailOutput(item.policy)] : [])),
+        ...rest,
+      };
+    },
+    GetAccountSummary: () => {
+      const local = [...state.policies.values()].filter(isLocalPolicy);
+      return {
+        SummaryMap: {
+          Roles: state.roles.size,
+          RolesQuota: QUOTAS.roles,
+          Policies: local.length,
+          PoliciesQuota: QUOTAS.policies,
+          AttachedPoliciesPerRoleQuota: QUOTAS.managedPoliciesPerRole,
+          VersionsPerPolicyQuota: QUOTAS.policyVersions,
+          PolicyVersionsInUse: local.reduce((n, p) => n + p.versions.length, 0),
+          PolicySizeQuota: QUOTAS.policyChars,
+          RolePolicySizeQuota: 10240,
+          Providers: state.providers.size,
+          InstanceProfiles: state.instanceProfiles.size,
+          InstanceProfilesQuota: 1000,
+          Users: 0,
+          UsersQuota: 5000,
+          Groups: 0,
+          GroupsQuota: 300,
+        },
+      };
+    },
+
     // ----- OIDC providers -----
     ListOpenIDConnectProviders: () => ({
       OpenIDConnectProviderList: [...state.providers.keys()].map((Arn) => ({ Arn })),

@@ -104,6 +104,8 @@ export interface FakeAws {
     tags?: Tags;
     attachedPolicyArns?: string[];
     inlinePolicyNames?: string[];
+    /** RoleLastUsed. */
+    lastUsed?: { date: Date; region: string };
   }): string;
   /**
    * Adds a managed policy; `awsManaged` makes it `arn:<partition>:iam::aws:policy/<path><name>`.
@@ -324,6 +326,7 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
         attachedPolicyArns: [...(input.attachedPolicyArns ?? [])],
         inlinePolicies: Object.fromEntries((input.inlinePolicyNames ?? []).map((n) => [n, '{}'])),
         createDate: new Date(),
+        lastUsed: input.lastUsed,
       };
       state.roles.set(input.name.toLowerCase(), role);
       return role.arn;

@@ -98,6 +98,8 @@ export interface HoldRule {
 export interface IamServerOptions {
   account?: string;
   partition?: string;
+  /** Items per page for List* calls and GetAccountAuthorizationDetails (IAM's default, 100); 1–2 to exercise Marker. */
+  pageSize?: number;
   /** ARN GetCallerIdentity reports for the static credentials. */
   callerArn?: string;
   failOn?: FailRule | FailRule[];
@@ -253,11 +255,20 @@ export function encodeXml(value: unknown): string {
   if (typeof value === 'object') {
     return Object.entries(value as Record<string, unknown>)
       .filter(([key, v]) => v !== undefined && v !== null && key !== '$metadata')
-      .map(([key, v]) => `<${key}>${encodeXml(v)}</${key}>`)
+      .map(([key, v]) =>
+        // The one map in the outputs served (GetAccountSummary): awsQuery writes maps as entry/key/value.
+        MAP_MEMBERS.has(key) && typeof v === 'object'
+          ? `<${key}>${Object.entries(v as Record<string, unknown>)
+              .map(([k, x]) => `<entry><key>${escapeXml(k)}</key><value>${encodeXml(x)}</value></entry>`)
+              .join('')}</${key}>`
+          : `<${key}>${encodeXml(v)}</${key}>`,
+      )
       .join('');
   }
   return escapeXml(String(value));
 }
+
+const MAP_MEMBERS = new Set(['SummaryMap']);
 
 function successXml(service: 'iam' | 'sts', action: string, output: object, requestId: string): string {
   const result = encodeXml(output);
@@ -329,7 +340,7 @@ export async function startIamServer(options: IamServerOptions = {}): Promise<Ia
   const iamHandlers = createIamHandlers(state, {
     account,
     partition,
-    pageSize: 100,
+    pageSize: options.pageSize ?? 100,
     propagationDelayCalls: options.propagationDelayCalls ?? 0,
     callCount: () => requests.length,
   });
@@ -541,11 +552,14 @@ export const BIN = `${ROOT}bin/gitlab-aws-oidc.js`;
  * Environment for the built binary: this server as IAM and STS, static fake credentials, one
  * attempt per call (so an injected failure is seen, not retried away), and `HOME` pointing at an
  * empty folder so no real `~/.aws` config, profile or SSO cache is read. Every inherited `AWS_*`
- * variable is dropped.
+ * variable is dropped, and so are the proxy variables (HTTPS_PROXY, NO_PROXY…: pass them in `extra`).
  */
 export function cliEnv(server: Pick<IamServer, 'url'>, home: string, extra: Record<string, string> = {}) {
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'FORCE_COLOR'),
+    Object.entries(process.env).filter(
+      // A developer's own proxy must not see loopback test traffic: tests set proxies explicitly.
+      ([k]) => !k.startsWith('AWS_') && k !== 'FORCE_COLOR' && !/^(https?|all|no)_proxy$/i.test(k),
+    ),
   );
   return {
     ...inherited,
