@@ -66,6 +66,14 @@ const TLS_TRUST_CODES = new Set([
 
 /** A one-line hint for a network error, keyed on node's error code. */
 export function networkHint(error: unknown, url: string): string {
+  return (
+    knownNetworkHint(error, url) ??
+    `Could not reach ${safeHost(url)}. The discovery document and keys must be reachable over HTTPS (AWS fetches them too).`
+  );
+}
+
+/** The hint for a network error node names (timeout, DNS, refused, TLS trust); undefined otherwise. */
+export function knownNetworkHint(error: unknown, url: string): string | undefined {
   const code = errorCode(error);
   const host = safeHost(url);
   if (code === 'TIMEOUT')
@@ -80,7 +88,7 @@ export function networkHint(error: unknown, url: string): string {
       'CA needs a thumbprint on the IAM provider.'
     );
   }
-  return `Could not reach ${host}. The discovery document and keys must be reachable over HTTPS (AWS fetches them too).`;
+  return undefined;
 }
 
 export function errorCode(error: unknown): string | undefined {
