@@ -3,11 +3,12 @@
  */
 import { type Command, Option } from 'commander';
 import type { CommandContext } from '../io/context.js';
+import { addGitlabApiOptions, type RawGitlabApiFlags } from '../options/gitlab-api.js';
 import { TOOL_NAME } from '../version.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export interface RawInitFlags {
+export interface RawInitFlags extends RawGitlabApiFlags {
   gitlabUrl?: string;
   project?: string;
   projectId?: string;
@@ -50,12 +51,16 @@ export interface RawInitFlags {
 }
 
 export function registerInit(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('init')
     .description(
       'Create or update the OIDC provider, the IAM role and the .gitlab-ci.yml for a GitLab project.',
     )
-    .option('--gitlab-url <url>', 'GitLab instance URL (default: from `git remote`, else https://gitlab.com)')
+    .option(
+      '--gitlab-url <url>',
+      'GitLab instance URL (default: from `git remote`, else https://gitlab.com)',
+    );
+  addGitlabApiOptions(command)
     .option('--project <path>', 'project path, e.g. group/subgroup/app (default: from `git remote`)')
     .option('--project-id <id>', 'numeric project ID; pins gitlab.com:project_id on gitlab.com')
     .option('--namespace-id <id>', 'numeric namespace (group) ID; pins gitlab.com:namespace_id on gitlab.com')
