@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sdkProbeArgs } from '../../scripts/sdk-probe.mjs';
+import { GITLAB_CLIENT_LOADED, sdkProbeArgs } from '../../scripts/sdk-probe.mjs';
 import { VERSION } from '../../src/version.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -98,6 +98,24 @@ describe('gitlab-aws-oidc (built binary)', () => {
       sdkProbeArgs,
     );
     expect(verify.stderr).toContain('AWS_SDK_LOADED');
+  });
+
+  it('--help, init --help and an offline dry run do not load the GitLab client (undici)', () => {
+    for (const args of [['--help'], ['init', '--help'], OFFLINE]) {
+      const r = run(args, {}, sdkProbeArgs);
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain(GITLAB_CLIENT_LOADED);
+    }
+    // The probe itself works: an import of undici (external in the bundle, scripts/build.mjs) is seen.
+    const probe = spawnSync(
+      process.execPath,
+      [...sdkProbeArgs, '--input-type=module', '-e', "await import('undici')"],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    expect(probe.stderr).toContain(GITLAB_CLIENT_LOADED);
   });
 
   it('init --dry-run --offline --json prints exactly one JSON document, progress on stderr', () => {

@@ -10,7 +10,7 @@ import { AbortError, type CliError, TimeoutError } from '../../../src/errors.js'
 import { createGitlabClient, type GitlabClient } from '../../../src/gitlab/api/client.js';
 import { GitlabApiError } from '../../../src/gitlab/api/errors.js';
 import type { GitlabClientOptions } from '../../../src/gitlab/api/ports.js';
-import { type BlackHole, startBlackHole } from '../../helpers/black-hole.js';
+import { startBlackHole } from '../../helpers/black-hole.js';
 import { type OidcIssuer, startOidcIssuer } from '../../helpers/oidc-issuer.js';
 
 const TOKEN = 'glpat-network-secret-999';
