@@ -178,6 +178,31 @@ describe('over a loopback HTTP server', () => {
     ]);
   });
 
+  it("follows a moved project's 301 over a real socket (undici redirect: manual) and sets movedFrom", async () => {
+    const base = await fakeApi((req, res) => {
+      if (req.url === '/api/v4/projects/old%2Fapp')
+        return void res.writeHead(301, { location: '/api/v4/projects/new%2Fapp' }).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 9,
+          path_with_namespace: 'new/app',
+          namespace: { id: 3, full_path: 'new', kind: 'group' },
+          default_branch: 'main',
+          visibility: 'public',
+          archived: true,
+          web_url: 'https://gitlab.example.com/new/app',
+        }),
+      );
+    });
+    const project = await gitlab({ baseUrl: base, env: {} }).getProject('old/app');
+    expect(project).toMatchObject({
+      id: 9,
+      pathWithNamespace: 'new/app',
+      archived: true,
+      movedFrom: 'old/app',
+    });
+  });
+
   it('a hung endpoint times out (TimeoutError); an abort ends the wait at once and closes the socket', async () => {
     const hole = await startBlackHole();
     cleanups.push(() => hole.close());
