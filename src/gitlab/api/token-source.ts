@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../../errors.js';
+import { validateTokenEnvName } from '../../options/gitlab-api.js';
 
 export const TOKEN_ENV_FLAG = '--gitlab-token-env';
 /** glab's order. */
@@ -41,7 +42,8 @@ const nonEmpty = (v: string | undefined): string | undefined => {
 export function resolveGitlabToken(input: TokenSourceInput): ResolvedGitlabToken | undefined {
   const { env } = input;
   if (input.flagEnvName !== undefined) {
-    const name = input.flagEnvName;
+    // A token pasted in place of the name is refused before it could reach a message.
+    const name = validateTokenEnvName(input.flagEnvName);
     const token = nonEmpty(env[name]);
     if (token === undefined) {
       throw UsageError.field(

@@ -77,7 +77,7 @@ export function parseNextLink(link: string | null): string | undefined {
   if (!link) return undefined;
   for (const part of link.split(',')) {
     const m = /<([^>]+)>\s*;(.*)$/.exec(part.trim());
-    if (m && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/.test(m[2] ?? '')) return m[1];
+    if (m && /\brel\s*=\s*"?(?:[^";]*\s)?next(?=[\s";]|$)/.test(m[2] ?? '')) return m[1];
   }
   return undefined;
 }

@@ -333,6 +333,8 @@ describe('pagination', () => {
   it('parseNextLink reads rel lists and ignores other rels', () => {
     expect(parseNextLink('<https://a/1>; rel="prev", <https://a/3>; rel="next"')).toBe('https://a/3');
     expect(parseNextLink('<https://a/1>; rel="first"')).toBeUndefined();
+    expect(parseNextLink('<https://a/1>; rel="nextish"')).toBeUndefined();
+    expect(parseNextLink('<https://a/2>; rel="prev next"')).toBe('https://a/2');
     expect(parseNextLink(null)).toBeUndefined();
   });
 });

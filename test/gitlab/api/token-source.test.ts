@@ -95,6 +95,19 @@ describe('resolveGitlabToken', () => {
     });
   });
 
+  it('a token given as the --gitlab-token-env name is refused without being echoed', () => {
+    let error: unknown;
+    try {
+      resolveGitlabToken({ flagEnvName: 'glpat-xyz.123', env: {}, host: 'gitlab.com', homedir: home() });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect(JSON.stringify([(error as UsageError).message, (error as UsageError).toJSON()])).not.toContain(
+      'glpat-xyz',
+    );
+  });
+
   it('glab config: $GLAB_CONFIG_DIR, then ~/.config/glab-cli, then $XDG_CONFIG_HOME/glab-cli', () => {
     const h = home();
     const glabDir = join(tempDir(), 'glab');
