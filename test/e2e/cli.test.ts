@@ -76,6 +76,8 @@ describe('gitlab-aws-oidc (built binary)', () => {
       '--json',
       '--yes',
       '--no-ci-file',
+      '--gitlab-token-env',
+      '--gitlab-api-url',
     ]) {
       expect(r.stdout).toContain(flag);
     }
