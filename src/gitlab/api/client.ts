@@ -83,9 +83,13 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
       subject: projectSubject(project),
       retrySafe: true,
     };
-    const res = await t.call(spec, [409]);
-    // 409 "already exists": the rule is there, which is what was asked.
-    if (res.status === 409) return { name: String(body.name) };
+    const res = await t.call(spec, [409, 422]);
+    // The rule is there, which is what was asked: 409 "Protected branch 'x' already exists" (branches),
+    // 422 "Name has already been taken" (tags).
+    if (res.status === 409 || (res.status === 422 && /already been taken/i.test(res.text))) {
+      return { name: String(body.name) };
+    }
+    if (res.status === 422) throw t.errorFor(spec, res);
     return t.parse(spec, protectedRefSchema, t.parseJson(spec, res), 'a protected ref');
   }
 
