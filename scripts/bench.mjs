@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SDK_LOADED, sdkProbeArgs } from './sdk-probe.mjs';
+import { GITLAB_CLIENT_LOADED, SDK_LOADED, sdkProbeArgs } from './sdk-probe.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'gitlab-aws-oidc.js');
@@ -37,9 +37,9 @@ function time(args, extraEnv = {}) {
 }
 
 /** Runs the CLI under the SDK load probe, to prove --help skips the SDK. */
-function sdkLoadedBy(args) {
+function sdkLoadedBy(args, marker = SDK_LOADED) {
   const r = spawnSync(process.execPath, [...sdkProbeArgs, bin, ...args], { cwd, env, encoding: 'utf8' });
-  return r.stderr.includes(SDK_LOADED);
+  return r.stderr.includes(marker);
 }
 
 const offlineArgs = [
@@ -65,6 +65,9 @@ try {
   console.log(`init --dry-run --offline       ${fmt(offline)}  [budget 300 ms]`);
   console.log(`--help loads the AWS SDK:      ${sdkLoadedBy(['--help']) ? 'YES (bad)' : 'no'}`);
   console.log(`init --offline loads the SDK:  ${sdkLoadedBy(offlineArgs) ? 'yes' : 'no'}`);
+  const gitlabBy = (args) => (sdkLoadedBy(args, GITLAB_CLIENT_LOADED) ? 'YES (bad)' : 'no');
+  console.log(`--help loads the GitLab client: ${gitlabBy(['--help'])}`);
+  console.log(`--offline loads GitLab client: ${gitlabBy(offlineArgs)}`);
   if (help.median > 150 || offline.median > 300) process.exitCode = 1;
 } finally {
   rmSync(cwd, { recursive: true, force: true });

@@ -14,7 +14,8 @@ await build({
   target: 'node20',
   // zod and yaml are bundled (tree-shaken, one file instead of hundreds: ~3x faster start-up);
   // the rest stay external and are installed next to the package.
-  external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'commander', 'chalk', 'jose'],
+  // undici stays external too: only the GitLab client loads it, and the load probe sees the import.
+  external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'commander', 'chalk', 'jose', 'undici'],
   sourcemap: true,
   // Bundled CommonJS dependencies (yaml) call require(): give ESM chunks one.
   banner: {

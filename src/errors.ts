@@ -6,7 +6,10 @@
 export const ExitCode = {
   /** Done, no changes, assumable, all expectations met. */
   Ok: 0,
-  /** A failure: AWS refused, a check failed, something went wrong. */
+  /**
+   * A failure: AWS or GitLab refused (AwsError, GitlabApiError in gitlab/api/errors.ts: 401/403/404/429/5xx),
+   * an endpoint was unreachable or timed out, a check failed, something went wrong.
+   */
   Failure: 1,
   /** Usage error or invalid input (detected before any AWS call or file write). */
   Usage: 2,

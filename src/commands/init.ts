@@ -3,11 +3,12 @@
  */
 import { type Command, Option } from 'commander';
 import type { CommandContext } from '../io/context.js';
+import { addGitlabApiOptions, type RawGitlabApiFlags } from '../options/gitlab-api.js';
 import { TOOL_NAME } from '../version.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export interface RawInitFlags {
+export interface RawInitFlags extends RawGitlabApiFlags {
   gitlabUrl?: string;
   project?: string;
   projectId?: string;
@@ -55,7 +56,7 @@ export function registerInit(program: Command, context: CommandContext): void {
     .description(
       'Create or update the OIDC provider, the IAM role and the .gitlab-ci.yml for a GitLab project.',
     );
-  addSetupOptions(command)
+  addGitlabApiOptions(addSetupOptions(command))
     .option(
       '--ci-file <path>',
       'pipeline file to create or merge into (default: .gitlab-ci.yml at the top of the git repository)',

@@ -78,6 +78,14 @@ const TLS_TRUST_CODES = new Set([
 /** A one-line hint for a network error, keyed on node's error code. */
 export function networkHint(error: unknown, url: string): string {
   if (error instanceof ProxyRefusedError) return proxyRefusalHint(error, url);
+  return (
+    knownNetworkHint(error, url) ??
+    `Could not reach ${safeHost(url)}. The discovery document and keys must be reachable over HTTPS (AWS fetches them too).`
+  );
+}
+
+/** The hint for a network error node names (timeout, DNS, refused, TLS trust); undefined otherwise. */
+export function knownNetworkHint(error: unknown, url: string): string | undefined {
   const code = errorCode(error);
   const host = safeHost(url);
   if (code === 'TIMEOUT')
@@ -92,7 +100,7 @@ export function networkHint(error: unknown, url: string): string {
       'CA needs a thumbprint on the IAM provider.'
     );
   }
-  return `Could not reach ${host}. The discovery document and keys must be reachable over HTTPS (AWS fetches them too).`;
+  return undefined;
 }
 
 /**

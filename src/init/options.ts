@@ -17,7 +17,12 @@ import {
 import { buildRefRules, validateRefName } from '../core/refs.js';
 import { MAX_TRUST_POLICY_QUOTA, TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
 import type { PolicyDocument } from '../core/types.js';
-import { gitlabUrlField, projectPathField } from '../options/fields.js';
+import {
+  gitlabApiUrlField,
+  gitlabTokenEnvField,
+  gitlabUrlField,
+  projectPathField,
+} from '../options/fields.js';
 import { refineWith } from '../options/zod-issues.js';
 import { validateVerifyImage, validateVerifyPackage } from '../render/verify-job.js';
 
@@ -39,6 +44,10 @@ export const initOptionsSchema = z
      */
     repoRoot: z.string().optional(),
     gitlabUrl: gitlabUrlField(),
+    /** `--gitlab-token-env NAME`: the variable holding the GitLab API token (the name only, never the token). */
+    gitlabTokenEnv: gitlabTokenEnvField().optional(),
+    /** `--gitlab-api-url`: the GitLab API base when it is not the GitLab URL. */
+    gitlabApiUrl: gitlabApiUrlField().optional(),
     project: projectPathField(),
     projectId: z.string().regex(NUMERIC_ID, 'must be a numeric project ID, e.g. 4242').optional(),
     namespaceId: z.string().regex(NUMERIC_ID, 'must be a numeric namespace ID, e.g. 1234').optional(),

@@ -460,6 +460,8 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       cwd: ctx.cwd,
       repoRoot: ctx.repoRoot,
       gitlabUrl,
+      gitlabTokenEnv: flags.gitlabTokenEnv,
+      gitlabApiUrl: flags.gitlabApiUrl,
       project,
       projectId,
       namespaceId,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseIssuerUrl } from '../core/issuer.js';
 import { validateProjectPath } from '../core/refs.js';
+import { parseGitlabApiUrl, validateTokenEnvName } from './gitlab-api.js';
 import { refineWith } from './zod-issues.js';
 
 /** `--project group/sub/app`: literal GitLab path, trimmed. */
@@ -20,3 +21,17 @@ export const gitlabUrlField = () =>
     .string()
     .superRefine(refineWith((v: string) => parseIssuerUrl(v)))
     .transform((v) => parseIssuerUrl(v).url);
+
+/** `--gitlab-token-env NAME`: an environment variable name (never the token itself). */
+export const gitlabTokenEnvField = () =>
+  z
+    .string()
+    .superRefine(refineWith((v: string) => validateTokenEnvName(v)))
+    .transform((v) => v.trim());
+
+/** `--gitlab-api-url`: https (http only on loopback), normalised without a trailing /api/v4. */
+export const gitlabApiUrlField = () =>
+  z
+    .string()
+    .superRefine(refineWith((v: string) => parseGitlabApiUrl(v)))
+    .transform((v) => parseGitlabApiUrl(v));

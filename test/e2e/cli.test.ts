@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sdkProbeArgs } from '../../scripts/sdk-probe.mjs';
+import { GITLAB_CLIENT_LOADED, sdkProbeArgs } from '../../scripts/sdk-probe.mjs';
 import { VERSION } from '../../src/version.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -76,6 +76,8 @@ describe('gitlab-aws-oidc (built binary)', () => {
       '--json',
       '--yes',
       '--no-ci-file',
+      '--gitlab-token-env',
+      '--gitlab-api-url',
     ]) {
       expect(r.stdout).toContain(flag);
     }
@@ -98,6 +100,45 @@ describe('gitlab-aws-oidc (built binary)', () => {
       sdkProbeArgs,
     );
     expect(verify.stderr).toContain('AWS_SDK_LOADED');
+  });
+
+  it('a GitLab token is never printed: not on stdout, not on stderr, not in --json, not in a usage error', () => {
+    const secret = 'glpat-E2E-secret-token-42';
+    for (const extra of [['--json'], []]) {
+      const r = run([...OFFLINE, ...extra, '--gitlab-token-env', 'MY_GITLAB_TOKEN'], {
+        MY_GITLAB_TOKEN: secret,
+        GITLAB_TOKEN: secret,
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
+    // A token pasted where the variable name goes is refused without being echoed.
+    const pasted = run([...OFFLINE, '--json', '--gitlab-token-env', secret]);
+    expect(pasted.code).toBe(2);
+    expect(JSON.parse(pasted.stdout).error.issues[0].field).toBe('--gitlab-token-env');
+    expect(pasted.stdout + pasted.stderr).not.toContain(secret);
+    const human = run([...OFFLINE, '--gitlab-token-env', secret]);
+    expect(human.code).toBe(2);
+    expect(human.stderr).toContain('--gitlab-token-env');
+    expect(human.stdout + human.stderr).not.toContain(secret);
+  });
+
+  it('--help, init --help and an offline dry run do not load the GitLab client (undici)', () => {
+    for (const args of [['--help'], ['init', '--help'], OFFLINE]) {
+      const r = run(args, {}, sdkProbeArgs);
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain(GITLAB_CLIENT_LOADED);
+    }
+    // The probe itself works: an import of undici (external in the bundle, scripts/build.mjs) is seen.
+    const probe = spawnSync(
+      process.execPath,
+      [...sdkProbeArgs, '--input-type=module', '-e', "await import('undici')"],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    expect(probe.stderr).toContain(GITLAB_CLIENT_LOADED);
   });
 
   it('init --dry-run --offline --json prints exactly one JSON document, progress on stderr', () => {

@@ -34,6 +34,24 @@ const INIT: CommandUnderTest<RawInitFlags> = {
     });
   },
   cases: [
+    // ----- GitLab API flags -----
+    {
+      name: 'GitLab API URL over plain http to a non-loopback host',
+      flags: { gitlabApiUrl: 'http://gitlab-api.example.com' },
+      field: '--gitlab-api-url',
+      message: /plain http/,
+    },
+    {
+      name: 'GitLab API URL with a query',
+      flags: { gitlabApiUrl: 'https://gitlab-api.example.com/?private_token=x' },
+      field: '--gitlab-api-url',
+    },
+    {
+      name: 'a token pasted as --gitlab-token-env',
+      flags: { gitlabTokenEnv: 'glpat-abc.def-123' },
+      field: '--gitlab-token-env',
+      message: /name of an environment variable/,
+    },
     // ----- ARNs -----
     {
       name: 'managed policy that is not an ARN',

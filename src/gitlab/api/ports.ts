@@ -227,4 +227,22 @@ export interface GitlabClientOptions {
   maxRetryAfterMs?: number | undefined;
   /** Called before each retry wait (progress on stderr). */
   onRetry?: ((info: { status: number; delayMs: number; attempt: number; path: string }) => void) | undefined;
+  /**
+   * How the token is sent: `private-token` (`PRIVATE-TOKEN:` header; personal, project and group access
+   * tokens) or `oauth` (`Authorization: Bearer`; OAUTH_TOKEN, glab's OAuth login). Default private-token.
+   */
+  tokenKind?: 'private-token' | 'oauth' | undefined;
+  /**
+   * PEM CA certificate(s) to trust instead of Node's roots (a private CA, tests). Without it the
+   * default roots plus NODE_EXTRA_CA_CERTS apply.
+   */
+  ca?: string | string[] | undefined;
+  /** Where HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) are read; default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** A list method stops with an error after this many pages (default 500, 50 000 items). */
+  maxPages?: number | undefined;
+  /** Tests: the wait between retries (default: a timer that ends early on abort). */
+  sleep?: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+  /** Tests: 0..1 for the retry jitter (default Math.random). */
+  random?: (() => number) | undefined;
 }
