@@ -18,18 +18,30 @@ const MAX_PROJECT_PATH = 255;
 
 /** Validates `group/subgroup/project` and returns it unchanged (GitLab paths are case-preserving). */
 export function validateProjectPath(raw: string, field = '--project'): string {
+  return validatePath(raw, field, 'project');
+}
+
+/** Validates a group path (`group` or `group/subgroup`) with the same segment rules as a project path. */
+export function validateGroupPath(raw: string, field = '--group'): string {
+  return validatePath(raw, field, 'group');
+}
+
+function validatePath(raw: string, field: string, kind: 'project' | 'group'): string {
   const path = raw.trim();
-  const hint = 'Use the full project path as in its URL, e.g. my-group/my-subgroup/my-project.';
+  const hint =
+    kind === 'project'
+      ? 'Use the full project path as in its URL, e.g. my-group/my-subgroup/my-project.'
+      : 'Use the full group path as in its URL, e.g. my-group or my-group/my-subgroup.';
   const fail = (message: string): never => {
     throw UsageError.field(field, message, hint);
   };
   if (path === '') fail('it is empty');
-  if (/[*?[\]]/.test(path)) fail(`"${path}" contains a wildcard; a project path must be literal`);
+  if (/[*?[\]]/.test(path)) fail(`"${path}" contains a wildcard; a ${kind} path must be literal`);
   if (path.startsWith('/') || path.endsWith('/')) fail(`"${path}" must not start or end with "/"`);
   if (/^[a-z]+:\/\//i.test(raw.trim())) fail(`"${path}" is a URL; give the path only`);
   if (path.length > MAX_PROJECT_PATH) fail(`it is longer than ${MAX_PROJECT_PATH} characters`);
   const segments = path.split('/');
-  if (segments.length < 2) fail(`"${path}" has no group; expected group/project`);
+  if (kind === 'project' && segments.length < 2) fail(`"${path}" has no group; expected group/project`);
   for (const segment of segments) {
     if (segment === '') fail(`"${path}" has an empty segment`);
     if (!PATH_SEGMENT_RE.test(segment)) {
