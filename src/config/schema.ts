@@ -191,12 +191,9 @@ export const fleetConfigSchema = z
       .string()
       .optional()
       .meta({ description: 'GitLab instance URL (default: https://gitlab.com).' }),
-    group: z
-      .string()
-      .optional()
-      .meta({
-        description: 'Group whose projects (and subgroups’ projects) are members; archived ones are skipped.',
-      }),
+    group: z.string().optional().meta({
+      description: 'Group whose projects (and subgroups’ projects) are members; archived ones are skipped.',
+    }),
     include: z
       .array(glob('include'))
       .optional()

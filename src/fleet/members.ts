@@ -105,7 +105,10 @@ export function locateIssue(member: FleetMember, issue: FieldIssue, hint?: strin
     }
     source ??= member.sources[key];
   }
-  const text = `${issue.message}${hint ? `. ${hint}` : ''} (for ${member.project})`;
+  // What the field says beyond the flag (`--policy-file Statement[0]`) stays in the message.
+  const rest = flag ? issue.field.slice(flag.length).trim() : '';
+  const problem = rest ? `${rest}: ${issue.message}` : issue.message;
+  const text = `${problem}${hint ? `. ${hint}` : ''} (for ${member.project})`;
   if (source?.kind === 'config') return configIssue(source.position, text);
   const label = source?.kind === 'gitlab' ? `${issue.field} (${source.detail})` : issue.field;
   if (!source && member.anchor) return configIssue(member.anchor, `${label}: ${text}`);

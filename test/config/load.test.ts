@@ -14,7 +14,8 @@ function issuesOf(text: string): string[] {
   throw new Error('expected a UsageError');
 }
 
-const SETTINGS_KEYS = 'refs, audience, protectedOnly, permissions, roleName, rolePath, boundary, maxSessionDuration, tags, region, delivery, role';
+const SETTINGS_KEYS =
+  'refs, audience, protectedOnly, permissions, roleName, rolePath, boundary, maxSessionDuration, tags, region, delivery, role';
 
 describe('parseFleetConfig: every schema error names file:line:column, the field path and the allowed form', () => {
   const cases: { name: string; text: string; expected: string[] }[] = [
@@ -133,7 +134,9 @@ describe('parseFleetConfig: every schema error names file:line:column, the field
     {
       name: 'empty file',
       text: '# nothing\n',
-      expected: ['gitlab-aws-oidc.yml:1:1: (top level): the file is empty (allowed: version: 1, then group and/or projects)'],
+      expected: [
+        'gitlab-aws-oidc.yml:1:1: (top level): the file is empty (allowed: version: 1, then group and/or projects)',
+      ],
     },
     {
       name: 'a list instead of a mapping',
@@ -193,7 +196,11 @@ describe('parseFleetConfig: a valid file', () => {
       field: 'defaults.refs.branches[1]',
     });
     // A path not in the file: its nearest ancestor.
-    expect(loaded.positionOf(['defaults', 'audience'])).toMatchObject({ line: 4, column: 3, field: 'defaults.audience' });
+    expect(loaded.positionOf(['defaults', 'audience'])).toMatchObject({
+      line: 4,
+      column: 3,
+      field: 'defaults.audience',
+    });
   });
 
   it('accepts YAML anchors and aliases to share settings', () => {
@@ -206,7 +213,12 @@ describe('parseFleetConfig: a valid file', () => {
   });
 
   it('lists the allowed keys of nested mappings from the schema itself', () => {
-    expect(allowedKeysAt(['projects', 0, 'permissions'])).toEqual(['template', 'params', 'managedPolicies', 'policyFile']);
+    expect(allowedKeysAt(['projects', 0, 'permissions'])).toEqual([
+      'template',
+      'params',
+      'managedPolicies',
+      'policyFile',
+    ]);
     expect(allowedKeysAt(['defaults', 'refs'])).toEqual(['branches', 'tags', 'allowAnyRef']);
   });
 });
