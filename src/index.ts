@@ -13,6 +13,14 @@ export { buildDesiredState, buildPlan } from './core/plan.js';
 export { findingsToSarif } from './core/sarif.js';
 export { buildTrustPolicy } from './core/trust-policy.js';
 export type * from './core/types.js';
+export { type LoadedConfig, loadFleetConfig } from './config/load.js';
+export {
+  CONFIG_FILE_NAME,
+  type FleetConfig,
+  fleetConfigJsonSchema,
+  fleetConfigSchema,
+  renderFleetConfigJsonSchema,
+} from './config/schema.js';
 export { runDestroy } from './destroy/run.js';
 export { renderPermissionsSection, updateReadme } from './docs/permissions.js';
 export * from './errors.js';

@@ -230,3 +230,8 @@ export function fleetConfigJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(fleetConfigSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
   return { ...schema, $id: CONFIG_SCHEMA_ID };
 }
+
+/** The committed `schemas/gitlab-aws-oidc.schema.json`, byte for byte (`npm run schema` writes it). */
+export function renderFleetConfigJsonSchema(): string {
+  return `${JSON.stringify(fleetConfigJsonSchema(), null, 2)}\n`;
+}

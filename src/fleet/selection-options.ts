@@ -53,6 +53,7 @@ const globField = (flag: string) =>
     .trim()
     .min(1, 'must not be empty')
     .superRefine((v, ctx) => {
+      if (v === '') return;
       try {
         picomatch.makeRe(v, GLOB_OPTIONS);
       } catch (error) {
