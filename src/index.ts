@@ -7,12 +7,6 @@ export { runAudit } from './audit/run.js';
 export { createAwsPorts } from './aws/factory.js';
 export { REQUIRED_PERMISSIONS } from './aws/permissions.js';
 export type { AwsPorts, IamPort, StsPort } from './aws/ports.js';
-export { evaluateTrustPolicy } from './core/evaluate.js';
-export { lintTrustPolicy } from './core/lint.js';
-export { buildDesiredState, buildPlan } from './core/plan.js';
-export { findingsToSarif } from './core/sarif.js';
-export { buildTrustPolicy } from './core/trust-policy.js';
-export type * from './core/types.js';
 export { type LoadedConfig, loadFleetConfig } from './config/load.js';
 export {
   CONFIG_FILE_NAME,
@@ -21,6 +15,12 @@ export {
   fleetConfigSchema,
   renderFleetConfigJsonSchema,
 } from './config/schema.js';
+export { evaluateTrustPolicy } from './core/evaluate.js';
+export { lintTrustPolicy } from './core/lint.js';
+export { buildDesiredState, buildPlan } from './core/plan.js';
+export { findingsToSarif } from './core/sarif.js';
+export { buildTrustPolicy } from './core/trust-policy.js';
+export type * from './core/types.js';
 export { runDestroy } from './destroy/run.js';
 export { renderPermissionsSection, updateReadme } from './docs/permissions.js';
 export * from './errors.js';
@@ -29,6 +29,9 @@ export { type ExportOptions, resolveExportOptions } from './export/options.js';
 export { type ExportDeps, type ExportResult, runExport } from './export/run.js';
 export { renderTerraform } from './export/terraform.js';
 export type * from './export/types.js';
+export type { FleetMember, MemberSource } from './fleet/members.js';
+export { type ResolvedSelection, resolveSelection, type SkippedProject } from './fleet/selection.js';
+export { addSelectionOptions, parseSelectionFlags, type Selection } from './fleet/selection-options.js';
 export { type InitOptions, initOptionsSchema } from './init/options.js';
 export { resolveInitOptions } from './init/resolve.js';
 export { type InitDeps, type InitResult, runInit } from './init/run.js';

@@ -94,7 +94,12 @@ function decodeConfigText(bytes: Uint8Array, shownPath: string): string {
     return decodeUtf8Strict(bytes, shownPath).replace(/^\uFEFF/, '');
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(error.message, error.issues, {
+    // The decoder names the line and column in its message; the issue gets them as every other one does.
+    const at = /\(line (\d+), column (\d+)\)/.exec(error.message);
+    const issues = at
+      ? error.issues.map((i) => ({ field: `${shownPath}:${at[1]}:${at[2]}: (file)`, message: i.message }))
+      : error.issues;
+    throw new UsageError(error.message, issues, {
       cause: error,
       hint: `The config file must be UTF-8; convert it (for example \`iconv -f latin1 -t utf-8 ${shownPath}\`).`,
     });

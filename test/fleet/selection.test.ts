@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RawInitFlags } from '../../src/commands/init.js';
@@ -462,12 +462,67 @@ defaults:
   it('reads the config file as strict UTF-8', async () => {
     writeFileSync(join(dir, 'bad.yml'), Buffer.from([0x76, 0x65, 0x72, 0x3a, 0x20, 0xe9, 0x0a]));
     const issues = await usage(run({ kind: 'config', file: 'bad.yml', include: [], exclude: [] }));
-    expect(issues).toEqual(['bad.yml:1: invalid UTF-8 byte 0xe9']);
+    expect(issues).toEqual(['bad.yml:1:6: (file): invalid UTF-8 byte 0xe9']);
   });
 
   it('a missing config file names --config', async () => {
     expect(await usage(run({ kind: 'config', file: 'nope.yml', include: [], exclude: [] }))).toEqual([
       '--config: cannot read nope.yml (ENOENT)',
+    ]);
+  });
+
+  it('lists at most 50 problems, and counts the rest', async () => {
+    const entries = Array.from(
+      { length: 60 },
+      (_, i) => `  - path: acme/app-${i}\n    refs: { branches: [main] }\n    audience: "a*${i}"\n`,
+    );
+    const issues = await usage(run(writeConfig(`version: 1\nprojects:\n${entries.join('')}`)));
+    expect(issues).toHaveLength(51);
+    expect(issues[0]).toBe(
+      'gitlab-aws-oidc.yml:5:15: projects[0].audience: must not contain *, ? or spaces (for acme/app-0)',
+    );
+    expect(issues[50]).toBe('…: and 10 more problems');
+  });
+
+  it("the README example: every member passes init's parsing", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = /```yaml\n(# yaml-language-server: [\s\S]*?)```/.exec(readme)?.[1] as string;
+    mkdirSync(join(dir, 'policies'));
+    writeFileSync(
+      join(dir, 'policies/shop.json'),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-shop/*' }],
+      }),
+    );
+    const gitlab = fakeGitlab([...GROUP, project('acme/sandbox/try'), project('acme/web/legacy-cms')]);
+    const r = await run(writeConfig(example), { yes: true }, gitlab);
+    expect(r.members.map((m) => m.project)).toEqual([
+      'acme/.hidden',
+      'acme/api',
+      'acme/empty',
+      'acme/web/blog',
+      'acme/web/deep/app',
+      'acme/web/shop',
+      'ops/terraform',
+    ]);
+    const shop = r.members.find((m) => m.project === 'acme/web/shop');
+    expect(shop?.flags).toMatchObject({
+      branch: ['main', 'release/*'],
+      roleName: 'gitlab-acme-web-shop',
+      policyFile: join(dir, 'policies/shop.json'),
+      managedPolicy: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+      awsTag: ['team=platform', 'cost-centre=web'],
+    });
+    expect(shop?.flags.template).toBeUndefined();
+    // refs replace as a whole: the default branches are not kept next to the entry's tags.
+    const terraform = r.members.find((m) => m.project === 'ops/terraform');
+    expect(terraform).toMatchObject({ delivery: 'ci-variables', flags: { tag: ['v*'] } });
+    expect(terraform?.flags.branch).toBeUndefined();
+    expect(r.skipped.map((s) => `${s.project}: ${s.detail}`)).toEqual([
+      'acme/legacy/old: archived',
+      'acme/sandbox/try: excluded by "acme/sandbox/**"',
+      'acme/web/legacy-cms: excluded by "**/legacy-*"',
     ]);
   });
 });
