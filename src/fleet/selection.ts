@@ -358,7 +358,7 @@ async function resolveConfig(
   }
 
   // Each glob entry (and the defaults) over a stand-in project of the group: a bad value fails here,
-  // before GitLab is asked for the group's projects. Values that depend on the path (the role name's
+  // before GitLab is asked for the group's projects (and is found even if no project matches it). Values that depend on the path (the role name's
   // length) are checked again per member.
   const standIn = `${config.group ?? 'group'}/project`;
   const layers: Layer[][] = [];
@@ -368,21 +368,19 @@ async function resolveConfig(
     const base: Layer[] = config.defaults ? [{ path: ['defaults'], settings: config.defaults }] : [];
     layers.push([...base, { path: ['projects', i], settings: entry }]);
   });
-  if (config.group !== undefined) {
-    for (const stack of layers) {
-      const settings = settingsForProject(config, standIn, { configDir, layers: stack });
-      early.push(...problemIssues(loaded, settings));
-      const top = stack[stack.length - 1] as Layer;
-      const member = configMember(loaded, standIn, settings, passThrough, top.path);
-      if (!hasRefs(member.flags)) member.flags.branch = ['main'];
-      memberChecks.push({
-        ...member,
-        project:
-          top.path[0] === 'defaults'
-            ? 'defaults'
-            : `match ${String((top.settings as { match?: string }).match)}`,
-      });
-    }
+  for (const stack of layers) {
+    const settings = settingsForProject(config, standIn, { configDir, layers: stack });
+    early.push(...problemIssues(loaded, settings));
+    const top = stack[stack.length - 1] as Layer;
+    const member = configMember(loaded, standIn, settings, passThrough, top.path);
+    if (!hasRefs(member.flags)) member.flags.branch = ['main'];
+    memberChecks.push({
+      ...member,
+      project:
+        top.path[0] === 'defaults'
+          ? 'defaults'
+          : `match ${String((top.settings as { match?: string }).match)}`,
+    });
   }
   await validateAll(
     memberChecks,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildRefRules, matchesAnyRef, validateProjectPath, validateRefName } from '../../src/core/refs.js';
+import {
+  buildRefRules,
+  matchesAnyRef,
+  validateGroupPath,
+  validateProjectPath,
+  validateRefName,
+} from '../../src/core/refs.js';
 import { usageError } from '../helpers/usage-error.js';
 
 describe('validateProjectPath', () => {
@@ -139,4 +145,25 @@ describe('buildRefRules', () => {
       '--tag',
     );
   });
+});
+
+describe('validateGroupPath', () => {
+  it('accepts a top-level group and subgroups, with the segment rules of a project path', () => {
+    expect(validateGroupPath('acme')).toBe('acme');
+    expect(validateGroupPath(' acme/platform.team ')).toBe('acme/platform.team');
+  });
+  const bad: [string, RegExp][] = [
+    ['', /it is empty/],
+    ['acme/*', /a group path must be literal/],
+    ['/acme', /must not start or end with "\/"/],
+    ['acme//x', /empty segment/],
+    ['-acme', /segment "-acme"/],
+    ['https://gitlab.com/acme', /./],
+  ];
+  for (const [path, message] of bad) {
+    it(`refuses ${JSON.stringify(path)} naming --group`, () => {
+      const error = usageError(() => validateGroupPath(path));
+      expect(error.issues).toEqual([{ field: '--group', message: expect.stringMatching(message) }]);
+    });
+  }
 });

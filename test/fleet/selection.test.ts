@@ -294,6 +294,20 @@ defaults:
       gitlabCalled: false,
     },
     {
+      name: 'a bad value in a match entry that matches no project is still found',
+      text: `version: 1
+projects:
+  - path: acme/api
+    refs: { branches: [main] }
+  - match: "other/**"
+    rolePath: no-slashes
+`,
+      expected: [
+        'gitlab-aws-oidc.yml:6:15: projects[1].rolePath: "no-slashes" must start and end with "/", e.g. /gitlab-oidc/ (for match other/**)',
+      ],
+      gitlabCalled: false,
+    },
+    {
       name: 'a bad branch in a match entry, at the list element',
       text: `version: 1
 group: acme
