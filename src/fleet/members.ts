@@ -9,6 +9,7 @@ import type { ConfigPath, ConfigPosition } from '../config/load.js';
 import { configIssue } from '../config/load.js';
 import type { InitFlagKey } from '../config/member.js';
 import type { DeliveryMode, RoleMode } from '../config/schema.js';
+import { parseKeyValueArgs } from '../core/naming.js';
 import { type FieldIssue, UsageError } from '../errors.js';
 import { loadPermissionSource } from '../init/permissions.js';
 import { DEFAULT_REGION, resolveInitOptions } from '../init/resolve.js';
@@ -66,9 +67,7 @@ export async function validateMember(member: FleetMember, ctx: ValidateContext):
       const key = JSON.stringify([policyFile, template, params, region]);
       let check = cache.get(key);
       if (!check) {
-        const templateParams = Object.fromEntries(
-          params.map((p) => [p.slice(0, p.indexOf('=')).trim(), p.slice(p.indexOf('=') + 1).trim()]),
-        );
+        const templateParams = parseKeyValueArgs(params, '--template-param', 'bucket=my-site');
         check = loadPermissionSource({ cwd: ctx.cwd, policyFile, template, templateParams, region });
         cache.set(key, check);
       }
