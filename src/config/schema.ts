@@ -228,7 +228,8 @@ export type FleetConfig = z.output<typeof fleetConfigSchema>;
 /** The fleet schema as JSON Schema (draft 2020-12), for editors (yaml-language-server). */
 export function fleetConfigJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(fleetConfigSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
-  return { ...schema, $id: CONFIG_SCHEMA_ID };
+  const { $schema, ...rest } = schema;
+  return { $schema, $id: CONFIG_SCHEMA_ID, ...rest };
 }
 
 /** The committed `schemas/gitlab-aws-oidc.schema.json`, byte for byte (`npm run schema` writes it). */
