@@ -1,10 +1,16 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { registerAudit } from '../../src/commands/audit.js';
+import { registerDestroy } from '../../src/commands/destroy.js';
+import type { RawInitFlags } from '../../src/commands/init.js';
+import { registerInit } from '../../src/commands/init.js';
+import { registerStatus } from '../../src/commands/status.js';
 import {
   addSelectionOptions,
   parseSelectionFlags,
   type RawSelectionFlags,
 } from '../../src/fleet/selection-options.js';
+import { captureContext } from '../helpers/capture-context.js';
 import { usageError } from '../helpers/usage-error.js';
 
 /** argv → raw flags the way a command that registers the selection options gets them. */
@@ -71,5 +77,48 @@ describe('selection options: argv → Selection', () => {
       expect(help).toContain(flag);
     }
     expect(help.replace(/\s+/g, ' ')).toContain('(* = one segment, ** = any depth)');
+  });
+});
+
+describe('selection options on the real commands', () => {
+  for (const [name, register] of [
+    ['init', registerInit],
+    ['status', registerStatus],
+    ['destroy', registerDestroy],
+    ['audit', registerAudit],
+  ] as const) {
+    it(`${name}: registers next to its own flags (no clash) and parses beside them`, () => {
+      const program = new Command().exitOverride();
+      register(program, captureContext().context);
+      const cmd = program.commands.find((c) => c.name() === name) as Command;
+      expect(() => addSelectionOptions(cmd)).not.toThrow();
+      let flags: Record<string, unknown> = {};
+      cmd.action((f: Record<string, unknown>) => {
+        flags = f;
+      });
+      program.parse(['node', 'cli', name, '--group', 'acme', '--exclude', 'acme/tmp/**']);
+      expect(parseSelectionFlags(flags)).toEqual({
+        kind: 'group',
+        group: 'acme',
+        include: [],
+        exclude: ['acme/tmp/**'],
+      });
+    });
+  }
+
+  it("init: the rest of the flags are init's raw flags for every member", () => {
+    const program = new Command().exitOverride();
+    registerInit(program, captureContext().context);
+    const cmd = addSelectionOptions(program.commands[0] as Command);
+    let flags: RawInitFlags & RawSelectionFlags = {};
+    cmd.action((f: RawInitFlags & RawSelectionFlags) => {
+      flags = f;
+    });
+    program.parse(['node', 'cli', 'init', '--config', 'fleet.yml', '--yes', '--dry-run']);
+    const { group, include, exclude, config, ...rest } = flags;
+    expect(parseSelectionFlags({ group, include, exclude, config })).toMatchObject({
+      kind: 'config',
+    });
+    expect(rest).toEqual({ yes: true, dryRun: true });
   });
 });
