@@ -120,8 +120,9 @@ export const MAX_LISTED_ISSUES = 50;
 /** One UsageError for every member's problems (deduplicated, capped), or nothing. */
 export function throwMemberIssues(what: string, issues: FieldIssue[]): void {
   const seen = new Set<string>();
+  // The same problem at the same node is listed once, whichever member (or stand-in) found it.
   const unique = issues.filter((i) => {
-    const k = `${i.field}\n${i.message}`;
+    const k = `${i.field}\n${i.message.replace(/ \(for [^()]*\)$/, '')}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

@@ -121,9 +121,9 @@ export async function resolveConfig(
     if (hasRefs(member.flags) || config.group === undefined) memberChecks.push(member);
   }
 
-  // Each glob entry (and the defaults) over a stand-in project of the group: a bad value fails here,
-  // before GitLab is asked for the group's projects (and is found even if no project matches it). Values that depend on the path (the role name's
-  // length) are checked again per member.
+  // The defaults and each glob entry over a stand-in project of the group: a bad value fails here,
+  // before GitLab is asked for the group's projects, even if no project matches it. What depends on
+  // the path (the role name's length) is checked again per member.
   const standIn = `${config.group ?? 'group'}/project`;
   const layers: Layer[][] = [];
   if (config.defaults) layers.push([{ path: ['defaults'], settings: config.defaults }]);

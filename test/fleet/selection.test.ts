@@ -485,6 +485,17 @@ defaults:
     ]);
   });
 
+  it('a problem of the defaults is listed once, not once per member', async () => {
+    const sel = writeConfig(
+      'version: 1\ndefaults:\n  refs: { branches: [main] }\n  boundary: nope\nprojects:\n  - path: a/b\n  - path: a/c\n',
+    );
+    expect(await usage(run(sel))).toEqual([
+      expect.stringMatching(
+        /^gitlab-aws-oidc\.yml:4:13: defaults\.boundary: "nope" is not a managed policy ARN \(for a\/b\)$/,
+      ),
+    ]);
+  });
+
   it('lists at most 50 problems, and counts the rest', async () => {
     const entries = Array.from(
       { length: 60 },
