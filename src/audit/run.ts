@@ -12,6 +12,7 @@
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
 import type { AccountAuthorizationDetails, AwsPorts, IamPort, RoleSummary } from '../aws/ports.js';
+import { mapWithConcurrency, memoizeAsync } from '../core/concurrency.js';
 import {
   classifyAccess,
   type Finding,
@@ -34,7 +35,6 @@ import {
   type RoleState,
 } from '../core/types.js';
 import { AbortError, CliError, UsageError } from '../errors.js';
-import { mapWithConcurrency, memoizeAsync } from './concurrency.js';
 import type { AuditOptions } from './options.js';
 import { type AuditedProvider, type AuditedRole, type AuditReport, finishReport } from './report.js';
 

@@ -11,6 +11,7 @@
  * On abort no new step starts; in-flight calls are cancelled (the SDK's abortSignal) or settle;
  * InterruptedError says what was done and what is left.
  */
+import { settleWithConcurrency } from '../core/concurrency.js';
 import type { Plan, PlanStep } from '../core/types.js';
 import { InterruptedError, PartialApplyError } from '../errors.js';
 import { describeStep } from './describe-step.js';
@@ -114,20 +115,8 @@ async function runPhase(
   signal: AbortSignal | undefined,
   run: (step: PlanStep) => Promise<void>,
 ): Promise<unknown[]> {
-  const failures: unknown[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < steps.length && failures.length === 0 && !signal?.aborted) {
-      const step = steps[next++] as PlanStep;
-      try {
-        await run(step);
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, steps.length)) }, worker));
-  return failures;
+  const settled = await settleWithConcurrency(steps, { limit, signal, stopOnFailure: true }, run);
+  return settled.failures.map((f) => f.reason);
 }
 
 function buildAbortError(done: string[], notDone: string[], cause?: unknown): InterruptedError {

@@ -4,8 +4,9 @@
  * detached (journal tag, default policy name), the providers they trust, and which other roles
  * trust those providers. Reads only.
  */
-import { DEFAULT_CONCURRENCY, mapWithConcurrency } from '../audit/concurrency.js';
+
 import type { IamPort } from '../aws/ports.js';
+import { DEFAULT_CONCURRENCY, mapWithConcurrency } from '../core/concurrency.js';
 import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
 import {
   type Identity,

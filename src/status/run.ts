@@ -3,8 +3,9 @@
  * roles, their policies, which project and refs each role trusts, and drift from what `init` would
  * write. Reads only.
  */
-import { mapWithConcurrency, memoizeAsync } from '../audit/concurrency.js';
+
 import type { AwsPorts } from '../aws/ports.js';
+import { mapWithConcurrency, memoizeAsync } from '../core/concurrency.js';
 import type { Finding } from '../core/lint.js';
 import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
 import {

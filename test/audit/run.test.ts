@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mapWithConcurrency } from '../../src/audit/concurrency.js';
 import { parseAuditFlags } from '../../src/audit/options.js';
 import { auditDocument, gateFailure } from '../../src/audit/report.js';
 import { runAudit } from '../../src/audit/run.js';
@@ -322,22 +321,6 @@ describe('parseAuditFlags', () => {
     expect(parseAuditFlags({}).format).toBe('table');
     expect(parseAuditFlags({ failOn: 'functional' }).failOn).toBe('functional');
     expect(parseAuditFlags({ policyFile: 'x', readOnlyRole: true }).writeRole).toBe(false);
-  });
-});
-
-describe('mapWithConcurrency', () => {
-  it('keeps order and never has more than the limit in flight', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const out = await mapWithConcurrency([...Array(20).keys()], 3, async (n) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((r) => setTimeout(r, 1));
-      inFlight--;
-      return n * 2;
-    });
-    expect(out).toEqual([...Array(20).keys()].map((n) => n * 2));
-    expect(peak).toBe(3);
   });
 });
 
