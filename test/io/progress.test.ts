@@ -14,9 +14,7 @@ function fakeStderr(isTTY: boolean) {
   const stream = Object.assign(stderr, { isTTY, columns: 100 }) as unknown as ProgressStream;
   return { stream, text: err };
 }
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const ANSI = /\x1b\[/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI colour codes is the point
 const COLOUR = /\x1b\[\d+(;\d+)*m/;
 const settle = () => new Promise((r) => setImmediate(r));
 
@@ -88,7 +86,6 @@ describe('createProgress', () => {
     expect(out).toContain('\x1b[1G'); // redrawn from column 1
     expect(out).toMatch(COLOUR); // palette on a terminal
     expect(out).toContain('\r\x1b[2Kwarning: one project failed\n');
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: strip ANSI to read the last frame
     const plain = out.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
     expect(plain).toMatch(/Onboarding █{30} 100% 4\/4 {2}1 failed\n$/);
   });
