@@ -268,10 +268,12 @@ export function packProjects(input: PackInput): PackResult {
   const subKey = `${input.issuer.hostPath}:sub`;
   const members = input.projects.map((p) => toMember(input, p)).sort(compareProjects);
   const byKey = new Map<string, Member>();
+  const paths = new Set<string>();
   for (const m of members) {
-    if (byKey.has(m.key))
+    if (byKey.has(m.key) || paths.has(m.project.projectPath))
       throw UsageError.field(`project ${m.project.projectPath}`, `listed twice (key ${m.key})`);
     byKey.set(m.key, m);
+    paths.add(m.project.projectPath);
   }
 
   const aloneSizes = new Map(members.map((m) => [m, trustPolicySize(m.alone)]));

@@ -5,7 +5,7 @@
  * dropped) and that another role's project (one per role) does not get this one. Pure.
  */
 import { buildClaims, buildRequestContext } from '../core/claims.js';
-import { evaluateTrustPolicy } from '../core/evaluate.js';
+import { evaluateTrustPolicy, matchesLike } from '../core/evaluate.js';
 import { type Finding, lintTrustPolicy } from '../core/lint.js';
 import type { PackedRole, PackInput, PackProject } from '../core/packing.js';
 import type { Issuer } from '../core/types.js';
@@ -56,6 +56,16 @@ export function checkPackedRoles(
 
   return roles.map((role) => {
     const memberPaths = new Set(role.members.map((m) => m.projectPath));
+    const byPath = new Map(role.members.map((m) => [m.projectPath, m]));
+    const isMembersOwnJob = (claims: ExpectDenyCheck['claims']) => {
+      const other = typeof claims.project_path === 'string' ? byPath.get(claims.project_path) : undefined;
+      const ref = claims.ref;
+      return (
+        other !== undefined &&
+        typeof ref === 'string' &&
+        other.refs.some((r) => r.type === claims.ref_type && matchesLike(r.pattern, ref))
+      );
+    };
     const critical = lintTrustPolicy(role.trustPolicy, {
       providers: [{ arn: providerArn, url: issuer.url, clientIds, gitlab: true }],
       roleName: role.roleName,
@@ -75,12 +85,8 @@ export function checkPackedRoles(
         protectedOnly: member.protectedOnly && issuer.isGitlabCom,
       });
       for (const check of checks) {
-        // A probe that happens to be another member (e.g. `grp/app-evil` packed with `grp/app`) is meant to get in.
-        const probePath = check.claims.project_path;
-        if (
-          check.allowed &&
-          !(typeof probePath === 'string' && memberPaths.has(probePath) && !check.unproven)
-        ) {
+        // A probe that is another member's own job (e.g. `grp/app-evil` packed with `grp/app`) is meant to get in.
+        if (check.allowed && (check.unproven || !isMembersOwnJob(check.claims))) {
           leaks.push({ project: member.projectPath, check });
         }
       }

@@ -128,6 +128,9 @@ describe('packProjects: layout', () => {
       packProjects(base({ projects: [proj(1, { refs: [{ type: 'branch', pattern: '*' }] })] })),
     ).toThrow(/matches every branch/);
     expect(() => packProjects(base({ projects: [proj(1), proj(1)] }))).toThrow(/listed twice/);
+    expect(() => packProjects(base({ projects: [proj(1), proj(2, { projectPath: 'acme/p001' })] }))).toThrow(
+      /project acme\/p001: listed twice/,
+    );
     expect(() => packProjects(base({ projects: [proj(1)], trustPolicyMax: 1000 }))).toThrow(
       /--trust-policy-max/,
     );
@@ -299,6 +302,25 @@ describe('pack safety (init self-check on packed roles)', () => {
     expect(report.foreign).toEqual([b!.members[0]!.projectPath]);
     expect(subA[0]).not.toBe(subB[0]);
     expect(() => assertPackedRolesSafe(input, tampered)).toThrow(/not exactly their projects/);
+  });
+
+  it('a probe that is another member is a leak unless that member is meant to run that job', () => {
+    const input = base({
+      projects: [
+        proj(1, { projectPath: 'acme/app' }),
+        proj(2, { projectPath: 'acme/app-evil', refs: [{ type: 'branch', pattern: 'release' }] }),
+      ],
+    });
+    const roles = structuredClone(packProjects(input).roles);
+    expect(checkPackedRoles(input, roles)[0]!.leaks).toEqual([]);
+    // acme/app-evil's main branch is not one of its refs: a role letting it in leaks.
+    const cond = statementOf(roles[0]!.trustPolicy).Condition!.StringEquals!;
+    cond['git.example.com:sub'] = [
+      ...(cond['git.example.com:sub'] as string[]),
+      'project_path:acme/app-evil:ref_type:branch:ref:main',
+    ];
+    const leaks = checkPackedRoles(input, roles)[0]!.leaks;
+    expect(leaks.map((l) => [l.project, l.check.id])).toEqual([['acme/app', 'project-name-prefix']]);
   });
 
   it('catches a leak to a look-alike project', () => {
