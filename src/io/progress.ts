@@ -9,6 +9,7 @@
  *   `progress: false`.
  * Lines that must appear during a run (warnings, failures) go through `log`, which keeps the bar intact.
  */
+import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import type { ConcurrencyProgress } from '../core/concurrency.js';
 import { colorLevelFor, createPalette, type Palette } from './colors.js';
@@ -178,4 +179,28 @@ export function reportConcurrencyProgress<T>(
   reporter: ProgressReporter,
 ): (p: ConcurrencyProgress<T>) => void {
   return (p) => reporter.tick({ failed: !p.ok });
+}
+
+/**
+ * A stream for the logger while a bar is shown: on a terminal its lines go through `reporter.log` (above
+ * the bar, which stays intact); otherwise straight to `stream`. Same isTTY/columns as `stream`, so the
+ * logger picks the same colours: `createLogger({ stream: progressAwareStream(progress, stderr) })`.
+ */
+export function progressAwareStream(reporter: ProgressReporter, stream: ProgressStream): ProgressStream {
+  let pending = '';
+  const out = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      if (reporter.mode !== 'bar') {
+        stream.write(chunk);
+        done();
+        return;
+      }
+      pending += String(chunk);
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) reporter.log(line);
+      done();
+    },
+  });
+  return Object.assign(out, { isTTY: stream.isTTY, columns: stream.columns });
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { settleWithConcurrency } from '../../src/core/concurrency.js';
+import { createLogger } from '../../src/io/logger.js';
 import {
   createProgress,
   type ProgressStream,
+  progressAwareStream,
   progressModeFor,
   reportConcurrencyProgress,
 } from '../../src/io/progress.js';
@@ -124,5 +126,20 @@ describe('createProgress', () => {
     p.stop();
     await settle();
     expect(text()).toBe('Reading roles: 3/3 (100%), 1 failed, 0s\n');
+  });
+
+  it('progressAwareStream: the logger writes above the bar on a terminal, straight through otherwise', async () => {
+    for (const isTTY of [true, false]) {
+      const { stream, text } = fakeStderr(isTTY);
+      const p = createProgress({ label: 'x', total: 2, stream, env: { NO_COLOR: '1' }, now: () => 0 });
+      const logger = createLogger({ stream: progressAwareStream(p, stream), env: { NO_COLOR: '1' } });
+      p.tick();
+      logger.warn('acme/a: AccessDenied');
+      p.tick();
+      p.stop();
+      await settle();
+      if (isTTY) expect(text()).toContain('\r\x1b[2Kwarning: acme/a: AccessDenied\n');
+      else expect(text()).toBe('warning: acme/a: AccessDenied\nx: 2/2 (100%), 0s\n');
+    }
   });
 });
