@@ -21,7 +21,7 @@
  * unused number. A new project (GitLab IDs only grow) therefore never moves an existing one.
  */
 import { UsageError } from '../errors.js';
-import { validateRoleName } from './naming.js';
+import { defaultRoleName, MAX_ROLE_NAME, shortHash, validateRoleName } from './naming.js';
 import {
   buildTrustPolicy,
   MAX_TRUST_POLICY_QUOTA,
@@ -96,6 +96,21 @@ export interface PackResult {
 /** A project's key: its ID when known (survives renames), else its path. */
 export function packProjectKey(project: Pick<PackProject, 'projectId' | 'projectPath'>): string {
   return project.projectId ?? project.projectPath;
+}
+
+/** Room kept for `-<n>` after a default base (up to -9999). */
+const INDEX_ROOM = 5;
+
+/**
+ * Default base of a group's packed roles: `gitlab-<group>-<sub>` (defaultRoleName's form), shortened with a
+ * hash of the path when `-<n>` would not fit in a role name.
+ */
+export function defaultPackRoleBase(groupPath: string): string {
+  const base = defaultRoleName(groupPath);
+  const max = MAX_ROLE_NAME - INDEX_ROOM;
+  if (base.length <= max) return base;
+  const tail = `-${shortHash(groupPath)}`;
+  return `${base.slice(0, max - tail.length).replace(/[-.]+$/, '')}${tail}`;
 }
 
 /** `<base>-<n>`, validated as a role name (field: the role name pattern). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIssuerUrl, providerArnFor } from '../../src/core/issuer.js';
 import {
+  defaultPackRoleBase,
   type PackInput,
   type PackProject,
   packProjectKey,
@@ -254,6 +255,16 @@ describe('packProjects: stability', () => {
     const gone = packProjects(base({ projects: kept.filter((p) => p.projectId !== '12'), previous }));
     expect(gone.emptied).toEqual([lastRole.roleName]);
     for (const [key, role] of Object.entries(gone.assignment)) expect(first.assignment[key]).toBe(role);
+  });
+
+  it('default role base: from the group path, always leaving room for -<n>', () => {
+    expect(defaultPackRoleBase('acme/platform')).toBe('gitlab-acme-platform');
+    const long = `acme/${'very-long-subgroup-name/'.repeat(4)}x`;
+    const base = defaultPackRoleBase(long);
+    expect(base.length).toBeLessThanOrEqual(59);
+    expect(base).toMatch(/^gitlab-acme-very-long-subgroup-name-.*-[0-9a-f]{8}$/);
+    expect(defaultPackRoleBase(`${long}y`)).not.toBe(base);
+    expect(packRoleName(base, 9999).length).toBeLessThanOrEqual(64);
   });
 
   it('new roles take the next unused number after the previous ones', () => {
