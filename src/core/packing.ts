@@ -283,12 +283,12 @@ export function packProjects(input: PackInput): PackResult {
   const subKey = `${input.issuer.hostPath}:sub`;
   const members = input.projects.map((p) => toMember(input, p)).sort(compareProjects);
   const byKey = new Map<string, Member>();
-  const paths = new Set<string>();
+  const byPath = new Map<string, Member>();
   for (const m of members) {
-    if (byKey.has(m.key) || paths.has(m.project.projectPath))
+    if (byKey.has(m.key) || byPath.has(m.project.projectPath))
       throw UsageError.field(`project ${m.project.projectPath}`, `listed twice (key ${m.key})`);
     byKey.set(m.key, m);
-    paths.add(m.project.projectPath);
+    byPath.set(m.project.projectPath, m);
   }
 
   const aloneSizes = new Map(members.map((m) => [m, trustPolicySize(m.alone)]));
@@ -320,14 +320,21 @@ export function packProjects(input: PackInput): PackResult {
     const bin: Bin = { roleName: prev.roleName, index: indexOf(prev.roleName), members: [], size: 0 };
     const wanted = prev.projects
       .map((key) => {
-        const m = byKey.get(key);
+        // Recorded by path before its ID was known: still the same project.
+        const m = byKey.get(key) ?? byPath.get(key);
         if (!m && !removed.includes(key)) removed.push(key);
         return m;
       })
       .filter((m): m is Member => m !== undefined && !placed.has(m.key))
       .sort(compareProjects);
-    // The role keeps the class of its first member; a member whose conditions changed leaves.
-    const klass = wanted[0]?.klass;
+    // The role keeps the conditions most of its members share (ties: the first's); a member whose
+    // conditions changed (gained an ID pin, --protected-only) leaves.
+    const votes = new Map<string, number>();
+    for (const m of wanted) votes.set(m.klass, (votes.get(m.klass) ?? 0) + 1);
+    const klass = [...votes].reduce<[string, number] | undefined>(
+      (best, entry) => (best === undefined || entry[1] > best[1] ? entry : best),
+      undefined,
+    )?.[0];
     for (const m of wanted.filter((w) => w.klass !== klass)) {
       evicted.set(m.key, { from: bin.roleName, reason: 'conditions changed' });
     }

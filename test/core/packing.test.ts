@@ -267,6 +267,37 @@ describe('packProjects: stability', () => {
     expect(packRoleName(base, 9999).length).toBeLessThanOrEqual(64);
   });
 
+  it('a member whose conditions changed leaves its role; the others stay, even when it sorts first', () => {
+    const gc = { issuer: gitlabCom };
+    const three = [proj(1), proj(2), proj(3)];
+    const prev = packProjects(base({ ...gc, projects: three })).roles.map((r) => ({
+      roleName: r.roleName,
+      projects: r.projects,
+    }));
+    expect(prev).toEqual([{ roleName: 'gitlab-acme-1', projects: ['1', '2', '3'] }]);
+    const next = packProjects(
+      base({ ...gc, projects: [proj(1, { protectedOnly: true }), proj(2), proj(3)], previous: prev }),
+    );
+    expect(next.assignment).toEqual({ '1': 'gitlab-acme-2', '2': 'gitlab-acme-1', '3': 'gitlab-acme-1' });
+    expect(next.moves).toEqual([
+      { project: '1', from: 'gitlab-acme-1', to: 'gitlab-acme-2', reason: 'conditions changed' },
+    ]);
+  });
+
+  it('a project recorded by path before its ID was known keeps its role', () => {
+    const next = packProjects(
+      base({
+        projects: [proj(1), proj(2)],
+        previous: [
+          { roleName: 'gitlab-acme-1', projects: ['1'] },
+          { roleName: 'gitlab-acme-2', projects: ['acme/p002'] },
+        ],
+      }),
+    );
+    expect(next.assignment).toEqual({ '1': 'gitlab-acme-1', '2': 'gitlab-acme-2' });
+    expect(next.removed).toEqual([]);
+  });
+
   it('new roles take the next unused number after the previous ones', () => {
     const next = packProjects(
       base({ projects: [proj(1)], previous: [{ roleName: 'gitlab-acme-7', projects: ['99'] }] }),
