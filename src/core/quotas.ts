@@ -9,8 +9,11 @@
 import { CliError } from '../errors.js';
 import { MAX_TRUST_POLICY_QUOTA, TRUST_POLICY_QUOTA } from './trust-policy.js';
 
-/** GetAccountSummary's SummaryMap (only the keys read here matter; absent keys are reported, not guessed). */
-export type AccountSummary = Readonly<Record<string, number | undefined>>;
+/**
+ * GetAccountSummary's SummaryMap as IAM returned it (the IAM port's `getAccountSummary().summaryMap`):
+ * the raw map, so a key IAM left out is reported as not checked instead of read as 0.
+ */
+export type SummaryMap = Readonly<Record<string, number | undefined>>;
 
 /** Hard limits not in the summary (IAM and STS quotas page / CreateOpenIDConnectProvider). */
 export const MAX_CLIENT_IDS_PER_PROVIDER = 100;
@@ -115,7 +118,7 @@ interface CountQuota {
   also: string;
 }
 
-function checkCount(summary: AccountSummary, q: CountQuota, out: QuotaCheck): void {
+function checkCount(summary: SummaryMap, q: CountQuota, out: QuotaCheck): void {
   if (q.requested <= 0) return;
   const used = summary[q.usedKey];
   const limit = summary[q.quotaKey];
@@ -148,7 +151,7 @@ function checkCount(summary: AccountSummary, q: CountQuota, out: QuotaCheck): vo
 }
 
 /** Every quota the plan would exceed, with numbers and where to raise it; warnings for what was not checked. */
-export function checkFleetQuotas(summary: AccountSummary, plan: FleetQuotaPlan): QuotaCheck {
+export function checkFleetQuotas(summary: SummaryMap, plan: FleetQuotaPlan): QuotaCheck {
   const out: QuotaCheck = { refusals: [], warnings: [] };
   checkCount(
     summary,

@@ -1,15 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type AccountSummary,
   assertWithinQuotas,
   checkFleetQuotas,
   type FleetQuotaPlan,
   SERVICE_QUOTAS,
+  type SummaryMap,
 } from '../../src/core/quotas.js';
 import { CliError } from '../../src/errors.js';
+import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 
 /** A default account (as GetAccountSummary reports one) with `over` applied. */
-function account(over: Partial<Record<string, number>> = {}): AccountSummary {
+function account(over: Partial<Record<string, number>> = {}): SummaryMap {
   return {
     Roles: 100,
     RolesQuota: 1000,
@@ -173,5 +174,40 @@ describe('checkFleetQuotas', () => {
         'would create 1,400 policies; the account has 200 of 1,500 (PoliciesQuota), 100 too many.',
     );
     expect(cli.hint).toContain('L-E95E4862');
+  });
+});
+
+describe('checkFleetQuotas on the summary the IAM port reads', () => {
+  let fake: FakeAws | undefined;
+  afterEach(() => {
+    fake?.restore();
+    fake = undefined;
+  });
+
+  it('counts what the account holds (in-memory IAM behind the SDK)', async () => {
+    fake = createFakeAws();
+    const { iam } = fake.ports;
+    const trust = {
+      Version: '2012-10-17' as const,
+      Statement: [
+        { Effect: 'Allow' as const, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    for (const name of ['a', 'b', 'c']) {
+      await iam.createRole({
+        name,
+        path: '/',
+        description: name,
+        maxSessionDuration: 3600,
+        trustPolicy: trust,
+        tags: {},
+      });
+    }
+    const { summaryMap } = await iam.getAccountSummary();
+    const check = checkFleetQuotas(summaryMap, plan({ rolesToCreate: 998, policiesToCreate: 1 }));
+    expect(check.refusals.map((r) => r.message)).toEqual([
+      'would create 998 roles; the account has 3 of 1,000 (RolesQuota), 1 too many',
+    ]);
+    expect(checkFleetQuotas(summaryMap, plan({ rolesToCreate: 997 })).refusals).toEqual([]);
   });
 });
