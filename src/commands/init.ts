@@ -44,6 +44,7 @@ export interface RawInitFlags extends RawGitlabApiFlags {
   thumbprint?: string[];
   allowAnyRef?: boolean;
   protectedOnly?: boolean;
+  protectRefs?: boolean;
   overwriteDrift?: boolean;
   allowWidening?: boolean;
   detachUnowned?: boolean;
@@ -138,6 +139,10 @@ export function addSetupOptions(command: Command): Command {
     .option('--allow-any-ref', 'allow every branch or tag (`*`); broadens trust, shown in red')
     .option('--protected-only', 'on gitlab.com, require gitlab.com:ref_protected = "true"')
     .option('--no-protected-only', 'drop the ref_protected requirement a re-run would otherwise keep')
+    .option(
+      '--protect-refs',
+      'protect the allowed refs that are not protected in GitLab (needs Maintainer and a token with api)',
+    )
     .option('--managed-policy <arn>', 'managed policy ARN to attach; repeatable', collect)
     .option('--policy-file <file>', 'permission policy JSON file (becomes a tool-managed customer policy)')
     .option('--template <name>', 'starter permission policy: s3-deploy, ecr-push, terraform-state, read-only')

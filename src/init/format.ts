@@ -2,9 +2,11 @@
  * Human rendering of an `init` plan and result (pure: result + palette → lines).
  */
 import type { ResourcePlan } from '../core/types.js';
+import { describeGitlabStep } from '../gitlab/api/apply.js';
+import type { GitlabStepKind } from '../gitlab/api/steps.js';
 import { colorDiffLine, type Palette } from '../io/colors.js';
 import { HIDDEN_JOB_NAME, jobNamesFor } from '../render/ci-file.js';
-import { changeLines, consentLines } from './plan-lines.js';
+import { changeLines, consentLines, gitlabLines } from './plan-lines.js';
 import type { InitResult } from './result.js';
 
 const KIND_LABEL: Record<ResourcePlan['kind'], string> = {
@@ -18,6 +20,18 @@ const INIT_FIX: Partial<Record<string, string>> = {
   GAO010: 'protect those refs in GitLab and pass --protected-only',
   GAO011: 'pass --project-id <id> (and --namespace-id) to pin gitlab.com:project_id',
   GAO012: 'protect the ref in GitLab and pass --protected-only',
+};
+
+/** How a GitLab step shows in the plan table. */
+const GITLAB_ACTION: Record<GitlabStepKind, ResourcePlan['action']> = {
+  protectBranch: 'create',
+  protectTag: 'create',
+  setSubClaim: 'update',
+  createVariable: 'create',
+  updateVariable: 'update',
+  commit: 'create',
+  createMergeRequest: 'create',
+  updateMergeRequest: 'update',
 };
 
 const SYMBOL: Record<ResourcePlan['action'], string> = {
@@ -62,6 +76,11 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
     if (ci.verifyRuns) {
       lines.push(`      ${p.warn(`${jobs.verify} runs with the role's credentials: ${ci.verifyRuns}`)}`);
     }
+  }
+  lines.push(...gitlabLines(result, p));
+  for (const step of result.gitlabSteps) {
+    const action = GITLAB_ACTION[step.kind];
+    lines.push(`  ${actionText(action, p)}  ${'GitLab'.padEnd(13)}  ${describeGitlabStep(step)}`);
   }
   if (result.trustPolicyDiff.some((l) => l.startsWith('+') || l.startsWith('-'))) {
     lines.push('', p.strong(`Trust policy of ${result.roleArn}:`));
@@ -125,7 +144,11 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
 export function formatResult(result: InitResult, p: Palette): string[] {
   const lines: string[] = [];
   if (result.status === 'no-changes') {
-    lines.push(p.good('No changes: the AWS account and the pipeline already match.'));
+    lines.push(
+      p.good(
+        `No changes: the AWS account${result.gitlab ? ', the GitLab project' : ''} and the pipeline already match.`,
+      ),
+    );
   } else if (result.status === 'planned') {
     lines.push(
       p.strong(
@@ -133,9 +156,9 @@ export function formatResult(result: InitResult, p: Palette): string[] {
       ),
     );
   } else {
-    lines.push(
-      p.good(`Done: ${result.applied.length} IAM change${result.applied.length === 1 ? '' : 's'} applied.`),
-    );
+    const count = (n: number, what: string) => `${n} ${what} change${n === 1 ? '' : 's'}`;
+    const gitlab = result.gitlabApplied.length ? ` and ${count(result.gitlabApplied.length, 'GitLab')}` : '';
+    lines.push(p.good(`Done: ${count(result.applied.length, 'IAM')}${gitlab} applied.`));
   }
   lines.push(
     '',
@@ -146,6 +169,10 @@ export function formatResult(result: InitResult, p: Palette): string[] {
     `  Region          ${result.region}`,
   );
   if (result.policyArn) lines.push(`  Policy          ${result.policyArn}`);
+  const project = result.gitlab?.project;
+  if (project) {
+    lines.push(`  GitLab project  ${project.path} (ID ${project.id}, namespace ${project.namespaceId})`);
+  }
   if (result.nextSteps.length) {
     lines.push('', p.strong('Next steps:'));
     for (const [i, s] of result.nextSteps.entries()) lines.push(`  ${i + 1}. ${s}`);

@@ -66,6 +66,25 @@ export const initOptionsSchema = z
       .refine((v) => !v.includes('${'), 'must not contain "${", which IAM reads as a policy variable'),
     allowAnyRef: z.boolean(),
     protectedOnly: z.boolean(),
+    /**
+     * Neither --protected-only nor --no-protected-only was given (nor kept from the role): on gitlab.com
+     * the run pins ref_protected when GitLab says every allowed ref is protected.
+     */
+    autoProtectedOnly: z.boolean().default(false),
+    /** --protect-refs: create the missing protection rules in GitLab (Maintainer). */
+    protectRefs: z.boolean().default(false),
+    /** What the GitLab lookup found (undefined offline, without a GitLab port, or when it could not see the project). */
+    gitlabProject: z
+      .object({
+        id: z.number().int().positive(),
+        namespaceId: z.number().int().positive(),
+        path: z.string(),
+        defaultBranch: z.string().optional(),
+        movedFrom: z.string().optional(),
+        visibility: z.enum(['private', 'internal', 'public']),
+        webUrl: z.string(),
+      })
+      .optional(),
     managedPolicies: z.array(
       z
         .string()
@@ -195,6 +214,13 @@ export const initOptionsSchema = z
           message: `only works on https://gitlab.com: STS checks only sub and aud for ${o.gitlabUrl}, so it cannot be enforced; ${instead}`,
         });
       }
+    }
+    if (o.protectRefs && o.offline) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protectRefs'],
+        message: 'needs GitLab (drop --offline): the protection rules are read and created through its API',
+      });
     }
     if (o.verifyJob && o.ciFile === undefined) {
       ctx.addIssue({

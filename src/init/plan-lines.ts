@@ -7,6 +7,7 @@
 import { formatHours } from '../core/duration.js';
 import { RECORD_TAG_KEYS } from '../core/ownership.js';
 import { policyDiff } from '../core/policy-json.js';
+import { refLabel } from '../core/protected-refs.js';
 import {
   CONSENT_FLAGS,
   type Consent,
@@ -16,6 +17,7 @@ import {
   type Tags,
 } from '../core/types.js';
 import type { Palette } from '../io/colors.js';
+import type { InitResult } from './result.js';
 
 const INDENT = '      ';
 const SUB = '        ';
@@ -188,6 +190,33 @@ export function consentLines(consents: readonly ConsentItem[], p: Palette): stri
     lines.push(`  ${p.danger(`${CONSENT_FLAGS[consent]} (${CONSENT_REASON[consent]}):`)}`);
     // Each message names its resource (`Role x: …`), as the prompt and the error print it.
     for (const item of items) lines.push(`    ${p.danger(item.message)}`);
+  }
+  return lines;
+}
+
+/**
+ * The GitLab part of the plan: the project as GitLab knows it, each allowed ref with the rule that
+ * protects it (or not). The GitLab changes are rows of the plan table (format.ts).
+ */
+export function gitlabLines(result: Pick<InitResult, 'gitlab'>, p: Palette): string[] {
+  const lines: string[] = [];
+  const facts = result.gitlab?.project;
+  if (facts) {
+    const branch = facts.defaultBranch ? `, default branch ${facts.defaultBranch}` : '';
+    lines.push(
+      `  ${p.muted('= read  ')}  ${'GitLab'.padEnd(13)}  ${facts.path} (project ID ${facts.id}, namespace ID ${facts.namespaceId}${branch})`,
+    );
+    if (facts.movedFrom) lines.push(`${INDENT}${p.danger(`moved from ${facts.movedFrom}`)}`);
+  }
+  for (const r of result.gitlab?.refs ?? []) {
+    const text = r.protectedBy
+      ? `${p.good('✓')} ${refLabel(r.ref)}: protected${r.protectedBy === r.ref.pattern ? '' : ` by rule ${r.protectedBy}`}`
+      : r.willProtect
+        ? `${p.change('~')} ${refLabel(r.ref)}: not protected; protected by this run (rule ${r.willProtect})`
+        : p.warn(
+            `! ${refLabel(r.ref)}: not protected${r.partly.length ? ` (only ${r.partly.join(', ')})` : ''}`,
+          );
+    lines.push(`${INDENT}${text}`);
   }
   return lines;
 }

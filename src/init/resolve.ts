@@ -25,12 +25,14 @@ import { describeRefs, readRoleIntent } from '../core/role-intent.js';
 import { TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
 import type { RefRule, RefType } from '../core/types.js';
 import { UsageError } from '../errors.js';
+import type { GitlabPort } from '../gitlab/api/ports.js';
 import type { GitContext } from '../gitlab/remote.js';
 import { parseOptions } from '../options/zod-issues.js';
 import type { Prompter } from '../prompts/prompter.js';
 import { HIDDEN_JOB_NAME } from '../render/ci-file.js';
 import { ciYamlToJs } from '../render/ci-yaml.js';
 import { answerCheck, checkGivenFields, checkRefList, splitList, throwingCheck } from './field-checks.js';
+import { type GitlabProjectFacts, lookupGitlabProject } from './gitlab-project.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './options.js';
 import { loadPermissionSource } from './permissions.js';
 import { preflightPipeline } from './pipeline.js';
@@ -59,6 +61,11 @@ export interface ResolveContext {
    * called with --offline. Without it nothing is read and every default is the tool's own.
    */
   readExisting?: (target: { roleName: string; policyName: string }) => Promise<ExistingRole | undefined>;
+  /**
+   * The GitLab API of the instance (lazily built; undefined when it cannot be used, e.g. no token where
+   * one is needed); never called with --offline. Without it nothing is looked up.
+   */
+  gitlab?: ((gitlabUrl: string) => Promise<GitlabPort | undefined>) | undefined;
 }
 
 const listOf = (refs: readonly RefRule[], type: RefType) =>
@@ -187,6 +194,8 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   // Notes about defaults are shown once the options are valid, not above a usage error.
   const notes: string[] = [];
   const note = (message: string) => notes.push(message);
+  // Warnings about the GitLab project (moved, not visible): shown with the notes, prefixed as warnings.
+  const warnings: string[] = [];
   // Fail fast on what was given, before detecting, reading or asking anything.
   const awsTags = parseTagArgs(flags.awsTag ?? [], '--aws-tag');
   const templateParams = parseKeyValueArgs(flags.templateParam ?? [], '--template-param', 'bucket=my-site');
@@ -270,8 +279,8 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   }
   project = project.trim();
   checkInstanceUrl(gitlabUrl, [project]);
-  const roleName = flags.roleName ?? defaultRoleName(project);
-  const policyName = flags.policyName ?? defaultPolicyName(project);
+  let roleName = flags.roleName ?? defaultRoleName(project);
+  let policyName = flags.policyName ?? defaultPolicyName(project);
 
   // The role as it is now: every value not given below keeps it, so a re-run changes nothing.
   // Refused before AWS is read (runInit says the same, later, to callers that read nothing).
@@ -287,15 +296,18 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   // Bad input found in files (pipeline location, conflicts, YAML; the policy file; template parameters)
   // still fails before any AWS call, as runInit would have it without this read.
   if (willRead) await preflightFiles(flags, ctx, ciFile, templateParams, gitlabUrl);
-  const existing =
-    willRead && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
-  // A policy at the tool's ARN that the tool did not create is an ordinary attachment: kept as such.
-  const current = existing
-    ? readRoleIntent(existing.role, {
-        projectPath: project,
-        toolPolicyArn: toolManagedPolicy(existing) ? existing.toolPolicyArn : undefined,
-      })
-    : undefined;
+  const readRole = async () => {
+    const found = willRead && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
+    // A policy at the tool's ARN that the tool did not create is an ordinary attachment: kept as such.
+    const intent = found
+      ? readRoleIntent(found.role, {
+          projectPath: project as string,
+          toolPolicyArn: toolManagedPolicy(found) ? found.toolPolicyArn : undefined,
+        })
+      : undefined;
+    return { existing: found, current: intent };
+  };
+  let { existing, current } = await readRole();
   const kept: string[] = [];
   if (current?.gitlabUrl && gitlabUrlGuessed && !ask) {
     const tagged = tryIssuerUrl(current.gitlabUrl);
@@ -306,20 +318,53 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   }
   const gitlabCom = gitlabUrl === GITLAB_COM;
 
+  // GitLab: the project's IDs, default branch and state, from its API (one read; none offline).
+  let gitlabProject: GitlabProjectFacts | undefined;
+  const port = !flags.offline && ctx.gitlab ? await ctx.gitlab(gitlabUrl) : undefined;
+  if (port) {
+    const lookup = await lookupGitlabProject(port, {
+      project,
+      gitlabUrl,
+      gitlabCom,
+      projectIdFlag: flags.projectId,
+      namespaceIdFlag: flags.namespaceId,
+      current: current && gitlabCom ? { roleName, projectId: current.projectId } : undefined,
+    });
+    for (const w of lookup.warnings) warnings.push(w);
+    gitlabProject = lookup.facts;
+    if (gitlabProject?.movedFrom !== undefined && gitlabProject.path !== project) {
+      // The trust must name the path GitLab puts in sub now; the names derived from the path follow it.
+      project = gitlabProject.path;
+      if (flags.roleName === undefined) roleName = defaultRoleName(project);
+      if (flags.policyName === undefined) policyName = defaultPolicyName(project);
+      ({ existing, current } = await readRole());
+    }
+  }
+
   // gitlab.com evaluates gitlab.com:project_id: pinning it survives a renamed or re-registered path.
-  let projectId = flags.projectId ?? (gitlabCom ? current?.projectId : undefined);
-  if (ask && flags.projectId === undefined && gitlabCom) {
+  const lookedUp = gitlabCom && gitlabProject !== undefined;
+  let projectId =
+    flags.projectId ?? (gitlabCom ? (lookedUp ? String(gitlabProject?.id) : current?.projectId) : undefined);
+  if (ask && flags.projectId === undefined && gitlabCom && !lookedUp) {
     const answer = await ask.input('--project-id', {
       message: `Numeric project ID, to pin gitlab.com:project_id (on the project overview page; empty to skip)${current?.projectId ? ' [current]' : ''}`,
       default: current?.projectId ?? '',
       validate: (v) => v.trim() === '' || answerCheck('projectId', (a) => a.trim())(v),
     });
     projectId = answer.trim() || undefined;
-  } else if (flags.projectId === undefined && projectId !== undefined) {
+  } else if (flags.projectId === undefined && projectId !== undefined && !lookedUp) {
     kept.push(`project ID ${projectId}`);
   }
-  const namespaceId = flags.namespaceId ?? (gitlabCom ? current?.namespaceId : undefined);
-  if (flags.namespaceId === undefined && namespaceId !== undefined) kept.push(`namespace ID ${namespaceId}`);
+  const namespaceId =
+    flags.namespaceId ??
+    (gitlabCom ? (lookedUp ? String(gitlabProject?.namespaceId) : current?.namespaceId) : undefined);
+  if (flags.namespaceId === undefined && namespaceId !== undefined && !lookedUp)
+    kept.push(`namespace ID ${namespaceId}`);
+  if (lookedUp && (flags.projectId === undefined || flags.namespaceId === undefined)) {
+    note(
+      `Pinned project ID ${projectId} and namespace ID ${namespaceId} of ${project}, from GitLab (gitlab.com:project_id, gitlab.com:namespace_id).`,
+    );
+  }
   let protectedOnly = flags.protectedOnly;
   if (protectedOnly === undefined && gitlabCom && current?.protectedOnly) {
     protectedOnly = true;
@@ -332,7 +377,12 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   let tags = flags.tag;
   if (!branches?.length && !tags?.length) {
     const currentRefs = current?.refs;
-    const known = currentRefs ? undefined : defaultBranchOf(project, gitlabUrl, git, ctx.env);
+    const known = currentRefs
+      ? undefined
+      : (defaultBranchOf(project, gitlabUrl, git, ctx.env) ??
+        (gitlabProject?.defaultBranch
+          ? { branch: gitlabProject.defaultBranch, source: 'GitLab' }
+          : undefined));
     if (ask) {
       const suggestion = currentRefs
         ? { value: listOf(currentRefs, 'branch'), label: 'what the role trusts now' }
@@ -469,6 +519,10 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       audience: audience.trim(),
       allowAnyRef,
       protectedOnly: Boolean(protectedOnly),
+      // Nothing said either way: on gitlab.com, runInit pins ref_protected when GitLab says every ref is protected.
+      autoProtectedOnly: protectedOnly === undefined && gitlabCom && gitlabProject !== undefined,
+      protectRefs: Boolean(flags.protectRefs),
+      gitlabProject,
       managedPolicies,
       policyFile,
       template,
@@ -505,6 +559,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     'init options',
     INIT_FLAG_ALIASES,
   );
+  for (const message of warnings) ctx.note?.(`warning: ${message}`);
   for (const message of notes) ctx.note?.(message);
   return options;
 }

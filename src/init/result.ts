@@ -4,10 +4,13 @@
  */
 import type { Finding } from '../core/lint.js';
 import type { Identity, Plan } from '../core/types.js';
+import type { GitlabStep } from '../gitlab/api/steps.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { CiJobNames } from '../render/ci-file.js';
 import type { CiFilePlan } from '../render/write-file.js';
 import type { ExpectDenyCheck } from '../verify/expect-deny.js';
+import type { GitlabProjectFacts } from './gitlab-project.js';
+import type { RefProtectionPlan } from './gitlab-refs.js';
 import type { InitOptions } from './options.js';
 
 export type InitStatus = 'planned' | 'no-changes' | 'applied';
@@ -52,7 +55,22 @@ export interface InitResult {
         backupPath?: string | undefined;
       }
     | undefined;
+  /** What GitLab said about the project and the allowed refs (undefined offline or without the API). */
+  gitlab?:
+    | {
+        project: GitlabProjectFacts;
+        /** One verdict per allowed ref (undefined when the rules were not read). */
+        refs?: RefProtectionPlan['refs'] | undefined;
+        /** ref_protected was pinned because every allowed ref is protected. */
+        protectedOnlyByDefault?: boolean | undefined;
+      }
+    | undefined;
+  /** The GitLab-side changes, in apply order (after IAM, before the pipeline file); empty when none. */
+  gitlabSteps: GitlabStep[];
+  /** IAM changes applied, in order. */
   applied: string[];
+  /** GitLab changes applied, in order. */
+  gitlabApplied: string[];
   warnings: string[];
   nextSteps: string[];
 }

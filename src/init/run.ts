@@ -20,18 +20,23 @@ import {
 import { policyDiff } from '../core/policy-json.js';
 import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
 import { AbortError, type AwsError, UsageError } from '../errors.js';
+import { applyGitlabSteps, describeGitlabStep, type GitlabApplyEvent } from '../gitlab/api/apply.js';
+import type { GitlabPort } from '../gitlab/api/ports.js';
+import type { GitlabStep } from '../gitlab/api/steps.js';
 import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
 import type { Prompter } from '../prompts/prompter.js';
 import { runExpectDenyChecks } from '../verify/expect-deny.js';
 import { gateConsents } from './consent.js';
+import { movedWarning } from './gitlab-project.js';
+import { planRefProtection, type RefProtectionPlan } from './gitlab-refs.js';
 import { nextSteps } from './next-steps.js';
 import type { InitOptions } from './options.js';
 import { loadPermissionSource, type PermissionSource } from './permissions.js';
 import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } from './pipeline.js';
 import type { InitResult } from './result.js';
 import { checkSafety } from './safety.js';
-import { withPipelineNotDone } from './stopped.js';
+import { withStepsAround } from './stopped.js';
 
 export type { InitResult, InitStatus } from './result.js';
 
@@ -49,6 +54,49 @@ export interface InitDeps {
   retry?: RetryOptions | undefined;
   /** Printed between planning and confirmation (human mode only). */
   showPlan?: ((result: InitResult) => void) | undefined;
+  /**
+   * The GitLab API of `options.gitlabUrl`, built lazily (the client loads on the first call); undefined
+   * when it cannot be used. Never called with --offline; only read from under --dry-run.
+   */
+  gitlab?: (() => Promise<GitlabPort | undefined>) | undefined;
+}
+
+/**
+ * The GitLab reads of a run (after every offline check, before AWS): the allowed refs against the
+ * project's protection rules. Skipped offline, without the API, or when the project was not looked up.
+ */
+async function readGitlabSide(
+  options: InitOptions,
+  deps: InitDeps,
+  gitlabCom: boolean,
+): Promise<{ port?: GitlabPort; refs?: RefProtectionPlan }> {
+  if (options.offline || !deps.gitlab) return {};
+  const facts = options.gitlabProject;
+  if (!facts) {
+    if (options.protectRefs) {
+      throw UsageError.field(
+        '--protect-refs',
+        `needs the GitLab project, which was not looked up (no usable GitLab API for ${options.gitlabUrl}, or the token cannot see ${options.project})`,
+        'Give a token with the api scope and the Maintainer role (GITLAB_TOKEN, or --gitlab-token-env NAME).',
+      );
+    }
+    return {};
+  }
+  const port = await deps.gitlab();
+  if (!port) return {};
+  deps.logger.step('start', `Reading the protected branches and tags of ${facts.path} from GitLab`);
+  const refs = await planRefProtection(port, {
+    projectId: facts.id,
+    projectPath: facts.path,
+    refs: options.refs,
+    gitlabCom,
+    protectRefs: options.protectRefs,
+    protectedOnly: options.protectedOnly,
+    autoProtectedOnly: options.autoProtectedOnly,
+  });
+  const safe = refs.refs.filter((r) => r.protectedBy).length;
+  deps.logger.step('done', `${safe} of ${refs.refs.length} allowed refs protected in GitLab`);
+  return { port, refs };
 }
 
 /** The caller's account (STS), or with --offline the stand-in (`--account-id`, `--partition`). */
@@ -144,21 +192,33 @@ export function requireYesOrDryRun(
   );
 }
 
-export async function runInit(options: InitOptions, deps: InitDeps): Promise<InitResult> {
+export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitResult> {
   const { logger } = deps;
+  // What GitLab says may pin ref_protected (below): everything after that reads the effective options.
+  let options = given;
   requireYesOrDryRun(options, deps.interactive);
   const issuer = parseIssuerUrl(options.gitlabUrl);
   const permissionSource = await loadPermissionSource(options);
 
   // Pipeline conflicts are found before AWS is touched: a refused merge must not leave IAM half-done.
   const placeholderArn = `arn:aws:iam::${OFFLINE_ACCOUNT}:role${options.rolePath}${options.roleName}`;
-  const pipelineOptions = options.ciFile ? { ...options, ciFile: options.ciFile } : undefined;
+  let pipelineOptions = options.ciFile ? { ...options, ciFile: options.ciFile } : undefined;
   if (pipelineOptions) await preflightPipeline(pipelineOptions, placeholderArn);
 
   const desiredFor = (identity: Pick<Identity, 'account' | 'partition'>, thumbprints: string[]) =>
     buildSetupDesiredState(options, permissionSource, identity, thumbprints);
   // Preflight with a stand-in account: every input problem (unsafe refs, quotas, tags) fails before AWS.
   desiredFor({ account: OFFLINE_ACCOUNT, partition: options.partition ?? 'aws' }, options.thumbprints);
+
+  // GitLab: which allowed refs are protected (and, on gitlab.com, whether the trust pins ref_protected).
+  const gitlabSide = await readGitlabSide(options, deps, issuer.isGitlabCom);
+  if (gitlabSide.refs && gitlabSide.refs.protectedOnly !== options.protectedOnly) {
+    options = { ...options, protectedOnly: gitlabSide.refs.protectedOnly };
+    pipelineOptions = options.ciFile ? { ...options, ciFile: options.ciFile } : undefined;
+  }
+  for (const n of gitlabSide.refs?.notes ?? []) logger.info(logger.palette.muted(n));
+  // The GitLab-side changes in apply order. Other GitLab planners (variables, commit + MR, sub claim) append here.
+  const gitlabSteps: GitlabStep[] = [...(gitlabSide.refs?.steps ?? [])];
 
   const { identity, ports } = await readIdentity(options, deps);
   const thumbprints = options.offline
@@ -227,8 +287,19 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
     checks: { lint, expectDeny },
     thumbprints,
     ciFile: ciPlan ? summarizePipeline(ciPlan) : undefined,
+    gitlab: options.gitlabProject
+      ? {
+          project: options.gitlabProject,
+          refs: gitlabSide.refs?.refs,
+          protectedOnlyByDefault: gitlabSide.refs?.pinnedByDefault,
+        }
+      : undefined,
+    gitlabSteps,
     applied: [],
+    gitlabApplied: [],
     warnings: [
+      ...[movedWarning(options.gitlabProject)].filter((w): w is string => w !== undefined),
+      ...(gitlabSide.refs?.warnings ?? []),
       ...plan.warnings,
       ...policyCheck.warnings,
       ...thumbprints.warnings,
@@ -238,7 +309,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   };
 
   const ciChanges = ciPlan !== undefined && ciPlan.action !== 'no-op';
-  if (!plan.hasChanges && !ciChanges) {
+  if (!plan.hasChanges && !ciChanges && gitlabSteps.length === 0) {
     result.status = 'no-changes';
     result.nextSteps = nextSteps(result, options);
     return result;
@@ -253,7 +324,13 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   if (!options.yes) {
     const ask = await deps.prompter!();
     const ok = await ask.confirm('--yes', {
-      message: `Apply these changes to AWS account ${identity.account}${ciChanges ? ` and ${ciPlan?.path}` : ''}?`,
+      message: `Apply these changes to ${[
+        plan.hasChanges ? `AWS account ${identity.account}` : undefined,
+        gitlabSteps.length ? `GitLab project ${options.gitlabProject?.path ?? options.project}` : undefined,
+        ciChanges ? ciPlan?.path : undefined,
+      ]
+        .filter(Boolean)
+        .join(', ')}?`,
       default: false,
     });
     if (!ok) throw new AbortError('Aborted: nothing was changed.');
@@ -261,6 +338,7 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
   if (deps.signal?.aborted) throw new AbortError('Aborted before applying: nothing was changed.');
 
   const pipelineStep = ciPlan && ciChanges ? `write ${ciPlan.shownPath}` : undefined;
+  const gitlabNotDone = gitlabSteps.map(describeGitlabStep);
   if (plan.hasChanges && ports) {
     const { applyPlan } = await import('../aws/apply.js');
     const applied = await applyPlan(plan, ports.iam, {
@@ -280,12 +358,30 @@ export async function runInit(options: InitOptions, deps: InitDeps): Promise<Ini
         else logger.step('fail', event.description);
       },
     }).catch((error: unknown) => {
-      throw withPipelineNotDone(error, pipelineStep);
+      throw withStepsAround(error, {
+        notDoneAfter: [...gitlabNotDone, ...(pipelineStep ? [pipelineStep] : [])],
+      });
     });
     result.applied = applied.done;
   }
+  if (gitlabSteps.length && gitlabSide.port) {
+    const applied = await applyGitlabSteps(gitlabSteps, gitlabSide.port, {
+      signal: deps.signal,
+      onEvent: (event: GitlabApplyEvent) => {
+        if (event.type === 'start') logger.step('start', `GitLab: ${event.description}`);
+        else if (event.type === 'done') logger.step('done', `GitLab: ${event.description}`);
+        else logger.step('fail', `GitLab: ${event.description}`);
+      },
+    }).catch((error: unknown) => {
+      throw withStepsAround(error, {
+        doneBefore: result.applied,
+        notDoneAfter: pipelineStep ? [pipelineStep] : [],
+      });
+    });
+    result.gitlabApplied = applied.done;
+  }
   if (ciPlan && ciChanges) {
-    const written = await writePipeline(ciPlan, options.cwd, result.applied);
+    const written = await writePipeline(ciPlan, options.cwd, [...result.applied, ...result.gitlabApplied]);
     logger.step(
       'done',
       `${ciPlan.action === 'create' ? 'Created' : 'Updated'} ${ciPlan.shownPath}${written.backupPath ? ` (backup: ${written.backupPath})` : ''}`,

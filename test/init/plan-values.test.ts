@@ -62,6 +62,8 @@ function resultWith(resources: ResourcePlan[], more: Partial<Plan> = {}, extra: 
     checks: { lint: [], expectDeny: [] },
     thumbprints: { thumbprints: [], source: 'not-needed', details: [], warnings: [] },
     applied: [],
+    gitlabSteps: [],
+    gitlabApplied: [],
     warnings: [],
     nextSteps: [],
     ...extra,
