@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readExistingRole } from '../../src/aws/read-state.js';
 import type { RawInitFlags } from '../../src/commands/init.js';
+import type { GitlabPort } from '../../src/gitlab/api/ports.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import type { InitOptions } from '../../src/init/options.js';
 import { resolveInitOptions } from '../../src/init/resolve.js';
@@ -43,6 +44,8 @@ export interface RunOptions {
   /** Run the wizard (interactive resolution) with these answers; `enterForUnscripted` presses Enter elsewhere. */
   wizard?: { answers: Record<string, ScriptedAnswer>; enterForUnscripted?: boolean };
   env?: NodeJS.ProcessEnv;
+  /** The GitLab API the run uses (resolve's lookup and runInit's reads and steps); none when undefined. */
+  gitlab?: GitlabPort | undefined;
 }
 
 /** Runs init through the real resolver and orchestration against the fake AWS. */
@@ -61,7 +64,7 @@ export async function runInitWith(
     ? createScriptedPrompter(run.wizard.answers, { enterForUnscripted: run.wizard.enterForUnscripted })
     : undefined;
   const options =
-    run.readExisting || wizard
+    run.readExisting || wizard || run.gitlab
       ? await resolveInitOptions(flags, {
           cwd,
           env: run.env ?? {},
@@ -72,6 +75,7 @@ export async function runInitWith(
             return wizard;
           },
           note: (m) => notes.push(m),
+          ...(run.gitlab ? { gitlab: async () => run.gitlab } : {}),
           ...(run.readExisting
             ? { readExisting: (target) => readExistingRole(run.aws.ports.iam, target) }
             : {}),
@@ -87,6 +91,7 @@ export async function runInitWith(
     resolveThumbprints: (issuer, override) => resolveThumbprints({ issuer, override }),
     signal: run.signal,
     retry: virtualClock(),
+    ...(run.gitlab ? { gitlab: async () => run.gitlab } : {}),
   };
   const result = await runInit(options, deps);
   return { result, logger, notes, ...(wizard ? { wizard } : {}) };
