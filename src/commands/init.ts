@@ -137,7 +137,10 @@ export function addSetupOptions(command: Command): Command {
     .option('--tag <name>', 'tag (or pattern such as v*) allowed to assume the role; repeatable', collect)
     .option('--audience <aud>', 'id_token audience (default: the GitLab URL; sts.amazonaws.com also works)')
     .option('--allow-any-ref', 'allow every branch or tag (`*`); broadens trust, shown in red')
-    .option('--protected-only', 'on gitlab.com, require gitlab.com:ref_protected = "true"')
+    .option(
+      '--protected-only',
+      'on gitlab.com, require gitlab.com:ref_protected = "true" (default when GitLab says every allowed ref is protected)',
+    )
     .option('--no-protected-only', 'drop the ref_protected requirement a re-run would otherwise keep')
     .option(
       '--protect-refs',

@@ -70,9 +70,10 @@ async function readGitlabSide(
   deps: InitDeps,
   gitlabCom: boolean,
 ): Promise<{ port?: GitlabPort; refs?: RefProtectionPlan }> {
-  if (options.offline || !deps.gitlab) return {};
+  if (options.offline) return {};
   const facts = options.gitlabProject;
-  if (!facts) {
+  const port = facts && deps.gitlab ? await deps.gitlab() : undefined;
+  if (!facts || !port) {
     if (options.protectRefs) {
       throw UsageError.field(
         '--protect-refs',
@@ -82,8 +83,6 @@ async function readGitlabSide(
     }
     return {};
   }
-  const port = await deps.gitlab();
-  if (!port) return {};
   deps.logger.step('start', `Reading the protected branches and tags of ${facts.path} from GitLab`);
   const refs = await planRefProtection(port, {
     projectId: facts.id,

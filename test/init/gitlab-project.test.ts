@@ -358,3 +358,17 @@ describe('protected refs', () => {
     );
   });
 });
+
+describe('--protect-refs without the GitLab project', () => {
+  it('is a usage error before any AWS call when the project could not be looked up', async () => {
+    const gitlab = createMemoryGitlab([PROJECT()], { authenticated: false });
+    const error = await usage(
+      runInitWith({ ...BASE_FLAGS, projectId: '4242', protectRefs: true }, tmp.dir, {
+        aws,
+        gitlab: gitlab.port,
+      }),
+    );
+    expect(error.issues[0]?.field).toBe('--protect-refs');
+    expect(aws.calls()).toEqual([]);
+  });
+});
