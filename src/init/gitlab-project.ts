@@ -100,20 +100,24 @@ export async function lookupGitlabProject(port: GitlabPort, input: LookupInput):
   };
   mismatch('--project-id', input.projectIdFlag, facts.id, 'project ID');
   mismatch('--namespace-id', input.namespaceIdFlag, facts.namespaceId, 'namespace ID');
-  const current = input.current;
-  if (
-    current?.projectId !== undefined &&
-    input.projectIdFlag === undefined &&
-    current.projectId !== String(facts.id)
-  ) {
-    throw UsageError.field(
-      '--project-id',
-      `the role ${current.roleName} trusts project ID ${current.projectId}, but ${facts.path} is now project ${facts.id}: the path may have been deleted and taken by another project`,
-      `Check that project ${facts.id} (${facts.webUrl}) is the one the role is for, then pass --project-id ${facts.id} to move the trust to it.`,
-    );
-  }
   // A move is reported by runInit (movedWarning), in the result and --json.
   return { facts, warnings: [] };
+}
+
+/**
+ * A role pinned (gitlab.com:project_id) to another project than the one at the path now: the project
+ * was deleted and the path taken by another one (or recreated). Moving the trust needs --project-id.
+ */
+export function checkPathReuse(
+  facts: GitlabProjectFacts,
+  current: { roleName: string; projectId?: string | undefined },
+): void {
+  if (current.projectId === undefined || current.projectId === String(facts.id)) return;
+  throw UsageError.field(
+    '--project-id',
+    `the role ${current.roleName} trusts project ID ${current.projectId}, but ${facts.path} is now project ${facts.id}: the path may have been deleted and taken by another project`,
+    `Check that project ${facts.id} (${facts.webUrl}) is the one the role is for, then pass --project-id ${facts.id} to move the trust to it.`,
+  );
 }
 
 /** The loud warning for a moved project, or undefined. */

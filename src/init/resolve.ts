@@ -32,7 +32,7 @@ import type { Prompter } from '../prompts/prompter.js';
 import { HIDDEN_JOB_NAME } from '../render/ci-file.js';
 import { ciYamlToJs } from '../render/ci-yaml.js';
 import { answerCheck, checkGivenFields, checkRefList, splitList, throwingCheck } from './field-checks.js';
-import { type GitlabProjectFacts, lookupGitlabProject } from './gitlab-project.js';
+import { checkPathReuse, type GitlabProjectFacts, lookupGitlabProject } from './gitlab-project.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from './options.js';
 import { loadPermissionSource } from './permissions.js';
 import { preflightPipeline } from './pipeline.js';
@@ -296,6 +296,29 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   // Bad input found in files (pipeline location, conflicts, YAML; the policy file; template parameters)
   // still fails before any AWS call, as runInit would have it without this read.
   if (willRead) await preflightFiles(flags, ctx, ciFile, templateParams, gitlabUrl);
+  // GitLab: the project's IDs, default branch and state, from its API (one read; none offline).
+  // Before the role is read: an archived project or a wrong --project-id fails before any AWS call.
+  const lookUp = async (url: string): Promise<GitlabProjectFacts | undefined> => {
+    const port = !flags.offline && ctx.gitlab ? await ctx.gitlab(url) : undefined;
+    if (!port) return undefined;
+    const lookup = await lookupGitlabProject(port, {
+      project: project as string,
+      gitlabUrl: url,
+      gitlabCom: url === GITLAB_COM,
+      projectIdFlag: flags.projectId,
+      namespaceIdFlag: flags.namespaceId,
+    });
+    warnings.push(...lookup.warnings);
+    const facts = lookup.facts;
+    if (facts?.movedFrom !== undefined && facts.path !== project) {
+      // The trust must name the path GitLab puts in sub now; the names derived from the path follow it.
+      project = facts.path;
+      if (flags.roleName === undefined) roleName = defaultRoleName(project);
+      if (flags.policyName === undefined) policyName = defaultPolicyName(project);
+    }
+    return facts;
+  };
+  let gitlabProject = await lookUp(gitlabUrl);
   const readRole = async () => {
     const found = willRead && ctx.readExisting ? await ctx.readExisting({ roleName, policyName }) : undefined;
     // A policy at the tool's ARN that the tool did not create is an ordinary attachment: kept as such.
@@ -314,31 +337,15 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     if (tagged && tagged !== gitlabUrl) {
       gitlabUrl = tagged;
       kept.push(`GitLab ${tagged}`);
+      // The role is for another instance than the guess: the project is looked up there.
+      const before = roleName;
+      gitlabProject = await lookUp(gitlabUrl);
+      if (roleName !== before) ({ existing, current } = await readRole());
     }
   }
   const gitlabCom = gitlabUrl === GITLAB_COM;
-
-  // GitLab: the project's IDs, default branch and state, from its API (one read; none offline).
-  let gitlabProject: GitlabProjectFacts | undefined;
-  const port = !flags.offline && ctx.gitlab ? await ctx.gitlab(gitlabUrl) : undefined;
-  if (port) {
-    const lookup = await lookupGitlabProject(port, {
-      project,
-      gitlabUrl,
-      gitlabCom,
-      projectIdFlag: flags.projectId,
-      namespaceIdFlag: flags.namespaceId,
-      current: current && gitlabCom ? { roleName, projectId: current.projectId } : undefined,
-    });
-    for (const w of lookup.warnings) warnings.push(w);
-    gitlabProject = lookup.facts;
-    if (gitlabProject?.movedFrom !== undefined && gitlabProject.path !== project) {
-      // The trust must name the path GitLab puts in sub now; the names derived from the path follow it.
-      project = gitlabProject.path;
-      if (flags.roleName === undefined) roleName = defaultRoleName(project);
-      if (flags.policyName === undefined) policyName = defaultPolicyName(project);
-      ({ existing, current } = await readRole());
-    }
+  if (gitlabProject && gitlabCom && current && flags.projectId === undefined) {
+    checkPathReuse(gitlabProject, { roleName, projectId: current.projectId });
   }
 
   // gitlab.com evaluates gitlab.com:project_id: pinning it survives a renamed or re-registered path.

@@ -104,7 +104,9 @@ describe('init looks the project up on gitlab.com', () => {
 
   it('refuses an archived project before any AWS call (exit 2)', async () => {
     const gitlab = createMemoryGitlab([PROJECT({ archived: true })]);
-    const error = await usage(runInitWith(BASE_FLAGS, tmp.dir, { aws, gitlab: gitlab.port }));
+    const error = await usage(
+      runInitWith(BASE_FLAGS, tmp.dir, { aws, gitlab: gitlab.port, readExisting: true }),
+    );
     expect(error.exitCode).toBe(ExitCode.Usage);
     expect(error.message).toMatch(/acme\/platform\/web is archived/);
     expect(aws.calls()).toEqual([]);
@@ -126,7 +128,7 @@ describe('init looks the project up on gitlab.com', () => {
     async (flag, extra, message) => {
       const gitlab = createMemoryGitlab([PROJECT()]);
       const error = await usage(
-        runInitWith({ ...BASE_FLAGS, ...extra }, tmp.dir, { aws, gitlab: gitlab.port }),
+        runInitWith({ ...BASE_FLAGS, ...extra }, tmp.dir, { aws, gitlab: gitlab.port, readExisting: true }),
       );
       expect(error.issues[0]?.field).toBe(flag);
       expect(error.message).toMatch(message);
