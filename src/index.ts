@@ -18,6 +18,7 @@ export {
 export { evaluateTrustPolicy } from './core/evaluate.js';
 export { lintTrustPolicy } from './core/lint.js';
 export { buildDesiredState, buildPlan } from './core/plan.js';
+export { checkRefProtection, type RefProtection, ruleCoversPattern } from './core/protected-refs.js';
 export { findingsToSarif } from './core/sarif.js';
 export { buildTrustPolicy } from './core/trust-policy.js';
 export type * from './core/types.js';
@@ -32,6 +33,8 @@ export type * from './export/types.js';
 export type { FleetMember, MemberSource } from './fleet/members.js';
 export { type ResolvedSelection, resolveSelection, type SkippedProject } from './fleet/selection.js';
 export { addSelectionOptions, parseSelectionFlags, type Selection } from './fleet/selection-options.js';
+export { applyGitlabSteps, describeGitlabStep } from './gitlab/api/apply.js';
+export type { GitlabStep } from './gitlab/api/steps.js';
 export { type InitOptions, initOptionsSchema } from './init/options.js';
 export { resolveInitOptions } from './init/resolve.js';
 export { type InitDeps, type InitResult, runInit } from './init/run.js';

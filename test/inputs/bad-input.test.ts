@@ -406,6 +406,11 @@ const INIT: CommandUnderTest<RawInitFlags> = {
       flags: { dryRun: true, offline: true, partition: 'aws-mars' },
       field: '--partition',
     },
+    {
+      name: '--protect-refs with --offline',
+      flags: { dryRun: true, offline: true, protectRefs: true },
+      field: '--protect-refs',
+    },
     { name: 'region that is not a region', flags: { region: 'nowhere' }, field: '--region' },
     { name: 'region in upper case', flags: { region: 'US-EAST-1' }, field: '--region' },
     { name: 'empty profile', flags: { profile: '' }, field: '--profile' },
