@@ -210,12 +210,14 @@ export function gitlabLines(result: Pick<InitResult, 'gitlab'>, p: Palette): str
   }
   for (const r of result.gitlab?.refs ?? []) {
     const text = r.protectedBy
-      ? `${p.good('✓')} ${refLabel(r.ref)}: protected${r.protectedBy === r.ref.pattern ? '' : ` by rule ${r.protectedBy}`}`
-      : r.willProtect
-        ? `${p.change('~')} ${refLabel(r.ref)}: not protected; protected by this run (rule ${r.willProtect})`
-        : p.warn(
-            `! ${refLabel(r.ref)}: not protected${r.partly.length ? ` (only ${r.partly.join(', ')})` : ''}`,
-          );
+      ? `${p.good('✓')} ${refLabel(r.ref)}: protected${r.source === 'branch' ? ' (the branch says so; rules not readable)' : r.protectedBy === r.ref.pattern ? '' : ` by rule ${r.protectedBy}`}`
+      : r.source === 'unknown'
+        ? p.warn(`? ${refLabel(r.ref)}: not known (the protection rules are not readable with this token)`)
+        : r.willProtect
+          ? `${p.change('~')} ${refLabel(r.ref)}: not protected; protected by this run (rule ${r.willProtect})`
+          : p.warn(
+              `! ${refLabel(r.ref)}: not protected${r.partly.length ? ` (only ${r.partly.join(', ')})` : ''}`,
+            );
     lines.push(`${INDENT}${text}`);
   }
   return lines;

@@ -3,6 +3,7 @@
  * server is test/helpers/fake-gitlab.ts). Projects by path and ID (moved, archived), protected branch
  * and tag rules, project variables; every call is logged, and `failOn` injects a fault into one call.
  */
+import { ruleMatchesRef } from '../../src/core/protected-refs.js';
 import type {
   CiVariable,
   GitlabPort,
@@ -32,6 +33,8 @@ export interface MemoryProject {
   formerPaths?: string[];
   protectedBranches?: string[];
   protectedTags?: string[];
+  /** Branches in the repository (default: the default branch). */
+  branches?: string[];
   variables?: CiVariable[];
   subClaimComponents?: string[];
 }
@@ -59,7 +62,12 @@ export interface MemoryGitlab {
 
 export function createMemoryGitlab(
   projects: MemoryProject[],
-  options: { baseUrl?: string; authenticated?: boolean } = {},
+  options: {
+    baseUrl?: string;
+    authenticated?: boolean;
+    /** Listing protection rules needs Maintainer: false answers those lists with 403. */
+    canReadRules?: boolean;
+  } = {},
 ): MemoryGitlab {
   const calls: MemoryGitlab['calls'] = [];
   const faults = new Map<string, { error: Error; nth: number; after: boolean }>();
@@ -126,11 +134,28 @@ export function createMemoryGitlab(
     getGroup: unsupported('getGroup'),
     listGroupProjects: unsupported('listGroupProjects'),
     listDescendantGroups: unsupported('listDescendantGroups'),
-    getBranch: unsupported('getBranch'),
-    listProtectedBranches: async (ref: ProjectRef) =>
-      (find(ref).project.protectedBranches ?? []).map((name) => ({ name })),
-    listProtectedTags: async (ref: ProjectRef) =>
-      (find(ref).project.protectedTags ?? []).map((name) => ({ name })),
+    getBranch: async (ref: ProjectRef, name: string) => {
+      const { project } = find(ref);
+      const branches = project.branches ?? (project.defaultBranch ? [project.defaultBranch] : []);
+      if (!branches.includes(name)) return undefined;
+      const rules = project.protectedBranches ?? [];
+      return {
+        name,
+        commitSha: '0'.repeat(40),
+        protected: rules.some((rule) => ruleMatchesRef(rule, name)),
+        default: name === project.defaultBranch,
+      };
+    },
+    listProtectedBranches: async (ref: ProjectRef) => {
+      const { project } = find(ref);
+      if (options.canReadRules === false) throw new MemoryGitlabError(403, '403 Forbidden');
+      return (project.protectedBranches ?? []).map((name) => ({ name }));
+    },
+    listProtectedTags: async (ref: ProjectRef) => {
+      const { project } = find(ref);
+      if (options.canReadRules === false) throw new MemoryGitlabError(403, '403 Forbidden');
+      return (project.protectedTags ?? []).map((name) => ({ name }));
+    },
     protectBranch: async (ref: ProjectRef, name: string) => protect('protectedBranches')(ref, name),
     protectTag: async (ref: ProjectRef, name: string) => protect('protectedTags')(ref, name),
     listProjectVariables: async (ref: ProjectRef) => find(ref).project.variables ?? [],

@@ -374,3 +374,45 @@ describe('--protect-refs without the GitLab project', () => {
     expect(aws.calls()).toEqual([]);
   });
 });
+
+describe('protection rules this token may not list (Reporter, or anonymous)', () => {
+  it('literal branches are asked one by one; patterns and tags stay unknown and nothing is pinned', async () => {
+    const gitlab = createMemoryGitlab(
+      [PROJECT({ protectedBranches: ['main', 'release/*'], branches: ['main'] })],
+      {
+        canReadRules: false,
+      },
+    );
+    const { result } = await runInitWith({ ...BASE_FLAGS, branch: ['main', 'release/*'] }, tmp.dir, {
+      aws,
+      gitlab: gitlab.port,
+    });
+    expect(result.gitlab?.refs?.map((r) => [r.ref.pattern, r.source, r.protectedBy])).toEqual([
+      ['main', 'branch', 'main'],
+      ['release/*', 'unknown', undefined],
+    ]);
+    expect(trustOf()).not.toContain('ref_protected');
+    expect(result.warnings.join('\n')).toMatch(
+      /could not be read \(listing them needs the Maintainer role\)/,
+    );
+    expect(formatPlan(result, plainPalette).join('\n')).toContain('? branch release/*: not known');
+  });
+
+  it('one literal branch, protected: ref_protected is pinned from the branch itself', async () => {
+    const gitlab = createMemoryGitlab([PROJECT({ branches: ['main'] })], { canReadRules: false });
+    await runInitWith(BASE_FLAGS, tmp.dir, { aws, gitlab: gitlab.port });
+    expect(trustOf()).toContain('"gitlab.com:ref_protected":"true"');
+    expect(gitlab.calls.map((c) => c.method)).toEqual(['getProject', 'listProtectedBranches', 'getBranch']);
+  });
+
+  it('--protect-refs: refused before any change (creating the rules needs the same role)', async () => {
+    const gitlab = createMemoryGitlab([PROJECT()], { canReadRules: false });
+    const error = await runInitWith({ ...BASE_FLAGS, protectRefs: true }, tmp.dir, {
+      aws,
+      gitlab: gitlab.port,
+    }).catch((e: unknown) => e as Error);
+    expect((error as Error).message).toMatch(/cannot be read with this token/);
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(gitlab.mutatingCalls()).toEqual([]);
+  });
+});
