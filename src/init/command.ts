@@ -11,6 +11,7 @@ import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
 import { formatPlan, formatResult } from './format.js';
+import { initGitlabPorts } from './gitlab-port.js';
 import { DEFAULT_REGION, resolveInitOptions } from './resolve.js';
 import { runInit } from './run.js';
 
@@ -30,6 +31,12 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     earlyPorts ??= lazyAwsPorts(early, context)();
     return earlyPorts;
   };
+  // One GitLab port per instance for the run (the client loads on the first call; never --offline).
+  const gitlab = initGitlabPorts(context, flags, ({ status, delayMs }) =>
+    logger.info(
+      logger.palette.muted(`  GitLab answered ${status}; retrying in ${Math.round(delayMs / 100) / 10}s`),
+    ),
+  );
   const options = await resolveInitOptions(flags, {
     cwd: context.cwd,
     repoRoot,
@@ -45,6 +52,7 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
       const { readExistingRole } = await import('../aws/read-state.js');
       return readExistingRole(ports.iam, target);
     },
+    gitlab,
   });
   const result = await runInit(options, {
     logger,
@@ -60,6 +68,7 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     resolveThumbprints: (issuer, override) =>
       resolveThumbprints({ issuer, override, signal: context.signal }),
     showPlan: (r) => output.lines([...formatPlan(r, stdoutPalette), '']),
+    gitlab: () => gitlab(options.gitlabUrl),
   });
   output.lines(formatResult(result, stdoutPalette));
   output.document(result);

@@ -36,7 +36,8 @@ export function captureContext(options: { cwd?: string; interactive?: boolean } 
   const context: CommandContext = {
     stdout,
     stderr,
-    env: { NO_COLOR: '1' },
+    // No anonymous lookup on gitlab.com: a test never reaches the real internet.
+    env: { NO_COLOR: '1', GITLAB_AWS_OIDC_GITLAB_ANONYMOUS: 'off' },
     cwd: options.cwd ?? process.cwd(),
     interactive: options.interactive ?? false,
     signal: new AbortController().signal,

@@ -554,11 +554,18 @@ export const BIN = `${ROOT}bin/gitlab-aws-oidc.js`;
  * empty folder so no real `~/.aws` config, profile or SSO cache is read. Every inherited `AWS_*`
  * variable is dropped, and so are the proxy variables (HTTPS_PROXY, NO_PROXY…: pass them in `extra`).
  */
+const GITLAB_ENV = ['GITLAB_TOKEN', 'GITLAB_ACCESS_TOKEN', 'OAUTH_TOKEN', 'GLAB_CONFIG_DIR'];
+
 export function cliEnv(server: Pick<IamServer, 'url'>, home: string, extra: Record<string, string> = {}) {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       // A developer's own proxy must not see loopback test traffic: tests set proxies explicitly.
-      ([k]) => !k.startsWith('AWS_') && k !== 'FORCE_COLOR' && !/^(https?|all|no)_proxy$/i.test(k),
+      // Nor the developer's GitLab credentials (a test gives its own token for the fake GitLab).
+      ([k]) =>
+        !k.startsWith('AWS_') &&
+        k !== 'FORCE_COLOR' &&
+        !/^(https?|all|no)_proxy$/i.test(k) &&
+        !GITLAB_ENV.includes(k),
     ),
   );
   return {
@@ -575,6 +582,8 @@ export function cliEnv(server: Pick<IamServer, 'url'>, home: string, extra: Reco
     AWS_MAX_ATTEMPTS: '1',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // No anonymous GitLab lookup on gitlab.com: a test never reaches the real internet.
+    GITLAB_AWS_OIDC_GITLAB_ANONYMOUS: 'off',
     ...extra,
   } as NodeJS.ProcessEnv;
 }
