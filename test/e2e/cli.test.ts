@@ -23,11 +23,17 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'FORCE_COLOR'),
+    Object.entries(process.env).filter(
+      ([k]) =>
+        !k.startsWith('AWS_') &&
+        k !== 'FORCE_COLOR' &&
+        !['GITLAB_TOKEN', 'GITLAB_ACCESS_TOKEN', 'OAUTH_TOKEN', 'GLAB_CONFIG_DIR'].includes(k),
+    ),
   );
   const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], {
     cwd,
-    env: { ...clean, CI: 'true', NO_COLOR: '1', HOME: cwd, ...env },
+    // No anonymous GitLab lookup on gitlab.com: a test never reaches the real internet.
+    env: { ...clean, CI: 'true', NO_COLOR: '1', HOME: cwd, GITLAB_AWS_OIDC_GITLAB_ANONYMOUS: 'off', ...env },
     encoding: 'utf8',
     timeout: 30_000,
   });
