@@ -117,9 +117,13 @@ interface RoleContext {
   notes: string[];
 }
 
-function planTrust({ name, have, want, prov, changes }: RoleContext, acc: Acc): void {
+function planTrust(
+  { name, have, want, prov, changes }: RoleContext,
+  opts: Pick<PlanOptions, 'sameProject'>,
+  acc: Acc,
+): void {
   if (policiesEqual(have.trustPolicy, want.trustPolicy)) return;
-  const reasons = findTrustBroadening(have.trustPolicy, want.trustPolicy);
+  const reasons = findTrustBroadening(have.trustPolicy, want.trustPolicy, { sameProject: opts.sameProject });
   acc.steps.push({ kind: 'updateTrustPolicy', roleName: name, trustPolicy: want.trustPolicy });
   const change: FieldChange = {
     field: 'trustPolicy',
@@ -358,7 +362,7 @@ export function planRole(desired: DesiredState, current: CurrentState, opts: Pla
   };
   const aligned = alignRolePath(desired, current, opts);
   if (aligned.note) ctx.notes.push(aligned.note);
-  planTrust(ctx, acc);
+  planTrust(ctx, opts, acc);
   planSettings(ctx, acc);
   planBoundary(ctx, opts, acc);
   noteKeptDrift(ctx);

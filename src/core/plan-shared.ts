@@ -29,6 +29,11 @@ export interface PlanOptions {
   /** Carried into the plan: warnings and broadening notes from building the desired state. */
   warnings?: readonly string[] | undefined;
   broadening?: readonly string[] | undefined;
+  /**
+   * The project's path and ID, as GitLab confirmed them: a trust policy that switches its `sub` between
+   * `project_path:<path>:…` and `project_id:<id>:…` (`--sub-claim`) names the same jobs, not new ones.
+   */
+  sameProject?: { projectPath: string; projectId: string } | undefined;
 }
 
 const DEFAULT_ATTACHED_QUOTA = 10;

@@ -12,15 +12,20 @@ import { splitOidcKey } from './gitlab-claims.js';
 import { conditionValues, parseConditionOperator } from './iam-conditions.js';
 import { trustStatements } from './lint.js';
 import { parseSubject } from './subject.js';
-import { GITLAB_URL_TAG, type RefRule, type RoleState } from './types.js';
+import { GITLAB_URL_TAG, type RefRule, type RoleState, type SubClaimForm } from './types.js';
 
 export interface RoleIntent {
   /** The refs the trust policy names for the project; undefined when they cannot be read back exactly. */
   refs?: RefRule[] | undefined;
   /** The one `aud` the trust policy pins (StringEquals), if exactly one. */
   audience?: string | undefined;
-  /** gitlab.com:project_id / namespace_id pinned with StringEquals, if exactly one value each. */
+  /**
+   * gitlab.com:project_id / namespace_id pinned with StringEquals, if exactly one value each; for a
+   * project_id-first `sub`, the project ID it names.
+   */
   projectId?: string | undefined;
+  /** The form of the `sub` values the refs were read from (`project_id` after `--sub-claim project-id`). */
+  subClaim?: SubClaimForm | undefined;
   namespaceId?: string | undefined;
   /** gitlab.com:ref_protected = "true" is required. */
   protectedOnly: boolean;
@@ -66,15 +71,36 @@ function singleEquals(role: RoleState, claim: string): string | undefined {
   return values[0];
 }
 
-function readRefs(role: RoleState, projectPath: string): RefRule[] | undefined {
+interface SubRead {
+  refs: RefRule[];
+  form: SubClaimForm;
+  /** The project ID a project_id-first `sub` names. */
+  projectId?: string | undefined;
+}
+
+/**
+ * The refs every positive `sub` value names for the project, all in one form: `project_path:<projectPath>:…`
+ * or `project_id:<one id>:…` (the role is tagged for the path; the ID is the one its sub names).
+ */
+function readRefs(role: RoleState, projectPath: string): SubRead | undefined {
   const found = positiveValues(role, 'sub');
   if (found.length === 0) return undefined;
   const refs: RefRule[] = [];
+  let form: SubClaimForm | undefined;
+  let projectId: string | undefined;
   for (const { operator, values } of found) {
     if (operator !== 'StringEquals' && operator !== 'StringLike') return undefined;
     for (const value of values) {
       const subject = parseSubject(value);
-      if (!subject?.projectPath || subject.projectPath.toLowerCase() !== projectPath.toLowerCase()) {
+      if (!subject) return undefined;
+      const valueForm: SubClaimForm = subject.projectId !== undefined ? 'project_id' : 'project_path';
+      if (form !== undefined && form !== valueForm) return undefined;
+      form = valueForm;
+      if (subject.projectId !== undefined) {
+        if (!/^[1-9]\d*$/.test(subject.projectId)) return undefined;
+        if (projectId !== undefined && projectId !== subject.projectId) return undefined;
+        projectId = subject.projectId;
+      } else if (subject.projectPath?.toLowerCase() !== projectPath.toLowerCase()) {
         return undefined;
       }
       // Under StringEquals a `*` is a literal character, which init would write under StringLike.
@@ -84,8 +110,13 @@ function readRefs(role: RoleState, projectPath: string): RefRule[] | undefined {
       }
     }
   }
+  if (form === undefined) return undefined;
   // init lists branches first, then tags.
-  return [...refs.filter((r) => r.type === 'branch'), ...refs.filter((r) => r.type === 'tag')];
+  return {
+    refs: [...refs.filter((r) => r.type === 'branch'), ...refs.filter((r) => r.type === 'tag')],
+    form,
+    projectId,
+  };
 }
 
 /**
@@ -97,10 +128,20 @@ export function readRoleIntent(
   { projectPath, toolPolicyArn }: { projectPath: string; toolPolicyArn?: string | undefined },
 ): RoleIntent {
   const protectedValues = positiveValues(role, 'ref_protected');
+  const sub = readRefs(role, projectPath);
+  const pinnedId = singleEquals(role, 'project_id');
+  // A project_id sub and a gitlab.com:project_id pin that disagree: neither is read back as the ID.
+  const projectId =
+    sub?.form === 'project_id'
+      ? pinnedId === undefined || pinnedId === sub.projectId
+        ? sub.projectId
+        : undefined
+      : pinnedId;
   return {
-    refs: readRefs(role, projectPath),
+    refs: sub?.refs,
+    subClaim: sub?.form,
     audience: singleEquals(role, 'aud'),
-    projectId: singleEquals(role, 'project_id'),
+    projectId,
     namespaceId: singleEquals(role, 'namespace_id'),
     protectedOnly: protectedValues.some((p) => p.operator === 'StringEquals' && p.values.includes('true')),
     managedPolicyArns: role.attachedPolicyArns.filter((arn) => arn !== toolPolicyArn),

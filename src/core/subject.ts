@@ -13,7 +13,7 @@
  */
 import { formatSubClaim, isRefType, parseSubClaim } from './gitlab-claims.js';
 import { hasWildcard, matchesStringLike } from './iam-conditions.js';
-import type { RefRule, RefType } from './types.js';
+import type { RefRule, RefType, SubClaimForm } from './types.js';
 
 /** `project_path:<path>:ref_type:<type>:ref:<pattern>` */
 export function buildSubject(projectPath: string, rule: RefRule): string {
@@ -39,6 +39,46 @@ export function buildProjectIdSubject(projectId: string, rule: RefRule): string 
     ['ref_type', rule.type],
     ['ref', rule.pattern],
   ]);
+}
+
+/** The project's `sub` components for a form: `[project_path|project_id, ref_type, ref]`. */
+export function subClaimComponents(form: SubClaimForm): [SubClaimForm, 'ref_type', 'ref'] {
+  return [form, 'ref_type', 'ref'];
+}
+
+/**
+ * The form of a project's `ci_id_token_sub_claim_components`: `project_path` or `project_id` when they are
+ * exactly `[<form>, ref_type, ref]` (what init writes trust for), undefined for any other list.
+ */
+export function subClaimFormOf(components: readonly string[] | undefined): SubClaimForm | undefined {
+  if (!components || components.length !== 3 || components[1] !== 'ref_type' || components[2] !== 'ref')
+    return undefined;
+  return components[0] === 'project_path' || components[0] === 'project_id' ? components[0] : undefined;
+}
+
+/** The project as it appears in `sub`: its path, or its numeric ID for the project_id form. */
+export interface SubjectProject {
+  projectPath: string;
+  projectId?: string | undefined;
+  form?: SubClaimForm | undefined;
+}
+
+/** One `sub` value per rule in the project's form (`project_id` needs `projectId`), in order, without duplicates. */
+export function buildSubjectsFor(project: SubjectProject, rules: readonly RefRule[]): string[] {
+  if ((project.form ?? 'project_path') === 'project_path') return buildSubjects(project.projectPath, rules);
+  const id = project.projectId;
+  if (id === undefined) throw new Error('a project_id sub needs the project ID');
+  return [...new Set(rules.map((rule) => buildProjectIdSubject(id, rule)))];
+}
+
+/**
+ * The same `sub` written with the project's path instead of its ID (`project_id:42:…` →
+ * `project_path:g/p:…`) when it names `projectId`; any other value unchanged. For comparing trust
+ * across a switch of the sub form, where the ID and path are known to be the same project.
+ */
+export function subjectWithPath(sub: string, project: { projectPath: string; projectId: string }): string {
+  const prefix = `project_id:${project.projectId}:`;
+  return sub.startsWith(prefix) ? `project_path:${project.projectPath}:${sub.slice(prefix.length)}` : sub;
 }
 
 export interface ParsedSubject {

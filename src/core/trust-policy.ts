@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 import { hasWildcard } from './iam-conditions.js';
 import { policySize } from './policy-json.js';
 import { matchesAnyRef, validateProjectPath, validateRefName } from './refs.js';
-import { buildSubjects, patternCovers } from './subject.js';
+import { buildSubjectsFor, patternCovers, subjectWithPath } from './subject.js';
 import type { ConditionValue, PolicyDocument, PolicyStatement, TrustInput } from './types.js';
 
 /** IAM default quota for a role trust policy (characters, whitespace excluded); raisable (`--trust-policy-max`). */
@@ -65,6 +65,13 @@ function checkInput(input: TrustInput): void {
     if (id !== undefined && !/^[1-9]\d{0,19}$/.test(id))
       throw UsageError.field(field, `"${id}" is not a numeric ID`);
   }
+  if (input.subClaim === 'project_id' && input.projectId === undefined) {
+    throw UsageError.field(
+      '--project-id',
+      'is needed with --sub-claim project-id (the trust names project_id:<id> in sub)',
+      'Pass --project-id <id>, or a GitLab token so init looks the project up.',
+    );
+  }
 }
 
 /** Builds the trust policy for one GitLab project; throws a UsageError on unsafe input. */
@@ -75,7 +82,8 @@ export function buildTrustPolicy(input: TrustInput): TrustPolicyResult {
   const warnings: string[] = [];
   const broadening: string[] = [];
 
-  const subjects = buildSubjects(projectPath, refs);
+  const byId = input.subClaim === 'project_id';
+  const subjects = buildSubjectsFor({ projectPath, projectId: input.projectId, form: input.subClaim }, refs);
   const patterns = refs.filter((r) => hasWildcard(r.pattern));
   const stringEquals: Record<string, ConditionValue> = { [`${host}:aud`]: input.audience };
   const condition: Record<string, Record<string, ConditionValue>> = { StringEquals: stringEquals };
@@ -86,7 +94,7 @@ export function buildTrustPolicy(input: TrustInput): TrustPolicyResult {
     if (input.projectId) stringEquals['gitlab.com:project_id'] = input.projectId;
     if (input.namespaceId) stringEquals['gitlab.com:namespace_id'] = input.namespaceId;
     if (input.protectedOnly) stringEquals['gitlab.com:ref_protected'] = 'true';
-    if (!input.projectId) {
+    if (!input.projectId && !byId) {
       warnings.push(
         'The role is bound to the project path only: if the path is ever freed (group deleted or renamed), ' +
           'whoever re-registers it inherits access. Pass --project-id to pin gitlab.com:project_id.',
@@ -99,9 +107,14 @@ export function buildTrustPolicy(input: TrustInput): TrustPolicyResult {
           'Protect the branches/tags in GitLab (Settings > Repository) instead.',
       );
     }
-    if (input.projectId || input.namespaceId) {
+    if (byId && input.namespaceId) {
       warnings.push(
-        'Project/namespace IDs are not pinned: STS evaluates gitlab.com:* keys only for https://gitlab.com.',
+        'The namespace ID is not pinned: STS evaluates gitlab.com:* keys only for https://gitlab.com (the project ID is, in sub).',
+      );
+    } else if (!byId && (input.projectId || input.namespaceId)) {
+      warnings.push(
+        'Project/namespace IDs are not pinned: STS evaluates gitlab.com:* keys only for https://gitlab.com. ' +
+          'Use --sub-claim project-id to name the project by ID in sub.',
       );
     }
   }
@@ -222,13 +235,27 @@ function pinLabel(pinKey: string, values: ReadonlySet<string>): string {
   return `${operator === 'stringequals' ? '' : `${operator} `}${key} = ${shown}`;
 }
 
+export interface BroadeningOptions {
+  /**
+   * A project known (from GitLab) by both its path and ID: `project_id:<id>:…` and
+   * `project_path:<path>:…` then name the same jobs, so switching the sub form is not broadening.
+   */
+  sameProject?: { projectPath: string; projectId: string } | undefined;
+}
+
 /**
  * Human reasons why `after` trusts more than `before` (empty: not broader, as far as we can tell).
  * Conservative: anything not provably covered by `before` counts as broadening.
  */
-export function findTrustBroadening(before: PolicyDocument, after: PolicyDocument): string[] {
+export function findTrustBroadening(
+  before: PolicyDocument,
+  after: PolicyDocument,
+  options: BroadeningOptions = {},
+): string[] {
   const old = collectTrustFacts(before);
   const next = collectTrustFacts(after);
+  const same = options.sameProject;
+  const asPath = (s: string) => (same ? subjectWithPath(s, same) : s);
   const reasons: string[] = [];
   const newPrincipals = [...next.principals].filter(
     (p) => !old.principals.has(p) && !old.principals.has('*'),
@@ -236,7 +263,7 @@ export function findTrustBroadening(before: PolicyDocument, after: PolicyDocumen
   if (newPrincipals.length) reasons.push(`trusts new principal(s): ${newPrincipals.join(', ')}`);
   if (next.unscopedSub && !old.unscopedSub) reasons.push('a statement no longer restricts sub');
   if (!old.unscopedSub) {
-    const added = next.subs.filter((s) => !old.subs.some((o) => patternCovers(o, s)));
+    const added = next.subs.filter((s) => !old.subs.some((o) => patternCovers(asPath(o), asPath(s))));
     if (added.length) reasons.push(`allows new sub value(s): ${[...new Set(added)].join(', ')}`);
   }
   if (next.unscopedAud && !old.unscopedAud) reasons.push('a statement no longer restricts aud');

@@ -33,6 +33,14 @@ export interface PolicyDocument {
 
 export type RefType = 'branch' | 'tag';
 
+/**
+ * Which identifier the trust policy's `sub` starts with, matching the project's
+ * `ci_id_token_sub_claim_components`: GitLab's default `project_path` (`project_path:g/p:ref_type:…`),
+ * or `project_id` (`project_id:42:ref_type:…`, set by `init --sub-claim project-id`), which a new
+ * project that takes over a freed path cannot match.
+ */
+export type SubClaimForm = 'project_path' | 'project_id';
+
 /** One allowed ref: a literal name (`main`) or a pattern with `*`/`?` (`release/*`). */
 export interface RefRule {
   type: RefType;
@@ -65,6 +73,8 @@ export interface TrustInput {
   protectedOnly?: boolean | undefined;
   /** Explicit consent to `*` refs (any branch/tag of the project). */
   allowAnyRef?: boolean | undefined;
+  /** The `sub` form (default `project_path`); `project_id` needs `projectId`. */
+  subClaim?: SubClaimForm | undefined;
 }
 
 // ---------- AWS state ----------

@@ -161,7 +161,12 @@ export function trustInputsOf(
   const parsed = conditionValues(role.trustPolicy, 'sub').map((v) => parseSubject(v.value));
   const audiences = [...new Set(conditionValues(role.trustPolicy, 'aud').map((a) => a.value))];
   const projectIds = [...new Set(conditionValues(role.trustPolicy, 'project_id').map((a) => a.value))];
-  if (parsed.length === 0 || parsed.some((p) => p?.projectPath === undefined)) return undefined;
+  if (parsed.length === 0 || parsed.some((p) => p === undefined)) return undefined;
+  // One form (init writes every sub value the same way); a project_id sub names one project ID.
+  const byId = parsed.some((p) => p?.projectId !== undefined);
+  const subIds = [...new Set(parsed.map((p) => p?.projectId))];
+  if (byId && (subIds.length !== 1 || subIds[0] === undefined)) return undefined;
+  if (byId && projectIds.some((id) => id !== subIds[0])) return undefined;
   if (audiences.length !== 1 || projectIds.length > 1) return undefined;
   return {
     providerArn: provider.arn,
@@ -169,10 +174,11 @@ export function trustInputsOf(
     audience: audiences[0] as string,
     projectPath: project,
     refs: parsed.map((p): RefRule => ({ type: p?.refType ?? 'branch', pattern: p?.ref ?? '' })),
-    projectId: projectIds[0],
+    projectId: byId ? subIds[0] : projectIds[0],
     namespaceId: conditionValues(role.trustPolicy, 'namespace_id')[0]?.value,
     protectedOnly: summarizeTrust(role.trustPolicy).protectedOnly,
     allowAnyRef: true,
+    ...(byId ? { subClaim: 'project_id' as const } : {}),
   };
 }
 
@@ -196,8 +202,11 @@ export function recoverWrittenTrust(
       refSets.push(inputs.refs.filter((_, i) => (mask & (1 << i)) !== 0));
   const options = <T>(value: T, absent: T) => (value === absent ? [value] : [value, absent]);
   for (const refs of refSets)
+    // A project_id sub always names its ID: only the path form can have been written without one.
     for (const protectedOnly of [Boolean(inputs.protectedOnly), !inputs.protectedOnly])
-      for (const projectId of options(inputs.projectId, undefined))
+      for (const projectId of inputs.subClaim === 'project_id'
+        ? [inputs.projectId]
+        : options(inputs.projectId, undefined))
         for (const namespaceId of options(inputs.namespaceId, undefined)) {
           try {
             const doc = buildTrustPolicy({ ...inputs, refs, protectedOnly, projectId, namespaceId }).policy;
@@ -266,11 +275,18 @@ export function detectDrift(input: DriftInput): DriftItem[] {
     ...v,
     subject: parseSubject(v.value),
   }));
-  const foreign = parsed.filter((p) => !p.subject || p.subject.projectPath === undefined);
+  const foreign = parsed.filter((p) => !p.subject);
   if (foreign.length > 0) {
     drift.push({
       what: 'trust-policy',
-      message: `sub value${foreign.length > 1 ? 's' : ''} ${foreign.map((f) => `"${f.value}"`).join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not in the form init writes (project_path:<path>:ref_type:<branch|tag>:ref:<ref>).`,
+      message: `sub value${foreign.length > 1 ? 's' : ''} ${foreign.map((f) => `"${f.value}"`).join(', ')} ${foreign.length > 1 ? 'are' : 'is'} not in the form init writes (project_path:<path>:ref_type:<branch|tag>:ref:<ref>, or project_id:<id>:… with --sub-claim project-id).`,
+    });
+  }
+  const ids = [...new Set(parsed.flatMap((p) => (p.subject?.projectId ? [p.subject.projectId] : [])))];
+  if (ids.length > 0 && (ids.length > 1 || parsed.some((p) => p.subject?.projectPath !== undefined))) {
+    drift.push({
+      what: 'project',
+      message: `The trust policy names ${ids.length > 1 ? `several project IDs (${ids.join(', ')})` : `project ID ${ids[0]}`}${parsed.some((p) => p.subject?.projectPath !== undefined) ? ' next to project paths' : ''}; init writes one project, in one sub form.`,
     });
   }
   const projects = [

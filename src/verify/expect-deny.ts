@@ -30,6 +30,8 @@ export interface ExpectDenyInput {
   namespaceId?: string | undefined;
   /** The project's sub components (default GitLab's). */
   subComponents?: readonly SubComponent[] | undefined;
+  /** The policy is meant to pin gitlab.com:project_id (init's, with --project-id): also probe a reused path. */
+  projectIdPinned?: boolean | undefined;
   /** The policy is meant to require protected refs (gitlab.com `ref_protected`): also probe an unprotected ref. */
   protectedOnly?: boolean | undefined;
 }
@@ -43,6 +45,7 @@ export type ProbeId =
   | 'project-name-prefix'
   | 'nested-subgroup'
   | 'parent-group-sibling'
+  | 'path-reuse'
   | 'unprotected-ref'
   | 'custom';
 
@@ -189,6 +192,17 @@ export function buildExpectDenyProbes(input: ExpectDenyInput): ExpectDenyProbe[]
       id: 'parent-group-sibling',
       label: `a project ${q(sibling)} in a sibling subgroup of the parent group`,
       claims: job({ projectPath: sibling, projectId: otherId, namespaceId: otherNs }),
+    });
+  }
+
+  // The project deleted (or moved) and its path registered again: same path, another project ID. Only
+  // a trust that names the ID refuses it (a project_id-first sub, or gitlab.com:project_id).
+  const byId = input.subComponents?.[0] === 'project_id' || (issuer.isGitlabCom && input.projectIdPinned);
+  if (byId && otherId !== undefined) {
+    probes.push({
+      id: 'path-reuse',
+      label: `a new project that took over the path ${q(input.projectPath)} (project_id ${otherId})`,
+      claims: job({ projectId: otherId }),
     });
   }
 

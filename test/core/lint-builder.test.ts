@@ -40,6 +40,28 @@ describe('buildTrustPolicy → lintTrustPolicy', () => {
       ['GAO009'],
     ],
     ['self-managed', { url: 'https://gitlab.example.com' }, []],
+    // --sub-claim project-id: the project is pinned by ID in sub (no GAO011 "path only").
+    [
+      'gitlab.com, project_id sub, protected',
+      { projectId: '42', subClaim: 'project_id', protectedOnly: true },
+      [],
+    ],
+    ['gitlab.com, project_id sub, unprotected', { projectId: '42', subClaim: 'project_id' }, ['GAO012']],
+    [
+      'self-managed, project_id sub',
+      { url: 'https://gitlab.example.com', projectId: '42', subClaim: 'project_id' },
+      [],
+    ],
+    [
+      'self-managed, project_id sub, release/*',
+      {
+        url: 'https://gitlab.example.com',
+        projectId: '42',
+        subClaim: 'project_id',
+        refs: [branch('release/*')],
+      },
+      ['GAO010'],
+    ],
     ['self-managed under a path', { url: 'https://example.com/gitlab' }, []],
     [
       'self-managed release/*',

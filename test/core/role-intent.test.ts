@@ -22,12 +22,19 @@ function role(trustPolicy: PolicyDocument, extra: Partial<RoleState> = {}): Role
 
 const written = (
   refs: RefRule[],
-  more: { projectId?: string; protectedOnly?: boolean; audience?: string } = {},
+  more: {
+    projectId?: string;
+    protectedOnly?: boolean;
+    audience?: string;
+    subClaim?: 'project_path' | 'project_id';
+    issuer?: string;
+  } = {},
 ) =>
   buildTrustPolicy({
     providerArn: PROVIDER,
-    issuer: parseIssuerUrl('https://gitlab.com'),
+    issuer: parseIssuerUrl(more.issuer ?? 'https://gitlab.com'),
     audience: more.audience ?? 'https://gitlab.com',
+    subClaim: more.subClaim,
     projectPath: 'grp/app',
     refs,
     projectId: more.projectId,
@@ -51,6 +58,7 @@ describe('readRoleIntent: a role read back into init inputs', () => {
     );
     expect(intent).toEqual({
       refs: [refs[1], refs[2], refs[0]],
+      subClaim: 'project_path',
       audience: 'sts.amazonaws.com',
       projectId: '42',
       namespaceId: undefined,
@@ -67,7 +75,7 @@ describe('readRoleIntent: a role read back into init inputs', () => {
 
   it.each([
     ['another project', 'project_path:grp/other:ref_type:branch:ref:main', 'StringEquals'],
-    ['a project_id-first sub', 'project_id:42:ref_type:branch:ref:main', 'StringEquals'],
+    ['a project_id sub with a non-numeric ID', 'project_id:abc:ref_type:branch:ref:main', 'StringEquals'],
     ['a custom sub shape', 'project_path:grp/app:ref_type:branch:ref:main:environment:prod', 'StringEquals'],
     [
       'a wildcard under StringEquals (a literal *)',
@@ -91,6 +99,49 @@ describe('readRoleIntent: a role read back into init inputs', () => {
       ],
     };
     expect(readRoleIntent(role(doc), { projectPath: 'grp/app' }).refs).toBeUndefined();
+  });
+
+  it.each(['https://gitlab.com', 'https://git.example.com'])(
+    'reads back a project_id-first trust (--sub-claim project-id) on %s: refs, the ID, the form',
+    (issuer) => {
+      const refs: RefRule[] = [
+        { type: 'branch', pattern: 'main' },
+        { type: 'tag', pattern: 'v*' },
+      ];
+      const doc = written(refs, { projectId: '4242', subClaim: 'project_id', issuer, audience: issuer });
+      const intent = readRoleIntent(role(doc), { projectPath: 'grp/app' });
+      expect(intent).toMatchObject({ refs, subClaim: 'project_id', projectId: '4242', audience: issuer });
+    },
+  );
+
+  it.each([
+    [
+      'two forms at once',
+      ['project_id:42:ref_type:branch:ref:main', 'project_path:grp/app:ref_type:branch:ref:dev'],
+    ],
+    ['two project IDs', ['project_id:42:ref_type:branch:ref:main', 'project_id:43:ref_type:branch:ref:dev']],
+  ])('gives no refs for %s in the project_id form', (_name, subs) => {
+    const doc: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: PROVIDER },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { 'gitlab.com:aud': 'https://gitlab.com', 'gitlab.com:sub': subs } },
+        },
+      ],
+    };
+    const intent = readRoleIntent(role(doc), { projectPath: 'grp/app' });
+    expect(intent.refs).toBeUndefined();
+    expect(intent.subClaim).toBeUndefined();
+  });
+
+  it('a project_id sub and a gitlab.com:project_id pin that disagree give no project ID', () => {
+    const doc = written([{ type: 'branch', pattern: 'main' }], { projectId: '42', subClaim: 'project_id' });
+    const st = (doc.Statement as { Condition: Record<string, Record<string, unknown>> }[])[0]!;
+    st.Condition.StringEquals!['gitlab.com:project_id'] = '99';
+    expect(readRoleIntent(role(doc), { projectPath: 'grp/app' }).projectId).toBeUndefined();
   });
 
   it('gives no audience when the trust policy accepts several, and no tool policy when it is not attached', () => {

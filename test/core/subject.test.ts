@@ -4,8 +4,12 @@ import {
   buildProjectIdSubject,
   buildSubject,
   buildSubjects,
+  buildSubjectsFor,
   parseSubject,
   patternCovers,
+  subClaimComponents,
+  subClaimFormOf,
+  subjectWithPath,
 } from '../../src/core/subject.js';
 
 describe('buildSubject', () => {
@@ -29,6 +33,54 @@ describe('buildSubject', () => {
     expect(buildProjectIdSubject('42', { type: 'branch', pattern: 'main' })).toBe(
       'project_id:42:ref_type:branch:ref:main',
     );
+  });
+});
+
+describe('the sub form (ci_id_token_sub_claim_components)', () => {
+  it.each([
+    [['project_path', 'ref_type', 'ref'], 'project_path'],
+    [['project_id', 'ref_type', 'ref'], 'project_id'],
+    [['project_id', 'ref_type', 'ref', 'ref_protected'], undefined],
+    [['project_id', 'ref'], undefined],
+    [['ref_type', 'project_id', 'ref'], undefined],
+    [[], undefined],
+    [undefined, undefined],
+  ])('%j → %s', (components, form) => {
+    expect(subClaimFormOf(components)).toBe(form);
+  });
+
+  it('components round-trip through the form', () => {
+    expect(subClaimComponents('project_id')).toEqual(['project_id', 'ref_type', 'ref']);
+    expect(subClaimFormOf(subClaimComponents('project_path'))).toBe('project_path');
+  });
+
+  it('builds one sub per rule in the form, without duplicates', () => {
+    const rules = [
+      { type: 'branch', pattern: 'main' },
+      { type: 'branch', pattern: 'main' },
+      { type: 'tag', pattern: 'v*' },
+    ] as const;
+    expect(buildSubjectsFor({ projectPath: 'g/p', projectId: '42', form: 'project_id' }, rules)).toEqual([
+      'project_id:42:ref_type:branch:ref:main',
+      'project_id:42:ref_type:tag:ref:v*',
+    ]);
+    expect(buildSubjectsFor({ projectPath: 'g/p', projectId: '42' }, rules)).toEqual(
+      buildSubjects('g/p', rules),
+    );
+    expect(() => buildSubjectsFor({ projectPath: 'g/p', form: 'project_id' }, rules)).toThrow(/project ID/);
+  });
+
+  it('rewrites a project_id sub of that ID to the path form, and nothing else', () => {
+    const same = { projectPath: 'g/p', projectId: '42' };
+    expect(subjectWithPath('project_id:42:ref_type:branch:ref:main', same)).toBe(
+      'project_path:g/p:ref_type:branch:ref:main',
+    );
+    for (const other of [
+      'project_id:420:ref_type:branch:ref:main',
+      'project_id:4*',
+      'project_path:g/p:ref_type:branch:ref:main',
+    ])
+      expect(subjectWithPath(other, same)).toBe(other);
   });
 });
 

@@ -231,6 +231,104 @@ describe('buildTrustPolicy', () => {
   });
 });
 
+describe('buildTrustPolicy --sub-claim project-id (project_id-first sub)', () => {
+  const idToken = (issuer: typeof gitlabCom, id: string, type: string, ref: string) => ({
+    [`${issuer.hostPath}:aud`]: issuer.url,
+    [`${issuer.hostPath}:sub`]: `project_id:${id}:ref_type:${type}:ref:${ref}`,
+  });
+
+  it('self-managed: sub names project_id:<id>, no path anywhere; only that ID and ref are allowed', () => {
+    const { policy, warnings } = buildTrustPolicy(
+      input({ issuer: selfManaged, projectId: '42', subClaim: 'project_id' }),
+    );
+    const st = (policy.Statement as PolicyStatement[])[0]!;
+    expect(st.Condition).toEqual({
+      StringEquals: {
+        'git.example.com/gitlab:aud': 'https://git.example.com/gitlab',
+        'git.example.com/gitlab:sub': 'project_id:42:ref_type:branch:ref:main',
+      },
+    });
+    expect(JSON.stringify(policy)).not.toContain('acme/app');
+    expect(warnings.join('\n')).not.toMatch(/IDs are not pinned/);
+    const arn = arnFor(selfManaged);
+    expect(allows(policy, arn, idToken(selfManaged, '42', 'branch', 'main'))).toBe(true);
+    // A new project that took over the path has another ID: refused. So is another ref, and the path form.
+    expect(allows(policy, arn, idToken(selfManaged, '43', 'branch', 'main'))).toBe(false);
+    expect(allows(policy, arn, idToken(selfManaged, '420', 'branch', 'main'))).toBe(false);
+    expect(allows(policy, arn, idToken(selfManaged, '42', 'branch', 'dev'))).toBe(false);
+    expect(allows(policy, arn, idToken(selfManaged, '42', 'tag', 'main'))).toBe(false);
+    expect(allows(policy, arn, token(selfManaged, 'acme/app', 'branch', 'main'))).toBe(false);
+  });
+
+  it('patterns go under StringLike as in the path form, and cannot reach another ID', () => {
+    const { policy } = buildTrustPolicy(
+      input({
+        issuer: selfManaged,
+        projectId: '42',
+        subClaim: 'project_id',
+        refs: [
+          { type: 'branch', pattern: 'main' },
+          { type: 'branch', pattern: 'release/*' },
+        ],
+      }),
+    );
+    const cond = (policy.Statement as PolicyStatement[])[0]!.Condition!;
+    expect(cond.StringLike).toEqual({
+      'git.example.com/gitlab:sub': [
+        'project_id:42:ref_type:branch:ref:main',
+        'project_id:42:ref_type:branch:ref:release/*',
+      ],
+    });
+    const arn = arnFor(selfManaged);
+    expect(allows(policy, arn, idToken(selfManaged, '42', 'branch', 'release/1'))).toBe(true);
+    expect(allows(policy, arn, idToken(selfManaged, '4', 'branch', 'release/1'))).toBe(false);
+    expect(allows(policy, arn, idToken(selfManaged, '421', 'branch', 'release/1'))).toBe(false);
+  });
+
+  it('gitlab.com keeps the gitlab.com:project_id pin (so a switch drops no condition) and has no path warning', () => {
+    const { policy, warnings } = buildTrustPolicy(input({ projectId: '42', subClaim: 'project_id' }));
+    expect((policy.Statement as PolicyStatement[])[0]!.Condition!.StringEquals).toEqual({
+      'gitlab.com:aud': 'https://gitlab.com',
+      'gitlab.com:sub': 'project_id:42:ref_type:branch:ref:main',
+      'gitlab.com:project_id': '42',
+    });
+    expect(warnings.join('\n')).not.toMatch(/project path only/);
+  });
+
+  it('refuses the project_id form without a project ID, naming --project-id', () => {
+    const error = usageError(() => buildTrustPolicy(input({ issuer: selfManaged, subClaim: 'project_id' })));
+    expect(error.issues[0]?.field).toBe('--project-id');
+    expect(error.message).toMatch(/--sub-claim project-id/);
+  });
+
+  it('switching the form is not broadening when path and ID are the same project (GitLab said so)', () => {
+    const byPath = buildTrustPolicy(input({ issuer: selfManaged })).policy;
+    const byId = buildTrustPolicy(
+      input({ issuer: selfManaged, projectId: '42', subClaim: 'project_id' }),
+    ).policy;
+    const same = { projectPath: 'acme/app', projectId: '42' };
+    expect(findTrustBroadening(byPath, byId, { sameProject: same })).toEqual([]);
+    expect(findTrustBroadening(byId, byPath, { sameProject: same })).toEqual([]);
+    // Without that knowledge, a new sub value; with another ID, still one.
+    expect(findTrustBroadening(byPath, byId)).toEqual([
+      'allows new sub value(s): project_id:42:ref_type:branch:ref:main',
+    ]);
+    expect(findTrustBroadening(byPath, byId, { sameProject: { ...same, projectId: '43' } })).toHaveLength(1);
+    // A wider ref in the new form is still broadening.
+    const wider = buildTrustPolicy(
+      input({
+        issuer: selfManaged,
+        projectId: '42',
+        subClaim: 'project_id',
+        refs: [{ type: 'branch', pattern: 'm*' }],
+      }),
+    ).policy;
+    expect(findTrustBroadening(byPath, wider, { sameProject: same })).toEqual([
+      'allows new sub value(s): project_id:42:ref_type:branch:ref:m*',
+    ]);
+  });
+});
+
 describe('trust policy size', () => {
   it('counts JSON characters without whitespace', () => {
     const { policy } = buildTrustPolicy(input());

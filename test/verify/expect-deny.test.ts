@@ -144,6 +144,99 @@ describe('runExpectDenyChecks', () => {
     expect(allowedIds(policy, { projectId: '42' })).toEqual([]);
   });
 
+  describe('project_id-first sub (--sub-claim project-id)', () => {
+    const SM = 'https://git.example.com';
+    const SM_PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/git.example.com';
+    const byId = (over: Partial<TrustInput> = {}) =>
+      buildTrustPolicy({
+        providerArn: SM_PROVIDER,
+        issuer: parseIssuerUrl(SM),
+        audience: SM,
+        projectPath: 'grp/app',
+        refs: main,
+        projectId: '42',
+        subClaim: 'project_id',
+        ...over,
+      }).policy;
+    const idInput = (over: Partial<ExpectDenyInput> = {}) =>
+      input({
+        issuer: SM,
+        providerArn: SM_PROVIDER,
+        clientIds: [SM],
+        projectId: '42',
+        subComponents: ['project_id', 'ref_type', 'ref'],
+        ...over,
+      });
+
+    it('probes in the project_id form, with a reused path (same path, another ID)', () => {
+      const probes = buildExpectDenyProbes(idInput());
+      expect(probes.map((p) => [p.id, p.claims.sub])).toEqual([
+        ['other-branch', 'project_id:42:ref_type:branch:ref:expect-deny/other-branch'],
+        ['tag-not-allowed', 'project_id:42:ref_type:tag:ref:main'],
+        ['other-project', 'project_id:43:ref_type:branch:ref:main'],
+        ['look-alike-group', 'project_id:43:ref_type:branch:ref:main'],
+        ['project-name-prefix', 'project_id:43:ref_type:branch:ref:main'],
+        ['nested-subgroup', 'project_id:43:ref_type:branch:ref:main'],
+        ['path-reuse', 'project_id:43:ref_type:branch:ref:main'],
+      ]);
+      expect(probes.find((p) => p.id === 'path-reuse')?.claims.project_path).toBe('grp/app');
+    });
+
+    it("init's project_id policy refuses every probe: another ID, a look-alike, another ref", () => {
+      const checks = runExpectDenyChecks(byId(), idInput());
+      expect(checks.filter((c) => c.allowed)).toEqual([]);
+      expect(checks.map((c) => c.id)).toContain('path-reuse');
+    });
+
+    it('a project_path policy on self-managed lets the reused path in (what the project_id form defeats)', () => {
+      const byPath = byId({ subClaim: undefined });
+      const withPathProbes = input({
+        issuer: SM,
+        providerArn: SM_PROVIDER,
+        clientIds: [SM],
+        projectId: '42',
+      });
+      // Default components: the path-reuse probe is not built (its sub would equal the real one).
+      expect(buildExpectDenyProbes(withPathProbes).map((p) => p.id)).not.toContain('path-reuse');
+      // A project_id wildcard lets other IDs in.
+      const wild = trust({ StringLike: { 'git.example.com:sub': 'project_id:4*:ref_type:branch:ref:main' } });
+      const open = runExpectDenyChecks(
+        {
+          ...wild,
+          Statement: [
+            { ...(wild.Statement as PolicyStatement[])[0]!, Principal: { Federated: SM_PROVIDER } },
+          ],
+        },
+        idInput(),
+      );
+      expect(open.filter((c) => c.allowed).map((c) => c.id)).toEqual([
+        'other-project',
+        'look-alike-group',
+        'project-name-prefix',
+        'nested-subgroup',
+        'path-reuse',
+      ]);
+    });
+
+    it('on gitlab.com a policy meant to pin project_id is probed with a reused path too', () => {
+      const pinned = trust({
+        StringEquals: {
+          'gitlab.com:sub': 'project_path:grp/app:ref_type:branch:ref:main',
+          'gitlab.com:aud': 'https://gitlab.com',
+          'gitlab.com:project_id': '42',
+        },
+      });
+      expect(allowedIds(pinned, { projectId: '42', projectIdPinned: true })).toEqual([]);
+      const unpinned = trust({
+        StringEquals: {
+          'gitlab.com:sub': 'project_path:grp/app:ref_type:branch:ref:main',
+          'gitlab.com:aud': 'https://gitlab.com',
+        },
+      });
+      expect(allowedIds(unpinned, { projectId: '42', projectIdPinned: true })).toEqual(['path-reuse']);
+    });
+  });
+
   it('a tag policy refuses a branch named like the allowed tag', () => {
     const refs: RefRule[] = [{ type: 'tag', pattern: 'v*' }];
     const strict = trust({ StringLike: { 'gitlab.com:sub': 'project_path:grp/app:ref_type:tag:ref:v*' } });
