@@ -51,8 +51,7 @@ export function subClaimComponents(form: SubClaimForm): [SubClaimForm, 'ref_type
  * exactly `[<form>, ref_type, ref]` (what init writes trust for), undefined for any other list.
  */
 export function subClaimFormOf(components: readonly string[] | undefined): SubClaimForm | undefined {
-  if (!components || components.length !== 3 || components[1] !== 'ref_type' || components[2] !== 'ref')
-    return undefined;
+  if (components?.length !== 3 || components[1] !== 'ref_type' || components[2] !== 'ref') return undefined;
   return components[0] === 'project_path' || components[0] === 'project_id' ? components[0] : undefined;
 }
 

@@ -201,8 +201,8 @@ export function recoverWrittenTrust(
     for (let mask = (1 << n) - 1; mask > 0; mask--)
       refSets.push(inputs.refs.filter((_, i) => (mask & (1 << i)) !== 0));
   const options = <T>(value: T, absent: T) => (value === absent ? [value] : [value, absent]);
+  // A project_id sub always names its ID: only the path form can have been written without one.
   for (const refs of refSets)
-    // A project_id sub always names its ID: only the path form can have been written without one.
     for (const protectedOnly of [Boolean(inputs.protectedOnly), !inputs.protectedOnly])
       for (const projectId of inputs.subClaim === 'project_id'
         ? [inputs.projectId]

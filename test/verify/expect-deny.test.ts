@@ -190,6 +190,21 @@ describe('runExpectDenyChecks', () => {
 
     it('a project_path policy on self-managed lets the reused path in (what the project_id form defeats)', () => {
       const byPath = byId({ subClaim: undefined });
+      // On self-managed STS sees only sub: a newcomer on the same path (another project_id) gets in.
+      const newcomer = buildClaims({
+        issuer: SM,
+        projectPath: 'grp/app',
+        branch: 'main',
+        audience: SM,
+        projectId: '43',
+      });
+      const verdict = evaluateTrustPolicy({
+        policy: byPath,
+        providerArn: SM_PROVIDER,
+        clientIds: [SM],
+        context: buildRequestContext(newcomer, parseIssuerUrl(SM)),
+      });
+      expect(verdict.assumable).toBe(true);
       const withPathProbes = input({
         issuer: SM,
         providerArn: SM_PROVIDER,
