@@ -49,6 +49,7 @@ export interface RawInitFlags extends RawGitlabApiFlags {
   allowWidening?: boolean;
   detachUnowned?: boolean;
   trustPolicyMax?: string;
+  subClaim?: string;
 }
 
 export function registerInit(program: Command, context: CommandContext): void {
@@ -58,6 +59,12 @@ export function registerInit(program: Command, context: CommandContext): void {
       'Create or update the OIDC provider, the IAM role and the .gitlab-ci.yml for a GitLab project.',
     );
   addGitlabApiOptions(addSetupOptions(command))
+    .addOption(
+      new Option(
+        '--sub-claim <form>',
+        "what the ID token's sub starts with: project-id sets the project's ci_id_token_sub_claim_components to project_id,ref_type,ref (GitLab 17.10+, token with api scope, Maintainer) and trusts project_id:<id>:…, which a new project on a freed path cannot match; changes the sub of every ID token of the project (default: the current form, else project-path)",
+      ).choices(['project-id', 'project-path']),
+    )
     .option(
       '--ci-file <path>',
       'pipeline file to create or merge into (default: .gitlab-ci.yml at the top of the git repository)',

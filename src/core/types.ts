@@ -189,14 +189,17 @@ export type PlanAction = 'create' | 'update' | 'no-op' | 'delete';
  * `allow-widening`: the change widens access (a dropped trust condition, a new principal or audience, a
  * boundary removed, a policy attached to an existing role, a thumbprint change on a shared provider).
  * `detach-unowned`: it removes something the tool did not create (a detach, a boundary, a deletion).
+ * `change-sub-claim`: it changes the project's `ci_id_token_sub_claim_components`, so the `sub` of
+ * every ID token of the project (roles trusting the old form stop matching); given by `--sub-claim`.
  */
-export type Consent = 'overwrite-drift' | 'allow-widening' | 'detach-unowned';
+export type Consent = 'overwrite-drift' | 'allow-widening' | 'detach-unowned' | 'change-sub-claim';
 
 /** The flag that gives each consent. */
 export const CONSENT_FLAGS: Record<Consent, string> = {
   'overwrite-drift': '--overwrite-drift',
   'allow-widening': '--allow-widening',
   'detach-unowned': '--detach-unowned',
+  'change-sub-claim': '--sub-claim',
 };
 
 export interface FieldChange {
@@ -219,6 +222,8 @@ export interface ConsentItem {
   field: string;
   /** Human line with values: `trust policy: drops the condition gitlab.com:ref_protected = "true"`. */
   message: string;
+  /** The flag as it must be given, when it takes a value (`--sub-claim project-id`); else CONSENT_FLAGS. */
+  flag?: string | undefined;
 }
 
 export interface ResourcePlan {

@@ -13,12 +13,14 @@ const CONSENT_OPTION = {
   'overwrite-drift': 'overwriteDrift',
   'allow-widening': 'allowWidening',
   'detach-unowned': 'detachUnowned',
+  'change-sub-claim': 'subClaimGiven',
 } as const satisfies Record<Consent, keyof InitOptions>;
 
 const QUESTION: Record<Consent, string> = {
   'overwrite-drift': 'Overwrite the changes made outside gitlab-aws-oidc listed above?',
   'allow-widening': 'Apply the changes above that widen access?',
   'detach-unowned': 'Remove what gitlab-aws-oidc did not attach or set, listed above?',
+  'change-sub-claim': 'Change the sub claim of every ID token of the project, listed above?',
 };
 
 type ConsentFlags = Pick<InitOptions, (typeof CONSENT_OPTION)[Consent]>;
@@ -41,17 +43,19 @@ export async function gateConsents(
   const missing = missingConsents(plan, options);
   if (missing.length === 0) return;
   if (!ask) {
-    throw new ConsentRequiredError(missing.map((item) => ({ ...item, flag: CONSENT_FLAGS[item.consent] })));
+    throw new ConsentRequiredError(
+      missing.map((item) => ({ ...item, flag: item.flag ?? CONSENT_FLAGS[item.consent] })),
+    );
   }
   const prompter = await ask();
   for (const consent of [...new Set(missing.map((item) => item.consent))]) {
-    if (logger)
-      for (const item of missing.filter((i) => i.consent === consent))
-        logger.info(logger.palette.danger(`  ${item.message}`));
+    const items = missing.filter((i) => i.consent === consent);
+    if (logger) for (const item of items) logger.info(logger.palette.danger(`  ${item.message}`));
+    const flag = items[0]?.flag ?? CONSENT_FLAGS[consent];
     const ok = await prompter.confirm(CONSENT_FLAGS[consent], {
-      message: `${QUESTION[consent]} (${CONSENT_FLAGS[consent]})`,
+      message: `${QUESTION[consent]} (${flag})`,
       default: false,
     });
-    if (!ok) throw new AbortError(`Aborted: nothing was changed (no ${CONSENT_FLAGS[consent]}).`);
+    if (!ok) throw new AbortError(`Aborted: nothing was changed (no ${flag}).`);
   }
 }

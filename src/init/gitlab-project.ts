@@ -19,6 +19,8 @@ export interface GitlabProjectFacts {
   movedFrom?: string | undefined;
   visibility: 'private' | 'internal' | 'public';
   webUrl: string;
+  /** `ci_id_token_sub_claim_components` (17.10+); undefined when GitLab does not return it. */
+  subClaimComponents?: string[] | undefined;
 }
 
 export const TOKEN_HINT =
@@ -81,6 +83,7 @@ export async function lookupGitlabProject(port: GitlabPort, input: LookupInput):
     movedFrom: found.movedFrom,
     visibility: found.visibility,
     webUrl: found.webUrl,
+    subClaimComponents: found.subClaimComponents,
   };
   if (found.archived) {
     throw UsageError.field(

@@ -41,7 +41,7 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
   const steps: string[] = [];
   const refArgs = verifyArgs(options);
   if (result.status === 'planned' && options.dryRun) {
-    const flags = [...new Set(result.plan.consents.map((c) => CONSENT_FLAGS[c.consent]))];
+    const flags = [...new Set(result.plan.consents.map((c) => c.flag ?? CONSENT_FLAGS[c.consent]))];
     steps.push(
       options.offline
         ? 'Run again without --offline (with AWS credentials) to plan against your account.'

@@ -147,6 +147,13 @@ export const initOptionsSchema = z
     overwriteDrift: z.boolean().default(false),
     allowWidening: z.boolean().default(false),
     detachUnowned: z.boolean().default(false),
+    /**
+     * The `sub` form the trust policy is written for, and the project's ci_id_token_sub_claim_components
+     * set to match (`--sub-claim`; a re-run keeps the current form).
+     */
+    subClaim: z.enum(['project_path', 'project_id']).default('project_path'),
+    /** `--sub-claim` was given: the consent to change the project's sub claim components (`change-sub-claim`). */
+    subClaimGiven: z.boolean().default(false),
     /** `--role-path` was given (not the default): an existing role at another path is then refused. */
     rolePathGiven: z.boolean().default(false),
     yes: z.boolean(),
@@ -203,7 +210,11 @@ export const initOptionsSchema = z
     }
     const gitlabComOnly = [
       ['protectedOnly', o.protectedOnly, 'protect the refs in GitLab (Settings > Repository) instead'],
-      ['projectId', o.projectId !== undefined, 'the role is bound by the project path in sub'],
+      [
+        'projectId',
+        o.projectId !== undefined && o.subClaim !== 'project_id',
+        'the role is bound by the project path in sub; --sub-claim project-id names the project by ID in sub instead',
+      ],
       ['namespaceId', o.namespaceId !== undefined, 'the role is bound by the project path in sub'],
     ] as const;
     for (const [key, given, instead] of gitlabComOnly) {
@@ -227,6 +238,14 @@ export const initOptionsSchema = z
         code: 'custom',
         path: ['verifyJob'],
         message: 'needs a pipeline file (drop --no-ci-file)',
+      });
+    }
+    if (o.subClaim === 'project_id' && o.projectId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['projectId'],
+        message:
+          'is needed with --sub-claim project-id (the trust names project_id:<id>); pass --project-id, or a GitLab token to look the project up',
       });
     }
     refineVerifySource(o, ctx);
@@ -294,4 +313,5 @@ export const INIT_FLAG_ALIASES = {
   templateParams: '--template-param',
   awsTags: '--aws-tag',
   thumbprints: '--thumbprint',
+  subClaimGiven: '--sub-claim',
 } as const;

@@ -39,9 +39,10 @@ const CONSENT_REASON: Record<Consent, string> = {
   'overwrite-drift': 'changed outside gitlab-aws-oidc since it last wrote it',
   'allow-widening': 'widens who can assume the role or what it may do',
   'detach-unowned': 'removes something gitlab-aws-oidc did not create',
+  'change-sub-claim': 'changes the sub of every ID token of the project',
 };
 
-const CONSENT_ORDER: Consent[] = ['overwrite-drift', 'allow-widening', 'detach-unowned'];
+const CONSENT_ORDER: Consent[] = ['change-sub-claim', 'overwrite-drift', 'allow-widening', 'detach-unowned'];
 
 function show(value: unknown): string {
   if (value === undefined || value === null || value === '') return '(none)';
@@ -187,7 +188,8 @@ export function consentLines(consents: readonly ConsentItem[], p: Palette): stri
   for (const consent of CONSENT_ORDER) {
     const items = consents.filter((c) => c.consent === consent);
     if (!items.length) continue;
-    lines.push(`  ${p.danger(`${CONSENT_FLAGS[consent]} (${CONSENT_REASON[consent]}):`)}`);
+    const flag = items[0]?.flag ?? CONSENT_FLAGS[consent];
+    lines.push(`  ${p.danger(`${flag} (${CONSENT_REASON[consent]}):`)}`);
     // Each message names its resource (`Role x: …`), as the prompt and the error print it.
     for (const item of items) lines.push(`    ${p.danger(item.message)}`);
   }

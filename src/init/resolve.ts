@@ -22,8 +22,9 @@ import { notMadeByTool } from '../core/ownership.js';
 import { findPolicyTemplate, POLICY_TEMPLATES } from '../core/policy-templates.js';
 import { validateProjectPath } from '../core/refs.js';
 import { describeRefs, readRoleIntent } from '../core/role-intent.js';
+import { subClaimFormOf } from '../core/subject.js';
 import { TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
-import type { RefRule, RefType } from '../core/types.js';
+import type { RefRule, RefType, SubClaimForm } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import type { GitContext } from '../gitlab/remote.js';
@@ -175,6 +176,19 @@ function parseWholeNumber(raw: string | undefined, flag: string, form: string): 
   return Number(trimmed);
 }
 
+/** `--sub-claim project-id|project-path` → the sub form; undefined when not given. */
+export function parseSubClaimFlag(raw: string | undefined): SubClaimForm | undefined {
+  if (raw === undefined) return undefined;
+  const form = raw.trim().toLowerCase();
+  if (form === 'project-id') return 'project_id';
+  if (form === 'project-path') return 'project_path';
+  throw UsageError.field(
+    '--sub-claim',
+    `"${raw}" is not a sub form`,
+    'Use --sub-claim project-id or --sub-claim project-path.',
+  );
+}
+
 /** Refuses a project (or group) page's address given as the GitLab URL: its keys would never match a token. */
 function checkInstanceUrl(url: string, projects: readonly (string | undefined)[]): void {
   const found = findProjectInIssuerUrl(parseIssuerUrl(url), projects);
@@ -209,6 +223,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     TRUST_POLICY_QUOTA;
   if (flags.gitlabUrl !== undefined) checkInstanceUrl(flags.gitlabUrl, [flags.project, git.projectPath]);
   if (flags.project !== undefined) validateProjectPath(flags.project);
+  const givenSubClaim = parseSubClaimFlag(flags.subClaim);
   if (flags.template !== undefined && !findPolicyTemplate(flags.template)) {
     throw UsageError.field(
       '--template',
@@ -344,14 +359,35 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     }
   }
   const gitlabCom = gitlabUrl === GITLAB_COM;
-  if (gitlabProject && gitlabCom && current && flags.projectId === undefined) {
+  // A project_id sub names the project by ID on any instance: a path now held by another ID is reuse there too.
+  if (
+    gitlabProject &&
+    (gitlabCom || current?.subClaim === 'project_id') &&
+    current &&
+    flags.projectId === undefined
+  ) {
     checkPathReuse(gitlabProject, { roleName, projectId: current.projectId });
   }
 
+  // The sub form: --sub-claim, else the role's current trust (a re-run keeps it; a project changed back
+  // by hand is planned back, with consent), else the project's setting in GitLab, else GitLab's default.
+  const subClaim =
+    givenSubClaim ?? current?.subClaim ?? subClaimFormOf(gitlabProject?.subClaimComponents) ?? 'project_path';
+  if (givenSubClaim === undefined && subClaim === 'project_id') kept.push('sub claim project_id');
   // gitlab.com evaluates gitlab.com:project_id: pinning it survives a renamed or re-registered path.
+  // A project_id sub names the ID on any instance.
   const lookedUp = gitlabCom && gitlabProject !== undefined;
   let projectId =
-    flags.projectId ?? (gitlabCom ? (lookedUp ? String(gitlabProject?.id) : current?.projectId) : undefined);
+    flags.projectId ??
+    (gitlabCom
+      ? lookedUp
+        ? String(gitlabProject?.id)
+        : current?.projectId
+      : subClaim === 'project_id'
+        ? gitlabProject
+          ? String(gitlabProject.id)
+          : current?.projectId
+        : undefined);
   if (ask && flags.projectId === undefined && gitlabCom && !lookedUp) {
     const answer = await ask.input('--project-id', {
       message: `Numeric project ID, to pin gitlab.com:project_id (on the project overview page; empty to skip)${current?.projectId ? ' [current]' : ''}`,
@@ -555,6 +591,8 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       overwriteDrift: Boolean(flags.overwriteDrift),
       allowWidening: Boolean(flags.allowWidening),
       detachUnowned: Boolean(flags.detachUnowned),
+      subClaim,
+      subClaimGiven: givenSubClaim !== undefined,
       rolePathGiven: flags.rolePath !== undefined,
       yes: Boolean(flags.yes),
       dryRun: Boolean(flags.dryRun),

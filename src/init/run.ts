@@ -18,6 +18,7 @@ import {
   plansThumbprintChange,
 } from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
+import { subClaimComponents } from '../core/subject.js';
 import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
 import { AbortError, type AwsError, UsageError } from '../errors.js';
 import { applyGitlabSteps, describeGitlabStep, type GitlabApplyEvent } from '../gitlab/api/apply.js';
@@ -134,6 +135,7 @@ export function buildSetupDesiredState(
     namespaceId: options.namespaceId,
     protectedOnly: options.protectedOnly,
     allowAnyRef: options.allowAnyRef,
+    subClaim: options.subClaim,
     roleName: options.roleName,
     rolePath: options.rolePath,
     maxSessionDuration: options.maxSessionDuration,
@@ -173,6 +175,8 @@ export function checkSetupTrust(
     projectId: options.projectId,
     namespaceId: options.namespaceId,
     protectedOnly: options.protectedOnly && issuer.isGitlabCom,
+    subComponents: subClaimComponents(options.subClaim),
+    projectIdPinned: issuer.isGitlabCom && options.projectId !== undefined,
   });
   checkSafety(lint, expectDeny);
   return { lint, expectDeny };
