@@ -87,6 +87,19 @@ export function formatAuditTable(report: AuditReport, palette: Palette): string[
     );
     for (const i of report.incomplete) lines.push(`  ${i.resource}: ${i.error}`);
   }
+  const g = report.gitlab;
+  if (g) {
+    lines.push(
+      '',
+      g.checked ? `GitLab ${g.url}: protected refs checked.` : palette.warn(`GitLab ${g.url}: not checked.`),
+    );
+    for (const c of g.cleared) {
+      lines.push(
+        `  ${palette.good('✓')} ${c.ruleId} cleared on role ${c.role}: ${c.refs.join(', ')} protected in ${c.project}`,
+      );
+    }
+    for (const n of g.notes) lines.push(`  ${palette.muted(n)}`);
+  }
   lines.push('', `Summary: ${formatSummary(report)}.`);
   return lines;
 }

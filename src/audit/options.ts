@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../core/lint.js';
+import { gitlabUrlField } from '../options/fields.js';
 import { parseOptions } from '../options/zod-issues.js';
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -26,6 +27,8 @@ export const AuditOptionsSchema = z.object({
   profile: z.string().min(1).optional(),
   /** Per-role reads in flight. */
   concurrency: z.number().int().min(1).max(32).default(8),
+  /** The GitLab instance whose protection rules confirm or clear GAO010/GAO012 (with a token). */
+  gitlabUrl: gitlabUrlField(),
 });
 
 export type AuditOptions = z.output<typeof AuditOptionsSchema>;
@@ -40,6 +43,7 @@ export interface RawAuditFlags {
   readOnlyRole?: boolean;
   region?: string;
   profile?: string;
+  gitlabUrl?: string;
 }
 
 const FlagsSchema = z
@@ -92,6 +96,7 @@ export function parseAuditFlags(flags: RawAuditFlags): AuditOptions {
       writeRole: flags.writeRole ? true : flags.readOnlyRole ? false : undefined,
       region: flags.region,
       profile: flags.profile,
+      gitlabUrl: flags.gitlabUrl ?? 'https://gitlab.com',
     },
     'audit options',
   );

@@ -3,6 +3,7 @@
  */
 import { countBySeverity, type Finding, hasFindingsAtLeast, type Severity } from '../core/lint.js';
 import type { SarifArtifact } from '../core/sarif.js';
+import type { GitlabRefCheck } from './gitlab-refs.js';
 
 export interface AuditedProvider {
   arn: string;
@@ -46,6 +47,8 @@ export interface AuditReport {
   counts: Record<Severity, number>;
   /** Resources that could not be read (the audit went on without them). */
   incomplete: { resource: string; error: string }[];
+  /** The protection findings (GAO010, GAO012) checked against GitLab, or why they were not. */
+  gitlab?: GitlabRefCheck | undefined;
   /** For SARIF line numbers; not part of the JSON document. */
   artifacts?: SarifArtifact[] | undefined;
 }

@@ -35,6 +35,8 @@ import {
   type RoleState,
 } from '../core/types.js';
 import { AbortError, CliError, UsageError } from '../errors.js';
+import type { GitlabPort } from '../gitlab/api/ports.js';
+import { checkProtectionFindings } from './gitlab-refs.js';
 import type { AuditOptions } from './options.js';
 import { type AuditedProvider, type AuditedRole, type AuditReport, finishReport } from './report.js';
 
@@ -44,6 +46,11 @@ export interface AuditDeps {
   readFile?: ((path: string) => Promise<string>) | undefined;
   /** Progress lines (stderr). */
   progress?: ((message: string) => void) | undefined;
+  /**
+   * The GitLab API of an instance, when a token for it is there (undefined otherwise): the
+   * "unprotected ref" findings of roles on its provider are then checked against its protection rules.
+   */
+  gitlab?: ((gitlabUrl: string) => (() => Promise<GitlabPort>) | undefined) | undefined;
 }
 
 const asList = (v: string | string[] | undefined): string[] =>
@@ -297,6 +304,20 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     findings.push(...lintProviderUsage({ providers, roles: allRoles }));
   }
 
+  // The protection findings, confirmed or cleared from GitLab's own rules when a token is there.
+  const protection = await checkProtectionFindings({
+    findings,
+    roles: summaries,
+    gitlabUrl: options.gitlabUrl,
+    port: deps.gitlab?.(options.gitlabUrl),
+  });
+  if (protection.check?.checked) progress(`Checked the protected refs in ${options.gitlabUrl}`);
+  for (const role of roles) {
+    role.findings = protection.findings.filter(
+      (f) => f.target?.kind === 'role' && f.target.id === role.name,
+    ).length;
+  }
+
   const audited: AuditedProvider[] = providers
     .filter((p) => !options.role || roles.some((r) => r.providers.includes(p.arn)))
     .map((p) => ({
@@ -324,7 +345,8 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     failOn: options.failOn,
     providers: audited,
     roles,
-    findings: sortFindings(findings),
+    findings: sortFindings(protection.findings),
     incomplete,
+    ...(protection.check ? { gitlab: protection.check } : {}),
   });
 }

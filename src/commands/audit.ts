@@ -26,6 +26,10 @@ export function registerAudit(program: Command, context: CommandContext): void {
     )
     .option('--write-role', 'with --policy-file: the role can change things (any-ref is high)')
     .option('--read-only-role', 'with --policy-file: the role only reads (any-ref is medium)')
+    .option(
+      '--gitlab-url <url>',
+      'GitLab instance whose protection rules confirm or clear the unprotected-ref findings, with a token (default: https://gitlab.com)',
+    )
     .option('--region <region>', 'AWS region for STS (IAM is global)')
     .option('--profile <name>', 'AWS shared-config profile to use')
     .option('--json', 'print one JSON document on stdout (same as --format json)')

@@ -1,5 +1,6 @@
 /** What `verify` needs from the outside world, and the real implementations of it. */
 import type { AssumedRole, AwsClientOptions, AwsPorts, StsPort } from '../aws/ports.js';
+import type { GitlabPort } from '../gitlab/api/ports.js';
 import type { HttpOptions } from '../gitlab/http.js';
 import type { VerifyTokenOptions } from '../gitlab/token.js';
 import type { Logger } from '../io/logger.js';
@@ -26,6 +27,12 @@ export interface VerifyDeps {
   http?: HttpOptions | undefined;
   logger?: Logger | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * The GitLab API of an instance (`https://host[/path]`), when a token for it is there; undefined
+   * otherwise. `verify --project` then fills project_id, namespace_id, ref_protected and the sub
+   * components from GitLab. The client loads on the first call.
+   */
+  gitlab?: ((gitlabUrl: string) => (() => Promise<GitlabPort>) | undefined) | undefined;
 }
 
 /** Real dependencies; the AWS SDK and jose verification load only when used. */

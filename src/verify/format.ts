@@ -60,6 +60,13 @@ export function formatVerifyResult(result: VerifyResult, palette: Palette = plai
   const extra = [project, ref, c.expires ? `expires ${c.expires}` : ''].filter(Boolean).join('   ');
   if (extra) claimLines.push(extra);
   out.push(...section('Claims', claimLines));
+  if (result.gitlab) {
+    const g = result.gitlab;
+    const filled = g.filled.length
+      ? `filled ${g.filled.join(', ')} from ${g.url}`
+      : `nothing filled from ${g.url}`;
+    out.push(...section('GitLab', [filled, ...g.notes.map((n) => p.muted(n))]));
+  }
 
   const a = result.assume;
   if (a.status === 'assumed') {

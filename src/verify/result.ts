@@ -6,6 +6,7 @@ import type { ClaimSummary } from '../core/claims.js';
 import type { Evaluation } from '../core/evaluate.js';
 import type { Trap } from '../core/traps.js';
 import type { ProbeId } from './expect-deny.js';
+import type { GitlabLookupSummary } from './gitlab-facts.js';
 
 export type VerifyMode =
   /** A real token: AssumeRoleWithWebIdentity was called. */
@@ -88,6 +89,8 @@ export interface VerifyResult {
   explanation?: Explanation | undefined;
   traps: Trap[];
   expectDeny?: ExpectDenySummary | undefined;
+  /** `--project` with a GitLab token: the claims GitLab filled (the flags win), and notes. */
+  gitlab?: GitlabLookupSummary | undefined;
   /** One line: what happened. */
   summary: string;
 }

@@ -54,6 +54,7 @@ export function buildVerifyResult(options: VerifyOptions, findings: VerifyFindin
       : {}),
     traps,
     ...(expectDeny ? { expectDeny } : {}),
+    ...(ex?.gitlab ? { gitlab: ex.gitlab } : {}),
     summary: '',
   };
   result.summary = summarize(result);
