@@ -81,6 +81,10 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
   for (const step of result.gitlabSteps) {
     const action = GITLAB_ACTION[step.kind];
     lines.push(`  ${actionText(action, p)}  ${'GitLab'.padEnd(13)}  ${describeGitlabStep(step)}`);
+    // Every ID token of the project changes: in red, with what stops matching.
+    const subClaim =
+      step.kind === 'setSubClaim' && result.plan.consents.find((c) => c.consent === 'change-sub-claim');
+    if (subClaim) lines.push(`      ${p.danger(subClaim.message)}`);
   }
   if (result.trustPolicyDiff.some((l) => l.startsWith('+') || l.startsWith('-'))) {
     lines.push('', p.strong(`Trust policy of ${result.roleArn}:`));

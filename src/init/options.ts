@@ -83,6 +83,8 @@ export const initOptionsSchema = z
         movedFrom: z.string().optional(),
         visibility: z.enum(['private', 'internal', 'public']),
         webUrl: z.string(),
+        /** `ci_id_token_sub_claim_components` (17.10+), as GitLab returned it. */
+        subClaimComponents: z.array(z.string()).optional(),
       })
       .optional(),
     managedPolicies: z.array(

@@ -5,6 +5,7 @@
  */
 import type { ApplyEvent } from '../aws/apply.js';
 import { checkManagedPolicies } from '../aws/check-policies.js';
+import { describeStep } from '../aws/describe-step.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
@@ -20,7 +21,7 @@ import {
 import { policyDiff } from '../core/policy-json.js';
 import { subClaimComponents } from '../core/subject.js';
 import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
-import { AbortError, type AwsError, UsageError } from '../errors.js';
+import { AbortError, type AwsError, PartialApplyError, UsageError } from '../errors.js';
 import { applyGitlabSteps, describeGitlabStep, type GitlabApplyEvent } from '../gitlab/api/apply.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import type { GitlabStep } from '../gitlab/api/steps.js';
@@ -38,6 +39,7 @@ import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } fro
 import type { InitResult } from './result.js';
 import { checkSafety } from './safety.js';
 import { withStepsAround } from './stopped.js';
+import { planSubClaim, type SetSubClaimStep, subClaimRefusal } from './sub-claim.js';
 
 export type { InitResult, InitStatus } from './result.js';
 
@@ -220,8 +222,25 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
     pipelineOptions = options.ciFile ? { ...options, ciFile: options.ciFile } : undefined;
   }
   for (const n of gitlabSide.refs?.notes ?? []) logger.info(logger.palette.muted(n));
-  // The GitLab-side changes in apply order. Other GitLab planners (variables, commit + MR, sub claim) append here.
-  const gitlabSteps: GitlabStep[] = [...(gitlabSide.refs?.steps ?? [])];
+  // The project's sub claim components, set to the form the trust is written for (--sub-claim).
+  const facts = options.gitlabProject;
+  const subClaim = planSubClaim({
+    form: options.subClaim,
+    given: options.subClaimGiven,
+    gitlabUrl: options.gitlabUrl,
+    project: options.offline
+      ? 'offline'
+      : facts && gitlabSide.port
+        ? { id: facts.id, pathWithNamespace: facts.path, subClaimComponents: facts.subClaimComponents }
+        : 'no-token',
+    authenticated: gitlabSide.port?.authenticated,
+  });
+  // The GitLab-side changes in apply order. Other GitLab planners (variables, commit + MR) append here.
+  // The sub claim goes first, and is applied before IAM (see sub-claim.ts for why).
+  const gitlabSteps: GitlabStep[] = [
+    ...(subClaim.step ? [subClaim.step] : []),
+    ...(gitlabSide.refs?.steps ?? []),
+  ];
 
   const { identity, ports } = await readIdentity(options, deps);
   const thumbprints = options.offline
@@ -263,8 +282,11 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
     detachUnowned: options.detachUnowned,
     warnings: desiredResult.warnings,
     broadening: desiredResult.broadening,
+    // GitLab says which ID the path has: switching the sub between them is not a new subject.
+    sameProject: facts ? { projectPath: facts.path, projectId: String(facts.id) } : undefined,
   };
   const plan = buildPlan(desired, current, planOptions);
+  if (subClaim.consent) plan.consents.unshift(subClaim.consent);
   // An existing role keeps its path (IAM cannot move it): the pipeline and the result get its real ARN.
   desired = alignRolePath(desired, current, planOptions).desired;
 
@@ -303,6 +325,7 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
     warnings: [
       ...[movedWarning(options.gitlabProject)].filter((w): w is string => w !== undefined),
       ...(gitlabSide.refs?.warnings ?? []),
+      ...subClaim.warnings,
       ...plan.warnings,
       ...policyCheck.warnings,
       ...thumbprints.warnings,
@@ -341,7 +364,33 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
   if (deps.signal?.aborted) throw new AbortError('Aborted before applying: nothing was changed.');
 
   const pipelineStep = ciPlan && ciChanges ? `write ${ciPlan.shownPath}` : undefined;
-  const gitlabNotDone = gitlabSteps.map(describeGitlabStep);
+  const firstSteps = gitlabSteps.filter((s) => s.kind === 'setSubClaim');
+  const laterSteps = gitlabSteps.filter((s) => s.kind !== 'setSubClaim');
+  const gitlabNotDone = laterSteps.map(describeGitlabStep);
+  const gitlabEvents = (event: GitlabApplyEvent) => {
+    if (event.type === 'start') logger.step('start', `GitLab: ${event.description}`);
+    else if (event.type === 'done') logger.step('done', `GitLab: ${event.description}`);
+    else logger.step('fail', `GitLab: ${event.description}`);
+  };
+  if (firstSteps.length && gitlabSide.port) {
+    // Before IAM: a GitLab that refuses the form (400) is found out with nothing changed (exit 2).
+    const applied = await applyGitlabSteps(firstSteps, gitlabSide.port, {
+      signal: deps.signal,
+      onEvent: gitlabEvents,
+    }).catch((error: unknown) => {
+      const cause = error instanceof PartialApplyError ? error.cause : error;
+      const refused = subClaimRefusal(cause, firstSteps[0] as SetSubClaimStep, options.gitlabUrl);
+      if (refused !== cause) throw refused;
+      throw withStepsAround(error, {
+        notDoneAfter: [
+          ...(plan.hasChanges ? plan.steps.map(describeStep) : []),
+          ...gitlabNotDone,
+          ...(pipelineStep ? [pipelineStep] : []),
+        ],
+      });
+    });
+    result.gitlabApplied.push(...applied.done);
+  }
   if (plan.hasChanges && ports) {
     const { applyPlan } = await import('../aws/apply.js');
     const applied = await applyPlan(plan, ports.iam, {
@@ -362,26 +411,23 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
       },
     }).catch((error: unknown) => {
       throw withStepsAround(error, {
+        doneBefore: result.gitlabApplied,
         notDoneAfter: [...gitlabNotDone, ...(pipelineStep ? [pipelineStep] : [])],
       });
     });
     result.applied = applied.done;
   }
-  if (gitlabSteps.length && gitlabSide.port) {
-    const applied = await applyGitlabSteps(gitlabSteps, gitlabSide.port, {
+  if (laterSteps.length && gitlabSide.port) {
+    const applied = await applyGitlabSteps(laterSteps, gitlabSide.port, {
       signal: deps.signal,
-      onEvent: (event: GitlabApplyEvent) => {
-        if (event.type === 'start') logger.step('start', `GitLab: ${event.description}`);
-        else if (event.type === 'done') logger.step('done', `GitLab: ${event.description}`);
-        else logger.step('fail', `GitLab: ${event.description}`);
-      },
+      onEvent: gitlabEvents,
     }).catch((error: unknown) => {
       throw withStepsAround(error, {
-        doneBefore: result.applied,
+        doneBefore: [...result.gitlabApplied, ...result.applied],
         notDoneAfter: pipelineStep ? [pipelineStep] : [],
       });
     });
-    result.gitlabApplied = applied.done;
+    result.gitlabApplied.push(...applied.done);
   }
   if (ciPlan && ciChanges) {
     const written = await writePipeline(ciPlan, options.cwd, [...result.applied, ...result.gitlabApplied]);

@@ -37,10 +37,19 @@ export interface SubClaimInput {
   gitlabUrl: string;
   /**
    * The project as GitLab returned it; `offline` when GitLab is not read (--offline), `no-token` when
-   * there is no token to read and change the setting with.
+   * it was not looked up (no token, or the token cannot see it).
    */
   project: Pick<GitlabProject, 'id' | 'pathWithNamespace' | 'subClaimComponents'> | 'offline' | 'no-token';
+  /** The port has a token (an anonymous lookup of a public project can read the setting, not change it). */
+  authenticated?: boolean | undefined;
 }
+
+const needsToken = () =>
+  UsageError.field(
+    '--sub-claim',
+    `changes the project's ci_id_token_sub_claim_components, which needs a GitLab token (api scope, Maintainer role on the project)`,
+    'Set GITLAB_TOKEN (or name another variable with --gitlab-token-env), or drop --sub-claim.',
+  );
 
 export const flagFor = (form: SubClaimForm) =>
   `--sub-claim ${form === 'project_id' ? 'project-id' : 'project-path'}`;
@@ -73,11 +82,7 @@ export function planSubClaim(input: SubClaimInput): SubClaimPlan {
   if (project === 'no-token') {
     // The form is kept from the role (a re-run): nothing asked of GitLab.
     if (!given) return { warnings: [] };
-    throw UsageError.field(
-      '--sub-claim',
-      `changes the project's ci_id_token_sub_claim_components, which needs a GitLab token (api scope, Maintainer role on the project)`,
-      'Set GITLAB_TOKEN (or name another variable with --gitlab-token-env), or drop --sub-claim.',
-    );
+    throw needsToken();
   }
   const current = project.subClaimComponents;
   if (current === undefined) {
@@ -96,6 +101,7 @@ export function planSubClaim(input: SubClaimInput): SubClaimPlan {
     );
   }
   if (current.length === wanted.length && current.every((c, i) => c === wanted[i])) return { warnings: [] };
+  if (input.authenticated === false) throw needsToken();
   const path = project.pathWithNamespace;
   const step: SetSubClaimStep = { kind: 'setSubClaim', project: project.id, from: [...current], to: wanted };
   const consent: ConsentItem = {

@@ -136,3 +136,16 @@ describe('subClaimRefusal', () => {
     expect(subClaimRefusal(plain, step, URL)).toBe(plain);
   });
 });
+
+describe('planSubClaim without write access', () => {
+  it('an anonymous lookup that shows the setting already right is enough; one that needs a PUT is refused', () => {
+    const anon = { gitlabUrl: URL, authenticated: false } as const;
+    expect(planSubClaim({ ...anon, form: 'project_id', given: true, project: project(ID_FORM) })).toEqual({
+      warnings: [],
+    });
+    const error = usageError(() =>
+      planSubClaim({ ...anon, form: 'project_id', given: true, project: project(PATH_FORM) }),
+    );
+    expect(error.message).toMatch(/needs a GitLab token \(api scope, Maintainer role/);
+  });
+});
