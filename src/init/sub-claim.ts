@@ -7,10 +7,10 @@
  * steps. Both orders leave a window (seconds) in which a job that starts gets a token in one form while
  * the trust names the other; what differs is how a failure ends:
  * - GitLab first: an instance that refuses `project_id` (HTTP 400) is found out by that very call,
- *   before anything changed (exit 2); and if IAM then fails, a plain re-run finds GitLab already in the
- *   new form (no GitLab step any more, no consent needed) and writes the matching trust.
- * - IAM first would leave the trust in the new form and every token in the old one whenever the PUT
- *   fails, and the re-run could not tell that state from a hand edit.
+ *   before anything changed (exit 2); and if IAM then fails, re-running the same command finds GitLab
+ *   already in the new form (no GitLab step any more) and only writes the matching trust.
+ * - IAM first would change the trust for every job and then learn, from the PUT's 400, that the
+ *   instance cannot send that form: every job refused until someone puts the old trust back.
  */
 
 import { subClaimComponents, subClaimFormOf } from '../core/subject.js';
