@@ -5,6 +5,7 @@
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import { findingsToSarif } from '../core/sarif.js';
+import { gitlabWithToken } from '../gitlab/api/with-token.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { errorDocument } from '../io/output.js';
@@ -23,6 +24,7 @@ export async function runAuditCommand(flags: RawAuditFlags, context: CommandCont
   const report = await runAudit(options, {
     aws: lazyAwsPorts(options, context),
     progress,
+    gitlab: gitlabWithToken(context, options),
   });
   const failure = gateFailure(report);
   if (options.format === 'sarif') {

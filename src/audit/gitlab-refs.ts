@@ -103,6 +103,32 @@ function refsOf(f: Finding): { refs: RefRule[]; project?: string | undefined } |
 
 const label = (r: RefRule) => `${r.type} ${r.pattern}`;
 
+/**
+ * One verdict per ref from the project's rules; a token that may not list them (GitLab: Maintainer)
+ * still gets literal branches from the branch itself (`protected`, GitLab's own matching). Anything
+ * else then throws, and the finding stays.
+ */
+async function protectionOf(
+  port: GitlabPort,
+  project: string,
+  refs: RefRule[],
+  rulesOf: (project: string) => Promise<{ branches: string[]; tags: string[] }>,
+): Promise<{ ref: RefRule; protectedBy?: string | undefined }[]> {
+  try {
+    return checkRefProtection(refs, await rulesOf(project));
+  } catch (error) {
+    if (statusOf(error) !== 403 || refs.some((r) => r.type !== 'branch' || /[*?]/.test(r.pattern)))
+      throw error;
+    const ref: ProjectRef = /^\d+$/.test(project) ? Number(project) : project;
+    return Promise.all(
+      refs.map(async (r) => {
+        const branch = await port.getBranch(ref, r.pattern);
+        return { ref: r, protectedBy: branch?.protected ? r.pattern : undefined };
+      }),
+    );
+  }
+}
+
 function statusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
@@ -161,9 +187,9 @@ export async function checkProtectionFindings(
       out.push(f);
       continue;
     }
-    let verdicts: ReturnType<typeof checkRefProtection>;
+    let verdicts: { ref: RefRule; protectedBy?: string | undefined }[];
     try {
-      verdicts = checkRefProtection(about.refs, await rulesOf(project));
+      verdicts = await protectionOf(port, project, about.refs, rulesOf);
     } catch (error) {
       if (error instanceof AbortError) throw error;
       const status = statusOf(error);

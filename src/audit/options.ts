@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../core/lint.js';
-import { gitlabUrlField } from '../options/fields.js';
+import { gitlabApiUrlField, gitlabTokenEnvField, gitlabUrlField } from '../options/fields.js';
 import { parseOptions } from '../options/zod-issues.js';
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -29,6 +29,8 @@ export const AuditOptionsSchema = z.object({
   concurrency: z.number().int().min(1).max(32).default(8),
   /** The GitLab instance whose protection rules confirm or clear GAO010/GAO012 (with a token). */
   gitlabUrl: gitlabUrlField(),
+  gitlabTokenEnv: gitlabTokenEnvField().optional(),
+  gitlabApiUrl: gitlabApiUrlField().optional(),
 });
 
 export type AuditOptions = z.output<typeof AuditOptionsSchema>;
@@ -44,6 +46,8 @@ export interface RawAuditFlags {
   region?: string;
   profile?: string;
   gitlabUrl?: string;
+  gitlabTokenEnv?: string;
+  gitlabApiUrl?: string;
 }
 
 const FlagsSchema = z
@@ -97,6 +101,8 @@ export function parseAuditFlags(flags: RawAuditFlags): AuditOptions {
       region: flags.region,
       profile: flags.profile,
       gitlabUrl: flags.gitlabUrl ?? 'https://gitlab.com',
+      gitlabTokenEnv: flags.gitlabTokenEnv,
+      gitlabApiUrl: flags.gitlabApiUrl,
     },
     'audit options',
   );

@@ -2,6 +2,7 @@
  * `verify` as the CLI runs it: raw flags → options → runVerify → stdout (lines or one JSON document).
  * Loaded lazily by commands/verify.ts, so `--help` never loads the AWS SDK.
  */
+import { gitlabWithToken } from '../gitlab/api/with-token.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { VerifyFailedError } from './errors.js';
@@ -23,6 +24,7 @@ export async function runVerifyCommand(
   const { logger, output, stdoutPalette } = createCommandIo(context, { json: options.json });
   const deps: VerifyDeps = {
     ...createDefaultVerifyDeps({ env: context.env, signal: context.signal, logger }),
+    gitlab: gitlabWithToken(context, options),
     ...overrides,
   };
   const result = await runVerify(options, deps);

@@ -77,8 +77,16 @@ export async function readGitlabJobFacts(
     else notes.push(`branch ${job.branch} does not exist in ${project.pathWithNamespace}.`);
   } else if (job.tag !== undefined) {
     const tag = job.tag;
-    const rules = await port.listProtectedTags(project.id);
-    refProtected = rules.some((r) => ruleMatchesRef(r.name, tag));
+    try {
+      const rules = await port.listProtectedTags(project.id);
+      refProtected = rules.some((r) => ruleMatchesRef(r.name, tag));
+    } catch (error) {
+      // Listing protection rules needs more than reading the project (GitLab: Maintainer).
+      if (statusOf(error) !== 403) throw error;
+      notes.push(
+        `the protected tag rules of ${project.pathWithNamespace} are not visible to this token (GitLab shows them to Maintainers): ref_protected is not filled.`,
+      );
+    }
   }
   return {
     facts: {

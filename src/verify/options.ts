@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseIssuerUrl } from '../core/issuer.js';
 import { validateProjectPath, validateRefName } from '../core/refs.js';
 import { UsageError } from '../errors.js';
+import { gitlabApiUrlField, gitlabTokenEnvField } from '../options/fields.js';
 import { parseOptions, refineWith } from '../options/zod-issues.js';
 import { DEFAULT_TOKEN_VARIABLE, TOKEN_FILE_VARIABLE } from '../render/ci-file.js';
 
@@ -32,6 +33,8 @@ export interface RawVerifyFlags {
   region?: string;
   profile?: string;
   json?: boolean;
+  gitlabTokenEnv?: string;
+  gitlabApiUrl?: string;
 }
 
 export const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
@@ -132,6 +135,9 @@ export const verifyOptionsSchema = z.object({
   region: z.string().regex(REGION, 'must be an AWS region such as us-east-1').optional(),
   profile: z.string().min(1).optional(),
   json: z.boolean(),
+  /** The GitLab API token's variable and API base, for `--project` lookups. */
+  gitlabTokenEnv: gitlabTokenEnvField().optional(),
+  gitlabApiUrl: gitlabApiUrlField().optional(),
 });
 
 export type VerifyOptions = z.output<typeof verifyOptionsSchema>;
@@ -244,9 +250,13 @@ export function resolveVerifyOptions(
     region: flags.region ?? (env.AWS_REGION || undefined),
     profile: flags.profile,
     json: flags.json ?? false,
+    gitlabTokenEnv: flags.gitlabTokenEnv,
+    gitlabApiUrl: flags.gitlabApiUrl,
   };
   return parseOptions(verifyOptionsSchema, candidate, 'verify options', {
     input: '--token',
     timeoutMs: '--timeout',
+    gitlabTokenEnv: '--gitlab-token-env',
+    gitlabApiUrl: '--gitlab-api-url',
   });
 }

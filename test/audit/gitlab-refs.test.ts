@@ -153,3 +153,45 @@ describe('audit: protection findings against GitLab', () => {
     ]);
   });
 });
+
+describe('audit: a token that may not list protection rules (Reporter)', () => {
+  it('literal branches are checked from the branch itself; a tag leaves the finding, with a note', async () => {
+    const { startFakeGitlab } = await import('../helpers/fake-gitlab.js');
+    const { createGitlabPort } = await import('../../src/gitlab/api/factory.js');
+    const fakeGitlab = await startFakeGitlab();
+    try {
+      fakeGitlab.addProject('acme/web', { id: 42 });
+      fakeGitlab.protectBranch('acme/web', 'main');
+      fakeGitlab.addToken('glpat-reporter', { scopes: ['read_api'], access: { 'acme/web': 'reporter' } });
+      const port = createGitlabPort({
+        apiBase: fakeGitlab.url,
+        token: { token: 'glpat-reporter', source: 'GITLAB_TOKEN', kind: 'private-token' },
+        ca: fakeGitlab.caPem,
+        env: {},
+      });
+      const gl = aws.addProvider({ url: 'https://gitlab.com', clientIds: ['https://gitlab.com'] });
+      const role = (name: string, sub: string) =>
+        aws.addRole({
+          name,
+          trustPolicy: trust(gl, {
+            StringEquals: {
+              'gitlab.com:aud': 'https://gitlab.com',
+              'gitlab.com:sub': sub,
+              'gitlab.com:project_id': '42',
+            },
+          }),
+        });
+      role('branch-main', 'project_path:acme/web:ref_type:branch:ref:main');
+      role('tag-v1', 'project_path:acme/web:ref_type:tag:ref:v1');
+      const report = await runAudit(parseAuditFlags({}), {
+        aws: () => aws.ports,
+        gitlab: () => async () => port,
+      });
+      expect(ids(report.findings, 'branch-main')).not.toContain('GAO012');
+      expect(ids(report.findings, 'tag-v1')).toContain('GAO012');
+      expect(report.gitlab?.notes.join('\n')).toMatch(/GAO012 on role tag-v1 was not checked: .*403/);
+    } finally {
+      await fakeGitlab.close();
+    }
+  });
+});
