@@ -4,7 +4,6 @@
 import { type Command, Option } from 'commander';
 import { SEVERITIES } from '../core/lint-rules/rules.js';
 import type { CommandContext } from '../io/context.js';
-import { GITLAB_API_URL_FLAG, GITLAB_TOKEN_ENV_FLAG } from '../options/gitlab-api.js';
 import { TOOL_NAME } from '../version.js';
 
 export function registerAudit(program: Command, context: CommandContext): void {
@@ -32,10 +31,10 @@ export function registerAudit(program: Command, context: CommandContext): void {
       'GitLab instance whose protection rules confirm or clear the unprotected-ref findings, with a token (default: https://gitlab.com)',
     )
     .option(
-      `${GITLAB_TOKEN_ENV_FLAG} <name>`,
+      '--gitlab-token-env <name>',
       'environment variable holding a GitLab API token (read_api, Reporter) for --gitlab-url (default: GITLAB_TOKEN, GITLAB_ACCESS_TOKEN, OAUTH_TOKEN, then glab config)',
     )
-    .option(`${GITLAB_API_URL_FLAG} <url>`, 'GitLab API base URL when it differs from --gitlab-url')
+    .option('--gitlab-api-url <url>', 'GitLab API base URL when it differs from --gitlab-url')
     .option('--region <region>', 'AWS region for STS (IAM is global)')
     .option('--profile <name>', 'AWS shared-config profile to use')
     .option('--json', 'print one JSON document on stdout (same as --format json)')

@@ -3,7 +3,6 @@
  */
 import { type Command, Option } from 'commander';
 import type { CommandContext } from '../io/context.js';
-import { GITLAB_API_URL_FLAG, GITLAB_TOKEN_ENV_FLAG } from '../options/gitlab-api.js';
 import { TOOL_NAME } from '../version.js';
 
 /** The variable the generated pipeline puts the ID token in (render/ci-file.ts DEFAULT_TOKEN_VARIABLE). */
@@ -37,10 +36,10 @@ export function registerVerify(program: Command, context: CommandContext): void 
     )
     .option('--gitlab-url <url>', "simulated jobs' GitLab instance (default: the role's trusted provider)")
     .option(
-      `${GITLAB_TOKEN_ENV_FLAG} <name>`,
+      '--gitlab-token-env <name>',
       'with --project: environment variable holding a GitLab API token (read_api); the job is then simulated as GitLab runs it (default: GITLAB_TOKEN, GITLAB_ACCESS_TOKEN, OAUTH_TOKEN, then glab config)',
     )
-    .option(`${GITLAB_API_URL_FLAG} <url>`, 'GitLab API base URL when it differs from the GitLab URL')
+    .option('--gitlab-api-url <url>', 'GitLab API base URL when it differs from the GitLab URL')
     .option(
       '--expect-deny',
       'also check that other branches, projects, look-alike groups and tags are refused',
