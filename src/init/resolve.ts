@@ -396,7 +396,9 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
     });
     projectId = answer.trim() || undefined;
   } else if (flags.projectId === undefined && projectId !== undefined && !lookedUp) {
-    kept.push(`project ID ${projectId}`);
+    // Off gitlab.com a project_id sub takes the ID from the lookup, not from the role.
+    if (gitlabProject === undefined) kept.push(`project ID ${projectId}`);
+    else note(`The trust names project ID ${projectId} of ${project} in sub, from GitLab.`);
   }
   const namespaceId =
     flags.namespaceId ??

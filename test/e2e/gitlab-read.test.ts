@@ -1,8 +1,9 @@
 /**
  * The built binary, with a GitLab token, against the loopback IAM/STS and the loopback fake GitLab:
- * `audit` confirms or clears the protection finding of a project_id-first role from the project's
- * real rules, and `verify --project` simulates the job as GitLab runs it (project_id sub). The token is
- * never printed.
+ * `init --sub-claim project-id` sets the project's sub claim and writes the trust on its ID (a re-run
+ * writes nothing), `audit` confirms or clears the protection finding of a project_id-first role from the
+ * project's real rules, and `verify --project` simulates the job as GitLab runs it (project_id sub).
+ * The token is never printed.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { type FakeGitlab, startFakeGitlab } from '../helpers/fake-gitlab.js';
 import { cliEnv, createServerPorts, type IamServer, runCli, startIamServer } from '../helpers/iam-server.js';
 
 const TOKEN = 'glpat-e2e-reporter-0123456789';
+const MAINTAINER = 'glpat-e2e-maintainer-9876543210';
 const URL = 'https://gitlab.example.com';
 let server: IamServer;
 let gitlab: FakeGitlab;
@@ -33,6 +35,9 @@ beforeAll(async () => {
   project.subClaimComponents = ['project_id', 'ref_type', 'ref'];
   gitlab.protectBranch(project, 'main');
   gitlab.addToken(TOKEN, { scopes: ['read_api'], access: { 'ops/deploy': 'reporter' } });
+  gitlab.addProject('ops/site', { id: 271 });
+  gitlab.protectBranch('ops/site', 'main');
+  gitlab.addToken(MAINTAINER, { scopes: ['api'], access: { 'ops/site': 'maintainer' } });
   dir = mkdtempSync(join(tmpdir(), 'gao-e2e-gitlab-'));
   cwd = join(dir, 'repo');
   home = join(dir, 'home');
@@ -77,6 +82,41 @@ const run = async (args: string[]) => {
   expect(r.stdout + r.stderr).not.toContain(TOKEN);
   return { ...r, json: JSON.parse(r.stdout) as Record<string, unknown> };
 };
+
+describe('init --sub-claim project-id (built binary)', () => {
+  const init = async (extra: string[] = []) => {
+    const env = cliEnv(server, home, { GITLAB_TOKEN: MAINTAINER, NODE_EXTRA_CA_CERTS: caFile });
+    const args = ['init', '--gitlab-url', URL, '--gitlab-api-url', gitlab.url, '--project', 'ops/site'];
+    args.push(
+      '--branch',
+      'main',
+      '--thumbprint',
+      'c'.repeat(40),
+      '--no-ci-file',
+      '--yes',
+      '--json',
+      ...extra,
+    );
+    const r = await runCli(args, { cwd, env }).done;
+    expect(r.stdout + r.stderr).not.toContain(MAINTAINER);
+    return { ...r, json: JSON.parse(r.stdout) as Record<string, unknown> };
+  };
+
+  it('sets the sub claim, then the trust on project_id; the re-run makes no GitLab write', async () => {
+    const first = await init(['--sub-claim', 'project-id']);
+    expect(first.stderr).toContain('The trust names project ID 271 of ops/site in sub, from GitLab.');
+    expect(first.code).toBe(0);
+    expect(first.json.status).toBe('applied');
+    expect(gitlab.project('ops/site')?.subClaimComponents).toEqual(['project_id', 'ref_type', 'ref']);
+    const trust = decodeURIComponent(String(server.state.roles.get('gitlab-ops-site')?.trustPolicy));
+    expect(trust).toContain('project_id:271:ref_type:branch:ref:main');
+    gitlab.clearCalls();
+    const again = await init();
+    expect(again.code).toBe(0);
+    expect(again.json.status).toBe('no-changes');
+    expect(gitlab.mutatingCalls()).toEqual([]);
+  });
+});
 
 describe('audit and verify read GitLab with a token (built binary)', () => {
   it('audit: the ref pattern is confirmed unprotected, then cleared once GitLab protects it', async () => {
