@@ -25,6 +25,11 @@ function verifyArgs(options: InitOptions): string {
   return args.join(' ');
 }
 
+/** The `verify` command that simulates one job this role admits, as it works when printed. */
+export function verifyCommand(roleArn: string, options: InitOptions): string {
+  return `gitlab-aws-oidc verify --role-arn ${roleArn} --project ${options.project} ${verifyArgs(options)}`.trim();
+}
+
 /** `destroy --role <name>` as it works from the working folder (also removing that role's jobs from the file). */
 export function destroyCommand(options: InitOptions, roleName: string): string {
   const args = ['gitlab-aws-oidc destroy --role', roleName];
@@ -39,7 +44,6 @@ export function destroyCommand(options: InitOptions, roleName: string): string {
 
 export function nextSteps(result: InitResult, options: InitOptions): string[] {
   const steps: string[] = [];
-  const refArgs = verifyArgs(options);
   if (result.status === 'planned' && options.dryRun) {
     const flags = [...new Set(result.plan.consents.map((c) => CONSENT_FLAGS[c.consent]))];
     steps.push(
@@ -76,8 +80,6 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
       `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
     );
   }
-  steps.push(
-    `Check the trust from a laptop: gitlab-aws-oidc verify --role-arn ${result.roleArn} --project ${options.project} ${refArgs}`.trim(),
-  );
+  steps.push(`Check the trust from a laptop: ${verifyCommand(result.roleArn, options)}`);
   return steps;
 }
