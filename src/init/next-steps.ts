@@ -56,7 +56,18 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
   }
   const ci = result.ciFile;
   const jobs = ci?.jobs ?? jobNamesFor();
-  if (ci && ci.action !== 'no-op' && !options.dryRun) {
+  const mr = result.mergeRequest;
+  if (mr) {
+    if (mr.url) {
+      steps.push(
+        `Review and merge ${mr.iid !== undefined ? `!${mr.iid} ` : ''}${mr.url} (${mr.branch} → ${mr.targetBranch}): then the ${jobs.check} job proves the role can be assumed; jobs that need the role use \`extends: ${jobs.hidden}\`.`,
+      );
+    } else if (mr.action === 'create' && options.dryRun) {
+      steps.push(
+        `A run without --dry-run commits ${ci?.path ?? '.gitlab-ci.yml'} to ${mr.branch} and opens a merge request into ${mr.targetBranch}.`,
+      );
+    }
+  } else if (ci && ci.action !== 'no-op' && !options.dryRun) {
     steps.push(
       `Commit and push ${ci.path}: the ${jobs.check} job proves the role can be assumed; jobs that need the role use \`extends: ${jobs.hidden}\`.`,
     );
@@ -76,8 +87,11 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
     );
   }
   if (!options.ciFile) {
+    const vars = result.ciVariables;
     steps.push(
-      `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
+      vars
+        ? `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN: $${vars.roleArn} and AWS_REGION: $${vars.region} (project CI/CD variables${vars.protected ? ', protected: only pipelines on protected refs get them' : ''}).`
+        : `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
     );
   }
   steps.push(`Check the trust from a laptop: ${verifyCommand(result.roleArn, options)}`);
