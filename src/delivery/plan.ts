@@ -21,7 +21,16 @@ import {
   SETUP_BRANCH,
 } from './merge-request.js';
 import { mergeRequestTitle, renderMergeRequestDescription } from './mr-description.js';
-import { ciVariableKeys, desiredVariables, planVariables, variableValues } from './variables.js';
+import {
+  ALL_ENVIRONMENTS,
+  ciVariableKeys,
+  desiredVariables,
+  isToolVariable,
+  planVariables,
+  variableValues,
+} from './variables.js';
+
+const REGION = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** What the GitLab lookup (helper machinery of `init`) found about the project and its refs. */
 export interface DeliveryProject {
@@ -169,20 +178,38 @@ function variablesPlan(
   jobNames: CiJobNames,
   current: CiVariable[],
 ) {
+  // Without --region, a re-run keeps the region the tool's variable holds (as a local run keeps the file's).
+  const keys = ciVariableKeys(jobNames);
+  const kept = options.regionGiven
+    ? undefined
+    : current.find(
+        (v) =>
+          v.key === keys.region &&
+          v.environmentScope === ALL_ENVIRONMENTS &&
+          isToolVariable(v) &&
+          v.value !== undefined &&
+          REGION.test(v.value),
+      )?.value;
   const desired = desiredVariables({
     jobNames,
     roleArn: role.roleArn,
-    region: options.region,
+    region: kept ?? options.region,
     refsProtected: project.refsProtected,
   });
-  return planVariables(project.id, current, desired, {
+  const plan = planVariables(project.id, current, desired, {
     refs: options.refs.map((r) => `${r.type} ${r.pattern}`),
     unprotectedRefs: project.unprotectedRefs,
   });
+  return { ...plan, kept };
 }
 
-function addVariables(plan: DeliveryPlan, variables: ReturnType<typeof planVariables>, jobNames: CiJobNames) {
+function addVariables(
+  plan: DeliveryPlan,
+  variables: ReturnType<typeof variablesPlan>,
+  jobNames: CiJobNames,
+) {
   const keys = ciVariableKeys(jobNames);
+  if (variables.kept) plan.notes.push(`Kept the region of the CI/CD variable ${keys.region}: ${variables.kept}.`);
   plan.steps.unshift(...variables.steps);
   plan.consents.push(...variables.consents);
   plan.warnings.push(...variables.warnings);

@@ -122,6 +122,8 @@ export const initOptionsSchema = z
       .record(z.string(), z.string())
       .superRefine(refineWith((v: Record<string, string>) => validateTags(v, '--aws-tag'))),
     region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-3'),
+    /** `--region` was given: otherwise a re-run keeps the region of the tool's CI/CD variable (--ci-variables). */
+    regionGiven: z.boolean().default(false),
     profile: z.string().min(1).optional(),
     thumbprints: z
       .array(z.string().regex(/^[0-9a-fA-F]{40}$/, 'must be 40 hex characters (a SHA-1)'))

@@ -571,6 +571,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       trustPolicyMax,
       awsTags,
       region,
+      regionGiven: flags.region !== undefined,
       profile: flags.profile ?? ctx.env.AWS_PROFILE,
       thumbprints: flags.thumbprint ?? [],
       ciFile,

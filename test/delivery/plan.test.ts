@@ -179,4 +179,40 @@ describe('planGitlabDelivery', () => {
     ]);
     expect(plan.ciVariables?.protection).toMatch(/^not protected: branch main is not protected/);
   });
+
+  it('without --region a re-run keeps the region of its own variable; --region changes it (shown from → to)', async () => {
+    const gl = createMemoryGitlab();
+    gl.variables = desiredVariables({
+      jobNames: jobNamesFor(),
+      roleArn: ROLE.roleArn,
+      region: 'ap-south-1',
+      refsProtected: true,
+    }).map((v) => ({
+      key: v.key,
+      value: v.value,
+      variableType: 'env_var',
+      protected: v.protected,
+      masked: false,
+      hidden: false,
+      raw: true,
+      environmentScope: '*',
+      description: v.description,
+    }));
+    const keep = await resolveFlags(
+      { project: 'grp/app', branch: ['main'], yes: true, ciVariables: true },
+      '/nowhere',
+      { AWS_REGION: 'us-west-2' },
+    );
+    const kept = await planGitlabDelivery(keep, gl.port, PROJECT, ROLE);
+    expect(kept.steps).toEqual([]);
+    expect(kept.notes).toContain('Kept the region of the CI/CD variable AWS_OIDC_REGION: ap-south-1.');
+    const change = await planGitlabDelivery(await opts({ ciVariables: true }), gl.port, PROJECT, ROLE);
+    expect(change.steps).toEqual([
+      expect.objectContaining({
+        kind: 'updateVariable',
+        variable: expect.objectContaining({ key: 'AWS_OIDC_REGION', value: 'eu-west-1' }),
+        from: expect.objectContaining({ value: 'ap-south-1' }),
+      }),
+    ]);
+  });
 });
