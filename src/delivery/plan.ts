@@ -203,13 +203,10 @@ function variablesPlan(
   return { ...plan, kept };
 }
 
-function addVariables(
-  plan: DeliveryPlan,
-  variables: ReturnType<typeof variablesPlan>,
-  jobNames: CiJobNames,
-) {
+function addVariables(plan: DeliveryPlan, variables: ReturnType<typeof variablesPlan>, jobNames: CiJobNames) {
   const keys = ciVariableKeys(jobNames);
-  if (variables.kept) plan.notes.push(`Kept the region of the CI/CD variable ${keys.region}: ${variables.kept}.`);
+  if (variables.kept)
+    plan.notes.push(`Kept the region of the CI/CD variable ${keys.region}: ${variables.kept}.`);
   plan.steps.unshift(...variables.steps);
   plan.consents.push(...variables.consents);
   plan.warnings.push(...variables.warnings);
