@@ -11,6 +11,7 @@ import type { GitlabStep } from '../gitlab/api/steps.js';
 import { verifyCommand } from '../init/next-steps.js';
 import type { InitOptions } from '../init/options.js';
 import { type PipelinePlan, planRemotePipeline } from '../init/pipeline.js';
+import type { InitResult } from '../init/result.js';
 import { type CiJobNames, jobNamesFor } from '../render/ci-file.js';
 import { VERSION } from '../version.js';
 import {
@@ -215,5 +216,80 @@ function addVariables(plan: DeliveryPlan, variables: ReturnType<typeof variables
     ...keys,
     protected: variables.protection.startsWith('protected'),
     protection: variables.protection,
+  };
+}
+
+/** The flag of the delivery this run asks for (undefined: neither). */
+export function deliveryFlag(options: Pick<InitOptions, 'mergeRequest' | 'ciVariables'>): string | undefined {
+  return options.mergeRequest ? '--merge-request' : options.ciVariables ? '--ci-variables' : undefined;
+}
+
+/**
+ * Before any AWS call: --merge-request / --ci-variables need the looked-up project and a token (an
+ * anonymous lookup reads public projects only and can change nothing). A usage error naming the flag.
+ */
+export function requireDeliveryApi(
+  options: Pick<InitOptions, 'mergeRequest' | 'ciVariables' | 'gitlabUrl' | 'project'>,
+  port: Pick<GitlabPort, 'authenticated'> | undefined,
+  projectFound: boolean,
+): void {
+  const flag = deliveryFlag(options);
+  if (flag === undefined) return;
+  const role = options.mergeRequest ? 'Developer' : 'Maintainer';
+  const hint = `Set GITLAB_TOKEN (or name another variable with --gitlab-token-env NAME) to a token with the api scope and the ${role} role on ${options.project}${options.mergeRequest && options.ciVariables ? ' (Maintainer for --ci-variables)' : ''}.`;
+  if (port && !port.authenticated) {
+    throw UsageError.field(flag, `changes GitLab, which needs a GitLab token; none was found`, hint);
+  }
+  if (!port || !projectFound) {
+    throw UsageError.field(
+      flag,
+      `needs the GitLab project, which was not looked up (no usable GitLab API for ${options.gitlabUrl}, or the token cannot see ${options.project})`,
+      hint,
+    );
+  }
+}
+
+/** The project as the delivery planners need it, from the lookup and the ref check. */
+export function deliveryProjectOf(
+  facts: { id: number; path: string; defaultBranch?: string | undefined },
+  refs:
+    | readonly {
+        ref: { type: string; pattern: string };
+        protectedBy?: string | undefined;
+        willProtect?: string | undefined;
+      }[]
+    | undefined,
+): DeliveryProject {
+  const open = (refs ?? []).filter((r) => !r.protectedBy && !r.willProtect);
+  return {
+    id: facts.id,
+    pathWithNamespace: facts.path,
+    defaultBranch: facts.defaultBranch,
+    // Unknown (rules not read) counts as not protected: a protected variable would vanish.
+    refsProtected: refs !== undefined && refs.length > 0 && open.length === 0,
+    unprotectedRefs: open.map((r) => `${r.ref.type} ${r.ref.pattern}`),
+  };
+}
+
+/** The result's `mergeRequest` and `ciVariables`, from the plan. */
+export function deliveryResult(plan: DeliveryPlan): {
+  mergeRequest?: InitResult['mergeRequest'];
+  ciVariables?: InitResult['ciVariables'];
+} {
+  const mr = plan.mergeRequest;
+  const kinds = new Set(plan.steps.map((s) => s.kind));
+  return {
+    ciVariables: plan.ciVariables,
+    mergeRequest: mr
+      ? {
+          ...mr,
+          action: kinds.has('createMergeRequest')
+            ? 'create'
+            : kinds.has('updateMergeRequest')
+              ? 'update'
+              : 'none',
+          commit: kinds.has('commit'),
+        }
+      : undefined,
   };
 }
