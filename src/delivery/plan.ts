@@ -219,6 +219,16 @@ function addVariables(plan: DeliveryPlan, variables: ReturnType<typeof variables
   };
 }
 
+/** What the delivery reads, for progress lines. */
+export function deliveryReads(options: Pick<InitOptions, 'mergeRequest' | 'ciVariables'>): string {
+  return [
+    options.ciVariables ? 'the CI/CD variables' : undefined,
+    options.mergeRequest ? 'the pipeline file, the setup branch and its merge request' : undefined,
+  ]
+    .filter(Boolean)
+    .join(' and ');
+}
+
 /** The flag of the delivery this run asks for (undefined: neither). */
 export function deliveryFlag(options: Pick<InitOptions, 'mergeRequest' | 'ciVariables'>): string | undefined {
   return options.mergeRequest ? '--merge-request' : options.ciVariables ? '--ci-variables' : undefined;

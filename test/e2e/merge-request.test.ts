@@ -62,7 +62,9 @@ describe('init --merge-request (built binary, fake GitLab + loopback IAM)', () =
     expect(open).toHaveLength(1);
     expect(doc.mergeRequest.url).toBe(`${gitlab.url}/${PATH}/-/merge_requests/${open[0]!.iid}`);
     expect(doc.nextSteps.join('\n')).toContain(doc.mergeRequest.url);
-    expect(gitlab.fileText(project, '.gitlab-ci.yml', SETUP_BRANCH)).toContain("AWS_ROLE_ARN: '$AWS_OIDC_ROLE_ARN'");
+    expect(gitlab.fileText(project, '.gitlab-ci.yml', SETUP_BRANCH)).toContain(
+      "AWS_ROLE_ARN: '$AWS_OIDC_ROLE_ARN'",
+    );
     expect(project.variables.map((v) => v.key)).toEqual(['AWS_OIDC_ROLE_ARN', 'AWS_OIDC_REGION']);
     expect(readdirSync(sandbox.cwd)).toEqual([]);
     expect(first.stdout + first.stderr).not.toContain(TOKEN);

@@ -45,8 +45,8 @@ afterEach(() => {
   tmp.cleanup();
 });
 
-const client = (token: string | undefined = TOKEN): GitlabPort =>
-  createGitlabClient({ baseUrl: fake.url, token, ca: fake.caPem, maxRetries: 0 });
+const client = (): GitlabPort =>
+  createGitlabClient({ baseUrl: fake.url, token: TOKEN, ca: fake.caPem, maxRetries: 0 });
 
 const DELIVER = { ...BASE_FLAGS, mergeRequest: true, ciVariables: true };
 const run = (flags = DELIVER, gitlab: GitlabPort = client()) => runInitWith(flags, tmp.dir, { aws, gitlab });
@@ -74,9 +74,14 @@ describe('init --merge-request --ci-variables', () => {
     expect(mr).toMatchObject({ sourceBranch: SETUP_BRANCH, targetBranch: 'main' });
     expect(mr.description).toContain(roleArn);
     expect(mr.description).toContain('`AWS_OIDC_ROLE_ARN` and `AWS_OIDC_REGION`, protected');
-    expect(result.mergeRequest).toMatchObject({ iid: mr.iid, url: expect.stringContaining(`/merge_requests/${mr.iid}`) });
+    expect(result.mergeRequest).toMatchObject({
+      iid: mr.iid,
+      url: expect.stringContaining(`/merge_requests/${mr.iid}`),
+    });
     expect(result.nextSteps.join('\n')).toContain(`Review and merge !${mr.iid} ${result.mergeRequest!.url}`);
-    expect(formatResult(result, createPalette(0)).join('\n')).toContain(`Merge request   ${result.mergeRequest!.url}`);
+    expect(formatResult(result, createPalette(0)).join('\n')).toContain(
+      `Merge request   ${result.mergeRequest!.url}`,
+    );
     expect(JSON.parse(JSON.stringify(result)).mergeRequest.url).toBe(result.mergeRequest!.url);
     // The local file is as it was, and nothing else was written.
     expect(readdirSync(tmp.dir)).toEqual(['.gitlab-ci.yml']);
@@ -101,7 +106,7 @@ describe('init --merge-request --ci-variables', () => {
   it('a new ref: variables no longer protected (release/* is not), one commit on the branch, the MR updated', async () => {
     await run();
     fake.clearCalls();
-    const { result } = await run({ ...DELIVER, branch: ['main', 'release/*'] });
+    const { result } = await run({ ...DELIVER, branch: ['main', 'release/*'], allowWidening: true });
     expect(result.status).toBe('applied');
     expect(project.variables.every((v) => !v.protected)).toBe(true);
     expect(result.ciVariables?.protection).toMatch(/not protected: branch release\/\* is not protected/);
@@ -123,34 +128,37 @@ describe('init --merge-request --ci-variables', () => {
     fake.clearCalls();
     expect((await run()).result.status).toBe('no-changes');
     expect(fake.mutatingCalls()).toEqual([]);
-    await run({ ...DELIVER, branch: ['main', 'develop'] });
+    await run({ ...DELIVER, branch: ['main', 'develop'], allowWidening: true });
     const commit = fake.calls.find((c) => c.route === 'POST /projects/:id/repository/commits');
     expect(commit).toBeDefined();
     expect(openMrs()).toHaveLength(1);
     expect(fake.fileText(project, '.gitlab-ci.yml', SETUP_BRANCH)).toContain('develop');
   });
 
-  it.each([1, 2, 3, 4])('a stop at mutating GitLab call %i: done / not done reported; the re-run finishes and a third changes nothing', async (nth) => {
-    const routes = [
-      ['POST', '/projects/:id/variables', 1],
-      ['POST', '/projects/:id/variables', 2],
-      ['POST', '/projects/:id/repository/commits', 1],
-      ['POST', '/projects/:id/merge_requests', 1],
-    ] as const;
-    const [method, path, n] = routes[nth - 1]!;
-    fake.fault({ method, path, nth: n, status: 403 });
-    const error = await run().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PartialApplyError);
-    expect((error as PartialApplyError).notDone.length).toBeGreaterThan(0);
-    expect(fake.mutatingCalls().filter((c) => c.status < 300)).toHaveLength(nth - 1);
-    fake.clearFaults();
-    expect((await run()).result.status).toBe('applied');
-    fake.clearCalls();
-    expect((await run()).result.status).toBe('no-changes');
-    expect(fake.mutatingCalls()).toEqual([]);
-    expect(openMrs()).toHaveLength(1);
-    expect(project.variables).toHaveLength(2);
-  });
+  it.each([1, 2, 3, 4])(
+    'a stop at mutating GitLab call %i: done / not done reported; the re-run finishes and a third changes nothing',
+    async (nth) => {
+      const routes = [
+        ['POST', '/projects/:id/variables', 1],
+        ['POST', '/projects/:id/variables', 2],
+        ['POST', '/projects/:id/repository/commits', 1],
+        ['POST', '/projects/:id/merge_requests', 1],
+      ] as const;
+      const [method, path, n] = routes[nth - 1]!;
+      fake.fault({ method, path, nth: n, status: 403 });
+      const error = await run().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PartialApplyError);
+      expect((error as PartialApplyError).notDone.length).toBeGreaterThan(0);
+      expect(fake.mutatingCalls().filter((c) => c.status < 300)).toHaveLength(nth - 1);
+      fake.clearFaults();
+      expect((await run()).result.status).toBe('applied');
+      fake.clearCalls();
+      expect((await run()).result.status).toBe('no-changes');
+      expect(fake.mutatingCalls()).toEqual([]);
+      expect(openMrs()).toHaveLength(1);
+      expect(project.variables).toHaveLength(2);
+    },
+  );
 
   it('a variable of the same key set by hand is replaced only with --overwrite-drift', async () => {
     fake.addProjectVariable(project, 'AWS_OIDC_ROLE_ARN', { value: 'arn:aws:iam::999999999999:role/x' });
@@ -172,9 +180,13 @@ describe('init --merge-request --ci-variables', () => {
   });
 
   it('without a token: a usage error naming the flag, before any AWS call or GitLab change', async () => {
-    const error = await run(DELIVER, client(undefined)).catch((e: unknown) => e);
+    const anonymous = createGitlabClient({ baseUrl: fake.url, ca: fake.caPem, maxRetries: 0 });
+    // A public project is looked up anonymously, but changing it needs a token.
+    project.visibility = 'public';
+    const error = await run(DELIVER, anonymous).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).issues[0]?.field).toBe('--merge-request');
+    expect((error as UsageError).hint).toMatch(/GITLAB_TOKEN.*api scope/);
     expect(fake.mutatingCalls()).toEqual([]);
     expect(aws.calls()).toEqual([]);
   });
