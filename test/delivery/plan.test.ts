@@ -7,8 +7,35 @@ import { desiredVariables } from '../../src/delivery/variables.js';
 import { planPipeline } from '../../src/init/pipeline.js';
 import { jobNamesFor } from '../../src/render/ci-file.js';
 import { ciYamlToJs } from '../../src/render/ci-yaml.js';
+import {
+  createMemoryGitlab as createSharedMemoryGitlab,
+  type MemoryProject,
+} from '../helpers/memory-gitlab.js';
 import { resolveFlags, tempDir } from '../init/helpers.js';
-import { createMemoryGitlab } from './memory-gitlab.js';
+
+/** The shared in-memory GitLab with one project (42, grp/app); `files` and `mergeRequests` are its repository. */
+function createMemoryGitlab() {
+  const project: MemoryProject & {
+    files: Record<string, Record<string, string>>;
+    mergeRequests: NonNullable<MemoryProject['mergeRequests']>;
+    variables: NonNullable<MemoryProject['variables']>;
+  } = {
+    id: 42,
+    path: 'grp/app',
+    namespaceId: 7,
+    defaultBranch: 'main',
+    files: {},
+    mergeRequests: [],
+    variables: [],
+  };
+  const gl = createSharedMemoryGitlab([project]);
+  return {
+    port: gl.port,
+    project,
+    calls: () =>
+      gl.calls.map((c) => (c.method === 'getFile' ? `getFile ${c.args[1]}@${c.args[2]}` : c.method)),
+  };
+}
 
 const ROLE: DeliveryRole = {
   roleArn: 'arn:aws:iam::123456789012:role/gitlab-oidc/gitlab-grp-app',
@@ -33,7 +60,7 @@ const opts = (extra: Record<string, unknown> = {}) =>
 describe('planGitlabDelivery', () => {
   it('--merge-request: the commit holds exactly what a local write of the same file would', async () => {
     const gl = createMemoryGitlab();
-    gl.files.set('main', new Map([['.gitlab-ci.yml', `\uFEFF${USER.replace(/\n/g, '\r\n')}`]]));
+    gl.project.files['main'] = { ['.gitlab-ci.yml']: `\uFEFF${USER.replace(/\n/g, '\r\n')}` };
     const options = await opts({ mergeRequest: true });
     const plan = await planGitlabDelivery(options, gl.port, PROJECT, ROLE);
     expect(plan.steps.map((s) => s.kind)).toEqual(['commit', 'createMergeRequest']);
@@ -60,19 +87,19 @@ describe('planGitlabDelivery', () => {
     const mr = plan.steps[1] as Extract<(typeof plan.steps)[1], { kind: 'createMergeRequest' }>;
     expect(mr.description).toContain(ROLE.roleArn);
     // No local file was looked at: the options' cwd does not even exist.
-    expect(gl.calls).not.toContain('listProjectVariables');
+    expect(gl.calls()).not.toContain('listProjectVariables');
   });
 
   it('--merge-request --ci-file names the path in the repository', async () => {
     const gl = createMemoryGitlab();
-    gl.files.set('main', new Map([['ci/pipeline.yml', USER]]));
+    gl.project.files['main'] = { ['ci/pipeline.yml']: USER };
     const plan = await planGitlabDelivery(
       await opts({ mergeRequest: true, ciFile: './ci//pipeline.yml' }),
       gl.port,
       PROJECT,
       ROLE,
     );
-    expect(gl.calls).toContain('getFile ci/pipeline.yml@main');
+    expect(gl.calls()).toContain('getFile ci/pipeline.yml@main');
     expect(plan.steps[0]).toMatchObject({
       actions: [{ action: 'update', filePath: 'ci/pipeline.yml', lastCommitId: 'c-main' }],
     });
@@ -87,7 +114,7 @@ describe('planGitlabDelivery', () => {
       ROLE,
     );
     await expect(run).rejects.toThrow(/Invalid --merge-request: grp\/app has no default branch/);
-    expect(gl.calls).toEqual([]);
+    expect(gl.calls()).toEqual([]);
   });
 
   it('--ci-variables --merge-request: variables first, then the commit whose hidden job reads them', async () => {
@@ -121,7 +148,7 @@ describe('planGitlabDelivery', () => {
     const options = await opts({ mergeRequest: true, ciVariables: true });
     const first = await planGitlabDelivery(options, gl.port, PROJECT, ROLE);
     // What applying the first plan leaves in GitLab.
-    gl.variables = desiredVariables({
+    gl.project.variables = desiredVariables({
       jobNames: jobNamesFor(),
       roleArn: ROLE.roleArn,
       region: 'eu-west-1',
@@ -138,12 +165,11 @@ describe('planGitlabDelivery', () => {
       description: v.description,
     }));
     const commit = first.steps[2] as Extract<(typeof first.steps)[2], { kind: 'commit' }>;
-    gl.files.set(
-      SETUP_BRANCH,
-      new Map([['.gitlab-ci.yml', Buffer.from(commit.actions[0]!.content!, 'base64').toString('utf8')]]),
-    );
+    gl.project.files[SETUP_BRANCH] = {
+      '.gitlab-ci.yml': Buffer.from(commit.actions[0]!.content!, 'base64').toString('utf8'),
+    };
     const mr = first.steps[3] as Extract<(typeof first.steps)[3], { kind: 'createMergeRequest' }>;
-    gl.mergeRequests.push({
+    gl.project.mergeRequests.push({
       iid: 1,
       webUrl: 'https://gitlab.example.com/grp/app/-/merge_requests/1',
       title: mr.title,
@@ -182,7 +208,7 @@ describe('planGitlabDelivery', () => {
 
   it('without --region a re-run keeps the region of its own variable; --region changes it (shown from → to)', async () => {
     const gl = createMemoryGitlab();
-    gl.variables = desiredVariables({
+    gl.project.variables = desiredVariables({
       jobNames: jobNamesFor(),
       roleArn: ROLE.roleArn,
       region: 'ap-south-1',
