@@ -3,7 +3,7 @@
  * (and the in-memory IAM): what is planned and applied, a re-run that makes no mutating GitLab call,
  * a stop at each mutating call that a re-run finishes, a merged or moved branch, and no local file.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SETUP_BRANCH } from '../../src/delivery/merge-request.js';
@@ -189,5 +189,28 @@ describe('init --merge-request --ci-variables', () => {
     expect((error as UsageError).hint).toMatch(/GITLAB_TOKEN.*api scope/);
     expect(fake.mutatingCalls()).toEqual([]);
     expect(aws.calls()).toEqual([]);
+  });
+
+  it('--ci-variables alone: the local file reads the variables, a re-run changes nothing, a second role gets its own keys', async () => {
+    const flags = { ...BASE_FLAGS, ciVariables: true };
+    const { result } = await run(flags);
+    expect(result.status).toBe('applied');
+    const local = readFileSync(join(tmp.dir, '.gitlab-ci.yml'), 'utf8');
+    expect(local).toContain("AWS_ROLE_ARN: '$AWS_OIDC_ROLE_ARN'");
+    expect(local).not.toContain(result.roleArn);
+    expect(project.mergeRequests).toEqual([]);
+    fake.clearCalls();
+    expect((await run(flags)).result.status).toBe('no-changes');
+    expect(fake.mutatingCalls()).toEqual([]);
+    // Another role of the same project: its hidden job and its variables are its own.
+    const dev = await run({ ...flags, roleName: 'web-dev', policyName: 'web-dev' });
+    expect(dev.result.ciFile?.jobs?.hidden).toBe('.aws-oidc-web-dev');
+    expect(project.variables.map((v) => v.key)).toEqual([
+      'AWS_OIDC_ROLE_ARN',
+      'AWS_OIDC_REGION',
+      'AWS_OIDC_ROLE_ARN_WEB_DEV',
+      'AWS_OIDC_REGION_WEB_DEV',
+    ]);
+    expect(project.variables.find((v) => v.key === 'AWS_OIDC_ROLE_ARN')?.value).toBe(result.roleArn);
   });
 });
