@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RawInitFlags } from '../../src/commands/init.js';
 import { SETUP_BRANCH } from '../../src/delivery/merge-request.js';
 import { PartialApplyError, UsageError } from '../../src/errors.js';
 import { createGitlabClient } from '../../src/gitlab/api/client.js';
@@ -49,7 +50,8 @@ const client = (): GitlabPort =>
   createGitlabClient({ baseUrl: fake.url, token: TOKEN, ca: fake.caPem, maxRetries: 0 });
 
 const DELIVER = { ...BASE_FLAGS, mergeRequest: true, ciVariables: true };
-const run = (flags = DELIVER, gitlab: GitlabPort = client()) => runInitWith(flags, tmp.dir, { aws, gitlab });
+const run = (flags: RawInitFlags = DELIVER, gitlab: GitlabPort = client()) =>
+  runInitWith(flags, tmp.dir, { aws, gitlab });
 const openMrs = () => project.mergeRequests.filter((m) => m.state === 'opened');
 
 describe('init --merge-request --ci-variables', () => {
