@@ -29,6 +29,8 @@ export interface RawInitFlags extends RawGitlabApiFlags {
   region?: string;
   profile?: string;
   ciFile?: string | false;
+  ciVariables?: boolean;
+  mergeRequest?: boolean;
   verifyJob?: boolean;
   verifyImage?: string;
   verifyPackage?: string;
@@ -69,7 +71,15 @@ export function registerInit(program: Command, context: CommandContext): void {
       '--ci-file <path>',
       'pipeline file to create or merge into (default: .gitlab-ci.yml at the top of the git repository)',
     )
-    .option('--no-ci-file', 'do not write a pipeline file');
+    .option('--no-ci-file', 'do not write a pipeline file')
+    .option(
+      '--ci-variables',
+      'set the role ARN and region as project CI/CD variables (GitLab API, Maintainer) that the hidden job reads, instead of literals in the file',
+    )
+    .option(
+      '--merge-request',
+      'commit the pipeline change to branch gitlab-aws-oidc/setup and open a merge request (GitLab API, Developer); no local file is written, --ci-file is the path in the repository',
+    );
   addVerifyJobOptions(command)
     .option('--force', 'replace pipeline jobs with the same names that the tool did not write')
     .option(

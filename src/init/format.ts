@@ -76,6 +76,20 @@ export function formatPlan(result: InitResult, p: Palette): string[] {
     if (ci.verifyRuns) {
       lines.push(`      ${p.warn(`${jobs.verify} runs with the role's credentials: ${ci.verifyRuns}`)}`);
     }
+    const mr = result.mergeRequest;
+    if (mr) {
+      const how = [
+        mr.commit ? `a commit to ${mr.branch}` : `${mr.branch} already holds it`,
+        mr.iid !== undefined
+          ? `merge request !${mr.iid} into ${mr.targetBranch} (${mr.url})`
+          : `a new merge request into ${mr.targetBranch}`,
+      ];
+      lines.push(`      ${p.muted(`through ${how.join(', ')}; no local file is written`)}`);
+    }
+  }
+  if (result.ciVariables) {
+    const v = result.ciVariables;
+    lines.push(`      ${p.muted(`CI/CD variables ${v.roleArn}, ${v.region}: ${v.protection}`)}`);
   }
   lines.push(...gitlabLines(result, p));
   for (const step of result.gitlabSteps) {
@@ -177,6 +191,11 @@ export function formatResult(result: InitResult, p: Palette): string[] {
   if (project) {
     lines.push(`  GitLab project  ${project.path} (ID ${project.id}, namespace ${project.namespaceId})`);
   }
+  if (result.ciVariables) {
+    const v = result.ciVariables;
+    lines.push(`  CI/CD variables ${v.roleArn}, ${v.region}${v.protected ? ' (protected)' : ''}`);
+  }
+  if (result.mergeRequest?.url) lines.push(`  Merge request   ${result.mergeRequest.url}`);
   if (result.nextSteps.length) {
     lines.push('', p.strong('Next steps:'));
     for (const [i, s] of result.nextSteps.entries()) lines.push(`  ${i + 1}. ${s}`);

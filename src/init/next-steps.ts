@@ -25,6 +25,11 @@ function verifyArgs(options: InitOptions): string {
   return args.join(' ');
 }
 
+/** The `verify` command that simulates one job this role admits, as it works when printed. */
+export function verifyCommand(roleArn: string, options: InitOptions): string {
+  return `gitlab-aws-oidc verify --role-arn ${roleArn} --project ${options.project} ${verifyArgs(options)}`.trim();
+}
+
 /** `destroy --role <name>` as it works from the working folder (also removing that role's jobs from the file). */
 export function destroyCommand(options: InitOptions, roleName: string): string {
   const args = ['gitlab-aws-oidc destroy --role', roleName];
@@ -39,7 +44,6 @@ export function destroyCommand(options: InitOptions, roleName: string): string {
 
 export function nextSteps(result: InitResult, options: InitOptions): string[] {
   const steps: string[] = [];
-  const refArgs = verifyArgs(options);
   if (result.status === 'planned' && options.dryRun) {
     const flags = [...new Set(result.plan.consents.map((c) => c.flag ?? CONSENT_FLAGS[c.consent]))];
     steps.push(
@@ -52,7 +56,18 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
   }
   const ci = result.ciFile;
   const jobs = ci?.jobs ?? jobNamesFor();
-  if (ci && ci.action !== 'no-op' && !options.dryRun) {
+  const mr = result.mergeRequest;
+  if (mr) {
+    if (mr.url) {
+      steps.push(
+        `Review and merge ${mr.iid !== undefined ? `!${mr.iid} ` : ''}${mr.url} (${mr.branch} → ${mr.targetBranch}): then the ${jobs.check} job proves the role can be assumed; jobs that need the role use \`extends: ${jobs.hidden}\`.`,
+      );
+    } else if (mr.action === 'create' && options.dryRun) {
+      steps.push(
+        `A run without --dry-run commits ${ci?.path ?? '.gitlab-ci.yml'} to ${mr.branch} and opens a merge request into ${mr.targetBranch}.`,
+      );
+    }
+  } else if (ci && ci.action !== 'no-op' && !options.dryRun) {
     steps.push(
       `Commit and push ${ci.path}: the ${jobs.check} job proves the role can be assumed; jobs that need the role use \`extends: ${jobs.hidden}\`.`,
     );
@@ -72,12 +87,13 @@ export function nextSteps(result: InitResult, options: InitOptions): string[] {
     );
   }
   if (!options.ciFile) {
+    const vars = result.ciVariables;
     steps.push(
-      `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
+      vars
+        ? `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN: $${vars.roleArn} and AWS_REGION: $${vars.region} (project CI/CD variables${vars.protected ? ', protected: only pipelines on protected refs get them' : ''}).`
+        : `In your pipeline, give jobs an id_token with aud "${options.audience}" and set AWS_ROLE_ARN=${result.roleArn}.`,
     );
   }
-  steps.push(
-    `Check the trust from a laptop: gitlab-aws-oidc verify --role-arn ${result.roleArn} --project ${options.project} ${refArgs}`.trim(),
-  );
+  steps.push(`Check the trust from a laptop: ${verifyCommand(result.roleArn, options)}`);
   return steps;
 }

@@ -124,6 +124,8 @@ export const initOptionsSchema = z
       .record(z.string(), z.string())
       .superRefine(refineWith((v: Record<string, string>) => validateTags(v, '--aws-tag'))),
     region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-3'),
+    /** `--region` was given: otherwise a re-run keeps the region of the tool's CI/CD variable (--ci-variables). */
+    regionGiven: z.boolean().default(false),
     profile: z.string().min(1).optional(),
     thumbprints: z
       .array(z.string().regex(/^[0-9a-fA-F]{40}$/, 'must be 40 hex characters (a SHA-1)'))
@@ -143,6 +145,14 @@ export const initOptionsSchema = z
       .optional(),
     /** Consent to a verify job that runs something not pinned by content (an image tag, an npm name). */
     allowUnpinnedVerify: z.boolean().default(false),
+    /** `--ci-variables`: the role ARN and region as project CI/CD variables the hidden job reads. */
+    ciVariables: z.boolean().default(false),
+    /**
+     * `--merge-request`: the pipeline change is committed to a branch and proposed as a merge request;
+     * no local file is read or written. `ciRepoPath` is then the file's path in the repository.
+     */
+    mergeRequest: z.boolean().default(false),
+    ciRepoPath: z.string().optional(),
     force: z.boolean(),
     adoptExisting: z.boolean(),
     // Consents (see core/types.ts `Consent`): taken from the flags as given.
@@ -251,7 +261,30 @@ export const initOptionsSchema = z
       });
     }
     refineVerifySource(o, ctx);
+    refineGitlabDelivery(o, ctx);
   });
+
+/** --merge-request and --ci-variables change GitLab: they need its API and (for the MR) a pipeline file. */
+function refineGitlabDelivery(
+  o: { mergeRequest: boolean; ciVariables: boolean; offline: boolean; ciFile?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+  if (o.mergeRequest && o.ciFile === undefined) {
+    issue('mergeRequest', 'delivers the pipeline file as a merge request: drop --no-ci-file');
+  }
+  for (const [key, given] of [
+    ['mergeRequest', o.mergeRequest],
+    ['ciVariables', o.ciVariables],
+  ] as const) {
+    if (given && o.offline) {
+      issue(
+        key,
+        'reads GitLab through its API, which --offline never calls: drop --offline (--dry-run alone changes nothing)',
+      );
+    }
+  }
+}
 
 /**
  * The verify job runs with the role's credentials: what it runs is named by the user (never defaulted),
@@ -316,4 +349,5 @@ export const INIT_FLAG_ALIASES = {
   awsTags: '--aws-tag',
   thumbprints: '--thumbprint',
   subClaimGiven: '--sub-claim',
+  ciRepoPath: '--ci-file',
 } as const;

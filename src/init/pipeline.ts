@@ -3,6 +3,7 @@
  * conflict stops the run before IAM is touched; again with the real ARN), summarise it for the result,
  * and write it after IAM.
  */
+import { ciVariableKeys } from '../delivery/variables.js';
 import { CliError, PartialApplyError, UsageError } from '../errors.js';
 import { type CiJobNames, renderCiSnippet } from '../render/ci-file.js';
 import { chooseJobNames, type JobNamesChoice, parseRoleArn } from '../render/ci-jobs.js';
@@ -10,8 +11,10 @@ import { type VerifySource, verifyJobRun } from '../render/verify-job.js';
 import {
   applyCiFilePlan,
   type CiFilePlan,
+  type CiSnippetSource,
   diffPathFor,
   planCiFile,
+  planCiText,
   shownPathFor,
 } from '../render/write-file.js';
 import { VERSION } from '../version.js';
@@ -36,6 +39,42 @@ export function verifySourceOf(options: InitOptions): VerifySource | undefined {
   return undefined;
 }
 
+export interface PipelinePlanOpts {
+  /** The account of `roleArn` is a stand-in (before any AWS call). */
+  anyAccount?: boolean | undefined;
+  /** The project's CI/CD variables (`--ci-variables`): hidden jobs that read the role ARN from one. */
+  variables?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The snippet for `roleArn`, rendered from the file as read (which names this role's jobs get). */
+function pipelineSnippet(
+  options: InitOptions,
+  roleArn: string,
+  fileName: string,
+  opts: PipelinePlanOpts,
+): { source: CiSnippetSource; choice: () => JobNamesChoice } {
+  const verify = verifySourceOf(options);
+  let choice: JobNamesChoice | undefined;
+  const source = (before: string | undefined) => {
+    // Offline, the account is a stand-in too.
+    const anyAccount = opts.anyAccount ?? options.offline;
+    choice = chooseJobNames(before, roleArn, { anyAccount, fileName, variables: opts.variables });
+    const text = renderCiSnippet({
+      roleArn,
+      region: options.region,
+      audience: options.audience,
+      refs: options.refs,
+      verify,
+      protectedOnly: options.protectedOnly,
+      jobNames: choice.names,
+      toolVersion: VERSION,
+      ciVariables: options.ciVariables ? ciVariableKeys(choice.names) : undefined,
+    });
+    return { text, jobNames: choice.names };
+  };
+  return { source, choice: () => choice as JobNamesChoice };
+}
+
 /**
  * Plans the merge of the generated jobs for `roleArn` into `options.ciFile`. Writes nothing.
  * `anyAccount`: the account of `roleArn` is a stand-in (before any AWS call).
@@ -43,40 +82,52 @@ export function verifySourceOf(options: InitOptions): VerifySource | undefined {
 export async function planPipeline(
   options: InitOptions & { ciFile: string },
   roleArn: string,
-  opts: { anyAccount?: boolean } = {},
+  opts: PipelinePlanOpts = {},
 ): Promise<PipelinePlan> {
   const root = options.repoRoot ?? options.cwd;
   const fileName = shownPathFor(options.cwd, options.ciFile, options.repoRoot);
+  const snippet = pipelineSnippet(options, roleArn, fileName, opts);
+  const plan = await planCiFile(options.ciFile, snippet.source, {
+    force: options.force,
+    // "Outside the repository" is judged against the git top level (the working folder outside git).
+    repoRoot: root,
+    // Messages name the file as seen from the working folder; diff labels are repository-relative.
+    fileName,
+    diffName: diffPathFor(options.repoRoot, options.ciFile, fileName),
+  });
+  return finishPipelinePlan(plan, snippet.choice(), options, roleArn, fileName);
+}
+
+/**
+ * `--merge-request`: the same merge into a text read from GitLab (`before`; undefined: no file),
+ * for the file `repoPath` of the repository; `where` names it in messages (`.gitlab-ci.yml on main`).
+ */
+export function planRemotePipeline(
+  options: InitOptions,
+  roleArn: string,
+  before: string | undefined,
+  repoPath: string,
+  where: string,
+  opts: PipelinePlanOpts = {},
+): PipelinePlan {
+  const snippet = pipelineSnippet(options, roleArn, where, opts);
+  const plan = planCiText(repoPath, before, snippet.source, {
+    force: options.force,
+    fileName: where,
+    diffName: repoPath,
+  });
+  return { ...finishPipelinePlan(plan, snippet.choice(), options, roleArn, where), shownPath: repoPath };
+}
+
+function finishPipelinePlan(
+  plan: CiFilePlan,
+  choice: JobNamesChoice,
+  options: InitOptions,
+  roleArn: string,
+  fileName: string,
+): PipelinePlan {
+  const { names, found, others } = choice;
   const verify = verifySourceOf(options);
-  let choice: JobNamesChoice | undefined;
-  const plan = await planCiFile(
-    options.ciFile,
-    (before) => {
-      // Offline, the account is a stand-in too.
-      const anyAccount = opts.anyAccount ?? options.offline;
-      choice = chooseJobNames(before, roleArn, { anyAccount, fileName });
-      const text = renderCiSnippet({
-        roleArn,
-        region: options.region,
-        audience: options.audience,
-        refs: options.refs,
-        verify,
-        protectedOnly: options.protectedOnly,
-        jobNames: choice.names,
-        toolVersion: VERSION,
-      });
-      return { text, jobNames: choice.names };
-    },
-    {
-      force: options.force,
-      // "Outside the repository" is judged against the git top level (the working folder outside git).
-      repoRoot: root,
-      // Messages name the file as seen from the working folder; diff labels are repository-relative.
-      fileName,
-      diffName: diffPathFor(options.repoRoot, options.ciFile, fileName),
-    },
-  );
-  const { names, found, others } = choice as JobNamesChoice;
   const warnings = [...plan.warnings];
   // Said when this role's jobs join the file (a split, or a rename); a re-run of either role is quiet.
   const joining = found ? [] : others;

@@ -168,6 +168,31 @@ export function defaultBranchOf(
   return undefined;
 }
 
+/**
+ * `--merge-request`: --ci-file names the file in the repository (default `.gitlab-ci.yml`), as GitLab's
+ * API takes it: relative, `/`-separated, inside the repository.
+ */
+export function repositoryPath(raw: string | undefined): string {
+  if (raw === undefined) return DEFAULT_CI_FILE;
+  const parts = raw
+    .trim()
+    .split('/')
+    .filter((p) => p !== '' && p !== '.');
+  const bad =
+    raw.trim().startsWith('/') ||
+    raw.includes('\\') ||
+    parts.length === 0 ||
+    parts.some((p) => p === '..') ||
+    /[\u0000-\u001f\u007f]/.test(raw);
+  if (bad) {
+    throw UsageError.field(
+      '--ci-file',
+      `"${raw}" is not a path inside the repository; with --merge-request it names the file in the repository, like .gitlab-ci.yml or ci/pipeline.yml`,
+    );
+  }
+  return parts.join('/');
+}
+
 /** A whole-number flag; the range itself is checked by the schema, which names the flag too. */
 function parseWholeNumber(raw: string | undefined, flag: string, form: string): number | undefined {
   if (raw === undefined) return undefined;
@@ -308,9 +333,12 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
         ? resolvePath(ctx.cwd, flags.ciFile)
         : resolvePath(ctx.repoRoot ?? ctx.cwd, DEFAULT_CI_FILE);
   const willRead = !flags.offline && ctx.readExisting !== undefined;
+  // --merge-request: the file is the repository's (read from GitLab), never the local one.
+  const ciRepoPath = flags.mergeRequest && flags.ciFile !== false ? repositoryPath(flags.ciFile) : undefined;
+  const localCiFile = flags.mergeRequest ? undefined : ciFile;
   // Bad input found in files (pipeline location, conflicts, YAML; the policy file; template parameters)
   // still fails before any AWS call, as runInit would have it without this read.
-  if (willRead) await preflightFiles(flags, ctx, ciFile, templateParams, gitlabUrl);
+  if (willRead) await preflightFiles(flags, ctx, localCiFile, templateParams, gitlabUrl);
   // GitLab: the project's IDs, default branch and state, from its API (one read; none offline).
   // Before the role is read: an archived project or a wrong --project-id fails before any AWS call.
   const lookUp = async (url: string): Promise<GitlabProjectFacts | undefined> => {
@@ -536,7 +564,7 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
 
   // Region: the pipeline's current one (for this role), then the environment's.
   const pipelineRegion =
-    flags.region === undefined && ciFile ? await readPipelineRegion(ciFile, roleName) : undefined;
+    flags.region === undefined && localCiFile ? await readPipelineRegion(localCiFile, roleName) : undefined;
   if (pipelineRegion && !ask) notes.push(`Kept the region of the pipeline file: ${pipelineRegion}.`);
   let region = flags.region ?? pipelineRegion ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
   if (ask && flags.region === undefined) {
@@ -581,9 +609,13 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
       trustPolicyMax,
       awsTags,
       region,
+      regionGiven: flags.region !== undefined,
       profile: flags.profile ?? ctx.env.AWS_PROFILE,
       thumbprints: flags.thumbprint ?? [],
       ciFile,
+      ciVariables: Boolean(flags.ciVariables),
+      mergeRequest: Boolean(flags.mergeRequest),
+      ciRepoPath,
       verifyJob: Boolean(flags.verifyJob),
       verifyImage: flags.verifyImage,
       verifyPackage: flags.verifyPackage,

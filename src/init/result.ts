@@ -67,6 +67,23 @@ export interface InitResult {
     | undefined;
   /** The GitLab-side changes, in apply order (after IAM, before the pipeline file); empty when none. */
   gitlabSteps: GitlabStep[];
+  /** `--merge-request`: the branch and the merge request the pipeline change goes through. */
+  mergeRequest?:
+    | {
+        branch: string;
+        targetBranch: string;
+        /** `create`/`update`: planned (or done, once applied); `none`: nothing new (reused as it is, or not needed). */
+        action: 'create' | 'update' | 'none';
+        /** A commit to the branch is planned (or was made). */
+        commit: boolean;
+        iid?: number | undefined;
+        /** Known for a reused MR, and once a new one is created. */
+        url?: string | undefined;
+        title: string;
+      }
+    | undefined;
+  /** `--ci-variables`: the project CI/CD variables the hidden job reads. */
+  ciVariables?: { roleArn: string; region: string; protected: boolean; protection: string } | undefined;
   /** IAM changes applied, in order. */
   applied: string[];
   /** GitLab changes applied, in order. */

@@ -21,6 +21,15 @@ import {
 import { policyDiff } from '../core/policy-json.js';
 import { subClaimComponents } from '../core/subject.js';
 import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
+import {
+  type DeliveryPlan,
+  deliveryFlag,
+  deliveryProjectOf,
+  deliveryReads,
+  deliveryResult,
+  planGitlabDelivery,
+  requireDeliveryApi,
+} from '../delivery/plan.js';
 import { AbortError, type AwsError, PartialApplyError, UsageError } from '../errors.js';
 import { applyGitlabSteps, describeGitlabStep, type GitlabApplyEvent } from '../gitlab/api/apply.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
@@ -35,7 +44,13 @@ import { planRefProtection, type RefProtectionPlan } from './gitlab-refs.js';
 import { nextSteps } from './next-steps.js';
 import type { InitOptions } from './options.js';
 import { loadPermissionSource, type PermissionSource } from './permissions.js';
-import { planPipeline, preflightPipeline, summarizePipeline, writePipeline } from './pipeline.js';
+import {
+  type PipelinePlan,
+  planPipeline,
+  preflightPipeline,
+  summarizePipeline,
+  writePipeline,
+} from './pipeline.js';
 import type { InitResult } from './result.js';
 import { checkSafety } from './safety.js';
 import { withStepsAround } from './stopped.js';
@@ -207,7 +222,10 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
 
   // Pipeline conflicts are found before AWS is touched: a refused merge must not leave IAM half-done.
   const placeholderArn = `arn:aws:iam::${OFFLINE_ACCOUNT}:role${options.rolePath}${options.roleName}`;
-  let pipelineOptions = options.ciFile ? { ...options, ciFile: options.ciFile } : undefined;
+  // With --merge-request the file is the repository's, read from GitLab: no local file is read or written.
+  const localPipeline = (o: InitOptions) =>
+    o.ciFile && !o.mergeRequest ? { ...o, ciFile: o.ciFile } : undefined;
+  let pipelineOptions = localPipeline(options);
   if (pipelineOptions) await preflightPipeline(pipelineOptions, placeholderArn);
 
   const desiredFor = (identity: Pick<Identity, 'account' | 'partition'>, thumbprints: string[]) =>
@@ -219,7 +237,12 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
   const gitlabSide = await readGitlabSide(options, deps, issuer.isGitlabCom);
   if (gitlabSide.refs && gitlabSide.refs.protectedOnly !== options.protectedOnly) {
     options = { ...options, protectedOnly: gitlabSide.refs.protectedOnly };
-    pipelineOptions = options.ciFile ? { ...options, ciFile: options.ciFile } : undefined;
+    pipelineOptions = localPipeline(options);
+  }
+  // --merge-request / --ci-variables change GitLab: without a token or the project, refused before AWS.
+  if (deliveryFlag(options) && !options.offline) {
+    const port = gitlabSide.port ?? (deps.gitlab ? await deps.gitlab() : undefined);
+    requireDeliveryApi(options, port, options.gitlabProject !== undefined);
   }
   for (const n of gitlabSide.refs?.notes ?? []) logger.info(logger.palette.muted(n));
   // The project's sub claim components, set to the form the trust is written for (--sub-claim).
@@ -290,7 +313,41 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
   // An existing role keeps its path (IAM cannot move it): the pipeline and the result get its real ARN.
   desired = alignRolePath(desired, current, planOptions).desired;
 
-  const ciPlan = pipelineOptions ? await planPipeline(pipelineOptions, desired.role.arn) : undefined;
+  let ciPlan: PipelinePlan | undefined;
+  // --ci-variables / --merge-request: read what GitLab has (variables; the file, branch and MR) and plan.
+  let delivery: DeliveryPlan | undefined;
+  if (deliveryFlag(options) && gitlabSide.port && options.gitlabProject) {
+    logger.step('start', `Reading ${deliveryReads(options)} of ${options.gitlabProject.path} from GitLab`);
+    const local = pipelineOptions;
+    delivery = await planGitlabDelivery(
+      options,
+      gitlabSide.port,
+      deliveryProjectOf(options.gitlabProject, gitlabSide.refs?.refs),
+      {
+        roleArn: desired.role.arn,
+        providerArn: desired.provider.arn,
+        policyArn: desired.policy?.arn,
+        permissionSource: permissionSource?.label,
+        managedPolicyArns: desired.role.managedPolicyArns,
+      },
+      local
+        ? {
+            // A hidden job may name its role through a project variable: plan the file knowing them.
+            jobNames: async (variables) => {
+              ciPlan = await planPipeline(local, desired.role.arn, { variables });
+              return ciPlan.jobNames;
+            },
+          }
+        : undefined,
+    );
+    logger.step('done', `Read ${deliveryReads(options)} from GitLab`);
+    for (const n of delivery.notes) logger.info(logger.palette.muted(n));
+    gitlabSteps.push(...delivery.steps);
+    // A variable the tool did not set is changed only with consent, like IAM drift.
+    plan.consents.push(...delivery.consents);
+  }
+  ciPlan ??= pipelineOptions ? await planPipeline(pipelineOptions, desired.role.arn) : undefined;
+  const shownPipeline = ciPlan ?? delivery?.pipeline;
   const result: InitResult = {
     ok: true,
     command: 'init',
@@ -311,7 +368,8 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
     trustPolicyDiff: policyDiff(plan.trustPolicy.before, plan.trustPolicy.after),
     checks: { lint, expectDeny },
     thumbprints,
-    ciFile: ciPlan ? summarizePipeline(ciPlan) : undefined,
+    ciFile: shownPipeline ? summarizePipeline(shownPipeline) : undefined,
+    ...(delivery ? deliveryResult(delivery) : {}),
     gitlab: options.gitlabProject
       ? {
           project: options.gitlabProject,
@@ -329,7 +387,8 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
       ...plan.warnings,
       ...policyCheck.warnings,
       ...thumbprints.warnings,
-      ...(ciPlan?.warnings ?? []),
+      ...(shownPipeline?.warnings ?? []),
+      ...(delivery?.warnings.filter((w) => !shownPipeline?.warnings.includes(w)) ?? []),
     ],
     nextSteps: [],
   };
@@ -428,6 +487,10 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
       });
     });
     result.gitlabApplied.push(...applied.done);
+    if (result.mergeRequest && applied.mergeRequest) {
+      result.mergeRequest.iid = applied.mergeRequest.iid;
+      result.mergeRequest.url = applied.mergeRequest.webUrl;
+    }
   }
   if (ciPlan && ciChanges) {
     const written = await writePipeline(ciPlan, options.cwd, [...result.applied, ...result.gitlabApplied]);

@@ -65,6 +65,17 @@ export interface CiSnippetInput {
   jobNames?: CiJobNames | undefined;
   /** Shown in the marker comments. */
   toolVersion: string;
+  /**
+   * `--ci-variables`: the project CI/CD variables (keys) holding the role ARN and the region. The hidden
+   * job then reads them (`AWS_ROLE_ARN: '$KEY'`) instead of holding the literals.
+   */
+  ciVariables?: CiVariableKeys | undefined;
+}
+
+/** The keys of the project CI/CD variables one role's hidden job reads (see `delivery/variables.ts`). */
+export interface CiVariableKeys {
+  roleArn: string;
+  region: string;
 }
 
 /** IAM paths allow any printable ASCII; only `'` is refused (the value sits in a single-quoted YAML scalar). */
@@ -92,7 +103,10 @@ export function renderCiFromTemplate(templateText: string, input: CiSnippetInput
   const protectedPrefix = input.protectedOnly ? `${PROTECTED_REF_CONDITION} && ` : '';
   const rules = input.refs.map((ref) => `- if: ${yamlSingleQuoted(protectedPrefix + refRuleCondition(ref))}`);
 
-  let text = renderSections(templateText, { VERIFY: input.verify !== undefined });
+  let text = renderSections(templateText, {
+    VERIFY: input.verify !== undefined,
+    CI_VARIABLES: input.ciVariables !== undefined,
+  });
   text = text.replace(/^([ \t]*)\{\{RULES\}\}[ \t]*$/gm, (_m, indent: string) =>
     rules.map((r) => indent + r).join('\n'),
   );
@@ -218,6 +232,12 @@ function validateInput(input: CiSnippetInput): Record<string, string> {
     }
   }
   const verify = input.verify ? verifyJobRun(input.verify) : undefined;
+  const keys = input.ciVariables;
+  for (const key of keys ? [keys.roleArn, keys.region] : []) {
+    if (!VARIABLE_NAME.test(key) || key.length > 255) {
+      throw new CliError('TEMPLATE_INVALID', `"${key}" cannot be a CI/CD variable key`);
+    }
+  }
   return {
     HIDDEN_JOB: names.hidden,
     HIDDEN_JOB_REF: /^[\w.-]+$/.test(names.hidden) ? names.hidden : yamlSingleQuoted(names.hidden),
@@ -227,8 +247,10 @@ function validateInput(input: CiSnippetInput): Record<string, string> {
     VERIFY_IMAGE: verify?.image ?? NODE_IMAGE,
     VERIFY_COMMAND: verify?.command ?? '',
     VERIFY_SOURCE: verify?.source ?? '',
-    ROLE_ARN: input.roleArn,
-    REGION: input.region,
+    ROLE_ARN: keys ? `$${keys.roleArn}` : input.roleArn,
+    REGION: keys ? `$${keys.region}` : input.region,
+    ROLE_ARN_KEY: keys?.roleArn ?? '',
+    REGION_KEY: keys?.region ?? '',
     AUDIENCE: aud,
     TOKEN_VARIABLE: tokenVariable,
     TOOL_VERSION: input.toolVersion,

@@ -58,14 +58,30 @@ export function isSameRole(a: string, b: string, anyAccount = false): boolean {
   return x.name.toLowerCase() === y.name.toLowerCase() && (anyAccount || x.account === y.account);
 }
 
-/** Every hidden job with one of the tool's names, whoever wrote it, in file order. */
-export function findRoleJobs(js: Record<string, unknown>): CiRoleJobs[] {
+/** `$KEY` or `${KEY}`: a job variable that only names another variable. */
+const VARIABLE_REFERENCE = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/;
+
+/** The key a job variable's value names (`$AWS_OIDC_ROLE_ARN` → `AWS_OIDC_ROLE_ARN`), if it only names one. */
+export function variableReference(value: string): string | undefined {
+  const m = VARIABLE_REFERENCE.exec(value);
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
+/**
+ * Every hidden job with one of the tool's names, whoever wrote it, in file order. With `variables`
+ * (the project's CI/CD variables, `--ci-variables`), an AWS_ROLE_ARN that reads one (`$KEY`) is its value.
+ */
+export function findRoleJobs(
+  js: Record<string, unknown>,
+  variables?: Readonly<Record<string, string>> | undefined,
+): CiRoleJobs[] {
   const out: CiRoleJobs[] = [];
   for (const [name, value] of Object.entries(js)) {
     const parsed = parseJobName(name);
     if (parsed?.kind !== 'hidden') continue;
-    const variables = asRecord(asRecord(value)?.variables);
-    const arn = variables?.AWS_ROLE_ARN;
+    let arn = asRecord(asRecord(value)?.variables)?.AWS_ROLE_ARN;
+    const key = typeof arn === 'string' ? variableReference(arn) : undefined;
+    if (key !== undefined) arn = variables?.[key];
     out.push({
       names: jobNamesFor(parsed.suffix),
       suffix: parsed.suffix,
@@ -91,7 +107,12 @@ export interface JobNamesChoice {
 export function chooseJobNames(
   existingText: string | undefined,
   roleArn: string,
-  opts: { anyAccount?: boolean | undefined; fileName?: string | undefined } = {},
+  opts: {
+    anyAccount?: boolean | undefined;
+    fileName?: string | undefined;
+    /** The project's CI/CD variables, for hidden jobs that read the role ARN from one. */
+    variables?: Readonly<Record<string, string>> | undefined;
+  } = {},
 ): JobNamesChoice {
   const plain = jobNamesFor();
   if (existingText === undefined) return { names: plain, found: false, others: [] };
@@ -104,7 +125,7 @@ export function chooseJobNames(
   } catch {
     return { names: plain, found: false, others: [] };
   }
-  const groups = findRoleJobs(js);
+  const groups = findRoleJobs(js, opts.variables);
   const mine = groups.find((g) => g.roleArn !== undefined && isSameRole(g.roleArn, roleArn, opts.anyAccount));
   const others = groups.filter(
     (g): g is CiRoleJobs & { roleArn: string } =>

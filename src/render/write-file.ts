@@ -377,6 +377,21 @@ export async function planCiFile(
   const { target, stats } = await resolveWriteTarget(path, opts.repoRoot);
   const before = stats ? await readTextFile(target, fileName) : undefined;
   if (before !== undefined) await checkBackupPath(target, fileName);
+  return planCiText(path, before, snippet, opts);
+}
+
+/**
+ * Pure: the merge of the snippet into `before` (the file's text, undefined: no file), as planCiFile
+ * plans it for a local file; also for a file read from GitLab (`init --merge-request`), so both
+ * deliver the same bytes.
+ */
+export function planCiText(
+  path: string,
+  before: string | undefined,
+  snippet: CiSnippetSource,
+  opts: CiFilePlanOptions,
+): CiFilePlan {
+  const fileName = opts.fileName ?? path;
   const rendered = typeof snippet === 'string' ? { text: snippet } : snippet(before);
   const merged = mergeCiFile(before, rendered.text, {
     force: opts.force,

@@ -8,6 +8,7 @@ import type {
   CiVariable,
   GitlabPort,
   GitlabProject,
+  MergeRequest,
   ProjectRef,
   ProtectedRef,
 } from '../../src/gitlab/api/ports.js';
@@ -37,6 +38,9 @@ export interface MemoryProject {
   branches?: string[];
   variables?: CiVariable[];
   subClaimComponents?: string[];
+  /** Repository files: branch → path → text (a branch listed here exists too). */
+  files?: Record<string, Record<string, string>>;
+  mergeRequests?: MergeRequest[];
 }
 
 const MUTATING = new Set([
@@ -137,7 +141,7 @@ export function createMemoryGitlab(
     getBranch: async (ref: ProjectRef, name: string) => {
       const { project } = find(ref);
       const branches = project.branches ?? (project.defaultBranch ? [project.defaultBranch] : []);
-      if (!branches.includes(name)) return undefined;
+      if (!branches.includes(name) && project.files?.[name] === undefined) return undefined;
       const rules = project.protectedBranches ?? [];
       return {
         name,
@@ -164,9 +168,29 @@ export function createMemoryGitlab(
     deleteProjectVariable: unsupported('deleteProjectVariable'),
     listGroupVariables: unsupported('listGroupVariables'),
     deleteGroupVariable: unsupported('deleteGroupVariable'),
-    getFile: unsupported('getFile'),
+    getFile: async (ref: ProjectRef, filePath: string, branch: string) => {
+      const text = find(ref).project.files?.[branch]?.[filePath];
+      return text === undefined
+        ? undefined
+        : {
+            filePath,
+            ref: branch,
+            content: Buffer.from(text, 'utf8'),
+            blobId: 'blob',
+            lastCommitId: `c-${branch}`,
+          };
+    },
     createCommit: unsupported('createCommit'),
-    listOpenMergeRequests: unsupported('listOpenMergeRequests'),
+    listOpenMergeRequests: async (
+      ref: ProjectRef,
+      f: { sourceBranch: string; targetBranch?: string | undefined },
+    ) =>
+      (find(ref).project.mergeRequests ?? []).filter(
+        (m) =>
+          m.state === 'opened' &&
+          m.sourceBranch === f.sourceBranch &&
+          (f.targetBranch === undefined || m.targetBranch === f.targetBranch),
+      ),
     createMergeRequest: unsupported('createMergeRequest'),
     updateMergeRequest: unsupported('updateMergeRequest'),
   } satisfies GitlabPort;

@@ -471,6 +471,36 @@ const INIT: CommandUnderTest<RawInitFlags> = {
       flags: { verifyJob: true, ciFile: false, verifyImage: PINNED_IMAGE },
       field: '--verify-job',
     },
+    // ----- GitLab delivery (issue 8): --merge-request / --ci-variables need the API and a file -----
+    {
+      name: '--merge-request with --no-ci-file',
+      flags: { mergeRequest: true, ciFile: false },
+      field: '--merge-request',
+      message: /drop --no-ci-file/,
+    },
+    {
+      name: '--merge-request with --offline',
+      flags: { mergeRequest: true, dryRun: true, offline: true },
+      field: '--merge-request',
+      message: /drop --offline/,
+    },
+    {
+      name: '--ci-variables with --offline',
+      flags: { ciVariables: true, dryRun: true, offline: true },
+      field: '--ci-variables',
+      message: /drop --offline/,
+    },
+    {
+      name: '--merge-request with an absolute --ci-file (it names the file in the repository)',
+      flags: { mergeRequest: true, ciFile: '/etc/pipeline.yml' },
+      field: '--ci-file',
+      message: /path inside the repository/,
+    },
+    {
+      name: '--merge-request with a --ci-file outside the repository',
+      flags: { mergeRequest: true, ciFile: 'ci/../../pipeline.yml' },
+      field: '--ci-file',
+    },
     // ----- the verify job runs with the role: what it runs is named and pinned (issue 7, defect 10) -----
     {
       name: '--verify-job without saying what it runs',

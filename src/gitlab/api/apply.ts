@@ -8,7 +8,7 @@
  * GitLab returned, so a re-run after any stop plans only what is left.
  */
 import { CliError, InterruptedError, PartialApplyError } from '../../errors.js';
-import type { GitlabPort } from './ports.js';
+import type { GitlabPort, MergeRequest } from './ports.js';
 import type { GitlabStep } from './steps.js';
 
 export interface GitlabApplyEvent {
@@ -27,6 +27,8 @@ export interface GitlabApplyOptions {
 export interface GitlabApplyResult {
   /** Descriptions of the steps applied, in order. */
   done: string[];
+  /** The merge request a createMergeRequest/updateMergeRequest step returned (its address, for the result). */
+  mergeRequest?: MergeRequest | undefined;
 }
 
 /** What each step needs in GitLab, for the message of a 403. */
@@ -66,7 +68,7 @@ export function describeGitlabStep(step: GitlabStep): string {
     }
     case 'commit': {
       const files = step.actions.map((a) => `${a.action} ${a.filePath}`).join(', ');
-      const from = step.startBranch ? ` (from ${step.startBranch})` : '';
+      const from = step.startBranch ? ` (${step.force ? 'reset to' : 'from'} ${step.startBranch})` : '';
       return `commit to branch ${step.branch}${from} ${where}: ${files}`;
     }
     case 'createMergeRequest':
@@ -76,8 +78,8 @@ export function describeGitlabStep(step: GitlabStep): string {
   }
 }
 
-/** The one port call of a step. */
-async function runGitlabStep(step: GitlabStep, port: GitlabPort): Promise<void> {
+/** The one port call of a step; a merge request step returns the merge request. */
+async function runGitlabStep(step: GitlabStep, port: GitlabPort): Promise<MergeRequest | undefined> {
   switch (step.kind) {
     case 'protectBranch':
       await port.protectBranch(step.project, step.name);
@@ -100,22 +102,21 @@ async function runGitlabStep(step: GitlabStep, port: GitlabPort): Promise<void> 
         startBranch: step.startBranch,
         commitMessage: step.message,
         actions: step.actions,
+        force: step.force,
       });
       return;
     case 'createMergeRequest':
-      await port.createMergeRequest(step.project, {
+      return port.createMergeRequest(step.project, {
         sourceBranch: step.sourceBranch,
         targetBranch: step.targetBranch,
         title: step.title,
         description: step.description,
       });
-      return;
     case 'updateMergeRequest':
-      await port.updateMergeRequest(step.project, step.iid, {
+      return port.updateMergeRequest(step.project, step.iid, {
         title: step.title,
         description: step.description,
       });
-      return;
   }
 }
 
@@ -142,13 +143,14 @@ export async function applyGitlabSteps(
 ): Promise<GitlabApplyResult> {
   const { signal, onEvent } = options;
   const done: string[] = [];
+  let mergeRequest: MergeRequest | undefined;
   const notDone = (from: number) => steps.slice(from).map(describeGitlabStep);
   for (const [index, step] of steps.entries()) {
     if (signal?.aborted) throw InterruptedError.after(done, notDone(index));
     const description = describeGitlabStep(step);
     onEvent?.({ type: 'start', step, description });
     try {
-      await runGitlabStep(step, port);
+      mergeRequest = (await runGitlabStep(step, port)) ?? mergeRequest;
     } catch (error) {
       onEvent?.({ type: 'failed', step, description, error });
       if (signal?.aborted) throw InterruptedError.after(done, notDone(index), error);
@@ -157,5 +159,5 @@ export async function applyGitlabSteps(
     done.push(description);
     onEvent?.({ type: 'done', step, description });
   }
-  return { done };
+  return { done, mergeRequest };
 }

@@ -33,6 +33,8 @@ export type GitlabStep =
       startBranch?: string | undefined;
       message: string;
       actions: CommitAction[];
+      /** Reset an existing `branch` to `startBranch` + this commit (a leftover branch of a merged or closed MR). */
+      force?: boolean | undefined;
     }
   /** POST /projects/:id/merge_requests */
   | {
