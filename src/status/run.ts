@@ -27,7 +27,14 @@ import {
   PROJECT_TAG,
   type RoleState,
 } from '../core/types.js';
-import { type DriftItem, detectDrift, statusFindings, summarizeTrust, type TrustSummary } from './drift.js';
+import {
+  type DriftItem,
+  detectDrift,
+  notSaidByRecord,
+  statusFindings,
+  summarizeTrust,
+  type TrustSummary,
+} from './drift.js';
 import type { StatusOptions } from './options.js';
 import { type AttachmentOrigin, compareWithRecord, type FieldStatus, type RecordState } from './record.js';
 
@@ -150,12 +157,10 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
     const attachments = recorded.fields.find((f) => f.field === 'managedPolicyArns')?.attachments ?? [];
     const missing = new Set(attachments.filter((a) => a.origin === 'missing').map((a) => a.arn));
     const trustWritten = recorded.fields.find((f) => f.field === 'trustPolicy')?.lastWritten !== undefined;
-    const structural = detectDrift({ role, providers, detachedToolPolicies: detached }).filter(
-      (d) =>
-        // Said once, by the record: a tool policy gone from the role, a trust edit with its diff.
-        !(d.what === 'policy' && [...missing].some((arn) => d.message.includes(arn))) &&
-        !(d.what === 'trust-policy' && d.diff && trustWritten),
-    );
+    const structural = notSaidByRecord(detectDrift({ role, providers, detachedToolPolicies: detached }), {
+      missingPolicyArns: missing,
+      trustWritten,
+    });
     return {
       name: role.name,
       arn: role.arn,
