@@ -82,6 +82,8 @@ export interface AccountSnapshot {
   providers: OidcProviderState[];
   /** Every role in both ListRoles and the bulk read, by lower-cased name (IAM role names are case-insensitive). */
   roles: Map<string, RoleState>;
+  /** The bulk read's entry of each of `roles` (inline policy names, instance profiles), by lower-cased name. */
+  roleDetails: Map<string, RoleDetail>;
   /** Every customer managed policy, by ARN. */
   policies: Map<string, LocalPolicyDetail>;
   /** Tags of the customer managed policies read so far (`readPolicyTags`), by ARN. */
@@ -99,13 +101,17 @@ export function buildAccountSnapshot(input: {
 }): AccountSnapshot {
   const summaryOf = new Map(input.roleSummaries.map((r) => [r.arn, r]));
   const roles = new Map<string, RoleState>();
+  const roleDetails = new Map<string, RoleDetail>();
   for (const detail of input.details.roles) {
     const summary = summaryOf.get(detail.arn);
-    if (summary) roles.set(detail.name.toLowerCase(), roleStateOf(summary, detail));
+    if (!summary) continue;
+    roles.set(detail.name.toLowerCase(), roleStateOf(summary, detail));
+    roleDetails.set(detail.name.toLowerCase(), detail);
   }
   return {
     providers: input.providers,
     roles,
+    roleDetails,
     policies: new Map(input.details.policies.map((p) => [p.arn, p])),
     policyTags: new Map(),
   };

@@ -61,6 +61,8 @@ export interface RoleDetail {
   attachedPolicyArns: string[];
   /** Names of the role's inline policies. */
   inlinePolicyNames: string[];
+  /** The EC2 instance profiles the role is in (IAM refuses DeleteRole while any exist). */
+  instanceProfiles: InstanceProfileRef[];
   /** RoleLastUsed; absent when IAM has no record (not used in its tracking period). */
   lastUsed?: { date?: Date | undefined; region?: string | undefined } | undefined;
 }
