@@ -4,7 +4,6 @@
  * (detached and deleted), and the final TagRole that records what the run wrote. Pure.
  */
 import { UsageError } from '../errors.js';
-import { providerHost } from './issuer.js';
 import {
   attachedByTool,
   NONE,
@@ -29,16 +28,13 @@ import {
 import { policiesEqual } from './policy-json.js';
 import { isToolPolicyFor } from './tool-resources.js';
 import { findTrustBroadening } from './trust-policy.js';
-import {
-  type CurrentState,
-  type DesiredState,
-  type FieldChange,
-  GITLAB_URL_TAG,
-  isToolManaged,
-  type ManagedPolicyState,
-  PROJECT_TAG,
-  type RoleState,
-  type Tags,
+import type {
+  CurrentState,
+  DesiredState,
+  FieldChange,
+  ManagedPolicyState,
+  RoleState,
+  Tags,
 } from './types.js';
 
 /**
