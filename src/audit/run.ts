@@ -11,6 +11,7 @@
  * listed under `incomplete` and the audit goes on.
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
+import { readAccountDetails, roleStateOf } from '../aws/account-snapshot.js';
 import type { AccountAuthorizationDetails, AwsPorts, IamPort, RoleSummary } from '../aws/ports.js';
 import { mapWithConcurrency, memoizeAsync } from '../core/concurrency.js';
 import {
@@ -168,24 +169,6 @@ async function readProviders(iam: IamPort, concurrency: number, incomplete: Audi
   return providers.filter((p): p is OidcProviderState => p !== undefined);
 }
 
-/**
- * The account in bulk (GetAccountAuthorizationDetails, one call per page). When it cannot be read
- * (e.g. a policy that grants only the per-role reads), the audit goes on role by role.
- */
-async function readDetails(
-  iam: IamPort,
-  progress: (message: string) => void,
-): Promise<AccountAuthorizationDetails | undefined> {
-  try {
-    return await iam.getAccountAuthorizationDetails();
-  } catch (error) {
-    // Ctrl-C/SIGTERM ends the run (exit 130).
-    if (error instanceof AbortError) throw error;
-    progress(`Reading the account in bulk failed (${describeError(error)}): reading role by role instead.`);
-    return undefined;
-  }
-}
-
 export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Promise<AuditReport> {
   if (options.policyFile) return auditFile(options, deps);
   if (!deps.aws) throw new Error('runAudit: deps.aws is required without --policy-file');
@@ -217,7 +200,7 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     progress('Listing roles…');
     // ListRoles carries MaxSessionDuration (the bulk read does not); the bulk read carries the
     // attachments, tags and local policy documents that would otherwise take a GetRole per role.
-    [allRoles, details] = await Promise.all([iam.listRoles(), readDetails(iam, progress)]);
+    [allRoles, details] = await Promise.all([iam.listRoles(), readAccountDetails(iam, progress)]);
     summaries = allRoles.filter((r) => isWebIdentityRole(r.trustPolicy));
   }
   const detailOf = new Map(details?.roles.map((r) => [r.arn, r]));
@@ -256,12 +239,7 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
       const detail = detailOf.get(summary.arn);
       if (options.role) state = summary as RoleState;
       else if (detail) {
-        state = {
-          ...summary,
-          permissionsBoundaryArn: detail.permissionsBoundaryArn,
-          tags: detail.tags,
-          attachedPolicyArns: detail.attachedPolicyArns,
-        };
+        state = roleStateOf(summary, detail);
       } else {
         // Not in the bulk read (it failed, or the role was created between the two reads).
         try {

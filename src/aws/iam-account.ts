@@ -25,6 +25,11 @@ function toRoleDetail(role: SdkRoleDetail): RoleDetail {
       p.PolicyArn ? [p.PolicyArn] : [],
     ),
     inlinePolicyNames: (role.RolePolicyList ?? []).flatMap((p) => (p.PolicyName ? [p.PolicyName] : [])),
+    instanceProfiles: (role.InstanceProfileList ?? []).map((p) => ({
+      name: p.InstanceProfileName ?? '',
+      path: p.Path ?? '/',
+      arn: p.Arn ?? '',
+    })),
     ...(lastUsed?.LastUsedDate || lastUsed?.Region
       ? { lastUsed: { date: lastUsed.LastUsedDate, region: lastUsed.Region } }
       : {}),

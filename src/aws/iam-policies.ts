@@ -94,7 +94,12 @@ export function createPolicyMethods(client: IAMClient): PolicyMethods {
         client.send(new GetPolicyCommand({ PolicyArn: arn })),
       );
       if (!out) return undefined;
-      return { arn, name: out.Policy?.PolicyName ?? '', path: out.Policy?.Path ?? '/' };
+      return {
+        arn,
+        name: out.Policy?.PolicyName ?? '',
+        path: out.Policy?.Path ?? '/',
+        tags: fromTagList(out.Policy?.Tags),
+      };
     },
 
     async getPolicyDocument(arn) {

@@ -105,6 +105,7 @@ export function createRoleMethods(client: IAMClient): RoleMethods {
               `the trust policy of role ${role.RoleName ?? '?'}`,
             ),
             maxSessionDuration: role.MaxSessionDuration ?? 3600,
+            description: role.Description,
           })),
           isTruncated: out.IsTruncated,
           marker: out.Marker,

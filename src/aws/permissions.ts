@@ -119,9 +119,17 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
       'getPolicyDocument',
     ],
   },
+  // getAccountAuthorizationDetails + getPolicySummary (a policy's tags): the bulk read; getRole and
+  // getPolicy: every candidate role and policy when the bulk read is refused.
   status: {
     sts: ['getCallerIdentity'],
-    iam: [...READ_STATE_METHODS, 'listOidcProviderArns', 'listRoles'],
+    iam: [
+      ...READ_STATE_METHODS,
+      'listOidcProviderArns',
+      'listRoles',
+      'getAccountAuthorizationDetails',
+      'getPolicySummary',
+    ],
   },
   destroy: {
     sts: ['getCallerIdentity'],

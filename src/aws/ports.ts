@@ -46,6 +46,8 @@ export interface RoleSummary {
   arn: string;
   trustPolicy: PolicyDocument;
   maxSessionDuration: number;
+  /** ListRoles carries it (the bulk read does not). */
+  description?: string | undefined;
 }
 
 /** A role as iam:GetAccountAuthorizationDetails returns it (no MaxSessionDuration or Description there). */
@@ -59,6 +61,8 @@ export interface RoleDetail {
   attachedPolicyArns: string[];
   /** Names of the role's inline policies. */
   inlinePolicyNames: string[];
+  /** The EC2 instance profiles the role is in (IAM refuses DeleteRole while any exist). */
+  instanceProfiles: InstanceProfileRef[];
   /** RoleLastUsed; absent when IAM has no record (not used in its tracking period). */
   lastUsed?: { date?: Date | undefined; region?: string | undefined } | undefined;
 }
@@ -169,8 +173,11 @@ export interface IamPort {
   // Customer managed policies
   /** iam:GetPolicy + iam:GetPolicyVersion (default) + iam:ListPolicyVersions; undefined when NoSuchEntity. */
   getPolicy(arn: string): Promise<ManagedPolicyState | undefined>;
-  /** iam:GetPolicy alone, for any policy (AWS managed too): does it exist? undefined when NoSuchEntity. */
-  getPolicySummary(arn: string): Promise<{ arn: string; name: string; path: string } | undefined>;
+  /**
+   * iam:GetPolicy alone, for any policy (AWS managed too): does it exist, and its tags (which the bulk
+   * read does not carry)? undefined when NoSuchEntity.
+   */
+  getPolicySummary(arn: string): Promise<{ arn: string; name: string; path: string; tags: Tags } | undefined>;
   /** iam:GetPolicy + iam:GetPolicyVersion for any policy (AWS managed too), e.g. to audit attached permissions. */
   getPolicyDocument(arn: string): Promise<PolicyDocument | undefined>;
   /** iam:CreatePolicy → ARN. */

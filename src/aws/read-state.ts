@@ -1,7 +1,7 @@
 /** Reads what exists today. The reads are independent, so they run concurrently. */
 import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
+import { federatedArns } from '../core/tool-resources.js';
 import type { CurrentState, ManagedPolicyState, RoleState } from '../core/types.js';
-import { federatedArns } from '../destroy/plan.js';
 import type { IamPort } from './ports.js';
 
 export interface StateTargets {
@@ -20,20 +20,34 @@ export interface StateTargets {
 
 const isCustomerPolicy = (arn: string) => /^arn:[^:]+:iam::\d{12}:policy\//.test(arn);
 
-export async function readCurrentState(
-  iam: Pick<IamPort, 'getOidcProvider' | 'getRole' | 'getPolicy'>,
-  { providerArn, roleName, policyArn, managedPolicyArns = [], formerPolicyArn }: StateTargets,
-): Promise<CurrentState> {
-  const [provider, role, policy] = await Promise.all([
-    iam.getOidcProvider(providerArn),
-    iam.getRole(roleName),
-    policyArn ? iam.getPolicy(policyArn) : Promise.resolve(undefined),
-  ]);
+/**
+ * The customer policy ARNs the state reads besides the role and provider: the tool's policy, and the
+ * ones the run does not want (attached to the role, or the former policy name). Shared with
+ * `currentStateFromSnapshot` (aws/account-snapshot), so both read the same policies.
+ */
+export function statePolicyArns(
+  role: Pick<RoleState, 'attachedPolicyArns'> | undefined,
+  { policyArn, managedPolicyArns = [], formerPolicyArn }: StateTargets,
+): { policy?: string | undefined; unwanted: string[] } {
   const unwanted = (role?.attachedPolicyArns ?? []).filter(
     (arn) => isCustomerPolicy(arn) && arn !== policyArn && !managedPolicyArns.includes(arn),
   );
   if (role && formerPolicyArn && !policyArn && !unwanted.includes(formerPolicyArn))
     unwanted.push(formerPolicyArn);
+  return { policy: policyArn, unwanted };
+}
+
+export async function readCurrentState(
+  iam: Pick<IamPort, 'getOidcProvider' | 'getRole' | 'getPolicy'>,
+  targets: StateTargets,
+): Promise<CurrentState> {
+  const { providerArn, roleName, policyArn } = targets;
+  const [provider, role, policy] = await Promise.all([
+    iam.getOidcProvider(providerArn),
+    iam.getRole(roleName),
+    policyArn ? iam.getPolicy(policyArn) : Promise.resolve(undefined),
+  ]);
+  const { unwanted } = statePolicyArns(role, targets);
   const unwantedPolicies = (await Promise.all(unwanted.map((arn) => iam.getPolicy(arn)))).filter(
     (p): p is ManagedPolicyState => p !== undefined,
   );

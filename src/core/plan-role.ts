@@ -4,7 +4,6 @@
  * (detached and deleted), and the final TagRole that records what the run wrote. Pure.
  */
 import { UsageError } from '../errors.js';
-import { providerHost } from './issuer.js';
 import {
   attachedByTool,
   NONE,
@@ -27,17 +26,15 @@ import {
   warnAttachedQuota,
 } from './plan-shared.js';
 import { policiesEqual } from './policy-json.js';
+import { isToolPolicyFor } from './tool-resources.js';
 import { findTrustBroadening } from './trust-policy.js';
-import {
-  type CurrentState,
-  type DesiredState,
-  type FieldChange,
-  GITLAB_URL_TAG,
-  isToolManaged,
-  type ManagedPolicyState,
-  PROJECT_TAG,
-  type RoleState,
-  type Tags,
+import type {
+  CurrentState,
+  DesiredState,
+  FieldChange,
+  ManagedPolicyState,
+  RoleState,
+  Tags,
 } from './types.js';
 
 /**
@@ -67,15 +64,8 @@ export function alignRolePath(
 }
 
 /** The tool-managed customer policy of an earlier run for this project (tags prove the tool made it). */
-function isToolPolicyOfProject(policy: ManagedPolicyState, roleTags: Tags): boolean {
-  return (
-    isToolManaged(policy.tags) &&
-    policy.tags[PROJECT_TAG] === roleTags[PROJECT_TAG] &&
-    (policy.tags[GITLAB_URL_TAG] === undefined ||
-      roleTags[GITLAB_URL_TAG] === undefined ||
-      providerHost(policy.tags[GITLAB_URL_TAG]) === providerHost(roleTags[GITLAB_URL_TAG]))
-  );
-}
+const isToolPolicyOfProject = (policy: ManagedPolicyState, roleTags: Tags): boolean =>
+  isToolPolicyFor(policy.tags, roleTags);
 
 function planNewRole(want: DesiredState['role'], acc: Acc): void {
   const record = roleRecordTags({ ...want, attachedByTool: want.managedPolicyArns });

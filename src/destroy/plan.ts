@@ -22,6 +22,14 @@
  */
 import type { InstanceProfileRef } from '../aws/ports.js';
 import {
+  federatedArns,
+  instanceKey,
+  isToolPolicyFor,
+  sameGitlabUrl,
+  sameInstance,
+  sameProject,
+} from '../core/tool-resources.js';
+import {
   GITLAB_URL_TAG,
   isToolManaged,
   MANAGED_BY_TAG,
@@ -103,30 +111,7 @@ export interface DestroyPlan {
   hasChanges: boolean;
 }
 
-export { isToolManaged };
-
-const sameProject = (a: string | undefined, b: string | undefined) =>
-  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
-
-/** `https://GitLab.example.com/gitlab/` → `gitlab.example.com/gitlab`: how two GitLab URLs are compared. */
-const instanceKey = (url: string) =>
-  url
-    .trim()
-    .replace(/^https?:\/\//i, '')
-    .replace(/\/+$/, '')
-    .toLowerCase();
-
-/** Both GitLab URLs are given and name the same instance (scheme, case and trailing slash aside). */
-export function sameGitlabUrl(a: string | undefined, b: string | undefined): boolean {
-  return a !== undefined && b !== undefined && instanceKey(a) === instanceKey(b);
-}
-
-/**
- * Resources of one project path on different instances are different projects. Unknown (an untagged
- * side) counts as the same, so resources made before the tag existed still go with their role.
- */
-export const sameInstance = (a: string | undefined, b: string | undefined): boolean =>
-  a === undefined || b === undefined || sameGitlabUrl(a, b);
+export { federatedArns, isToolManaged, sameGitlabUrl, sameInstance };
 
 /** Matches the target's `--gitlab-url`, if it has one: then the resource must carry that tag. */
 export function inTargetInstance(tags: Tags, target: DestroyTarget): boolean {
@@ -196,19 +181,6 @@ export function decodeJournal(role: Pick<RoleState, 'arn' | 'tags'>): string[] {
     .map((suffix) => `arn:${m[1]}:iam::${m[2]}:policy${suffix.startsWith('/') ? '' : '/'}${suffix}`);
 }
 
-export function federatedArns(role: Pick<RoleState, 'trustPolicy'>): string[] {
-  const statements = role.trustPolicy?.Statement;
-  const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
-  const arns = new Set<string>();
-  for (const st of list) {
-    if (st?.Effect !== 'Allow' || !st.Principal || st.Principal === '*') continue;
-    const fed = st.Principal.Federated;
-    for (const v of Array.isArray(fed) ? fed : fed ? [fed] : [])
-      if (v.includes(':oidc-provider/')) arns.add(v);
-  }
-  return [...arns];
-}
-
 export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOptions = {}): DestroyPlan {
   const resources: DestroyResource[] = [];
   const blockers: DestroyPlan['blockers'] = [];
@@ -259,11 +231,7 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
     }
     const project = role.tags[PROJECT_TAG];
     const isOurs = (p: ManagedPolicyState | undefined): p is ManagedPolicyState =>
-      p !== undefined &&
-      managed &&
-      isToolManaged(p.tags) &&
-      (p.tags[PROJECT_TAG] === undefined || sameProject(p.tags[PROJECT_TAG], project)) &&
-      sameInstance(p.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG]);
+      p !== undefined && managed && isToolPolicyFor(p.tags, role.tags, { untaggedProject: true });
 
     // Tool policies: attached ones, plus ones a previous interrupted run detached (journal) or
     // that carry the default name for the project (found by read.ts).

@@ -5,9 +5,16 @@
  * trust those providers. Reads only.
  */
 
+import {
+  type AccountSnapshot,
+  readPolicyTags,
+  snapshotPolicy,
+  snapshotRole,
+} from '../aws/account-snapshot.js';
 import type { IamPort } from '../aws/ports.js';
 import { DEFAULT_CONCURRENCY, mapWithConcurrency } from '../core/concurrency.js';
 import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
+import { sameProject } from '../core/tool-resources.js';
 import {
   type Identity,
   type ManagedPolicyState,
@@ -26,10 +33,13 @@ import {
 
 export interface ReadDestroyOptions {
   concurrency?: number | undefined;
+  /**
+   * The account read in bulk (aws/account-snapshot), e.g. by a fleet run planning many projects: then
+   * roles, inline policy names, instance profiles, policy documents and providers come from it, and only
+   * the tags of the candidate policies are read (GetPolicy each, once per snapshot).
+   */
+  snapshot?: AccountSnapshot | undefined;
 }
-
-const sameProject = (a: string | undefined, b: string) =>
-  a !== undefined && a.toLowerCase() === b.toLowerCase();
 
 export async function readDestroyState(
   iam: IamPort,
@@ -38,17 +48,21 @@ export async function readDestroyState(
   options: ReadDestroyOptions = {},
 ): Promise<DestroyCurrent> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const allRoles = await iam.listRoles();
+  const snapshot = options.snapshot;
+  const allRoles: Pick<RoleState, 'name' | 'path' | 'trustPolicy'>[] = snapshot
+    ? [...snapshot.roles.values()]
+    : await iam.listRoles();
+  const getRole = async (name: string) => (snapshot ? snapshotRole(snapshot, name) : iam.getRole(name));
 
   let roles: RoleState[];
   if (target.role !== undefined) {
-    const role = await iam.getRole(target.role);
+    const role = await getRole(target.role);
     roles = role ? [role] : [];
   } else {
     const project = target.project;
     // ListRoles carries no tags: read the candidates (federated, or under the tool's default path).
     const candidates = allRoles.filter((r) => federatedArns(r).length > 0 || r.path === DEFAULT_ROLE_PATH);
-    const states = await mapWithConcurrency(candidates, concurrency, (r) => iam.getRole(r.name));
+    const states = await mapWithConcurrency(candidates, concurrency, (r) => getRole(r.name));
     roles = states.filter(
       (r): r is RoleState =>
         r !== undefined &&
@@ -58,11 +72,14 @@ export async function readDestroyState(
     );
   }
 
-  const inline = await mapWithConcurrency(roles, concurrency, (r) => iam.listInlineRolePolicies(r.name));
+  const detailOf = (r: RoleState) => snapshot?.roleDetails.get(r.name.toLowerCase());
+  const inline = await mapWithConcurrency(roles, concurrency, async (r) =>
+    snapshot ? (detailOf(r)?.inlinePolicyNames ?? []) : iam.listInlineRolePolicies(r.name),
+  );
   const inlinePolicies = Object.fromEntries(roles.map((r, i) => [r.name, inline[i] ?? []]));
   // IAM refuses DeleteRole while the role is in an instance profile: plan it, never meet it at the end.
-  const profiles = await mapWithConcurrency(roles, concurrency, (r) =>
-    iam.listInstanceProfilesForRole(r.name),
+  const profiles = await mapWithConcurrency(roles, concurrency, async (r) =>
+    snapshot ? (detailOf(r)?.instanceProfiles ?? []) : iam.listInstanceProfilesForRole(r.name),
   );
   const instanceProfiles = Object.fromEntries(roles.map((r, i) => [r.name, profiles[i] ?? []]));
 
@@ -82,13 +99,18 @@ export async function readDestroyState(
       policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project)),
     );
   }
+  if (snapshot) await readPolicyTags(iam, snapshot, policyArns, concurrency);
   const policies = (
-    await mapWithConcurrency([...policyArns], concurrency, (arn) => iam.getPolicy(arn))
+    await mapWithConcurrency([...policyArns], concurrency, async (arn) =>
+      snapshot ? snapshotPolicy(snapshot, arn) : iam.getPolicy(arn),
+    )
   ).filter((p): p is ManagedPolicyState => p !== undefined);
 
   const providerArns = [...new Set(roles.flatMap((r) => federatedArns(r)))];
   const providers = (
-    await mapWithConcurrency(providerArns, concurrency, (arn) => iam.getOidcProvider(arn))
+    await mapWithConcurrency(providerArns, concurrency, async (arn) =>
+      snapshot ? snapshot.providers.find((p) => p.arn === arn) : iam.getOidcProvider(arn),
+    )
   ).filter((p): p is OidcProviderState => p !== undefined);
 
   const targetNames = new Set(roles.map((r) => r.name.toLowerCase()));

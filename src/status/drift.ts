@@ -60,6 +60,23 @@ export interface DriftItem {
   diff?: string[] | undefined;
   /** Value lines under the message (one per attachment: `+ arn  attached outside the tool`). */
   details?: string[] | undefined;
+  /** `policy`: the ARN of the policy the item is about. */
+  policyArn?: string | undefined;
+}
+
+/**
+ * The structural drift items (`detectDrift`) the record (status/record) does not already say: a tool
+ * policy gone from the role is said once, as a missing attachment; a trust edit once, with its diff.
+ */
+export function notSaidByRecord(
+  structural: DriftItem[],
+  said: { missingPolicyArns: ReadonlySet<string>; trustWritten: boolean },
+): DriftItem[] {
+  return structural.filter(
+    (d) =>
+      !(d.what === 'policy' && d.policyArn !== undefined && said.missingPolicyArns.has(d.policyArn)) &&
+      !(d.what === 'trust-policy' && d.diff && said.trustWritten),
+  );
 }
 
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -334,6 +351,7 @@ export function detectDrift(input: DriftInput): DriftItem[] {
       drift.push({
         what: 'policy',
         message: `The tool-managed policy ${p.arn} exists but is not attached to the role.`,
+        policyArn: p.arn,
       });
     }
   }

@@ -2,22 +2,40 @@
  * `status`: what gitlab-aws-oidc manages in this account (found by its managed-by tag): providers,
  * roles, their policies, which project and refs each role trusts, and drift from what `init` would
  * write. Reads only.
+ *
+ * Reads the account in bulk (aws/account-snapshot): ListRoles and GetAccountAuthorizationDetails, 100 a
+ * page, the providers one by one (a handful), and a GetPolicy for the tags of each customer policy a
+ * tool role holds or its project's default-named one (the bulk read carries no policy tags). When the
+ * bulk read is refused it says so on stderr and reads each candidate role with GetRole and each
+ * policy with GetPolicy/GetPolicyVersion/ListPolicyVersions, as before; the report is the same.
  */
 
-import type { AwsPorts } from '../aws/ports.js';
+import {
+  readAccountSnapshot,
+  readPolicyTags,
+  snapshotPolicy,
+  snapshotRole,
+} from '../aws/account-snapshot.js';
+import type { AwsPorts, RoleSummary } from '../aws/ports.js';
 import { mapWithConcurrency, memoizeAsync } from '../core/concurrency.js';
 import type { Finding } from '../core/lint.js';
 import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
+import { federatedArns, isToolPolicyFor, sameGitlabUrl, sameProject } from '../core/tool-resources.js';
 import {
   GITLAB_URL_TAG,
   isToolManaged,
   type ManagedPolicyState,
-  type OidcProviderState,
   PROJECT_TAG,
   type RoleState,
 } from '../core/types.js';
-import { federatedArns, sameGitlabUrl, sameInstance } from '../destroy/plan.js';
-import { type DriftItem, detectDrift, statusFindings, summarizeTrust, type TrustSummary } from './drift.js';
+import {
+  type DriftItem,
+  detectDrift,
+  notSaidByRecord,
+  statusFindings,
+  summarizeTrust,
+  type TrustSummary,
+} from './drift.js';
 import type { StatusOptions } from './options.js';
 import { type AttachmentOrigin, compareWithRecord, type FieldStatus, type RecordState } from './record.js';
 
@@ -78,9 +96,6 @@ export interface StatusReport {
   summary: { roles: number; drifted: number; unrecorded: number; withFindings: number };
 }
 
-const sameProject = (a: string | undefined, b: string | undefined) =>
-  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
-
 export async function runStatus(options: StatusOptions, deps: StatusDeps): Promise<StatusReport> {
   const { iam, sts } = await deps.aws();
   const progress = deps.progress ?? (() => {});
@@ -88,13 +103,16 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
   const c = options.concurrency;
 
   progress('Reading OIDC providers and roles…');
-  const [providerArns, allRoles] = await Promise.all([iam.listOidcProviderArns(), iam.listRoles()]);
-  const providers = (await mapWithConcurrency(providerArns, c, (arn) => iam.getOidcProvider(arn))).filter(
-    (p): p is OidcProviderState => p !== undefined,
-  );
-  // ListRoles has no tags: read the roles that could be the tool's.
-  const candidates = allRoles.filter((r) => federatedArns(r).length > 0 || r.path === DEFAULT_ROLE_PATH);
-  const roles = (await mapWithConcurrency(candidates, c, (r) => iam.getRole(r.name))).filter(
+  const { providers, roleSummaries, snapshot } = await readAccountSnapshot(iam, {
+    concurrency: c,
+    progress,
+  });
+  // The roles that could be the tool's (the same rule with or without the bulk read, so both give the
+  // same report). From the bulk read when it was allowed; otherwise, or for a role created since it, GetRole.
+  const candidates = roleSummaries.filter((r) => federatedArns(r).length > 0 || r.path === DEFAULT_ROLE_PATH);
+  const readRole = async (r: RoleSummary) =>
+    (snapshot && snapshotRole(snapshot, r.name)) ?? iam.getRole(r.name);
+  const roles = (await mapWithConcurrency(candidates, c, readRole)).filter(
     (r): r is RoleState =>
       r !== undefined &&
       isToolManaged(r.tags) &&
@@ -103,14 +121,24 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
   );
 
   const local = `:iam::${identity.account}:policy/`;
-  const getPolicy = memoizeAsync((arn: string) => iam.getPolicy(arn));
+  const defaultPolicyArn = (project: string) =>
+    policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project));
+  if (snapshot) {
+    // The bulk read carries every customer policy's document and versions but no tags, and only the tags
+    // say whether the tool made it: one GetPolicy for each attached or default-named one that exists.
+    const arns = roles.flatMap((r) => [
+      ...r.attachedPolicyArns.filter((arn) => arn.includes(local)),
+      ...(r.tags[PROJECT_TAG] ? [defaultPolicyArn(r.tags[PROJECT_TAG])] : []),
+    ]);
+    await readPolicyTags(iam, snapshot, arns, c);
+  }
+  const getPolicy = memoizeAsync(async (arn: string) =>
+    snapshot ? snapshotPolicy(snapshot, arn) : iam.getPolicy(arn),
+  );
   const statusRoles = await mapWithConcurrency(roles, c, async (role): Promise<StatusRole> => {
     const project = role.tags[PROJECT_TAG];
     const isToolPolicy = (p: ManagedPolicyState | undefined): p is ManagedPolicyState =>
-      p !== undefined &&
-      isToolManaged(p.tags) &&
-      sameProject(p.tags[PROJECT_TAG], project) &&
-      sameInstance(p.tags[GITLAB_URL_TAG], role.tags[GITLAB_URL_TAG]);
+      p !== undefined && isToolPolicyFor(p.tags, role.tags);
     const attached = await Promise.all(
       role.attachedPolicyArns.map(async (arn) => ({
         arn,
@@ -119,12 +147,7 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
     );
     let detached: ManagedPolicyState[] = [];
     if (project) {
-      const arn = policyArnFor(
-        identity.partition,
-        identity.account,
-        DEFAULT_POLICY_PATH,
-        defaultPolicyName(project),
-      );
+      const arn = defaultPolicyArn(project);
       const p = role.attachedPolicyArns.includes(arn) ? undefined : await getPolicy(arn);
       if (isToolPolicy(p)) detached = [p];
     }
@@ -135,12 +158,10 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
     const attachments = recorded.fields.find((f) => f.field === 'managedPolicyArns')?.attachments ?? [];
     const missing = new Set(attachments.filter((a) => a.origin === 'missing').map((a) => a.arn));
     const trustWritten = recorded.fields.find((f) => f.field === 'trustPolicy')?.lastWritten !== undefined;
-    const structural = detectDrift({ role, providers, detachedToolPolicies: detached }).filter(
-      (d) =>
-        // Said once, by the record: a tool policy gone from the role, a trust edit with its diff.
-        !(d.what === 'policy' && [...missing].some((arn) => d.message.includes(arn))) &&
-        !(d.what === 'trust-policy' && d.diff && trustWritten),
-    );
+    const structural = notSaidByRecord(detectDrift({ role, providers, detachedToolPolicies: detached }), {
+      missingPolicyArns: missing,
+      trustWritten,
+    });
     return {
       name: role.name,
       arn: role.arn,

@@ -84,6 +84,7 @@ describe('getAccountAuthorizationDetails', () => {
       inlinePolicyNames: ['inline-1'],
       lastUsed: { date: new Date('2026-11-30T12:00:00Z'), region: 'eu-west-1' },
     });
+    const profile = fake.addInstanceProfile({ name: 'ec2-used', path: '/ec2/', roleNames: ['used'] });
     const before = fake.calls().length;
 
     const details = await fake.ports.iam.getAccountAuthorizationDetails();
@@ -98,11 +99,13 @@ describe('getAccountAuthorizationDetails', () => {
       tags: { 'managed-by': 'gitlab-aws-oidc', project: 'a' },
       attachedPolicyArns: [s.local],
       inlinePolicyNames: [],
+      instanceProfiles: [],
     });
     expect(details.roles[1]?.permissionsBoundaryArn).toBe(s.boundary);
     expect(details.roles[3]).toMatchObject({
       attachedPolicyArns: [aws],
       inlinePolicyNames: ['inline-1'],
+      instanceProfiles: [{ name: 'ec2-used', path: '/ec2/', arn: profile }],
       lastUsed: { date: new Date('2026-11-30T12:00:00Z'), region: 'eu-west-1' },
     });
     // Customer managed only (Filter LocalManagedPolicy): the AWS managed policy is not listed.

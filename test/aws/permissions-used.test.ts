@@ -355,7 +355,7 @@ describe('every port method a command calls is in its declared permissions', () 
     expectDeclared('audit', usage, true);
   });
 
-  it('status: the account and one project, with a detached tool policy', async () => {
+  it('status: the account and one project, with a detached tool policy, and with the bulk read refused', async () => {
     const usage = newUsage();
     const fake = newFake();
     await initProject(fake, { project: 'acme/web' });
@@ -368,6 +368,9 @@ describe('every port method a command calls is in its declared permissions', () 
     const all = await during(fake, usage, () => runStatus(parseStatusFlags({}), { aws }));
     expect(all.roles.map((r) => r.project).sort()).toEqual(['acme/api', 'acme/web']);
     await during(fake, usage, () => runStatus(parseStatusFlags({ project: 'acme/api' }), { aws }));
+    // The bulk read refused: role by role (GetRole, GetPolicy with its versions), as before.
+    fake.failNext('GetAccountAuthorizationDetails', 'AccessDenied');
+    await during(fake, usage, () => runStatus(parseStatusFlags({}), { aws }));
     expectDeclared('status', usage, true);
   });
 
