@@ -6,7 +6,8 @@
 import type { ApplyEvent } from '../aws/apply.js';
 import { checkManagedPolicies } from '../aws/check-policies.js';
 import { describeStep } from '../aws/describe-step.js';
-import type { AwsPorts } from '../aws/ports.js';
+import type { AwsPorts, IamPort } from '../aws/ports.js';
+import type { StateTargets } from '../aws/read-state.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
@@ -77,6 +78,8 @@ export interface InitDeps {
    * when it cannot be used. Never called with --offline; only read from under --dry-run.
    */
   gitlab?: (() => Promise<GitlabPort | undefined>) | undefined;
+  /** Reads the provider, role and policies the plan compares (default `readCurrentState`; a fleet shares reads). */
+  readState?: ((iam: IamPort, targets: StateTargets) => Promise<CurrentState>) | undefined;
 }
 
 /**
@@ -212,7 +215,32 @@ export function requireYesOrDryRun(
   );
 }
 
+/**
+ * A planned `init`: the result so far (`planned`, or final: `no-changes`, a dry run) and what applying
+ * it needs. `runInit` is `applyInit(await planInit(…))`; a fleet plans every member first, asks once
+ * (`gateConsents` over all, one confirmation), then runs `executeInit` per member.
+ */
+export interface PlannedInit {
+  /** The effective options (GitLab may have pinned ref_protected). */
+  options: InitOptions;
+  result: InitResult;
+  /** Planning ended the run: nothing to change, or --dry-run. */
+  final: boolean;
+  /** IAM as read for the plan (a fleet re-plans a member from it after the shared provider is created). */
+  current: CurrentState;
+  ports?: AwsPorts | undefined;
+  gitlabPort?: GitlabPort | undefined;
+  gitlabSteps: GitlabStep[];
+  ciPlan?: PipelinePlan | undefined;
+  ciChanges: boolean;
+}
+
 export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitResult> {
+  return applyInit(await planInit(given, deps), deps);
+}
+
+/** Everything up to the plan (shown with `deps.showPlan` when it changes something); reads only. */
+export async function planInit(given: InitOptions, deps: InitDeps): Promise<PlannedInit> {
   const { logger } = deps;
   // What GitLab says may pin ref_protected (below): everything after that reads the effective options.
   let options = given;
@@ -284,7 +312,7 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
   if (ports) {
     logger.step('start', 'Reading the OIDC provider, role and policy from IAM');
     const { readCurrentState, readProviderUsers } = await import('../aws/read-state.js');
-    current = await readCurrentState(ports.iam, {
+    current = await (deps.readState ?? readCurrentState)(ports.iam, {
       providerArn: desired.provider.arn,
       roleName: desired.role.name,
       policyArn: desired.policy?.arn,
@@ -394,32 +422,67 @@ export async function runInit(given: InitOptions, deps: InitDeps): Promise<InitR
   };
 
   const ciChanges = ciPlan !== undefined && ciPlan.action !== 'no-op';
+  const planned: PlannedInit = {
+    options,
+    result,
+    final: true,
+    current,
+    ports,
+    gitlabPort: gitlabSide.port,
+    gitlabSteps,
+    ciPlan,
+    ciChanges,
+  };
   if (!plan.hasChanges && !ciChanges && gitlabSteps.length === 0) {
     result.status = 'no-changes';
     result.nextSteps = nextSteps(result, options);
-    return result;
+    return planned;
   }
   deps.showPlan?.(result);
   if (options.dryRun) {
     result.nextSteps = nextSteps(result, options);
-    return result;
+    return planned;
   }
+  planned.final = false;
+  return planned;
+}
+
+/** The confirmation question for a planned change (a fleet of one asks exactly this). */
+export function applyQuestion({ result, options, gitlabSteps, ciChanges, ciPlan }: PlannedInit): string {
+  return `Apply these changes to ${[
+    result.plan.hasChanges ? `AWS account ${result.identity.account}` : undefined,
+    gitlabSteps.length ? `GitLab project ${options.gitlabProject?.path ?? options.project}` : undefined,
+    ciChanges ? ciPlan?.path : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ')}?`;
+}
+
+/** Consents, the confirmation, then `executeInit`; a final plan is returned as it is. */
+export async function applyInit(planned: PlannedInit, deps: InitDeps): Promise<InitResult> {
+  if (planned.final) return planned.result;
+  const { options, result } = planned;
   // Before any change: drift overwrites, widening and removals need their flag, or a "yes" each.
-  await gateConsents(plan, options, options.yes || !deps.interactive ? undefined : deps.prompter, logger);
+  await gateConsents(
+    result.plan,
+    options,
+    options.yes || !deps.interactive ? undefined : deps.prompter,
+    deps.logger,
+  );
   if (!options.yes) {
     const ask = await deps.prompter!();
-    const ok = await ask.confirm('--yes', {
-      message: `Apply these changes to ${[
-        plan.hasChanges ? `AWS account ${identity.account}` : undefined,
-        gitlabSteps.length ? `GitLab project ${options.gitlabProject?.path ?? options.project}` : undefined,
-        ciChanges ? ciPlan?.path : undefined,
-      ]
-        .filter(Boolean)
-        .join(', ')}?`,
-      default: false,
-    });
+    const ok = await ask.confirm('--yes', { message: applyQuestion(planned), default: false });
     if (!ok) throw new AbortError('Aborted: nothing was changed.');
   }
+  return executeInit(planned, deps);
+}
+
+/** Applies a confirmed plan: GitLab's sub claim, IAM, then GitLab, then the pipeline file. */
+export async function executeInit(planned: PlannedInit, deps: InitDeps): Promise<InitResult> {
+  const { logger } = deps;
+  const { options, result, ciPlan, ciChanges, ports, gitlabSteps } = planned;
+  const { plan } = result;
+  const gitlabSide = { port: planned.gitlabPort };
   if (deps.signal?.aborted) throw new AbortError('Aborted before applying: nothing was changed.');
 
   const pipelineStep = ciPlan && ciChanges ? `write ${ciPlan.shownPath}` : undefined;
