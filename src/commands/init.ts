@@ -52,6 +52,10 @@ export interface RawInitFlags extends RawGitlabApiFlags {
   detachUnowned?: boolean;
   trustPolicyMax?: string;
   subClaim?: string;
+  /** Fleet: projects planned and applied at once. */
+  concurrency?: string;
+  /** Fleet: print every project's plan, not only the summary. */
+  details?: boolean;
 }
 
 export function registerInit(program: Command, context: CommandContext): void {
@@ -109,6 +113,8 @@ export function registerInit(program: Command, context: CommandContext): void {
         'aws-us-gov',
       ]),
     )
+    .option('--concurrency <n>', 'projects planned and applied at once, 1-32 (default: 8)')
+    .option('--details', "with several projects: print each project's plan, not only the summary")
     .option('--json', 'print one JSON document on stdout (no prompts)')
     .addHelpText(
       'after',

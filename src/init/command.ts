@@ -5,18 +5,20 @@
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { RawInitFlags } from '../commands/init.js';
+import { resolveFleetOptions } from '../fleet/options.js';
+import { commandLine, runFleet } from '../fleet/run.js';
+import { reportFleet, showFleet } from '../fleet/show.js';
 import { detectGitContext, findGitTopLevel } from '../gitlab/remote.js';
 import { resolveThumbprints } from '../gitlab/thumbprint.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
-import { formatPlan, formatResult } from './format.js';
 import { initGitlabPorts } from './gitlab-port.js';
 import { DEFAULT_REGION, resolveInitOptions } from './resolve.js';
-import { runInit } from './run.js';
 
 export async function runInitCommand(flags: RawInitFlags, context: CommandContext): Promise<void> {
   const { logger, output, progress, stdoutPalette } = createCommandIo(context, { json: Boolean(flags.json) });
+  const fleetOptions = resolveFleetOptions(flags);
   const interactive = context.interactive && !flags.json;
   const getPrompter = lazyInquirerPrompter();
   const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
@@ -54,7 +56,10 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
     },
     gitlab,
   });
-  const result = await runInit(options, {
+  // A single project is the fleet of one (same planning, gate and apply), printed as `init` always was.
+  const members = [options];
+  const fleet = await runFleet(members, {
+    concurrency: fleetOptions.concurrency,
     logger,
     interactive,
     prompter: getPrompter,
@@ -67,9 +72,10 @@ export async function runInitCommand(flags: RawInitFlags, context: CommandContex
         : lazyAwsPorts(options, context),
     resolveThumbprints: (issuer, override) =>
       resolveThumbprints({ issuer, override, signal: context.signal }),
-    showPlan: (r) => output.lines([...formatPlan(r, stdoutPalette), '']),
     gitlab: () => gitlab(options.gitlabUrl),
+    // The same command again finishes a member: the ones already done plan no changes.
+    resumeCommand: () => commandLine(process.argv.slice(2)),
+    ...showFleet(members.length, fleetOptions.details, output, stdoutPalette),
   });
-  output.lines(formatResult(result, stdoutPalette));
-  output.document(result);
+  reportFleet(fleet, output, stdoutPalette);
 }

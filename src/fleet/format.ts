@@ -1,0 +1,135 @@
+/**
+ * The fleet's plan summary, result summary and --json document (pure: fleet result → lines / object).
+ * A fleet of one is printed by init's own format.ts instead (exactly what a single `init` prints).
+ */
+import type { PlanAction, ResourceKind } from '../core/types.js';
+import type { Palette } from '../io/colors.js';
+import { TOOL_NAME } from '../version.js';
+import { errorDocument, errorLine, type FleetMember, type FleetResult } from './run.js';
+
+export type CountedKind = ResourceKind | 'pipeline';
+export type FleetCounts = Record<CountedKind, Record<PlanAction, number>>;
+
+const KINDS: CountedKind[] = ['oidc-provider', 'role', 'policy', 'pipeline'];
+const KIND_LABEL: Record<CountedKind, string> = {
+  'oidc-provider': 'OIDC provider',
+  role: 'IAM role',
+  policy: 'IAM policy',
+  pipeline: 'pipeline',
+};
+const ACTIONS: PlanAction[] = ['create', 'update', 'delete', 'no-op'];
+const ACTION_LABEL: Record<PlanAction, string> = {
+  create: 'to create',
+  update: 'to update',
+  delete: 'to delete',
+  'no-op': 'no change',
+};
+
+/** Resources per kind and action over every planned member; a resource several plans share (the provider) counts once. */
+export function countFleet(fleet: Pick<FleetResult, 'members'>): FleetCounts {
+  const counts = Object.fromEntries(
+    KINDS.map((k) => [k, { create: 0, update: 0, delete: 0, 'no-op': 0 }]),
+  ) as FleetCounts;
+  const seen = new Set<string>();
+  for (const m of fleet.members) {
+    const result = m.result;
+    if (!result) continue;
+    for (const r of result.plan.resources) {
+      const key = `${r.kind}\n${r.arn}\n${r.action}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      counts[r.kind][r.action] += 1;
+    }
+    if (result.ciFile) counts.pipeline[result.ciFile.action] += 1;
+  }
+  return counts;
+}
+
+/** Members that need a look before applying: refused first, then those whose plan needs a consent. */
+export function needsAttention(fleet: Pick<FleetResult, 'members'>): FleetMember[] {
+  return [
+    ...fleet.members.filter((m) => m.status === 'refused'),
+    ...fleet.members.filter((m) => m.status !== 'refused' && m.consents.length > 0),
+  ];
+}
+
+const FAILED = new Set(['refused', 'failed', 'interrupted', 'not-started']);
+
+export function formatFleetPlan(fleet: FleetResult, p: Palette): string[] {
+  const first = fleet.members.find((m) => m.result)?.result;
+  const where = first ? ` in AWS account ${first.identity.account}` : '';
+  const lines = [p.strong(`Plan for ${fleet.members.length} projects${where}`), ''];
+  const counts = countFleet(fleet);
+  for (const kind of KINDS) {
+    const c = counts[kind];
+    const parts = ACTIONS.filter((a) => c[a] > 0).map((a) => `${c[a]} ${ACTION_LABEL[a]}`);
+    if (parts.length) lines.push(`  ${KIND_LABEL[kind].padEnd(13)}  ${parts.join(', ')}`);
+  }
+  const attention = needsAttention(fleet);
+  if (attention.length) {
+    lines.push('', p.danger(`Need attention (${attention.length}):`));
+    for (const m of attention) {
+      if (m.status === 'refused')
+        lines.push(`  ${p.danger('✗')} ${m.project}: refused: ${errorLine(m.error)}`);
+      else for (const c of m.consents) lines.push(`  ${p.warn('!')} ${c.message}`);
+    }
+  }
+  return lines;
+}
+
+export function formatFleetResult(fleet: FleetResult, p: Palette): string[] {
+  const n = (s: string) => fleet.members.filter((m) => m.status === s).length;
+  const total = fleet.members.length;
+  const tally = ['applied', 'no-changes', 'planned', 'refused', 'failed', 'interrupted', 'not-started']
+    .filter((s) => n(s) > 0)
+    .map((s) => `${n(s)} ${s}`)
+    .join(', ');
+  const head =
+    fleet.status === 'interrupted'
+      ? p.danger(`Interrupted: ${tally} (of ${total} projects).`)
+      : fleet.status === 'failed'
+        ? p.danger(`Done with failures: ${tally} (of ${total} projects).`)
+        : fleet.status === 'planned'
+          ? p.strong(`Dry run: nothing was changed (${tally}).`)
+          : fleet.status === 'no-changes'
+            ? p.good(`No changes: all ${total} projects already match.`)
+            : p.good(`Done: ${tally} (of ${total} projects).`);
+  const lines = [head];
+  const failed = fleet.members.filter((m) => FAILED.has(m.status));
+  if (failed.length) {
+    lines.push('', p.strong('Not done:'));
+    for (const m of failed) {
+      lines.push(`  ${p.danger('✗')} ${m.project} (${m.status}): ${errorLine(m.error ?? 'not started')}`);
+      lines.push(
+        `      resume: ${m.resume ?? `re-run the same ${TOOL_NAME} command (done projects show no changes)`}`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** The one --json document of a fleet run: counts, attention first, every member with its init result. */
+export function fleetDocument(fleet: FleetResult): Record<string, unknown> {
+  return {
+    ok: fleet.exitCode === 0,
+    command: 'init',
+    fleet: true,
+    status: fleet.status,
+    dryRun: fleet.dryRun,
+    counts: countFleet(fleet),
+    attention: needsAttention(fleet).map((m) => ({
+      project: m.project,
+      status: m.status,
+      ...(m.error === undefined ? {} : { error: errorDocument(m.error) }),
+      consents: m.consents,
+    })),
+    members: fleet.members.map((m) => ({
+      project: m.project,
+      status: m.status,
+      ...(m.error === undefined ? {} : { error: errorDocument(m.error) }),
+      ...(m.resume ? { resume: m.resume } : {}),
+      consents: m.consents,
+      result: m.result,
+    })),
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * `init` for a fleet: N already validated InitOptions (one per project) → one plan, one consent gate,
+ * one confirmation, one apply. It is init's own code path (planInit / executeInit), not a second copy:
+ * a single-project `init` is the fleet of one.
+ *   1. plan every member with bounded concurrency, sharing the reads they have in common (the caller's
+ *      identity once per port, thumbprints once per issuer, GetPolicy once per managed-policy ARN, the
+ *      provider once per ARN); a member whose inputs are refused is reported, not fatal to the others;
+ *   2. show the plans, ask for every missing consent at once (consent.ts), confirm once;
+ *   3. per shared OIDC provider the plans would create or change: one member applies first, the others
+ *      are re-planned against the provider it left (no second CreateOpenIDConnectProvider);
+ *   4. apply the rest with bounded concurrency; a member's failure does not stop the others; on abort
+ *      (deps.signal) no new member starts and those in flight settle.
+ */
+import { DEFAULT_CONCURRENCY, mapWithConcurrency, memoizeAsync } from '../audit/concurrency.js';
+import type { AwsPorts, IamPort } from '../aws/ports.js';
+import type { ConsentItem, OidcProviderState, PlanStep } from '../core/types.js';
+import { AbortError, CliError } from '../errors.js';
+import { gateConsents, missingConsents } from '../init/consent.js';
+import type { InitOptions } from '../init/options.js';
+import {
+  applyQuestion,
+  executeInit,
+  type InitDeps,
+  type InitResult,
+  type PlannedInit,
+  planInit,
+  requireYesOrDryRun,
+} from '../init/run.js';
+import type { Logger } from '../io/logger.js';
+import { TOOL_NAME } from '../version.js';
+
+export { DEFAULT_CONCURRENCY } from '../audit/concurrency.js';
+
+export type MemberStatus =
+  /** Planning ended it: nothing to change. */
+  | 'no-changes'
+  /** Planned (--dry-run, or a refused gate left it unapplied). */
+  | 'planned'
+  | 'applied'
+  /** Its inputs or its reads were refused while planning: nothing was changed for it. */
+  | 'refused'
+  /** Applying it failed part-way (or before its first change). */
+  | 'failed'
+  /** Ctrl-C while it was being applied. */
+  | 'interrupted'
+  /** Ctrl-C before it started: nothing was changed for it. */
+  | 'not-started';
+
+export interface FleetMember {
+  project: string;
+  options: InitOptions;
+  status: MemberStatus;
+  /** The member's init result (the plan; after applying, what was applied). */
+  result?: InitResult | undefined;
+  /** Why it was refused or failed. */
+  error?: unknown;
+  /** Consents its plan needs that its flags do not give. */
+  consents: ConsentItem[];
+  /** The command that finishes it (failed, interrupted, not started). */
+  resume?: string | undefined;
+}
+
+export type FleetStatus = 'no-changes' | 'planned' | 'applied' | 'failed' | 'interrupted';
+
+export interface FleetResult {
+  status: FleetStatus;
+  dryRun: boolean;
+  members: FleetMember[];
+  /** 0 every member ok, 1 a member was refused or failed, 130 interrupted. */
+  exitCode: 0 | 1 | 130;
+}
+
+export interface FleetDeps extends InitDeps {
+  /** Members planned (and applied) at once. Default 8. */
+  concurrency?: number | undefined;
+  /** Called once all members are planned, before the consent gate and the confirmation (human mode). */
+  showFleetPlan?: ((fleet: FleetResult) => void) | undefined;
+  /** The command that finishes one member (default: none; the summary says to re-run the same command). */
+  resumeCommand?: ((member: InitOptions) => string) | undefined;
+}
+
+const PROVIDER_STEPS = new Set<PlanStep['kind']>([
+  'createProvider',
+  'addClientId',
+  'updateThumbprints',
+  'tagProvider',
+]);
+
+/** One shared set of ports: identity once (the STS port caches it), GetPolicy once per managed-policy ARN. */
+function sharedPorts(aws: InitDeps['aws']): InitDeps['aws'] {
+  let shared: Promise<AwsPorts> | undefined;
+  return () => {
+    shared ??= aws().then((ports) => ({
+      ...ports,
+      iam: { ...ports.iam, getPolicySummary: memoizeAsync((arn) => ports.iam.getPolicySummary(arn)) },
+    }));
+    return shared;
+  };
+}
+
+/** Thumbprints once per issuer and override. */
+function sharedThumbprints(resolve: InitDeps['resolveThumbprints']): InitDeps['resolveThumbprints'] {
+  const cache = new Map<string, ReturnType<InitDeps['resolveThumbprints']>>();
+  return (issuer, override) => {
+    const key = `${issuer.url}\n${override.join(',')}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = resolve(issuer, override);
+      // A failure is not kept: the next member asks again.
+      hit.catch(() => cache.delete(key));
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+}
+
+/** The provider read once per ARN (every member of one GitLab instance names the same one); `reset` forgets. */
+function providerCache() {
+  let providers = new Map<string, Promise<OidcProviderState | undefined>>();
+  return {
+    reset: () => {
+      providers = new Map();
+    },
+    read: (iam: Pick<IamPort, 'getOidcProvider'>, arn: string) => {
+      let hit = providers.get(arn);
+      if (!hit) {
+        hit = iam.getOidcProvider(arn);
+        hit.catch(() => providers.delete(arn));
+        providers.set(arn, hit);
+      }
+      return hit;
+    },
+  };
+}
+
+/** With more than one member, every line says which project it is about. */
+function memberLogger(logger: Logger, project: string, many: boolean): Logger {
+  if (!many) return logger;
+  return {
+    palette: logger.palette,
+    info: (m) => logger.info(`${project}: ${m.trimStart()}`),
+    warn: (m) => logger.warn(`${project}: ${m}`),
+    step: (state, m) => logger.step(state, `${project}: ${m}`),
+    debug: (m) => logger.debug(`${project}: ${m}`),
+  };
+}
+
+function fleetStatus(members: FleetMember[], dryRun: boolean): FleetResult {
+  const has = (...s: MemberStatus[]) => members.some((m) => s.includes(m.status));
+  const status: FleetStatus = has('interrupted', 'not-started')
+    ? 'interrupted'
+    : has('refused', 'failed')
+      ? 'failed'
+      : has('applied')
+        ? 'applied'
+        : has('planned')
+          ? 'planned'
+          : 'no-changes';
+  const exitCode = status === 'interrupted' ? 130 : status === 'failed' ? 1 : 0;
+  return { status, dryRun, members, exitCode };
+}
+
+/** Plans, asks once, applies. Throws only what stops the whole fleet before any change (consent, "no"). */
+export async function runFleet(members: readonly InitOptions[], deps: FleetDeps): Promise<FleetResult> {
+  for (const m of members) requireYesOrDryRun(m, deps.interactive);
+  const many = members.length > 1;
+  const limit = Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY);
+  const providers = providerCache();
+  const readState: NonNullable<InitDeps['readState']> = async (iam, targets) => {
+    const shared = { ...iam, getOidcProvider: (arn: string) => providers.read(iam, arn) };
+    if (deps.readState) return deps.readState(shared, targets);
+    const { readCurrentState } = await import('../aws/read-state.js');
+    return readCurrentState(shared, targets);
+  };
+  const base: InitDeps = {
+    ...deps,
+    aws: sharedPorts(deps.aws),
+    resolveThumbprints: sharedThumbprints(deps.resolveThumbprints),
+    // The fleet shows the plans itself once all are made, in member order.
+    showPlan: undefined,
+    readState,
+  };
+  const depsFor = (options: InitOptions, readState = base.readState): InitDeps => ({
+    ...base,
+    logger: memberLogger(deps.logger, options.project, many),
+    readState,
+  });
+  const label = (project: string, item: ConsentItem): ConsentItem =>
+    many ? { ...item, message: `${project}: ${item.message}` } : item;
+  const resume = (options: InitOptions) => deps.resumeCommand?.(options);
+
+  // 1. Plan.
+  const planned = new Map<FleetMember, PlannedInit>();
+  const fleet: FleetMember[] = await mapWithConcurrency(members, limit, async (options) => {
+    const member: FleetMember = { project: options.project, options, status: 'planned', consents: [] };
+    try {
+      const p = await planInit(options, depsFor(options));
+      planned.set(member, p);
+      member.result = p.result;
+      member.status = p.result.status === 'no-changes' ? 'no-changes' : 'planned';
+      if (!p.final)
+        member.consents = missingConsents(p.result.plan, options).map((i) => label(member.project, i));
+    } catch (error) {
+      member.status = 'refused';
+      member.error = error;
+    }
+    return member;
+  });
+  const dryRun = members.every((m) => m.dryRun);
+  for (const m of fleet) if (m.result && m.result.status !== 'no-changes') deps.showPlan?.(m.result);
+  deps.showFleetPlan?.(fleetStatus(fleet, dryRun));
+
+  const toApply = fleet.filter((m) => planned.get(m)?.final === false);
+  if (toApply.length === 0) return fleetStatus(fleet, dryRun);
+
+  // 2. One consent gate and one confirmation for all.
+  const yes = toApply.every((m) => m.options.yes);
+  await gateConsents(
+    { consents: toApply.flatMap((m) => m.consents) },
+    { overwriteDrift: false, allowWidening: false, detachUnowned: false },
+    yes || !deps.interactive ? undefined : deps.prompter,
+    deps.logger,
+  );
+  if (!yes) {
+    const ask = await deps.prompter!();
+    const only = toApply.length === 1 ? planned.get(toApply[0] as FleetMember) : undefined;
+    const account = toApply[0]?.result?.identity.account;
+    const message = only
+      ? applyQuestion(only)
+      : `Apply these changes for ${toApply.length} projects to AWS account ${account}?`;
+    const ok = await ask.confirm('--yes', { message, default: false });
+    if (!ok) throw new AbortError('Aborted: nothing was changed.');
+  }
+  if (deps.signal?.aborted) throw new AbortError('Aborted before applying: nothing was changed.');
+
+  const apply = async (member: FleetMember, p: PlannedInit) => {
+    if (deps.signal?.aborted) {
+      member.status = 'not-started';
+      member.resume = resume(member.options);
+      return;
+    }
+    try {
+      member.result = await executeInit(p, depsFor(member.options));
+      member.status = 'applied';
+    } catch (error) {
+      member.status = error instanceof AbortError ? 'interrupted' : 'failed';
+      member.error = error;
+      member.resume = resume(member.options);
+    }
+  };
+
+  // 3. A provider several plans create or change: one member first, the others re-planned against it.
+  const byProvider = new Map<string, FleetMember[]>();
+  for (const m of toApply) {
+    const plan = m.result?.plan;
+    if (!plan?.steps.some((s) => PROVIDER_STEPS.has(s.kind))) continue;
+    const arn = m.result?.providerArn ?? '';
+    byProvider.set(arn, [...(byProvider.get(arn) ?? []), m]);
+  }
+  const first = [...byProvider.values()].filter((g) => g.length > 1).map((g) => g[0] as FleetMember);
+  await mapWithConcurrency(first, limit, (m) => apply(m, planned.get(m) as PlannedInit));
+  const replan = new Set([...byProvider.values()].flatMap((g) => (g.length > 1 ? g.slice(1) : [])));
+  // The others see the provider as the first members left it (one read per provider).
+  providers.reset();
+
+  // 4. Apply the rest.
+  const rest = toApply.filter((m) => !first.includes(m));
+  await mapWithConcurrency(rest, limit, async (m) => {
+    let p = planned.get(m) as PlannedInit;
+    if (replan.has(m) && !deps.signal?.aborted) {
+      const known = p.current;
+      try {
+        p = await planInit(
+          m.options,
+          depsFor(m.options, async (iam, targets) => ({
+            ...known,
+            provider: await providers.read(iam, targets.providerArn),
+          })),
+        );
+      } catch (error) {
+        m.status = 'failed';
+        m.error = error;
+        m.resume = resume(m.options);
+        return;
+      }
+      m.result = p.result;
+      if (p.final) {
+        m.status = 'no-changes';
+        return;
+      }
+      const missing = missingConsents(p.result.plan, m.options);
+      if (missing.length) {
+        m.status = 'failed';
+        m.consents = missing.map((i) => label(m.project, i));
+        m.error = await gateConsents({ consents: m.consents }, m.options, undefined).catch((e: unknown) => e);
+        m.resume = resume(m.options);
+        return;
+      }
+    }
+    await apply(m, p);
+  });
+  return fleetStatus(fleet, dryRun);
+}
+
+/** `argv` as one shell line (single-quoted where needed), after the tool's name. */
+export function commandLine(argv: readonly string[]): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+  return [TOOL_NAME, ...argv.map(quote)].join(' ');
+}
+
+/** The one-line reason of a member's error. */
+export function errorLine(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error);
+}
+
+/** The JSON form of a member's error (a CliError's own document, else name and message). */
+export function errorDocument(error: unknown): Record<string, unknown> {
+  if (error instanceof CliError) return error.toJSON();
+  if (error instanceof Error) return { code: error.name, message: error.message };
+  return { message: String(error) };
+}
