@@ -13,8 +13,8 @@
  */
 import { DEFAULT_CONCURRENCY, mapWithConcurrency, memoizeAsync } from '../audit/concurrency.js';
 import type { AwsPorts, IamPort } from '../aws/ports.js';
-import type { ConsentItem, OidcProviderState, PlanStep } from '../core/types.js';
-import { AbortError, CliError } from '../errors.js';
+import { CONSENT_FLAGS, type ConsentItem, type OidcProviderState, type PlanStep } from '../core/types.js';
+import { AbortError, CliError, ConsentRequiredError } from '../errors.js';
 import { gateConsents, missingConsents } from '../init/consent.js';
 import type { InitOptions } from '../init/options.js';
 import {
@@ -249,56 +249,72 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     }
   };
 
-  // 3. A provider several plans create or change: one member first, the others re-planned against it.
-  const byProvider = new Map<string, FleetMember[]>();
-  for (const m of toApply) {
-    const plan = m.result?.plan;
-    if (!plan?.steps.some((s) => PROVIDER_STEPS.has(s.kind))) continue;
-    const arn = m.result?.providerArn ?? '';
-    byProvider.set(arn, [...(byProvider.get(arn) ?? []), m]);
+  // 3. A provider several plans create or change: one member per provider first, the others re-planned
+  // against what it left; repeated while plans still change it (another audience: one more round each).
+  const changesProvider = (m: FleetMember) =>
+    m.result?.plan.steps.some((s) => PROVIDER_STEPS.has(s.kind)) === true;
+  // What this run creates was approved as part of the fleet's plan: a client ID another member adds to
+  // it is not a widening of anything that existed (one that did exist still needs --allow-widening).
+  const createdHere = new Set(
+    toApply
+      .filter((m) => m.result?.plan.steps.some((s) => s.kind === 'createProvider'))
+      .map((m) => m.result?.providerArn),
+  );
+  const replan = async (m: FleetMember): Promise<void> => {
+    const known = (planned.get(m) as PlannedInit).current;
+    let p: PlannedInit;
+    try {
+      p = await planInit(
+        m.options,
+        depsFor(m.options, async (iam, targets) => ({
+          ...known,
+          provider: await providers.read(iam, targets.providerArn),
+        })),
+      );
+    } catch (error) {
+      m.status = 'failed';
+      m.error = error;
+      m.resume = resume(m.options);
+      return;
+    }
+    planned.set(m, p);
+    m.result = p.result;
+    if (p.final) {
+      m.status = 'no-changes';
+      return;
+    }
+    const provider = p.result.plan.resources.find((r) => r.kind === 'oidc-provider');
+    const missing = missingConsents(p.result.plan, m.options).filter(
+      (i) => !(createdHere.has(p.result.providerArn) && i.resource === provider?.id),
+    );
+    if (missing.length) {
+      m.status = 'failed';
+      m.consents = missing.map((i) => label(m.project, i));
+      m.error = new ConsentRequiredError(m.consents.map((i) => ({ ...i, flag: CONSENT_FLAGS[i.consent] })));
+      m.resume = resume(m.options);
+    }
+  };
+  let pending = toApply;
+  while (!deps.signal?.aborted) {
+    const byProvider = new Map<string, FleetMember[]>();
+    for (const m of pending.filter(changesProvider)) {
+      const arn = m.result?.providerArn ?? '';
+      byProvider.set(arn, [...(byProvider.get(arn) ?? []), m]);
+    }
+    const shared = [...byProvider.values()].filter((g) => g.length > 1);
+    if (shared.length === 0) break;
+    const leaders = shared.map((g) => g[0] as FleetMember);
+    await mapWithConcurrency(leaders, limit, (m) => apply(m, planned.get(m) as PlannedInit));
+    // The others see the provider as the leaders left it (one read per provider).
+    providers.reset();
+    const others = shared.flatMap((g) => g.slice(1));
+    if (deps.signal?.aborted) break;
+    await mapWithConcurrency(others, limit, replan);
+    pending = pending.filter((m) => !leaders.includes(m) && m.status === 'planned');
   }
-  const first = [...byProvider.values()].filter((g) => g.length > 1).map((g) => g[0] as FleetMember);
-  await mapWithConcurrency(first, limit, (m) => apply(m, planned.get(m) as PlannedInit));
-  const replan = new Set([...byProvider.values()].flatMap((g) => (g.length > 1 ? g.slice(1) : [])));
-  // The others see the provider as the first members left it (one read per provider).
-  providers.reset();
 
   // 4. Apply the rest.
-  const rest = toApply.filter((m) => !first.includes(m));
-  await mapWithConcurrency(rest, limit, async (m) => {
-    let p = planned.get(m) as PlannedInit;
-    if (replan.has(m) && !deps.signal?.aborted) {
-      const known = p.current;
-      try {
-        p = await planInit(
-          m.options,
-          depsFor(m.options, async (iam, targets) => ({
-            ...known,
-            provider: await providers.read(iam, targets.providerArn),
-          })),
-        );
-      } catch (error) {
-        m.status = 'failed';
-        m.error = error;
-        m.resume = resume(m.options);
-        return;
-      }
-      m.result = p.result;
-      if (p.final) {
-        m.status = 'no-changes';
-        return;
-      }
-      const missing = missingConsents(p.result.plan, m.options);
-      if (missing.length) {
-        m.status = 'failed';
-        m.consents = missing.map((i) => label(m.project, i));
-        m.error = await gateConsents({ consents: m.consents }, m.options, undefined).catch((e: unknown) => e);
-        m.resume = resume(m.options);
-        return;
-      }
-    }
-    await apply(m, p);
-  });
+  await mapWithConcurrency(pending, limit, (m) => apply(m, planned.get(m) as PlannedInit));
   return fleetStatus(fleet, dryRun);
 }
 
