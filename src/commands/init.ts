@@ -2,6 +2,7 @@
  * `init`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
  */
 import { type Command, Option } from 'commander';
+import { addSelectionOptions } from '../fleet/selection-flags.js';
 import type { CommandContext } from '../io/context.js';
 import { addGitlabApiOptions, type RawGitlabApiFlags } from '../options/gitlab-api.js';
 import { TOOL_NAME } from '../version.js';
@@ -64,7 +65,7 @@ export function registerInit(program: Command, context: CommandContext): void {
     .description(
       'Create or update the OIDC provider, the IAM role and the .gitlab-ci.yml for a GitLab project.',
     );
-  addGitlabApiOptions(addSetupOptions(command))
+  addSelectionOptions(addGitlabApiOptions(addSetupOptions(command)))
     .addOption(
       new Option(
         '--sub-claim <form>',

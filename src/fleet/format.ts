@@ -5,7 +5,7 @@
 import type { PlanAction, ResourceKind } from '../core/types.js';
 import type { Palette } from '../io/colors.js';
 import { TOOL_NAME } from '../version.js';
-import { errorDocument, errorLine, type FleetMember, type FleetResult } from './run.js';
+import { errorDocument, errorLine, type FleetResult, type MemberOutcome } from './run.js';
 
 export type CountedKind = ResourceKind | 'pipeline';
 export type FleetCounts = Record<CountedKind, Record<PlanAction, number>>;
@@ -46,7 +46,7 @@ export function countFleet(fleet: Pick<FleetResult, 'members'>): FleetCounts {
 }
 
 /** Members that need a look before applying: refused first, then those whose plan needs a consent. */
-export function needsAttention(fleet: Pick<FleetResult, 'members'>): FleetMember[] {
+export function needsAttention(fleet: Pick<FleetResult, 'members'>): MemberOutcome[] {
   return [
     ...fleet.members.filter((m) => m.status === 'refused'),
     ...fleet.members.filter((m) => m.status !== 'refused' && m.consents.length > 0),

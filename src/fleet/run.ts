@@ -46,7 +46,7 @@ export type MemberStatus =
   /** Ctrl-C before it started: nothing was changed for it. */
   | 'not-started';
 
-export interface FleetMember {
+export interface MemberOutcome {
   project: string;
   options: InitOptions;
   status: MemberStatus;
@@ -65,7 +65,7 @@ export type FleetStatus = 'no-changes' | 'planned' | 'applied' | 'failed' | 'int
 export interface FleetResult {
   status: FleetStatus;
   dryRun: boolean;
-  members: FleetMember[];
+  members: MemberOutcome[];
   /** 0 every member ok, 1 a member was refused or failed, 130 interrupted. */
   exitCode: 0 | 1 | 130;
 }
@@ -145,7 +145,7 @@ function memberLogger(logger: Logger, project: string, many: boolean): Logger {
   };
 }
 
-function fleetStatus(members: FleetMember[], dryRun: boolean): FleetResult {
+function fleetStatus(members: MemberOutcome[], dryRun: boolean): FleetResult {
   const has = (...s: MemberStatus[]) => members.some((m) => s.includes(m.status));
   const status: FleetStatus = has('interrupted', 'not-started')
     ? 'interrupted'
@@ -190,9 +190,9 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   const resume = (options: InitOptions) => deps.resumeCommand?.(options);
 
   // 1. Plan.
-  const planned = new Map<FleetMember, PlannedInit>();
-  const fleet: FleetMember[] = await mapWithConcurrency(members, limit, async (options) => {
-    const member: FleetMember = { project: options.project, options, status: 'planned', consents: [] };
+  const planned = new Map<MemberOutcome, PlannedInit>();
+  const fleet: MemberOutcome[] = await mapWithConcurrency(members, limit, async (options) => {
+    const member: MemberOutcome = { project: options.project, options, status: 'planned', consents: [] };
     try {
       const p = await planInit(options, depsFor(options));
       planned.set(member, p);
@@ -223,7 +223,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   );
   if (!yes) {
     const ask = await deps.prompter!();
-    const only = toApply.length === 1 ? planned.get(toApply[0] as FleetMember) : undefined;
+    const only = toApply.length === 1 ? planned.get(toApply[0] as MemberOutcome) : undefined;
     const account = toApply[0]?.result?.identity.account;
     const message = only
       ? applyQuestion(only)
@@ -233,7 +233,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   }
   if (deps.signal?.aborted) throw new AbortError('Aborted before applying: nothing was changed.');
 
-  const apply = async (member: FleetMember, p: PlannedInit) => {
+  const apply = async (member: MemberOutcome, p: PlannedInit) => {
     if (deps.signal?.aborted) {
       member.status = 'not-started';
       member.resume = resume(member.options);
@@ -251,7 +251,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
 
   // 3. A provider several plans create or change: one member per provider first, the others re-planned
   // against what it left; repeated while plans still change it (another audience: one more round each).
-  const changesProvider = (m: FleetMember) =>
+  const changesProvider = (m: MemberOutcome) =>
     m.result?.plan.steps.some((s) => PROVIDER_STEPS.has(s.kind)) === true;
   // What this run creates was approved as part of the fleet's plan: a client ID another member adds to
   // it is not a widening of anything that existed (one that did exist still needs --allow-widening).
@@ -260,7 +260,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
       .filter((m) => m.result?.plan.steps.some((s) => s.kind === 'createProvider'))
       .map((m) => m.result?.providerArn),
   );
-  const replan = async (m: FleetMember): Promise<void> => {
+  const replan = async (m: MemberOutcome): Promise<void> => {
     const known = (planned.get(m) as PlannedInit).current;
     let p: PlannedInit;
     try {
@@ -296,14 +296,14 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   };
   let pending = toApply;
   while (!deps.signal?.aborted) {
-    const byProvider = new Map<string, FleetMember[]>();
+    const byProvider = new Map<string, MemberOutcome[]>();
     for (const m of pending.filter(changesProvider)) {
       const arn = m.result?.providerArn ?? '';
       byProvider.set(arn, [...(byProvider.get(arn) ?? []), m]);
     }
     const shared = [...byProvider.values()].filter((g) => g.length > 1);
     if (shared.length === 0) break;
-    const leaders = shared.map((g) => g[0] as FleetMember);
+    const leaders = shared.map((g) => g[0] as MemberOutcome);
     await mapWithConcurrency(leaders, limit, (m) => apply(m, planned.get(m) as PlannedInit));
     // The others see the provider as the leaders left it (one read per provider).
     providers.reset();

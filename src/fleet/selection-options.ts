@@ -3,7 +3,6 @@
  * `audit`): `--group`, `--include`, `--exclude`, `--config`, next to the command's own `--project`.
  * Registered by `addSelectionOptions`, parsed by `parseSelectionFlags` before any I/O.
  */
-import type { Command } from 'commander';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { GLOB_OPTIONS } from '../config/schema.js';
@@ -25,27 +24,8 @@ export type Selection =
   /** The config file's projects and/or group; `include`/`exclude` add to the file's own. */
   | { kind: 'config'; file: string; include: string[]; exclude: string[] };
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** Adds the selection flags (not `--project`: every command defines its own). */
-export function addSelectionOptions(command: Command): Command {
-  return command
-    .option('--group <path>', 'every project of this GitLab group and its subgroups (archived ones skipped)')
-    .option(
-      '--include <glob>',
-      'with --group/--config: only projects whose path matches (* = one segment, ** = any depth); repeatable',
-      collect,
-    )
-    .option(
-      '--exclude <glob>',
-      'with --group/--config: never projects whose path matches; repeatable',
-      collect,
-    )
-    .option(
-      '--config <file>',
-      'fleet configuration file (gitlab-aws-oidc.yml): defaults and per-project overrides',
-    );
-}
+// The flags themselves (commander only) live apart, so registering them loads neither zod nor picomatch.
+export { addSelectionOptions } from './selection-flags.js';
 
 const globField = (flag: string) =>
   z

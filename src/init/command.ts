@@ -7,6 +7,7 @@ import type { AwsPorts } from '../aws/ports.js';
 import type { RawInitFlags } from '../commands/init.js';
 import { resolveFleetOptions } from '../fleet/options.js';
 import { commandLine, runFleet } from '../fleet/run.js';
+import { parseSelectionFlags, type RawSelectionFlags } from '../fleet/selection-options.js';
 import { reportFleet, showFleet } from '../fleet/show.js';
 import { detectGitContext, findGitTopLevel } from '../gitlab/remote.js';
 import { resolveThumbprints } from '../gitlab/thumbprint.js';
@@ -16,7 +17,16 @@ import { lazyInquirerPrompter } from '../prompts/prompter.js';
 import { initGitlabPorts } from './gitlab-port.js';
 import { DEFAULT_REGION, resolveInitOptions } from './resolve.js';
 
-export async function runInitCommand(flags: RawInitFlags, context: CommandContext): Promise<void> {
+export async function runInitCommand(
+  allFlags: RawInitFlags & RawSelectionFlags,
+  context: CommandContext,
+): Promise<void> {
+  const { group, include, exclude, config, ...flags } = allFlags;
+  const selection = parseSelectionFlags({ project: flags.project, group, include, exclude, config });
+  if (selection.kind !== 'project') {
+    const { runFleetInitCommand } = await import('../fleet/command.js');
+    return runFleetInitCommand(selection, allFlags, context);
+  }
   const { logger, output, progress, stdoutPalette } = createCommandIo(context, { json: Boolean(flags.json) });
   const fleetOptions = resolveFleetOptions(flags);
   const interactive = context.interactive && !flags.json;
