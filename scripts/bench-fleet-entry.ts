@@ -6,7 +6,7 @@
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mapWithConcurrency } from '../src/audit/concurrency.js';
-import { runFleet } from '../src/fleet/run.js';
+import { errorLine, type FleetResult, runFleet } from '../src/fleet/run.js';
 import { resolveInitOptions } from '../src/init/resolve.js';
 import { createMemoryLogger } from '../src/io/logger.js';
 import { type FakeRole, insertPolicy } from '../test/helpers/fake-aws-iam.js';
@@ -99,17 +99,17 @@ export async function benchFleet(
         concurrency,
       };
     };
-    let failed = 0;
+    let failed: string[] = [];
+    const notDone = (r: FleetResult, want: string) =>
+      r.members.filter((m) => m.status !== want).map((m) => `${m.project} ${m.status}: ${errorLine(m.error)}`);
     const fresh = await measure(s, async () => {
-      const r = await runFleet(members, deps());
-      failed = r.members.filter((m) => m.status !== 'applied').length;
+      failed = notDone(await runFleet(members, deps()), 'applied');
     });
-    if (failed) throw new Error(`${failed} members not applied`);
+    if (failed.length) throw new Error(`${failed.length} members not applied, e.g. ${failed[0]}`);
     const rerun = await measure(s, async () => {
-      const r = await runFleet(members, deps());
-      failed = r.members.filter((m) => m.status !== 'no-changes').length;
+      failed = notDone(await runFleet(members, deps()), 'no-changes');
     });
-    if (failed) throw new Error(`${failed} members changed on the re-run`);
+    if (failed.length) throw new Error(`${failed.length} members changed on the re-run, e.g. ${failed[0]}`);
     const roles = [...s.state.roles.values()].map((r) => ({ ...r }));
     // The same calls with the SDK alone, on a fresh account: the inputs are what the fleet sent.
     const bareServer = await server();
