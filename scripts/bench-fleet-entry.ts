@@ -5,12 +5,25 @@
  */
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mapWithConcurrency } from '../src/audit/concurrency.js';
+import { createIamPort } from '../src/aws/iam.js';
+import { createStsPort } from '../src/aws/sts.js';
+import { mapWithConcurrency } from '../src/core/concurrency.js';
 import { errorLine, type FleetResult, runFleet } from '../src/fleet/run.js';
 import { resolveInitOptions } from '../src/init/resolve.js';
 import { createMemoryLogger } from '../src/io/logger.js';
 import { type FakeRole, insertPolicy } from '../test/helpers/fake-aws-iam.js';
-import { createServerPorts, type IamServer, startIamServer } from '../test/helpers/iam-server.js';
+import { type IamServer, startIamServer } from '../test/helpers/iam-server.js';
+
+/**
+ * The SDK's own retry (3 attempts, as the CLI's clients): a keep-alive socket the loopback server
+ * closed while the fleet was planning is retried as against IAM (test/helpers' ports make 1 attempt).
+ */
+const clientConfig = (s: Pick<IamServer, 'url'>) => ({
+  region: 'us-east-1',
+  endpoint: s.url,
+  credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' },
+  maxAttempts: 3,
+});
 
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const DOC = JSON.stringify({
@@ -85,7 +98,10 @@ export async function benchFleet(
       ),
     );
     const deps = () => {
-      const ports = createServerPorts(s);
+      const ports = {
+        iam: createIamPort(new IAMClient(clientConfig(s))),
+        sts: createStsPort(new STSClient(clientConfig(s))),
+      };
       return {
         logger: createMemoryLogger(),
         interactive: false,
@@ -101,7 +117,9 @@ export async function benchFleet(
     };
     let failed: string[] = [];
     const notDone = (r: FleetResult, want: string) =>
-      r.members.filter((m) => m.status !== want).map((m) => `${m.project} ${m.status}: ${errorLine(m.error)}`);
+      r.members
+        .filter((m) => m.status !== want)
+        .map((m) => `${m.project} ${m.status}: ${errorLine(m.error)}`);
     const fresh = await measure(s, async () => {
       failed = notDone(await runFleet(members, deps()), 'applied');
     });
@@ -134,12 +152,7 @@ async function bareSdk(
   roles: readonly Pick<FakeRole, 'name' | 'path' | 'trustPolicy' | 'tags'>[],
   concurrency: number,
 ): Promise<void> {
-  const config = {
-    region: 'us-east-1',
-    endpoint: s.url,
-    credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' },
-    maxAttempts: 1,
-  };
+  const config = clientConfig(s);
   const iam = new IAMClient(config);
   const sts = new STSClient(config);
   const sdk = await import('@aws-sdk/client-iam');

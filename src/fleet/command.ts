@@ -13,6 +13,7 @@ import { GITLAB_COM, resolveInitOptions } from '../init/resolve.js';
 import { requireYesOrDryRun } from '../init/run.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
+import { createProgress } from '../io/progress.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
 import { resolveFleetOptions } from './options.js';
 import { commandLine, runFleet } from './run.js';
@@ -88,6 +89,8 @@ export async function runFleetInitCommand(
     aws: lazyAwsPorts({ region: first?.region, profile: first?.profile }, context),
     resolveThumbprints: (issuer, override) =>
       resolveThumbprints({ issuer, override, signal: context.signal }),
+    progress: (label, total) =>
+      createProgress({ label, total, stream: context.stderr, env: context.env, json: Boolean(flags.json) }),
     resumeCommand: (m) => commandLine(resumeArgs(process.argv.slice(2), m.project)),
     ...showFleet(members.length, fleetOptions.details, output, stdoutPalette),
   });

@@ -11,8 +11,14 @@
  *   4. apply the rest with bounded concurrency; a member's failure does not stop the others; on abort
  *      (deps.signal) no new member starts and those in flight settle.
  */
-import { DEFAULT_CONCURRENCY, mapWithConcurrency, memoizeAsync } from '../audit/concurrency.js';
+
 import type { AwsPorts, IamPort } from '../aws/ports.js';
+import {
+  type ConcurrencyProgress,
+  DEFAULT_CONCURRENCY,
+  memoizeAsync,
+  settleWithConcurrency,
+} from '../core/concurrency.js';
 import { CONSENT_FLAGS, type ConsentItem, type OidcProviderState, type PlanStep } from '../core/types.js';
 import { AbortError, CliError, ConsentRequiredError } from '../errors.js';
 import { gateConsents, missingConsents } from '../init/consent.js';
@@ -27,9 +33,10 @@ import {
   requireYesOrDryRun,
 } from '../init/run.js';
 import type { Logger } from '../io/logger.js';
+import type { ProgressReporter } from '../io/progress.js';
 import { TOOL_NAME } from '../version.js';
 
-export { DEFAULT_CONCURRENCY } from '../audit/concurrency.js';
+export { DEFAULT_CONCURRENCY } from '../core/concurrency.js';
 
 export type MemberStatus =
   /** Planning ended it: nothing to change. */
@@ -75,6 +82,8 @@ export interface FleetDeps extends InitDeps {
   concurrency?: number | undefined;
   /** Called once all members are planned, before the consent gate and the confirmation (human mode). */
   showFleetPlan?: ((fleet: FleetResult) => void) | undefined;
+  /** A progress reporter per phase (`Planning`, `Applying`), ticked as each member finishes (stderr). */
+  progress?: ((label: string, total: number) => ProgressReporter) | undefined;
   /** The command that finishes one member (default: none; the summary says to re-run the same command). */
   resumeCommand?: ((member: InitOptions) => string) | undefined;
 }
@@ -133,16 +142,45 @@ function providerCache() {
   };
 }
 
-/** With more than one member, every line says which project it is about. */
+/**
+ * With more than one member, the per-step lines are left to the progress bar and the summary; what is
+ * still printed (warnings, a failed step) says which project it is about.
+ */
 function memberLogger(logger: Logger, project: string, many: boolean): Logger {
   if (!many) return logger;
   return {
     palette: logger.palette,
-    info: (m) => logger.info(`${project}: ${m.trimStart()}`),
+    info: () => {},
     warn: (m) => logger.warn(`${project}: ${m}`),
-    step: (state, m) => logger.step(state, `${project}: ${m}`),
+    step: (state, m) => {
+      if (state === 'fail') logger.step(state, `${project}: ${m}`);
+    },
     debug: (m) => logger.debug(`${project}: ${m}`),
   };
+}
+
+/** Runs a phase over members with the shared runner, ticking its progress reporter. */
+async function phase<T>(
+  label: string,
+  items: readonly T[],
+  limit: number,
+  deps: Pick<FleetDeps, 'progress'>,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  if (items.length === 0) return;
+  const reporter = deps.progress?.(label, items.length);
+  try {
+    await settleWithConcurrency(
+      items,
+      {
+        limit,
+        onProgress: reporter ? (p: ConcurrencyProgress<T>) => reporter.tick({ failed: !p.ok }) : undefined,
+      },
+      fn,
+    );
+  } finally {
+    reporter?.stop();
+  }
 }
 
 function fleetStatus(members: MemberOutcome[], dryRun: boolean): FleetResult {
@@ -191,8 +229,11 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
 
   // 1. Plan.
   const planned = new Map<MemberOutcome, PlannedInit>();
-  const fleet: MemberOutcome[] = await mapWithConcurrency(members, limit, async (options) => {
-    const member: MemberOutcome = { project: options.project, options, status: 'planned', consents: [] };
+  const fleet = members.map(
+    (options): MemberOutcome => ({ project: options.project, options, status: 'planned', consents: [] }),
+  );
+  await phase('Planning', fleet, limit, deps, async (member) => {
+    const { options } = member;
     try {
       const p = await planInit(options, depsFor(options));
       planned.set(member, p);
@@ -204,7 +245,6 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
       member.status = 'refused';
       member.error = error;
     }
-    return member;
   });
   const dryRun = members.every((m) => m.dryRun);
   for (const m of fleet) if (m.result && m.result.status !== 'no-changes') deps.showPlan?.(m.result);
@@ -304,17 +344,19 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     const shared = [...byProvider.values()].filter((g) => g.length > 1);
     if (shared.length === 0) break;
     const leaders = shared.map((g) => g[0] as MemberOutcome);
-    await mapWithConcurrency(leaders, limit, (m) => apply(m, planned.get(m) as PlannedInit));
+    await phase('Creating the shared OIDC provider', leaders, limit, deps, (m) =>
+      apply(m, planned.get(m) as PlannedInit),
+    );
     // The others see the provider as the leaders left it (one read per provider).
     providers.reset();
     const others = shared.flatMap((g) => g.slice(1));
     if (deps.signal?.aborted) break;
-    await mapWithConcurrency(others, limit, replan);
+    await phase('Re-planning against it', others, limit, deps, replan);
     pending = pending.filter((m) => !leaders.includes(m) && m.status === 'planned');
   }
 
   // 4. Apply the rest.
-  await mapWithConcurrency(pending, limit, (m) => apply(m, planned.get(m) as PlannedInit));
+  await phase('Applying', pending, limit, deps, (m) => apply(m, planned.get(m) as PlannedInit));
   return fleetStatus(fleet, dryRun);
 }
 
