@@ -257,7 +257,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   const yes = toApply.every((m) => m.options.yes);
   await gateConsents(
     { consents: toApply.flatMap((m) => m.consents) },
-    { overwriteDrift: false, allowWidening: false, detachUnowned: false },
+    { overwriteDrift: false, allowWidening: false, detachUnowned: false, subClaimGiven: false },
     yes || !deps.interactive ? undefined : deps.prompter,
     deps.logger,
   );
