@@ -4,6 +4,7 @@
  * Sleep and clock are injectable so tests run instantly.
  */
 import { AwsError } from '../errors.js';
+import { sleepUnlessAborted } from '../io/sleep.js';
 
 export interface RetryOptions {
   /** Give up once this much time has passed (real or slept). Default 120 000 ms. */
@@ -25,18 +26,6 @@ export interface RetryOptions {
 export type RetryPredicate = (error: unknown) => boolean;
 
 export const DEFAULT_MAX_ELAPSED_MS = 120_000;
-
-function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Runs `fn` until it succeeds, fails with an error `retryIf` rejects, or the time budget is

@@ -10,9 +10,8 @@
  */
 export const ANONYMOUS_ENV = 'GITLAB_AWS_OIDC_GITLAB_ANONYMOUS';
 
-import { homedir } from 'node:os';
-import { lazyGitlabPort } from '../gitlab/api/lazy-port.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
+import { lazyGitlabPortFor } from '../gitlab/api/with-token.js';
 import type { CommandContext } from '../io/context.js';
 import { GITLAB_COM } from './resolve.js';
 
@@ -25,15 +24,7 @@ export function initGitlabPorts(
   return (gitlabUrl) => {
     let port = ports.get(gitlabUrl);
     if (!port) {
-      const lazy = lazyGitlabPort({
-        gitlabUrl,
-        gitlabApiUrl: flags.gitlabApiUrl,
-        gitlabTokenEnv: flags.gitlabTokenEnv,
-        env: context.env,
-        homedir: context.env.HOME || homedir(),
-        signal: context.signal,
-        onRetry,
-      });
+      const lazy = lazyGitlabPortFor(context, flags, gitlabUrl, onRetry);
       const anonymous = gitlabUrl === GITLAB_COM && context.env[ANONYMOUS_ENV]?.toLowerCase() !== 'off';
       const usable = anonymous || lazy.authenticated || flags.gitlabApiUrl !== undefined;
       port = usable ? lazy() : Promise.resolve(undefined);

@@ -11,6 +11,7 @@
 import { type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import type { z } from 'zod';
 import { AbortError, CliError, TimeoutError } from '../../errors.js';
+import { sleepUnlessAborted } from '../../io/sleep.js';
 import { resolveTimeouts, TIMEOUT_ENV } from '../../io/timeouts.js';
 import { VERSION } from '../../version.js';
 import { knownNetworkHint } from '../http.js';
@@ -80,18 +81,6 @@ export function parseNextLink(link: string | null): string | undefined {
     if (m && /\brel\s*=\s*"?(?:[^";]*\s)?next(?=[\s";]|$)/.test(m[2] ?? '')) return m[1];
   }
   return undefined;
-}
-
-function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** `https://user:pass@proxy:3128` → `https://proxy:3128` (for messages). */

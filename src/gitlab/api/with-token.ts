@@ -6,7 +6,7 @@
  */
 import { homedir } from 'node:os';
 import type { CommandContext } from '../../io/context.js';
-import { lazyGitlabPort } from './lazy-port.js';
+import { type LazyGitlabPort, type LazyGitlabPortInput, lazyGitlabPort } from './lazy-port.js';
 import type { GitlabPort } from './ports.js';
 
 export function gitlabWithToken(
@@ -14,14 +14,25 @@ export function gitlabWithToken(
   flags: { gitlabTokenEnv?: string | undefined; gitlabApiUrl?: string | undefined },
 ): (gitlabUrl: string) => (() => Promise<GitlabPort>) | undefined {
   return (gitlabUrl) => {
-    const port = lazyGitlabPort({
-      gitlabUrl,
-      gitlabApiUrl: flags.gitlabApiUrl,
-      gitlabTokenEnv: flags.gitlabTokenEnv,
-      env: context.env,
-      homedir: context.env.HOME || homedir(),
-      signal: context.signal,
-    });
+    const port = lazyGitlabPortFor(context, flags, gitlabUrl);
     return port.authenticated ? port : undefined;
   };
+}
+
+/** The lazy port of one instance, from a command's context and its --gitlab-token-env/--gitlab-api-url. */
+export function lazyGitlabPortFor(
+  context: Pick<CommandContext, 'env' | 'signal'>,
+  flags: { gitlabTokenEnv?: string | undefined; gitlabApiUrl?: string | undefined },
+  gitlabUrl: string,
+  onRetry?: LazyGitlabPortInput['onRetry'],
+): LazyGitlabPort {
+  return lazyGitlabPort({
+    gitlabUrl,
+    gitlabApiUrl: flags.gitlabApiUrl,
+    gitlabTokenEnv: flags.gitlabTokenEnv,
+    env: context.env,
+    homedir: context.env.HOME || homedir(),
+    signal: context.signal,
+    onRetry,
+  });
 }
