@@ -1,0 +1,89 @@
+/**
+ * `migrate` options: the contract between flags and runMigrateFind. Parsed before any I/O.
+ */
+import { z } from 'zod';
+import { validateProjectPath } from '../core/refs.js';
+import { UsageError } from '../errors.js';
+import {
+  gitlabApiUrlField,
+  gitlabTokenEnvField,
+  gitlabUrlField,
+  projectPathField,
+} from '../options/fields.js';
+import type { RawGitlabApiFlags } from '../options/gitlab-api.js';
+import { parseOptions, refineWith } from '../options/zod-issues.js';
+
+/** A group path: one or more segments with the project path's rules (validated as `<group>/x`). */
+const groupPathField = () =>
+  z
+    .string()
+    .superRefine(
+      refineWith((v: string) => {
+        if (v.trim() === '' || /^\/|\/$/.test(v.trim()) || /[*?[\]]/.test(v)) {
+          throw UsageError.field('--group', `"${v}" must be a literal group path such as my-group/sub`);
+        }
+        try {
+          validateProjectPath(`${v.trim()}/x`, '--group');
+        } catch (error) {
+          if (!(error instanceof UsageError)) throw error;
+          throw UsageError.field('--group', `"${v.trim()}" is not a group path (e.g. my-group/sub)`);
+        }
+      }),
+    )
+    .transform((v) => v.trim());
+
+export const MigrateFindOptionsSchema = z
+  .object({
+    project: z.array(projectPathField()).default([]),
+    group: z.array(groupPathField()).default([]),
+    gitlabUrl: gitlabUrlField().default('https://gitlab.com'),
+    gitlabApiUrl: gitlabApiUrlField().optional(),
+    gitlabTokenEnv: gitlabTokenEnvField().optional(),
+    /** False (--no-aws): report the GitLab side only, resolve no key. */
+    aws: z.boolean().default(true),
+    region: z.string().min(1).optional(),
+    profile: z.string().min(1).optional(),
+    json: z.boolean().default(false),
+    /** Projects (and IAM users) read at once. */
+    concurrency: z.number().int().min(1).max(32).default(8),
+  })
+  .superRefine((o, ctx) => {
+    if (o.project.length === 0 && o.group.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['project'],
+        message: 'name at least one project (--project group/app) or group (--group group)',
+      });
+    }
+  });
+
+export type MigrateFindOptions = z.output<typeof MigrateFindOptionsSchema>;
+
+export interface RawMigrateFlags extends RawGitlabApiFlags {
+  project?: string[];
+  group?: string[];
+  gitlabUrl?: string;
+  aws?: boolean;
+  region?: string;
+  profile?: string;
+  json?: boolean;
+}
+
+/** commander flags → validated options (one UsageError listing every bad flag). */
+export function parseMigrateFlags(flags: RawMigrateFlags): MigrateFindOptions {
+  return parseOptions(
+    MigrateFindOptionsSchema,
+    {
+      project: flags.project,
+      group: flags.group,
+      gitlabUrl: flags.gitlabUrl,
+      gitlabApiUrl: flags.gitlabApiUrl,
+      gitlabTokenEnv: flags.gitlabTokenEnv,
+      aws: flags.aws,
+      region: flags.region,
+      profile: flags.profile,
+      json: flags.json,
+    },
+    'migrate options',
+  );
+}
