@@ -19,7 +19,10 @@ export async function runMigrateCommand(
   deps: Partial<Pick<MigrateDeps, 'gitlab' | 'aws'>> = {},
 ): Promise<void> {
   const options = parseMigrateFlags(flags);
-  const { progress, output, stdoutPalette } = createCommandIo(context, { json: options.json, quiet: options.json });
+  const { progress, output, stdoutPalette } = createCommandIo(context, {
+    json: options.json,
+    quiet: options.json,
+  });
   const gitlab =
     deps.gitlab ??
     lazyGitlabPort({
