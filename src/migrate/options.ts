@@ -2,8 +2,7 @@
  * `migrate` options: the contract between flags and runMigrateFind. Parsed before any I/O.
  */
 import { z } from 'zod';
-import { validateProjectPath } from '../core/refs.js';
-import { UsageError } from '../errors.js';
+import { validateGroupPath } from '../core/refs.js';
 import {
   gitlabApiUrlField,
   gitlabTokenEnvField,
@@ -13,23 +12,11 @@ import {
 import type { RawGitlabApiFlags } from '../options/gitlab-api.js';
 import { parseOptions, refineWith } from '../options/zod-issues.js';
 
-/** A group path: one or more segments with the project path's rules (validated as `<group>/x`). */
+/** `--group g/sub`: a literal group path (core/refs.ts validateGroupPath). */
 const groupPathField = () =>
   z
     .string()
-    .superRefine(
-      refineWith((v: string) => {
-        if (v.trim() === '' || /^\/|\/$/.test(v.trim()) || /[*?[\]]/.test(v)) {
-          throw UsageError.field('--group', `"${v}" must be a literal group path such as my-group/sub`);
-        }
-        try {
-          validateProjectPath(`${v.trim()}/x`, '--group');
-        } catch (error) {
-          if (!(error instanceof UsageError)) throw error;
-          throw UsageError.field('--group', `"${v.trim()}" is not a group path (e.g. my-group/sub)`);
-        }
-      }),
-    )
+    .superRefine(refineWith((v: string) => validateGroupPath(v)))
     .transform((v) => v.trim());
 
 export const MigrateFindOptionsSchema = z
