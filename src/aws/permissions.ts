@@ -155,10 +155,11 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
   // export reads what init's dry run reads, except the provider's other users (it plans no change).
   export: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, ...INIT_PLAN_METHODS] },
   // migrate (find, read only): every user's keys once per run, the last use of each key found in
-  // GitLab, and the account of a key that is not this account's.
+  // GitLab, the account of a key that is not this account's, and the roles in bulk (the tool's role
+  // of each project and its last use: is the switch proven?).
   migrate: {
     sts: ['getCallerIdentity', 'getAccessKeyInfo'],
-    iam: ['listUsers', 'listAccessKeys', 'getAccessKeyLastUsed'],
+    iam: ['listUsers', 'listAccessKeys', 'getAccessKeyLastUsed', 'getAccountAuthorizationDetails'],
   },
 };
 

@@ -66,6 +66,7 @@ export interface RoleDetail {
   inlinePolicyNames: string[];
   /** RoleLastUsed; absent when IAM has no record (not used in its tracking period). */
   lastUsed?: { date?: Date | undefined; region?: string | undefined } | undefined;
+  createDate?: Date | undefined;
 }
 
 /** A customer managed policy as iam:GetAccountAuthorizationDetails returns it (tags are not included there). */

@@ -81,6 +81,12 @@ export function formatMigrateTable(report: MigrateFindReport, palette: Palette):
           `${key.shared ? `  ${palette.danger(`SHARED by ${key.projects.length} projects`)}` : ''}`,
       );
       if (key.shadowedIn.length) lines.push(`      shadowed in: ${key.shadowedIn.join(', ')}`);
+      if (key.retire) {
+        lines.push(
+          `      retire: ${key.retire.ready ? palette.good('ready (the switch to OIDC is proven)') : 'not yet'}`,
+        );
+        for (const reason of key.retire.reasons) lines.push(`        - ${reason}`);
+      }
     }
   }
   if (report.skipped.length) {

@@ -67,6 +67,12 @@ export interface ReportedKey {
   /** Projects that define it in a variable that is shadowed (not in effect). */
   shadowedIn: string[];
   shared: boolean;
+  /**
+   * Could `--retire` (not implemented yet) retire it now: every project that gets it has a role made
+   * by the tool, used since it was made, and the key has not been used since. `reasons`: why not, or
+   * what would be left in place. Absent with --no-aws.
+   */
+  retire?: { ready: boolean; reasons: string[] } | undefined;
 }
 
 export interface MigrateFindReport {

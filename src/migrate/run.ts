@@ -13,10 +13,13 @@ import type { CiVariable, GitlabPort, GitlabProject } from '../gitlab/api/ports.
 import type { MigrateFindOptions } from './options.js';
 import type { MigrateFindReport, ReportedKey, ReportedProject, Unreadable } from './report.js';
 import { resolveKeys } from './resolve-keys.js';
+import { readToolRoles, retireReadiness } from './retire-readiness.js';
 import { ancestorGroups, selectProjects } from './select.js';
 import { type FoundVariable, findCredentialVariables, type VariableLevel } from './variables.js';
 
 export interface MigrateDeps {
+  /** The clock the retire readiness is judged at (tests). */
+  now?: (() => Date) | undefined;
   gitlab: () => Promise<GitlabPort>;
   /** Undefined with --no-aws: keys are not resolved. */
   aws?: (() => Promise<AwsPorts>) | undefined;
@@ -97,16 +100,28 @@ export async function runMigrateFind(
   }
 
   const incomplete: MigrateFindReport['incomplete'] = [];
+  const keyIds = [...refOf.keys()];
   const resolved =
     aws && identity
       ? await resolveKeys(
-          [...refOf.keys()],
+          keyIds,
           aws,
           identity.account,
           { concurrency: options.concurrency, progress },
           incomplete,
         )
       : new Map();
+  const roles =
+    aws && keyIds.length ? await readToolRoles(aws.iam, options.gitlabUrl, incomplete) : undefined;
+  const readiness = roles
+    ? retireReadiness(
+        keyIds,
+        found.map((f) => ({ path: f.project.pathWithNamespace, variables: f.variables })),
+        resolved,
+        roles,
+        { now: deps.now?.() ?? new Date(), coveredGroups: options.group },
+      )
+    : undefined;
 
   const reportedProjects: ReportedProject[] = found.map(({ project, variables, unreadable }) => ({
     path: project.pathWithNamespace,
@@ -151,6 +166,7 @@ export async function runMigrateFind(
       projects: using.map((f) => f.project.pathWithNamespace),
       shadowedIn: shadowed.map((f) => f.project.pathWithNamespace),
       shared: using.length > 1,
+      ...(readiness?.get(id) ? { retire: readiness.get(id) } : {}),
     };
   });
 

@@ -308,6 +308,51 @@ describe('migrate (find)', () => {
     expect(doc?.incomplete[0]?.error).toContain('<redacted>');
   });
 
+  it('says per key whether --retire could retire it: ready only when every project switched and the key is unused since', async () => {
+    const trust = { Version: '2012-10-17' as const, Statement: [] };
+    const toolRole = (project: string, lastUsed?: string) => {
+      const name = `gitlab-${project.replace(/\//g, '-')}`;
+      aws.addRole({
+        name,
+        trustPolicy: trust,
+        tags: { 'managed-by': 'gitlab-aws-oidc', 'gitlab-aws-oidc:project': project },
+        ...(lastUsed ? { lastUsed: { date: new Date(lastUsed), region: 'eu-west-1' } } : {}),
+      });
+      aws.state.roles.get(name)!.createDate = new Date('2026-11-01T00:00:00Z');
+    };
+    const old = userKey('old-bot', {
+      date: new Date('2026-10-15T00:00:00Z'),
+      service: 's3',
+      region: 'eu-west-1',
+    });
+    const shared = userKey('shared-bot', {
+      date: new Date('2026-10-15T00:00:00Z'),
+      service: 's3',
+      region: 'eu-west-1',
+    });
+    const a = gitlab.addProject('acme/a');
+    const b = gitlab.addProject('acme/b');
+    gitlab.addProjectVariable(a, 'AWS_ACCESS_KEY_ID', { value: old.accessKeyId });
+    gitlab.addProjectVariable(a, 'MIRROR_KEY', { value: shared.accessKeyId });
+    gitlab.addProjectVariable(b, 'MIRROR_KEY', { value: shared.accessKeyId });
+    gitlab.addToken(TOKEN, { scopes: ['read_api'], access: { acme: 'owner' } });
+    toolRole('acme/a', '2026-11-10T00:00:00Z');
+    toolRole('acme/b');
+
+    const { doc, out } = await run({ group: ['acme'], json: true });
+    const byUser = (u: string) => doc?.keys.find((k) => k.owner.kind === 'user' && k.owner.userName === u);
+    expect(byUser('old-bot')?.retire).toEqual({ ready: true, reasons: [] });
+    expect(byUser('shared-bot')?.retire).toEqual({
+      ready: false,
+      reasons: ['role gitlab-acme-b of acme/b has not been used since it was created (2026-11-01)'],
+    });
+    expect(out).not.toContain('gitlab-aws-oidc:retired:');
+    expect(aws.mutatingCalls()).toEqual([]);
+    const table = await run({ group: ['acme'] });
+    expect(table.out).toContain('retire: ready (the switch to OIDC is proven)');
+    expect(table.out).toContain('retire: not yet\n        - role gitlab-acme-b of acme/b has not been used');
+  });
+
   it('no --project or --group is a usage error naming the flags, before any call', async () => {
     const { failure } = await run({});
     expect(failure).toMatchObject({ exitCode: 2 });

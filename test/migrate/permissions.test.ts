@@ -62,6 +62,7 @@ it('a find run calls exactly the declared port methods, and only permitted actio
   expect(sent.filter((a) => !REQUIRED_PERMISSIONS.migrate.includes(a))).toEqual([]);
   expect(REQUIRED_PERMISSIONS.migrate).toEqual([
     'iam:GetAccessKeyLastUsed',
+    'iam:GetAccountAuthorizationDetails',
     'iam:ListAccessKeys',
     'iam:ListUsers',
     'sts:GetAccessKeyInfo',
