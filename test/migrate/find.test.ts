@@ -353,6 +353,24 @@ describe('migrate (find)', () => {
     expect(table.out).toContain('retire: not yet\n        - role gitlab-acme-b of acme/b has not been used');
   });
 
+  it('a project in a user namespace has no group level; a GitLab error other than 403 ends the run (exit 1)', async () => {
+    const key = userKey('deploy-bot');
+    gitlab.addProject('user:alice/tool');
+    gitlab.addProjectVariable('alice/tool', 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    gitlab.addToken(TOKEN, { scopes: ['read_api'], access: { 'alice/tool': 'maintainer' } });
+    const { doc } = await run({ project: ['alice/tool'], json: true });
+    expect(doc?.projects[0]).toMatchObject({ path: 'alice/tool', unreadable: [], keys: ['k1'] });
+    expect(gitlab.callsByRoute()['GET /groups/:id/variables']).toBeUndefined();
+
+    gitlab.fault({
+      path: '/projects/:id/variables',
+      status: 404,
+      body: { message: `404 ${key.accessKeyId}` },
+    });
+    const failed = await run({ project: ['alice/tool'] });
+    expect(failed.failure).toMatchObject({ code: 'GITLAB_NOT_FOUND', exitCode: 1 });
+  });
+
   it('no --project or --group is a usage error naming the flags, before any call', async () => {
     const { failure } = await run({});
     expect(failure).toMatchObject({ exitCode: 2 });
