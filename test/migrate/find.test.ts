@@ -365,7 +365,7 @@ describe('migrate (find)', () => {
     gitlab.fault({
       path: '/projects/:id/variables',
       status: 404,
-      body: { message: `404 ${key.accessKeyId}` },
+      body: { message: '404 Project Not Found' },
     });
     const failed = await run({ project: ['alice/tool'] });
     expect(failed.failure).toMatchObject({ code: 'GITLAB_NOT_FOUND', exitCode: 1 });
