@@ -4,9 +4,10 @@
  * iam:GetAccessKeyLastUsed; a key no user here holds gets sts:GetAccessKeyInfo, which names its
  * account. Nothing is changed. A read that fails is listed under `incomplete` and the run goes on.
  */
-import { mapWithConcurrency } from '../audit/concurrency.js';
+
 import type { AccessKeyMetadata, AwsPorts } from '../aws/ports.js';
 import { maskAccessKeyIdsIn } from '../core/access-keys.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
 import { AbortError, CliError } from '../errors.js';
 import type { KeyOwner, ReportedKey } from './report.js';
 

@@ -5,9 +5,10 @@
  * need the Owner role, project variables Maintainer) is reported as not readable, never fatal. AWS: see
  * resolve-keys.ts. Nothing is changed anywhere.
  */
-import { mapWithConcurrency } from '../audit/concurrency.js';
+
 import type { AwsPorts } from '../aws/ports.js';
 import { accessKeyKind, maskAccessKeyId } from '../core/access-keys.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
 import { GitlabApiError } from '../gitlab/api/errors.js';
 import type { CiVariable, GitlabPort, GitlabProject } from '../gitlab/api/ports.js';
 import type { MigrateFindOptions } from './options.js';
