@@ -98,6 +98,7 @@ describe('getAccountAuthorizationDetails', () => {
       tags: { 'managed-by': 'gitlab-aws-oidc', project: 'a' },
       attachedPolicyArns: [s.local],
       inlinePolicyNames: [],
+      createDate: fake.state.roles.get('a')?.createDate,
     });
     expect(details.roles[1]?.permissionsBoundaryArn).toBe(s.boundary);
     expect(details.roles[3]).toMatchObject({
