@@ -8,6 +8,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerDestroy } from './commands/destroy.js';
 import { registerExport } from './commands/export.js';
 import { registerInit } from './commands/init.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { ExitCode, exitCodeFor, UsageError } from './errors.js';
@@ -89,6 +90,7 @@ registerAudit(program, context);
 registerStatus(program, context);
 registerDestroy(program, context);
 registerExport(program, context);
+registerMigrate(program, context);
 
 /** The command the user ran, for the --json error document. */
 function commandName(): string | undefined {

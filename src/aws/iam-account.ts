@@ -33,6 +33,7 @@ function toRoleDetail(role: SdkRoleDetail): RoleDetail {
     ...(lastUsed?.LastUsedDate || lastUsed?.Region
       ? { lastUsed: { date: lastUsed.LastUsedDate, region: lastUsed.Region } }
       : {}),
+    ...(role.CreateDate ? { createDate: role.CreateDate } : {}),
   };
 }
 

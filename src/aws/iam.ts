@@ -7,6 +7,7 @@ import { createAccountMethods } from './iam-account.js';
 import { createPolicyMethods } from './iam-policies.js';
 import { createProviderMethods } from './iam-providers.js';
 import { createRoleMethods } from './iam-roles.js';
+import { createUserMethods } from './iam-users.js';
 import type { IamPort } from './ports.js';
 
 export function createIamPort(client: IAMClient): IamPort {
@@ -15,5 +16,6 @@ export function createIamPort(client: IAMClient): IamPort {
     ...createRoleMethods(client),
     ...createPolicyMethods(client),
     ...createAccountMethods(client),
+    ...createUserMethods(client),
   };
 }

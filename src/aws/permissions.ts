@@ -32,6 +32,9 @@ export const IAM_PORT_ACTIONS = {
   deleteRole: ['iam:DeleteRole'],
   listInstanceProfilesForRole: ['iam:ListInstanceProfilesForRole'],
   removeRoleFromInstanceProfile: ['iam:RemoveRoleFromInstanceProfile'],
+  listUsers: ['iam:ListUsers'],
+  listAccessKeys: ['iam:ListAccessKeys'],
+  getAccessKeyLastUsed: ['iam:GetAccessKeyLastUsed'],
   getPolicy: ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
   getPolicySummary: ['iam:GetPolicy'],
   getPolicyDocument: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
@@ -47,6 +50,7 @@ export const IAM_PORT_ACTIONS = {
 export const STS_PORT_ACTIONS = {
   getCallerIdentity: ['sts:GetCallerIdentity'],
   assumeRoleWithWebIdentity: [],
+  getAccessKeyInfo: ['sts:GetAccessKeyInfo'],
 } as const satisfies Record<keyof StsPort, readonly string[]>;
 
 /** Port methods `applyPlan` calls for each step kind. */
@@ -84,7 +88,15 @@ export const READ_STATE_METHODS = [
 /** Port methods init's planning calls besides `readCurrentState`: every --managed-policy must exist. */
 export const INIT_PLAN_METHODS = ['getPolicySummary'] as const satisfies readonly (keyof IamPort)[];
 
-export type PermissionScope = 'init' | 'initDryRun' | 'verify' | 'audit' | 'status' | 'destroy' | 'export';
+export type PermissionScope =
+  | 'init'
+  | 'initDryRun'
+  | 'verify'
+  | 'audit'
+  | 'status'
+  | 'destroy'
+  | 'export'
+  | 'migrate';
 
 interface ScopeMethods {
   iam: readonly (keyof IamPort)[];
@@ -150,6 +162,13 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
   },
   // export reads what init's dry run reads, except the provider's other users (it plans no change).
   export: { sts: ['getCallerIdentity'], iam: [...READ_STATE_METHODS, ...INIT_PLAN_METHODS] },
+  // migrate (find, read only): every user's keys once per run, the last use of each key found in
+  // GitLab, the account of a key that is not this account's, and the roles in bulk (the tool's role
+  // of each project and its last use: is the switch proven?).
+  migrate: {
+    sts: ['getCallerIdentity', 'getAccessKeyInfo'],
+    iam: ['listUsers', 'listAccessKeys', 'getAccessKeyLastUsed', 'getAccountAuthorizationDetails'],
+  },
 };
 
 /** The exact actions a command needs, sorted: the union over the port methods it uses. */
@@ -169,4 +188,5 @@ export const REQUIRED_PERMISSIONS: Record<PermissionScope, string[]> = {
   status: listRequiredActions(COMMAND_PORT_METHODS.status),
   destroy: listRequiredActions(COMMAND_PORT_METHODS.destroy),
   export: listRequiredActions(COMMAND_PORT_METHODS.export),
+  migrate: listRequiredActions(COMMAND_PORT_METHODS.migrate),
 };

@@ -31,6 +31,11 @@ export interface StsPort {
     sessionName: string;
     durationSeconds?: number;
   }): Promise<AssumedRole>;
+  /**
+   * sts:GetAccessKeyInfo: the account an access key ID belongs to (any key, of any account; the key is
+   * not used, only named). The key ID is never put in an error message.
+   */
+  getAccessKeyInfo(accessKeyId: string): Promise<{ account: string }>;
 }
 
 export interface AssumedRole {
@@ -65,6 +70,7 @@ export interface RoleDetail {
   instanceProfiles: InstanceProfileRef[];
   /** RoleLastUsed; absent when IAM has no record (not used in its tracking period). */
   lastUsed?: { date?: Date | undefined; region?: string | undefined } | undefined;
+  createDate?: Date | undefined;
 }
 
 /** A customer managed policy as iam:GetAccountAuthorizationDetails returns it (tags are not included there). */
@@ -104,6 +110,32 @@ export interface InstanceProfileRef {
   name: string;
   path: string;
   arn: string;
+}
+
+/** An IAM user (iam:ListUsers). */
+export interface IamUserSummary {
+  name: string;
+  path: string;
+  arn: string;
+  userId: string;
+  createDate?: Date | undefined;
+}
+
+/** An access key of a user (iam:ListAccessKeys); never the secret. */
+export interface AccessKeyMetadata {
+  accessKeyId: string;
+  userName: string;
+  status: 'Active' | 'Inactive';
+  createDate?: Date | undefined;
+}
+
+/** iam:GetAccessKeyLastUsed: `date` is absent when IAM has no record of use (never used, or before 2015-04-22). */
+export interface AccessKeyLastUsed {
+  userName?: string | undefined;
+  date?: Date | undefined;
+  /** `N/A` when never used, as IAM says it. */
+  service?: string | undefined;
+  region?: string | undefined;
 }
 
 export interface IamPort {
@@ -169,6 +201,14 @@ export interface IamPort {
   listInstanceProfilesForRole(roleName: string): Promise<InstanceProfileRef[]>;
   /** iam:RemoveRoleFromInstanceProfile (the profile itself stays); NoSuchEntity counts as done. */
   removeRoleFromInstanceProfile(profileName: string, roleName: string): Promise<void>;
+
+  // Users and their access keys (migrate)
+  /** iam:ListUsers, all pages. */
+  listUsers(): Promise<IamUserSummary[]>;
+  /** iam:ListAccessKeys for one user, all pages (at most 2 keys per user). */
+  listAccessKeys(userName: string): Promise<AccessKeyMetadata[]>;
+  /** iam:GetAccessKeyLastUsed; undefined when the key does not exist (deleted). */
+  getAccessKeyLastUsed(accessKeyId: string): Promise<AccessKeyLastUsed | undefined>;
 
   // Customer managed policies
   /** iam:GetPolicy + iam:GetPolicyVersion (default) + iam:ListPolicyVersions; undefined when NoSuchEntity. */

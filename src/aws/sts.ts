@@ -4,6 +4,7 @@
  */
 import {
   AssumeRoleWithWebIdentityCommand,
+  GetAccessKeyInfoCommand,
   GetCallerIdentityCommand,
   type STSClient,
 } from '@aws-sdk/client-sts';
@@ -38,6 +39,18 @@ export function createStsPort(client: STSClient): StsPort {
         throw error;
       });
       return identity;
+    },
+
+    async getAccessKeyInfo(accessKeyId) {
+      const out = await client
+        .send(new GetAccessKeyInfoCommand({ AccessKeyId: accessKeyId }))
+        .catch((error: unknown) => {
+          throw mapAwsError('GetAccessKeyInfo', error, { secrets: [accessKeyId] });
+        });
+      if (!out.Account) {
+        throw new CliError('AWS_NO_ACCOUNT_RETURNED', 'GetAccessKeyInfo returned no account.');
+      }
+      return { account: out.Account };
     },
 
     async assumeRoleWithWebIdentity({ roleArn, token, sessionName, durationSeconds }) {

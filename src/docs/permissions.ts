@@ -12,6 +12,7 @@ const TITLES: Record<keyof typeof REQUIRED_PERMISSIONS, string> = {
   status: '`status`',
   destroy: '`destroy`',
   export: '`export` (read only, for the import blocks; `--offline` needs none)',
+  migrate: '`migrate` (find: read only)',
 };
 
 export const PERMISSIONS_START = '<!-- permissions:start -->';

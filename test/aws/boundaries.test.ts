@@ -10,6 +10,7 @@ const IMPLEMENTATIONS = [
   'aws/iam-roles.ts',
   'aws/iam-policies.ts',
   'aws/iam-account.ts',
+  'aws/iam-users.ts',
   'aws/sts.ts',
 ];
 const SDK_MODULES = new Set(['aws/factory.ts', ...IMPLEMENTATIONS]);

@@ -100,6 +100,7 @@ describe('getAccountAuthorizationDetails', () => {
       attachedPolicyArns: [s.local],
       inlinePolicyNames: [],
       instanceProfiles: [],
+      createDate: fake.state.roles.get('a')?.createDate,
     });
     expect(details.roles[1]?.permissionsBoundaryArn).toBe(s.boundary);
     expect(details.roles[3]).toMatchObject({

@@ -62,8 +62,48 @@ export interface FakeInstanceProfile {
   roles: string[];
 }
 
+export interface FakeAccessKey {
+  accessKeyId: string;
+  /** Kept so tests can assert it is never printed; IAM never returns it after creation. */
+  secretAccessKey: string;
+  status: 'Active' | 'Inactive';
+  createDate: Date;
+  /** GetAccessKeyLastUsed; none when never used. */
+  lastUsed?: { date: Date; service: string; region: string } | undefined;
+}
+
+export interface FakeUser {
+  name: string;
+  path: string;
+  arn: string;
+  userId: string;
+  createDate: Date;
+  tags: Tags;
+  accessKeys: FakeAccessKey[];
+  /** Names of the groups the user is in. */
+  groups: string[];
+  attachedPolicyArns: string[];
+  /** Inline policies: name → JSON text. */
+  inlinePolicies: Record<string, string>;
+  permissionsBoundaryArn?: string | undefined;
+}
+
+export interface FakeGroup {
+  name: string;
+  path: string;
+  arn: string;
+  groupId: string;
+  createDate: Date;
+  attachedPolicyArns: string[];
+  inlinePolicies: Record<string, string>;
+}
+
 export interface FakeIamState {
   providers: Map<string, FakeProvider>;
+  /** Keyed by lower-cased name, like roles. */
+  users: Map<string, FakeUser>;
+  /** Keyed by lower-cased name. */
+  groups: Map<string, FakeGroup>;
   /** Keyed by lower-cased name: IAM role names are case-insensitive. */
   roles: Map<string, FakeRole>;
   policies: Map<string, FakePolicy>;
@@ -101,7 +141,82 @@ const QUOTAS = {
 };
 
 export function createFakeIamState(): FakeIamState {
-  return { providers: new Map(), roles: new Map(), policies: new Map(), instanceProfiles: new Map() };
+  return {
+    providers: new Map(),
+    users: new Map(),
+    groups: new Map(),
+    roles: new Map(),
+    policies: new Map(),
+    instanceProfiles: new Map(),
+  };
+}
+
+// ---------- access key IDs ----------
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32(bytes: Uint8Array): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+function unbase32(text: string): Uint8Array {
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of text) {
+    const i = BASE32.indexOf(c);
+    if (i < 0) throw new Error(`not base32: ${c}`);
+    value = ((value << 5) | i) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+let keyCounter = 0;
+
+/**
+ * An access key ID in the form AWS issues today: prefix + 16 base32 characters whose first 6 bytes
+ * carry the account ID (bits 7..46), so sts:GetAccessKeyInfo can name the account from the ID alone.
+ */
+export function makeAccessKeyId(account: string, prefix: 'AKIA' | 'ASIA' = 'AKIA'): string {
+  keyCounter++;
+  const head = (BigInt(account) << 7n) | BigInt(keyCounter & 0x7f);
+  const bytes = new Uint8Array(10);
+  for (let i = 0; i < 6; i++) bytes[i] = Number((head >> BigInt(8 * (5 - i))) & 0xffn);
+  // The rest differs from key to key (so masked IDs differ: the last 4 characters come from here).
+  const tail = Math.imul(keyCounter, 2654435761) >>> 0;
+  for (let i = 0; i < 4; i++) bytes[6 + i] = (tail >>> (8 * (3 - i))) & 0xff;
+  return `${prefix}${base32(bytes)}`;
+}
+
+/** The account an access key ID names (what sts:GetAccessKeyInfo answers). */
+export function accessKeyAccount(accessKeyId: string): string {
+  if (!/^(AKIA|ASIA)[A-Z2-7]{16}$/.test(accessKeyId)) {
+    fail(
+      'ValidationError',
+      "1 validation error detected: Value at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+",
+    );
+  }
+  const bytes = unbase32(accessKeyId.slice(4));
+  let head = 0n;
+  for (let i = 0; i < 6; i++) head = (head << 8n) | BigInt(bytes[i] ?? 0);
+  return String((head & 0x7fffffffff80n) >> 7n).padStart(12, '0');
 }
 
 let idCounter = 0;
@@ -213,6 +328,46 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
       return role ? [roleOutput(role, false)] : [];
     }),
   });
+  const getUser = (name: unknown): FakeUser => {
+    const user = state.users.get(String(name).toLowerCase());
+    if (!user) fail('NoSuchEntity', `The user with name ${String(name)} cannot be found.`);
+    return user;
+  };
+  const getGroup = (name: unknown): FakeGroup => {
+    const group = state.groups.get(String(name).toLowerCase());
+    if (!group) fail('NoSuchEntity', `The group with name ${String(name)} cannot be found.`);
+    return group;
+  };
+  /** The key and its user; IAM's message names the key ID (clients must not print it). */
+  const findKey = (id: unknown): { user: FakeUser; key: FakeAccessKey } => {
+    for (const user of state.users.values()) {
+      const key = user.accessKeys.find((k) => k.accessKeyId === id);
+      if (key) return { user, key };
+    }
+    fail('NoSuchEntity', `The Access Key with id ${String(id)} cannot be found.`);
+  };
+  const userOutput = (u: FakeUser) => ({
+    Path: u.path,
+    UserName: u.name,
+    UserId: u.userId,
+    Arn: u.arn,
+    CreateDate: u.createDate,
+    ...(u.permissionsBoundaryArn
+      ? {
+          PermissionsBoundary: {
+            PermissionsBoundaryType: 'Policy',
+            PermissionsBoundaryArn: u.permissionsBoundaryArn,
+          },
+        }
+      : {}),
+  });
+  const groupOutput = (g: FakeGroup) => ({
+    Path: g.path,
+    GroupName: g.name,
+    GroupId: g.groupId,
+    Arn: g.arn,
+    CreateDate: g.createDate,
+  });
   const getRole = (name: unknown): FakeRole => {
     const role = state.roles.get(String(name).toLowerCase());
     if (!role) fail('NoSuchEntity', `The role with name ${String(name)} cannot be found.`);
@@ -226,7 +381,9 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
   const defaultVersion = (policy: FakePolicy) =>
     policy.versions.find((v) => v.isDefault) as FakePolicyVersion;
   const attachmentCount = (arn: string) =>
-    [...state.roles.values()].filter((r) => r.attachedPolicyArns.includes(arn)).length;
+    [...state.roles.values(), ...state.users.values(), ...state.groups.values()].filter((r) =>
+      r.attachedPolicyArns.includes(arn),
+    ).length;
 
   const checkThumbprints = (list: unknown) => {
     const thumbprints = (list as string[] | undefined) ?? [];
@@ -414,12 +571,118 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
           Providers: state.providers.size,
           InstanceProfiles: state.instanceProfiles.size,
           InstanceProfilesQuota: 1000,
-          Users: 0,
+          Users: state.users.size,
           UsersQuota: 5000,
-          Groups: 0,
+          Groups: state.groups.size,
           GroupsQuota: 300,
         },
       };
+    },
+
+    // ----- Users, groups and access keys -----
+    ListUsers: (input) => {
+      const prefix = (input.PathPrefix as string | undefined) ?? '/';
+      const users = [...state.users.values()].filter((u) => u.path.startsWith(prefix));
+      const { page, ...rest } = paginate(users, input, pageSize);
+      return { Users: page.map(userOutput), ...rest };
+    },
+    GetUser: (input) => ({
+      User: { ...userOutput(getUser(input.UserName)), Tags: toTagList(getUser(input.UserName).tags) },
+    }),
+    ListAccessKeys: (input) => {
+      const user = getUser(requireString(input, 'UserName'));
+      const { page, ...rest } = paginate(user.accessKeys, input, pageSize);
+      return {
+        AccessKeyMetadata: page.map((k) => ({
+          UserName: user.name,
+          AccessKeyId: k.accessKeyId,
+          Status: k.status,
+          CreateDate: k.createDate,
+        })),
+        ...rest,
+      };
+    },
+    GetAccessKeyLastUsed: (input) => {
+      const { user, key } = findKey(input.AccessKeyId);
+      return {
+        UserName: user.name,
+        AccessKeyLastUsed: key.lastUsed
+          ? {
+              LastUsedDate: key.lastUsed.date,
+              ServiceName: key.lastUsed.service,
+              Region: key.lastUsed.region,
+            }
+          : { ServiceName: 'N/A', Region: 'N/A' },
+      };
+    },
+    UpdateAccessKey: (input) => {
+      const { user, key } = findKey(input.AccessKeyId);
+      if (input.UserName !== undefined && String(input.UserName).toLowerCase() !== user.name.toLowerCase())
+        fail('NoSuchEntity', `The Access Key with id ${String(input.AccessKeyId)} cannot be found.`);
+      const status = requireString(input, 'Status');
+      if (status !== 'Active' && status !== 'Inactive')
+        fail(
+          'ValidationError',
+          `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`,
+        );
+      key.status = status;
+      return {};
+    },
+    DeleteAccessKey: (input) => {
+      const { user, key } = findKey(input.AccessKeyId);
+      if (input.UserName !== undefined && String(input.UserName).toLowerCase() !== user.name.toLowerCase())
+        fail('NoSuchEntity', `The Access Key with id ${String(input.AccessKeyId)} cannot be found.`);
+      user.accessKeys = user.accessKeys.filter((k) => k !== key);
+      return {};
+    },
+    ListGroupsForUser: (input) => {
+      const user = getUser(input.UserName);
+      const groups = user.groups.flatMap((g) => {
+        const group = state.groups.get(g.toLowerCase());
+        return group ? [group] : [];
+      });
+      const { page, ...rest } = paginate(groups, input, pageSize);
+      return { Groups: page.map(groupOutput), ...rest };
+    },
+    ListAttachedUserPolicies: (input) => {
+      const user = getUser(input.UserName);
+      const { page, ...rest } = paginate(user.attachedPolicyArns, input, pageSize);
+      return {
+        AttachedPolicies: page.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
+        ...rest,
+      };
+    },
+    ListUserPolicies: (input) => {
+      const user = getUser(input.UserName);
+      const { page, ...rest } = paginate(Object.keys(user.inlinePolicies), input, pageSize);
+      return { PolicyNames: page, ...rest };
+    },
+    GetUserPolicy: (input) => {
+      const user = getUser(input.UserName);
+      const name = String(input.PolicyName);
+      const text = user.inlinePolicies[name];
+      if (text === undefined) fail('NoSuchEntity', `The user policy with name ${name} cannot be found.`);
+      return { UserName: user.name, PolicyName: name, PolicyDocument: encodeDocument(text) };
+    },
+    ListAttachedGroupPolicies: (input) => {
+      const group = getGroup(input.GroupName);
+      const { page, ...rest } = paginate(group.attachedPolicyArns, input, pageSize);
+      return {
+        AttachedPolicies: page.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
+        ...rest,
+      };
+    },
+    ListGroupPolicies: (input) => {
+      const group = getGroup(input.GroupName);
+      const { page, ...rest } = paginate(Object.keys(group.inlinePolicies), input, pageSize);
+      return { PolicyNames: page, ...rest };
+    },
+    GetGroupPolicy: (input) => {
+      const group = getGroup(input.GroupName);
+      const name = String(input.PolicyName);
+      const text = group.inlinePolicies[name];
+      if (text === undefined) fail('NoSuchEntity', `The group policy with name ${name} cannot be found.`);
+      return { GroupName: group.name, PolicyName: name, PolicyDocument: encodeDocument(text) };
     },
 
     // ----- OIDC providers -----
@@ -788,4 +1051,90 @@ export function insertPolicy(
   };
   state.policies.set(policy.arn, policy);
   return policy;
+}
+
+/** Adds an IAM user (see fake-aws.ts `addUser`). */
+export function insertUser(
+  state: FakeIamState,
+  scope: { account: string; partition: string },
+  input: {
+    name: string;
+    path?: string;
+    groups?: string[];
+    attachedPolicyArns?: string[];
+    inlinePolicies?: Record<string, PolicyDocument>;
+    permissionsBoundaryArn?: string;
+    tags?: Tags;
+  },
+): FakeUser {
+  const path = input.path ?? '/';
+  const user: FakeUser = {
+    name: input.name,
+    path,
+    arn: `arn:${scope.partition}:iam::${scope.account}:user${path}${input.name}`,
+    userId: fakeId('AIDA'),
+    createDate: new Date('2020-01-01T00:00:00Z'),
+    tags: { ...input.tags },
+    accessKeys: [],
+    groups: [...(input.groups ?? [])],
+    attachedPolicyArns: [...(input.attachedPolicyArns ?? [])],
+    inlinePolicies: Object.fromEntries(
+      Object.entries(input.inlinePolicies ?? {}).map(([n, d]) => [n, JSON.stringify(d)]),
+    ),
+    permissionsBoundaryArn: input.permissionsBoundaryArn,
+  };
+  state.users.set(input.name.toLowerCase(), user);
+  return user;
+}
+
+/** Adds an IAM group. */
+export function insertGroup(
+  state: FakeIamState,
+  scope: { account: string; partition: string },
+  input: {
+    name: string;
+    path?: string;
+    attachedPolicyArns?: string[];
+    inlinePolicies?: Record<string, PolicyDocument>;
+  },
+): FakeGroup {
+  const path = input.path ?? '/';
+  const group: FakeGroup = {
+    name: input.name,
+    path,
+    arn: `arn:${scope.partition}:iam::${scope.account}:group${path}${input.name}`,
+    groupId: fakeId('AGPA'),
+    createDate: new Date('2020-01-01T00:00:00Z'),
+    attachedPolicyArns: [...(input.attachedPolicyArns ?? [])],
+    inlinePolicies: Object.fromEntries(
+      Object.entries(input.inlinePolicies ?? {}).map(([n, d]) => [n, JSON.stringify(d)]),
+    ),
+  };
+  state.groups.set(input.name.toLowerCase(), group);
+  return group;
+}
+
+/** Adds an access key to a user; the ID names `account` (GetAccessKeyInfo). */
+export function insertAccessKey(
+  state: FakeIamState,
+  account: string,
+  userName: string,
+  input: {
+    status?: 'Active' | 'Inactive';
+    createDate?: Date;
+    lastUsed?: { date: Date; service: string; region: string };
+  } = {},
+): FakeAccessKey {
+  const user = state.users.get(userName.toLowerCase());
+  if (!user) throw new Error(`fake-aws: no user ${userName}`);
+  const accessKeyId = makeAccessKeyId(account);
+  const key: FakeAccessKey = {
+    accessKeyId,
+    secretAccessKey: `${accessKeyId.slice(4, 12).toLowerCase()}/Secret+${'x'.repeat(20)}${keyCounter}`,
+    status: input.status ?? 'Active',
+    createDate: input.createDate ?? new Date('2021-01-01T00:00:00Z'),
+    lastUsed: input.lastUsed,
+  };
+  user.accessKeys.push(key);
+  return key;
 }

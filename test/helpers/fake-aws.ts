@@ -16,7 +16,12 @@
  */
 import * as iamSdk from '@aws-sdk/client-iam';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleWithWebIdentityCommand,
+  GetAccessKeyInfoCommand,
+  GetCallerIdentityCommand,
+  STSClient,
+} from '@aws-sdk/client-sts';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createIamPort } from '../../src/aws/iam.js';
 import type { AwsPorts } from '../../src/aws/ports.js';
@@ -30,15 +35,30 @@ import {
   fail,
 } from './fake-aws-errors.js';
 import {
+  accessKeyAccount,
   createFakeIamState,
   createIamHandlers,
+  type FakeAccessKey,
   type FakeIamState,
   type FakeRole,
+  type FakeUser,
   type IamHandler,
+  insertAccessKey,
+  insertGroup,
   insertPolicy,
+  insertUser,
+  makeAccessKeyId,
 } from './fake-aws-iam.js';
 
-export type { FakeIamState, FakePolicy, FakeProvider, FakeRole } from './fake-aws-iam.js';
+export type {
+  FakeAccessKey,
+  FakeGroup,
+  FakeIamState,
+  FakePolicy,
+  FakeProvider,
+  FakeRole,
+  FakeUser,
+} from './fake-aws-iam.js';
 
 export interface AssumeRoleWithWebIdentityCall {
   RoleArn: string;
@@ -119,6 +139,14 @@ export interface FakeAws {
     awsManaged?: boolean;
     olderVersions?: PolicyDocument[];
   }): string;
+  /** Adds an IAM user (groups by name; inline policies by name → document). */
+  addUser(input: Parameters<typeof insertUser>[2]): FakeUser;
+  /** Adds an IAM group. */
+  addGroup(input: Parameters<typeof insertGroup>[2]): string;
+  /** Adds an access key (ID and secret) to a user; its ID names this account. */
+  addAccessKey(userName: string, input?: Parameters<typeof insertAccessKey>[3]): FakeAccessKey;
+  /** An access key ID that names another account (sts:GetAccessKeyInfo answers it); in no user here. */
+  foreignAccessKeyId(account: string): string;
   /** Adds an EC2 instance profile holding `roleNames` (IAM allows one); returns its ARN. */
   addInstanceProfile(input: { name: string; path?: string; roleNames?: string[] }): string;
   providerArn(url: string): string;
@@ -236,6 +264,11 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
       false,
     ),
   );
+  stsMock.on(GetAccessKeyInfoCommand).callsFake((input: { AccessKeyId?: string }) =>
+    dispatch('sts', 'GetAccessKeyInfo', input, () => ({
+      Account: accessKeyAccount(String(input.AccessKeyId ?? '')),
+    })),
+  );
   stsMock.on(AssumeRoleWithWebIdentityCommand).callsFake((input: AssumeRoleWithWebIdentityCall) =>
     dispatch(
       'sts',
@@ -336,6 +369,10 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
       const documents = [...olderVersions, document].map((d) => JSON.stringify(d));
       return insertPolicy(state, { arn, name, path, documents, tags }).arn;
     },
+    addUser: (input) => insertUser(state, { account, partition }, input),
+    addGroup: (input) => insertGroup(state, { account, partition }, input).arn,
+    addAccessKey: (userName, input) => insertAccessKey(state, account, userName, input),
+    foreignAccessKeyId: (other) => makeAccessKeyId(other),
     addInstanceProfile({ name, path = '/', roleNames = [] }) {
       const arn = `arn:${partition}:iam::${account}:instance-profile${path}${name}`;
       state.instanceProfiles.set(name.toLowerCase(), { name, path, arn, roles: [...roleNames] });

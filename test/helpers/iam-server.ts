@@ -43,7 +43,13 @@ import { createIamPort } from '../../src/aws/iam.js';
 import type { AwsPorts } from '../../src/aws/ports.js';
 import { createStsPort } from '../../src/aws/sts.js';
 import { FakeAwsFailure, fail } from './fake-aws-errors.js';
-import { createFakeIamState, createIamHandlers, type FakeIamState, type IamHandler } from './fake-aws-iam.js';
+import {
+  accessKeyAccount,
+  createFakeIamState,
+  createIamHandlers,
+  type FakeIamState,
+  type IamHandler,
+} from './fake-aws-iam.js';
 import { createFakeStsOidc, type StsDecision } from './fake-sts-oidc.js';
 
 const IAM_VERSION = '2010-05-08';
@@ -350,6 +356,7 @@ export async function startIamServer(options: IamServerOptions = {}): Promise<Ia
       if (assumed) return { UserId: `AROAFAKE:${assumed.split('/').pop()}`, Account: account, Arn: assumed };
       return { UserId: 'AIDAFAKEFAKEFAKEFAKE', Account: account, Arn: callerArn };
     },
+    GetAccessKeyInfo: (input) => ({ Account: accessKeyAccount(String(input.AccessKeyId ?? '')) }),
     AssumeRoleWithWebIdentity: (input) => {
       const roleArn = String(input.RoleArn);
       const token = String(input.WebIdentityToken ?? '');

@@ -1,0 +1,51 @@
+/**
+ * `migrate`: flags and help only. The implementation (GitLab client, AWS SDK) loads when it runs.
+ */
+import type { Command } from 'commander';
+import type { CommandContext } from '../io/context.js';
+import { addGitlabApiOptions } from '../options/gitlab-api.js';
+import { TOOL_NAME } from '../version.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerMigrate(program: Command, context: CommandContext): void {
+  const command = program
+    .command('migrate')
+    .description(
+      'Find the long-lived AWS access keys stored in GitLab CI/CD variables, and whose they are (read only).',
+    )
+    .option('--project <path>', 'GitLab project to look at, e.g. group/app; repeatable', collect)
+    .option(
+      '--group <path>',
+      'every project of this group and its subgroups (archived skipped); repeatable',
+      collect,
+    )
+    .option('--gitlab-url <url>', 'GitLab instance URL (default: https://gitlab.com)');
+  addGitlabApiOptions(command)
+    .option('--no-aws', 'report the GitLab side only: resolve no key in AWS (no AWS call)')
+    .option('--region <region>', 'AWS region for STS (IAM is global)')
+    .option('--profile <name>', 'AWS shared-config profile to use')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  Every project of a group, as a table:
+    $ ${TOOL_NAME} migrate --group acme
+
+  Two projects, JSON for a security review:
+    $ ${TOOL_NAME} migrate --project acme/api --project acme/web --json > keys.json
+
+For each project: its AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN variables and any
+variable holding an access key ID, from the project and every ancestor group, and which reach the jobs
+(project over group, environment scopes). Each key is resolved to its IAM user with its last use, or
+named as another account's key. Secrets are never printed; key IDs are masked (AKIA…WXYZ).
+GitLab token: read_api scope; Maintainer on each project, Owner on a group to read its variables
+(without it the group is reported as not readable). Nothing is changed: replacing and retiring the keys
+(--apply, --retire) are not implemented yet.`,
+    )
+    .action(async (flags) => {
+      const { runMigrateCommand } = await import('../migrate/command.js');
+      await runMigrateCommand(flags, context);
+    });
+}

@@ -1,0 +1,45 @@
+/**
+ * Glue between commander and runMigrateFind: parses flags, builds the GitLab port and (unless
+ * --no-aws) the AWS ports, prints the table or the one JSON document. Loaded only when `migrate` runs.
+ */
+import { homedir } from 'node:os';
+import { lazyAwsPorts } from '../aws/lazy-ports.js';
+import { lazyGitlabPort } from '../gitlab/api/lazy-port.js';
+import { createCommandIo } from '../io/command-io.js';
+import type { CommandContext } from '../io/context.js';
+import { formatMigrateTable } from './format.js';
+import { parseMigrateFlags, type RawMigrateFlags } from './options.js';
+import { migrateFindDocument } from './report.js';
+import { type MigrateDeps, runMigrateFind } from './run.js';
+
+/** `deps` replaces the GitLab and AWS ports (tests); by default they are built from the flags. */
+export async function runMigrateCommand(
+  flags: RawMigrateFlags,
+  context: CommandContext,
+  deps: Partial<Pick<MigrateDeps, 'gitlab' | 'aws'>> = {},
+): Promise<void> {
+  const options = parseMigrateFlags(flags);
+  const { progress, output, stdoutPalette } = createCommandIo(context, {
+    json: options.json,
+    quiet: options.json,
+  });
+  const gitlab =
+    deps.gitlab ??
+    lazyGitlabPort({
+      gitlabUrl: options.gitlabUrl,
+      gitlabApiUrl: options.gitlabApiUrl,
+      gitlabTokenEnv: options.gitlabTokenEnv,
+      env: context.env,
+      homedir: context.env.HOME ?? homedir(),
+      signal: context.signal,
+      onRetry: ({ status, delayMs }) =>
+        progress(`GitLab answered ${status}; retrying in ${Math.ceil(delayMs / 1000)}s…`),
+    });
+  const report = await runMigrateFind(options, {
+    gitlab,
+    aws: options.aws ? (deps.aws ?? lazyAwsPorts(options, context)) : undefined,
+    progress,
+  });
+  output.document(migrateFindDocument(report));
+  output.lines(formatMigrateTable(report, stdoutPalette));
+}

@@ -1,0 +1,92 @@
+/**
+ * `migrate` from the built binary: the fake GitLab over HTTPS (trusted through NODE_EXTRA_CA_CERTS,
+ * reached with --gitlab-api-url) and the loopback IAM/STS (AWS_ENDPOINT_URL_IAM/_STS). The secrets and
+ * full key IDs never reach stdout or stderr.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertAccessKey, insertUser, makeAccessKeyId } from '../helpers/fake-aws-iam.js';
+import { type FakeGitlab, startFakeGitlab } from '../helpers/fake-gitlab.js';
+import { cliEnv, type IamServer, ROOT, runCli, startIamServer } from '../helpers/iam-server.js';
+
+const TOKEN = 'glpat-e2e-migrate-000000001';
+let base: string;
+let gitlab: FakeGitlab;
+let server: IamServer;
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'cli.js')))
+    throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
+  base = mkdtempSync(join(tmpdir(), 'gao-e2e-migrate-'));
+  gitlab = await startFakeGitlab();
+  server = await startIamServer();
+});
+afterAll(async () => {
+  await Promise.all([gitlab.close(), server.close()]);
+  rmSync(base, { recursive: true, force: true });
+});
+
+describe('migrate (built binary)', () => {
+  it('finds a shared key and another account’s over real HTTPS and the IAM/STS query protocol', async () => {
+    insertUser(server.state, { account: server.account, partition: 'aws' }, { name: 'deploy-bot' });
+    const key = insertAccessKey(server.state, server.account, 'deploy-bot', {
+      lastUsed: { date: new Date('2026-11-01T00:00:00Z'), service: 'ecr', region: 'us-east-1' },
+    });
+    const foreign = makeAccessKeyId('210987654321');
+    const a = gitlab.addProject('acme/a');
+    gitlab.addProject('acme/sub/b');
+    gitlab.addProjectVariable(a, 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    gitlab.addProjectVariable(a, 'AWS_SECRET_ACCESS_KEY', { value: key.secretAccessKey });
+    gitlab.addGroupVariable('acme/sub', 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    gitlab.addGroupVariable('acme', 'OLD_KEY', { value: foreign });
+    gitlab.addToken(TOKEN, { scopes: ['read_api'], access: { acme: 'owner' } });
+    const home = mkdtempSync(join(base, 'home-'));
+    const env = cliEnv(server, home, { GITLAB_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: gitlab.writeCaFile(home) });
+    const args = ['migrate', '--group', 'acme', '--gitlab-api-url', gitlab.url];
+
+    const json = await runCli([...args, '--json'], { cwd: home, env }).done;
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    expect(doc).toMatchObject({ ok: true, command: 'migrate', mode: 'find', account: server.account });
+    expect(doc.keys).toMatchObject([
+      {
+        owner: { kind: 'user', userName: 'deploy-bot' },
+        lastUsed: { service: 'ecr' },
+        projects: ['acme/a', 'acme/sub/b'],
+        shared: true,
+      },
+      { owner: { kind: 'other-account', account: '210987654321' }, projects: ['acme/a', 'acme/sub/b'] },
+    ]);
+    expect(server.mutating()).toEqual([]);
+    expect(gitlab.mutatingCalls()).toEqual([]);
+
+    const table = await runCli(args, { cwd: home, env }).done;
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('key of account 210987654321');
+    expect(table.stdout).toContain('SHARED by 2 projects');
+    for (const r of [json, table]) {
+      for (const secret of [TOKEN, key.accessKeyId, key.secretAccessKey, foreign]) {
+        expect(r.stdout).not.toContain(secret);
+        expect(r.stderr).not.toContain(secret);
+      }
+    }
+  });
+
+  it('--help names the flags and what is not implemented yet', async () => {
+    const r = await runCli(['migrate', '--help'], { cwd: base, env: cliEnv(server, base) }).done;
+    expect(r.code).toBe(0);
+    for (const flag of [
+      '--project',
+      '--group',
+      '--gitlab-api-url',
+      '--gitlab-token-env',
+      '--no-aws',
+      '--json',
+    ])
+      expect(r.stdout).toContain(flag);
+    expect(r.stdout).toContain('not implemented yet');
+  });
+});
