@@ -131,11 +131,13 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
       'getPolicySummary',
     ],
   },
+  // getAccountAuthorizationDetails: --group/--config read the account once in bulk.
   destroy: {
     sts: ['getCallerIdentity'],
     iam: [
       ...READ_STATE_METHODS,
       'listRoles',
+      'getAccountAuthorizationDetails',
       'tagRole',
       'detachRolePolicy',
       'listInlineRolePolicies',
