@@ -6,8 +6,9 @@
  * the `DestroyCurrent` a single `destroy --project` plans from (`buildDestroyPlan`); the providers
  * are decided once for the whole fleet (see fleet.ts).
  */
-import { mapWithConcurrency } from '../audit/concurrency.js';
+
 import type { IamPort, LocalPolicyDetail, RoleDetail } from '../aws/ports.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
 import { DEFAULT_POLICY_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
 import {
   type Identity,

@@ -7,8 +7,9 @@
  * the ones the members' roles trust and the tool's providers of the fleet's GitLab instance, so a run
  * interrupted after the roles went still finds the provider when run again.
  */
-import { mapWithConcurrency } from '../audit/concurrency.js';
+
 import type { AwsPorts } from '../aws/ports.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
 import { isToolManaged } from '../core/types.js';
 import { AbortError, CliError, ExitCode, PartialApplyError, UsageError } from '../errors.js';
 import { type FleetSelection, type FleetTargets, fleetCommandLine } from '../fleet/command-selection.js';
