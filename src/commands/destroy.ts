@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { addSelectionOptions } from '../fleet/selection-options.js';
 import type { CommandContext } from '../io/context.js';
-import { addGitlabApiOptions } from '../options/gitlab-api.js';
 import { TOOL_NAME } from '../version.js';
 
 export function registerDestroy(program: Command, context: CommandContext): void {
@@ -38,7 +37,12 @@ export function registerDestroy(program: Command, context: CommandContext): void
     .option('--json', 'print one JSON document on stdout (no prompts; needs --yes or --dry-run)')
     .option('--region <region>', 'AWS region for STS (IAM is global)')
     .option('--profile <name>', 'AWS shared-config profile to use');
-  addGitlabApiOptions(addSelectionOptions(command))
+  addSelectionOptions(command)
+    .option(
+      '--gitlab-token-env <name>',
+      'with --group/--config: environment variable holding the GitLab API token that lists the group (default: GITLAB_TOKEN, GITLAB_ACCESS_TOKEN, OAUTH_TOKEN, then glab config)',
+    )
+    .option('--gitlab-api-url <url>', 'GitLab API base URL when it differs from --gitlab-url')
     .addHelpText(
       'after',
       `
