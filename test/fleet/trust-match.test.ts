@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { PolicyDocument } from '../../src/core/types.js';
 import { projectsTrustedBy } from '../../src/fleet/trust-match.js';
 
-const trust = (operator: string, sub: string | string[]) => ({
+const trust = (operator: string, sub: string | string[]): PolicyDocument => ({
   Version: '2012-10-17',
   Statement: [
     {
