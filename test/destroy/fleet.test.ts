@@ -7,7 +7,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultPolicyName, defaultRoleName } from '../../src/core/naming.js';
 import { runDestroyCommand } from '../../src/destroy/command.js';
-import { FleetDestroyError } from '../../src/destroy/fleet.js';
+import { FleetDestroyError, runDestroyFleet } from '../../src/destroy/fleet.js';
+import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { UsageError } from '../../src/errors.js';
 import { errorDocument } from '../../src/io/output.js';
 import { createScriptedPrompter } from '../../src/prompts/prompter.js';
@@ -172,6 +173,40 @@ describe('destroy --group', () => {
     );
     const third = await run({ group: 'acme', exclude: ['acme/sandbox/**'], yes: true, json: true });
     expect(third.json()).toMatchObject({ changed: false, counts: { withChanges: 0 } });
+  });
+
+  it('Ctrl-C: the calls in flight finish, nothing more starts, exit 130; the re-run finishes', async () => {
+    // Interrupted after the first change of the fleet.
+    const stop = new AbortController();
+    const interrupted = await runDestroyFleet(
+      parseDestroyFlags({ yes: true }, { fleet: true }),
+      { kind: 'group', group: 'acme', include: [], exclude: [] },
+      {
+        kind: 'group',
+        source: 'acme',
+        projects: SELECTED_WITH_ROLES.map((project) => ({ project })),
+        skipped: [],
+      },
+      {
+        aws: () => fake.ports,
+        signal: stop.signal,
+        onEvent: (_, e) => {
+          if (e.state === 'done') stop.abort();
+        },
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(interrupted).toBeInstanceOf(FleetDestroyError);
+    expect((interrupted as FleetDestroyError).exitCode).toBe(130);
+    expect((interrupted as FleetDestroyError).result.failures.length).toBeGreaterThan(0);
+    expect(fake.state.providers.size).toBe(1);
+    const again = await run({ group: 'acme', exclude: ['acme/sandbox/**'], yes: true, json: true });
+    expect(again.error).toBeUndefined();
+    expect(roleNames()).toEqual(
+      ['acme/sandbox/tmp', 'acme/legacy/old1', 'other/thing'].map(defaultRoleName).sort(),
+    );
   });
 
   it('--json without --yes: exit 2 before any AWS call', async () => {
