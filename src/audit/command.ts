@@ -5,6 +5,12 @@
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import { findingsToSarif } from '../core/sarif.js';
+import {
+  type FleetSelectionDeps,
+  parseFleetSelection,
+  refuseWithFleet,
+  resolveFleetTargets,
+} from '../fleet/command-selection.js';
 import { gitlabWithToken } from '../gitlab/api/with-token.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
@@ -18,8 +24,20 @@ import { runAudit } from './run.js';
 
 export const INFORMATION_URI = 'https://www.npmjs.com/package/gitlab-aws-oidc';
 
-export async function runAuditCommand(flags: RawAuditFlags, context: CommandContext): Promise<void> {
-  const options = parseAuditFlags(flags);
+export async function runAuditCommand(
+  flags: RawAuditFlags,
+  context: CommandContext,
+  deps: FleetSelectionDeps = {},
+): Promise<void> {
+  const parsed = parseAuditFlags(flags);
+  // The selection is read from GitLab (or the config file) before any AWS call; bad input is exit 2.
+  const selection = parseFleetSelection(flags);
+  if (selection) refuseWithFleet(selection, { '--role': flags.role, '--policy-file': flags.policyFile });
+  const targets = selection ? await resolveFleetTargets(selection, flags, context, deps) : undefined;
+  // The protection rules are read on the selection's instance (the config file may name it).
+  const options = targets
+    ? { ...parsed, targets, ...(targets.gitlabUrl !== undefined ? { gitlabUrl: targets.gitlabUrl } : {}) }
+    : parsed;
   const { progress, stdoutPalette } = createCommandIo(context, { quiet: options.format !== 'table' });
   const report = await runAudit(options, {
     aws: lazyAwsPorts(options, context),

@@ -4,7 +4,7 @@
  */
 import { type Finding, SEVERITIES, type Severity } from '../core/lint.js';
 import type { Palette } from '../io/colors.js';
-import type { AuditReport } from './report.js';
+import type { AuditReport, AuditSelection } from './report.js';
 
 const HEADINGS: Record<Severity, string> = {
   critical: 'CRITICAL',
@@ -52,6 +52,36 @@ export function formatSummary(report: AuditReport): string {
   return SEVERITIES.map((s) => `${c[s]} ${s}`).join(', ');
 }
 
+/** Per selected project: the roles that trust it and their findings; then the ones no role trusts. */
+export function formatSelection(selection: AuditSelection, palette: Palette): string[] {
+  const n = selection.projects.length;
+  const lines = [
+    '',
+    `Selected ${n} project${n === 1 ? '' : 's'} (${selection.kind} ${selection.source})${selection.skipped.length ? `, ${selection.skipped.length} skipped` : ''}:`,
+  ];
+  for (const p of selection.projects) {
+    if (!p.roles.length) continue;
+    const counts = SEVERITIES.filter((s) => p.counts[s] > 0).map((s) =>
+      paint(palette, s, `${p.counts[s]} ${s}`),
+    );
+    lines.push(
+      `  ${palette.code(p.project)}  role${p.roles.length === 1 ? '' : 's'}: ${p.roles.join(', ')}  ${counts.length ? counts.join(', ') : palette.good('no findings')}`,
+    );
+  }
+  if (selection.untrusted.length) {
+    lines.push(
+      '',
+      `No role trusts ${selection.untrusted.length} selected project${selection.untrusted.length === 1 ? '' : 's'}:`,
+    );
+    for (const p of selection.untrusted) lines.push(`  ${p}`);
+  }
+  if (selection.skipped.length) {
+    lines.push('', palette.muted('Skipped:'));
+    for (const s of selection.skipped) lines.push(palette.muted(`  ${s.project}: ${s.detail}`));
+  }
+  return lines;
+}
+
 export function formatAuditTable(report: AuditReport, palette: Palette): string[] {
   const lines: string[] = [];
   if (report.scope === 'file') {
@@ -69,6 +99,7 @@ export function formatAuditTable(report: AuditReport, palette: Palette): string[
       );
     }
   }
+  if (report.selection) lines.push(...formatSelection(report.selection, palette));
   if (report.findings.length === 0) {
     lines.push('', palette.good('No findings.'));
   }

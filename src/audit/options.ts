@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../core/lint.js';
+import type { FleetTargets, RawFleetFlags } from '../fleet/command-selection.js';
 import { gitlabApiUrlField, gitlabTokenEnvField, gitlabUrlField } from '../options/fields.js';
 import { parseOptions } from '../options/zod-issues.js';
 
@@ -33,9 +34,12 @@ export const AuditOptionsSchema = z.object({
   gitlabApiUrl: gitlabApiUrlField().optional(),
 });
 
-export type AuditOptions = z.output<typeof AuditOptionsSchema>;
+export type AuditOptions = z.output<typeof AuditOptionsSchema> & {
+  /** --group/--config: only the roles that trust these projects (resolved before any AWS call). */
+  targets?: FleetTargets | undefined;
+};
 
-export interface RawAuditFlags {
+export interface RawAuditFlags extends RawFleetFlags {
   role?: string;
   policyFile?: string;
   format?: string;

@@ -3,7 +3,21 @@
  */
 import { countBySeverity, type Finding, hasFindingsAtLeast, type Severity } from '../core/lint.js';
 import type { SarifArtifact } from '../core/sarif.js';
+import type { FleetTargets } from '../fleet/command-selection.js';
 import type { GitlabRefCheck } from './gitlab-refs.js';
+
+/** With --group/--config: per selected project, the roles that trust it and their findings. */
+export interface AuditSelection {
+  kind: FleetTargets['kind'];
+  /** The group or the config file, as given. */
+  source: string;
+  gitlabUrl?: string | undefined;
+  projects: { project: string; roles: string[]; findings: number; counts: Record<Severity, number> }[];
+  /** Selected projects no audited role trusts. */
+  untrusted: string[];
+  /** Projects of the group left out (archived, excluded, not included), and why. */
+  skipped: FleetTargets['skipped'];
+}
 
 export interface AuditedProvider {
   arn: string;
@@ -34,7 +48,9 @@ export interface AuditedRole {
 export interface AuditReport {
   /** False when the `--fail-on` gate failed, or a threshold was set and something could not be read. */
   ok: boolean;
-  scope: 'account' | 'role' | 'file';
+  scope: 'account' | 'role' | 'file' | 'selection';
+  /** With --group/--config. */
+  selection?: AuditSelection | undefined;
   account?: string | undefined;
   partition?: string | undefined;
   /** The linted file, in `--policy-file` mode. */

@@ -16,6 +16,7 @@ import type { AccountAuthorizationDetails, AwsPorts, IamPort, RoleSummary } from
 import { mapWithConcurrency, memoizeAsync } from '../core/concurrency.js';
 import {
   classifyAccess,
+  countBySeverity,
   type Finding,
   type LintProvider,
   lintMaxSessionDuration,
@@ -36,10 +37,17 @@ import {
   type RoleState,
 } from '../core/types.js';
 import { AbortError, CliError, UsageError } from '../errors.js';
+import { projectsTrustedBy } from '../fleet/trust-match.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import { checkProtectionFindings } from './gitlab-refs.js';
 import type { AuditOptions } from './options.js';
-import { type AuditedProvider, type AuditedRole, type AuditReport, finishReport } from './report.js';
+import {
+  type AuditedProvider,
+  type AuditedRole,
+  type AuditReport,
+  type AuditSelection,
+  finishReport,
+} from './report.js';
 
 export interface AuditDeps {
   /** Builds the AWS ports (lazily: `--policy-file` never calls it). */
@@ -204,6 +212,25 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     summaries = allRoles.filter((r) => isWebIdentityRole(r.trustPolicy));
   }
   const detailOf = new Map(details?.roles.map((r) => [r.arn, r]));
+  // A selection (--group/--config): only the roles that trust a selected project, from the same reads.
+  const targets = options.targets;
+  const trustedProjects = new Map<string, string[]>();
+  if (targets) {
+    for (const r of summaries) {
+      const tags = detailOf.get(r.arn)?.tags;
+      const trusted = projectsTrustedBy(
+        { trustPolicy: r.trustPolicy, tags },
+        targets.projects,
+        targets.gitlabUrl,
+      );
+      if (trusted.length)
+        trustedProjects.set(
+          r.name,
+          trusted.map((p) => p.project),
+        );
+    }
+    summaries = summaries.filter((r) => trustedProjects.has(r.name));
+  }
   const localPolicyDocuments = new Map(details?.policies.map((p) => [p.arn, p.document]));
 
   const trustingOf = (arn: string) =>
@@ -278,8 +305,12 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
     },
   );
 
+  const scoped = Boolean(options.role || targets);
+  const inScope = (arn: string) => !scoped || roles.some((r) => r.providers.includes(arn));
   if (!options.role) {
-    findings.push(...lintProviderUsage({ providers, roles: allRoles }));
+    findings.push(
+      ...lintProviderUsage({ providers, roles: allRoles }).filter((f) => inScope(f.target?.arn ?? '')),
+    );
   }
 
   // The protection findings, confirmed or cleared from GitLab's own rules when a token is there.
@@ -297,7 +328,7 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
   }
 
   const audited: AuditedProvider[] = providers
-    .filter((p) => !options.role || roles.some((r) => r.providers.includes(p.arn)))
+    .filter((p) => inScope(p.arn))
     .map((p) => ({
       arn: p.arn,
       url: p.url,
@@ -316,8 +347,28 @@ export async function runAudit(options: AuditOptions, deps: AuditDeps = {}): Pro
   };
   roles.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 
+  let selection: AuditSelection | undefined;
+  if (targets) {
+    const ordered = sortFindings(protection.findings);
+    selection = {
+      kind: targets.kind,
+      source: targets.source,
+      ...(targets.gitlabUrl !== undefined ? { gitlabUrl: targets.gitlabUrl } : {}),
+      projects: targets.projects.map(({ project }) => {
+        const names = roles.filter((r) => trustedProjects.get(r.name)?.includes(project)).map((r) => r.name);
+        const own = ordered.filter((f) => f.target?.kind === 'role' && names.includes(f.target.id));
+        return { project, roles: names, findings: own.length, counts: countBySeverity(own) };
+      }),
+      untrusted: targets.projects
+        .map((p) => p.project)
+        .filter((project) => !roles.some((r) => trustedProjects.get(r.name)?.includes(project))),
+      skipped: targets.skipped,
+    };
+  }
+
   return finishReport({
-    scope: options.role ? 'role' : 'account',
+    scope: targets ? 'selection' : options.role ? 'role' : 'account',
+    ...(selection ? { selection } : {}),
     account: identity.account,
     partition: identity.partition,
     failOn: options.failOn,

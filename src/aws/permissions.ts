@@ -143,11 +143,14 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
       'getPolicySummary',
     ],
   },
+  // getAccountAuthorizationDetails, listOidcProviderArns: --group/--config read the account once in bulk.
   destroy: {
     sts: ['getCallerIdentity'],
     iam: [
       ...READ_STATE_METHODS,
       'listRoles',
+      'getAccountAuthorizationDetails',
+      'listOidcProviderArns',
       'tagRole',
       'detachRolePolicy',
       'listInlineRolePolicies',

@@ -3,11 +3,12 @@
  */
 import { type Command, Option } from 'commander';
 import { SEVERITIES } from '../core/lint-rules/rules.js';
+import { addSelectionOptions } from '../fleet/selection-options.js';
 import type { CommandContext } from '../io/context.js';
 import { TOOL_NAME } from '../version.js';
 
 export function registerAudit(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('audit')
     .description(
       'Find dangerous trust: lint every IAM OIDC provider and every role that federates to one (or a trust policy file, offline).',
@@ -28,7 +29,7 @@ export function registerAudit(program: Command, context: CommandContext): void {
     .option('--read-only-role', 'with --policy-file: the role only reads (any-ref is medium)')
     .option(
       '--gitlab-url <url>',
-      'GitLab instance whose protection rules confirm or clear the unprotected-ref findings, with a token (default: https://gitlab.com)',
+      'GitLab instance whose protection rules confirm or clear the unprotected-ref findings, with a token; with --group, the instance the group is on (default: https://gitlab.com)',
     )
     .option(
       '--gitlab-token-env <name>',
@@ -37,7 +38,8 @@ export function registerAudit(program: Command, context: CommandContext): void {
     .option('--gitlab-api-url <url>', 'GitLab API base URL when it differs from --gitlab-url')
     .option('--region <region>', 'AWS region for STS (IAM is global)')
     .option('--profile <name>', 'AWS shared-config profile to use')
-    .option('--json', 'print one JSON document on stdout (same as --format json)')
+    .option('--json', 'print one JSON document on stdout (same as --format json)');
+  addSelectionOptions(command)
     .addHelpText(
       'after',
       `
@@ -53,6 +55,9 @@ Examples:
 
   Lint a trust policy in a merge request, no AWS credentials needed:
     $ ${TOOL_NAME} audit --policy-file infra/iam/trust.json --fail-on high
+
+  Only the roles that trust the projects of a GitLab group (one account read, findings per project):
+    $ ${TOOL_NAME} audit --group acme --exclude 'acme/legacy/**' --json
 
 Every finding has a stable rule ID (GAO001…), the role, statement and condition, why it is dangerous
 and the exact fix. Exit codes: 0 no finding at the --fail-on level, 1 gate failed or AWS error, 2 bad flags.`,

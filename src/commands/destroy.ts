@@ -2,11 +2,12 @@
  * `destroy`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
  */
 import type { Command } from 'commander';
+import { addSelectionOptions } from '../fleet/selection-options.js';
 import type { CommandContext } from '../io/context.js';
 import { TOOL_NAME } from '../version.js';
 
 export function registerDestroy(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('destroy')
     .description(
       'Remove what `init` created for a project: its role, its tool-managed policy and (if unused) the OIDC provider.',
@@ -14,7 +15,7 @@ export function registerDestroy(program: Command, context: CommandContext): void
     .option('--project <path>', 'GitLab project path whose tool-managed roles to remove, e.g. group/app')
     .option(
       '--gitlab-url <url>',
-      "with --project: only that GitLab instance's roles (required when the path has roles on several)",
+      "with --project/--group: only that GitLab instance's roles (required when the path has roles on several); with --group, the instance the group is listed on",
     )
     .option('--role <name>', 'remove this role (and its tool-managed policy) instead')
     .option(
@@ -35,7 +36,13 @@ export function registerDestroy(program: Command, context: CommandContext): void
     .option('--dry-run', 'show what would be deleted; change nothing')
     .option('--json', 'print one JSON document on stdout (no prompts; needs --yes or --dry-run)')
     .option('--region <region>', 'AWS region for STS (IAM is global)')
-    .option('--profile <name>', 'AWS shared-config profile to use')
+    .option('--profile <name>', 'AWS shared-config profile to use');
+  addSelectionOptions(command)
+    .option(
+      '--gitlab-token-env <name>',
+      'with --group/--config: environment variable holding the GitLab API token that lists the group (default: GITLAB_TOKEN, GITLAB_ACCESS_TOKEN, OAUTH_TOKEN, then glab config)',
+    )
+    .option('--gitlab-api-url <url>', 'GitLab API base URL when it differs from --gitlab-url')
     .addHelpText(
       'after',
       `
@@ -47,6 +54,10 @@ Examples:
   Scripts and CI (no prompt):
     $ ${TOOL_NAME} destroy --role gitlab-grp-app --yes --json
 
+  Every project of a GitLab group (one plan, one confirmation, applied per project):
+    $ ${TOOL_NAME} destroy --group acme --exclude 'acme/keep/**' --dry-run
+    $ ${TOOL_NAME} destroy --config gitlab-aws-oidc.yml --yes
+
   The same path on two GitLab instances (roles are tagged with their instance's URL):
     $ ${TOOL_NAME} destroy --project grp/app --gitlab-url https://gitlab.example.com
 
@@ -56,6 +67,12 @@ deleted. If a run stops part-way (throttling, AccessDenied, Ctrl-C), run the sam
 finishes the job. A role in an EC2 instance profile is only taken out of it with
 --remove-from-instance-profiles (or yes at the prompt); otherwise destroy names the profile and changes
 nothing (exit 2).
+
+--group/--config: the projects of the selection (archived, excluded and not-included ones skipped),
+each planned as --project plans it, from one bulk read of the account. One failing project does not stop
+the others; the summary lists each failure and the command that finishes the job (exit 1). The OIDC
+provider goes last, only when no remaining role trusts it. No pipeline file is touched (no --ci-file);
+a role in an instance profile needs --remove-from-instance-profiles.
 
 --project finds roles by their gitlab-aws-oidc:project tag, on every GitLab instance. When that path has
 roles of more than one instance (gitlab-aws-oidc:gitlab-url tag), destroy deletes nothing and asks for

@@ -4,16 +4,74 @@
  * stderr and the result on stdout. Loaded only when `destroy` runs.
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
+import {
+  type FleetSelection,
+  type FleetSelectionDeps,
+  parseFleetSelection,
+  refuseWithFleet,
+  resolveFleetTargets,
+} from '../fleet/command-selection.js';
 import { findGitTopLevel } from '../gitlab/remote.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter, type Prompter } from '../prompts/prompter.js';
+import { FleetDestroyError, runDestroyFleet } from './fleet.js';
+import { formatFleetDestroyPlan, formatFleetDestroyResult } from './fleet-format.js';
 import { formatDestroyCiFile, formatDestroyPlan, formatDestroyResult, formatDestroySteps } from './format.js';
 import { parseDestroyFlags, type RawDestroyFlags } from './options.js';
 import { describeDestroyStep } from './plan.js';
 import { runDestroy } from './run.js';
 
-export interface DestroyCommandDeps {
+/** `destroy --group/--config`: the selection (GitLab read only), one plan, one confirmation, apply per member. */
+async function runDestroyFleetCommand(
+  selection: FleetSelection,
+  flags: RawDestroyFlags,
+  context: CommandContext,
+  commandDeps: DestroyCommandDeps,
+): Promise<void> {
+  refuseWithFleet(selection, {
+    '--role': flags.role,
+    '--force': flags.force,
+    '--ci-file': typeof flags.ciFile === 'string' ? flags.ciFile : undefined,
+  });
+  const options = parseDestroyFlags(flags, { fleet: true });
+  const targets = await resolveFleetTargets(
+    selection,
+    { ...flags, gitlabUrl: options.gitlabUrl },
+    context,
+    commandDeps,
+  );
+  const { logger, output, stdoutPalette } = createCommandIo(context, {
+    json: options.json,
+    quiet: options.json,
+  });
+  const interactive = context.interactive && !options.json;
+  const getPrompter = commandDeps.prompter ?? lazyInquirerPrompter();
+  try {
+    const result = await runDestroyFleet(options, selection, targets, {
+      aws: lazyAwsPorts(options, context),
+      signal: context.signal,
+      showPlan: (plan) => output.lines(formatFleetDestroyPlan(plan, stdoutPalette)),
+      confirm: interactive
+        ? async (message) => (await getPrompter()).confirm('--yes', { message, default: false })
+        : undefined,
+      onEvent: (project, e) => {
+        const what = `${project}: ${describeDestroyStep(e.step)}`;
+        if (e.state === 'start') logger.step('start', what);
+        else if (e.state === 'done') logger.step('done', `${what}${e.note ? ` (${e.note})` : ''}`);
+        else logger.warn(`${what}: ${e.note}`);
+      },
+    });
+    output.lines(formatFleetDestroyResult(result, stdoutPalette));
+    output.document(result);
+  } catch (error) {
+    if (error instanceof FleetDestroyError)
+      output.lines(formatFleetDestroyResult(error.result, stdoutPalette));
+    throw error;
+  }
+}
+
+export interface DestroyCommandDeps extends FleetSelectionDeps {
   /** Test seam: the prompter to confirm with (default: @inquirer/prompts, loaded lazily). */
   prompter?: (() => Promise<Prompter>) | undefined;
 }
@@ -23,6 +81,8 @@ export async function runDestroyCommand(
   context: CommandContext,
   commandDeps: DestroyCommandDeps = {},
 ): Promise<void> {
+  const selection = parseFleetSelection(flags);
+  if (selection) return runDestroyFleetCommand(selection, flags, context, commandDeps);
   // Flags first (a typo fails before anything is read), then where the repository's top is.
   const parsed = parseDestroyFlags(flags, { cwd: context.cwd });
   const options = { ...parsed, repoRoot: await findGitTopLevel(context.cwd) };

@@ -2,6 +2,7 @@
  * `destroy` options: the contract between flags and runDestroy. Parsed before any I/O.
  */
 import { z } from 'zod';
+import type { RawFleetFlags } from '../fleet/command-selection.js';
 import { gitlabUrlField, projectPathField } from '../options/fields.js';
 import { parseOptions } from '../options/zod-issues.js';
 
@@ -49,9 +50,11 @@ export const DestroyOptionsSchema = z
     region: z.string().min(1).optional(),
     profile: z.string().min(1).optional(),
     concurrency: z.number().int().min(1).max(32).default(8),
+    /** --group/--config: the projects come from the selection (fleet.ts), not --project/--role. */
+    fleet: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
-    if (o.project === undefined && o.role === undefined)
+    if (o.project === undefined && o.role === undefined && !o.fleet)
       ctx.addIssue({
         code: 'custom',
         path: ['project'],
@@ -80,7 +83,7 @@ export const DestroyOptionsSchema = z
 
 export type DestroyOptions = z.output<typeof DestroyOptionsSchema>;
 
-export interface RawDestroyFlags {
+export interface RawDestroyFlags extends RawFleetFlags {
   project?: string;
   gitlabUrl?: string;
   role?: string;
@@ -99,11 +102,11 @@ export interface RawDestroyFlags {
 /** Flags → options. Pass the working folder (the CLI does) to let destroy find `.gitlab-ci.yml` in it. */
 export function parseDestroyFlags(
   flags: RawDestroyFlags,
-  context: { cwd?: string; repoRoot?: string | undefined } = {},
+  context: { cwd?: string; repoRoot?: string | undefined; fleet?: boolean } = {},
 ): DestroyOptions {
   return parseOptions(
     DestroyOptionsSchema,
-    { ...flags, cwd: context.cwd, repoRoot: context.repoRoot },
+    { ...flags, cwd: context.cwd, repoRoot: context.repoRoot, fleet: context.fleet },
     'destroy options',
   );
 }

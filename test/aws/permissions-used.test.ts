@@ -19,6 +19,7 @@ import {
 import type { AwsPorts, IamPort, StsPort } from '../../src/aws/ports.js';
 import { readExistingRole } from '../../src/aws/read-state.js';
 import type { PolicyDocument } from '../../src/core/types.js';
+import { runDestroyFleet } from '../../src/destroy/fleet.js';
 import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { runDestroy } from '../../src/destroy/run.js';
 import { resolveExportOptions } from '../../src/export/options.js';
@@ -405,6 +406,17 @@ describe('every port method a command calls is in its declared permissions', () 
     await initProject(fake, { project: 'acme/api' });
     await destroy({ role: 'gitlab-acme-api' });
     expect((await destroy({ project: 'acme/api' })).changed).toBe(false);
+    // --group/--config: the account read once in bulk, then each member applied.
+    await initProject(fake, { project: 'acme/api' });
+    const fleet = await during(fake, usage, () =>
+      runDestroyFleet(
+        parseDestroyFlags({ yes: true }, { fleet: true }),
+        { kind: 'group', group: 'acme', include: [], exclude: [] },
+        { kind: 'group', source: 'acme', projects: [{ project: 'acme/api' }], skipped: [] },
+        { aws },
+      ),
+    );
+    expect(fleet.counts.withChanges).toBe(1);
     expectDeclared('destroy', usage, true);
   });
 });

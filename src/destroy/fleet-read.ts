@@ -1,0 +1,110 @@
+/**
+ * What `destroy --group/--config` reads: the account once in bulk (GetAccountAuthorizationDetails:
+ * every role with its tags, attachments, inline policy names and instance profiles; every customer
+ * managed policy), the OIDC providers, and per member only the tool policies it would delete
+ * (GetPolicy, for their tags; only policies the bulk read shows exist). Each member's state is then
+ * the `DestroyCurrent` a single `destroy --project` plans from (`buildDestroyPlan`); the providers
+ * are decided once for the whole fleet (see fleet.ts).
+ */
+
+import type { IamPort, LocalPolicyDetail, RoleDetail } from '../aws/ports.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
+import { DEFAULT_POLICY_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
+import {
+  type Identity,
+  isToolManaged,
+  type ManagedPolicyState,
+  type OidcProviderState,
+  PROJECT_TAG,
+  type RoleState,
+} from '../core/types.js';
+import { type DestroyCurrent, decodeJournal, inTargetInstance } from './plan.js';
+
+export interface FleetSnapshot {
+  roles: RoleDetail[];
+  localPolicies: Map<string, LocalPolicyDetail>;
+  providers: OidcProviderState[];
+}
+
+export async function readFleetSnapshot(iam: IamPort, concurrency: number): Promise<FleetSnapshot> {
+  const [details, providerArns] = await Promise.all([
+    iam.getAccountAuthorizationDetails(),
+    iam.listOidcProviderArns(),
+  ]);
+  const providers = (
+    await mapWithConcurrency(providerArns, concurrency, (arn) => iam.getOidcProvider(arn))
+  ).filter((p): p is OidcProviderState => p !== undefined);
+  return { roles: details.roles, localPolicies: new Map(details.policies.map((p) => [p.arn, p])), providers };
+}
+
+const sameProject = (a: string | undefined, b: string) =>
+  a !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** A bulk-read role as the plan takes it (the bulk read has no MaxSessionDuration; destroy never uses it). */
+const toRoleState = (r: RoleDetail): RoleState => ({
+  name: r.name,
+  path: r.path,
+  arn: r.arn,
+  trustPolicy: r.trustPolicy,
+  maxSessionDuration: 0,
+  permissionsBoundaryArn: r.permissionsBoundaryArn,
+  tags: r.tags,
+  attachedPolicyArns: r.attachedPolicyArns,
+});
+
+/** The tool's roles of one project (and instance, when the fleet names one), from the snapshot. */
+export function memberRoles(
+  snapshot: FleetSnapshot,
+  target: { project: string; gitlabUrl?: string | undefined },
+): RoleDetail[] {
+  return snapshot.roles.filter(
+    (r) =>
+      isToolManaged(r.tags) &&
+      sameProject(r.tags[PROJECT_TAG], target.project) &&
+      inTargetInstance(r.tags, target),
+  );
+}
+
+/** One member's `DestroyCurrent` (no providers: those are the fleet's). Reads only its tool policies. */
+export async function readMemberState(
+  iam: IamPort,
+  identity: Pick<Identity, 'account' | 'partition'>,
+  snapshot: FleetSnapshot,
+  target: { project: string; gitlabUrl?: string | undefined },
+): Promise<DestroyCurrent> {
+  const details = memberRoles(snapshot, target);
+  const roles = details.map(toRoleState);
+  const local = `:iam::${identity.account}:policy/`;
+  const candidates = new Set<string>();
+  const projects = new Set([target.project]);
+  for (const role of roles) {
+    for (const arn of role.attachedPolicyArns) if (arn.includes(local)) candidates.add(arn);
+    for (const arn of decodeJournal(role)) candidates.add(arn);
+    const project = role.tags[PROJECT_TAG];
+    if (project) projects.add(project);
+  }
+  for (const project of projects) {
+    candidates.add(
+      policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project)),
+    );
+  }
+  const policies: ManagedPolicyState[] = [];
+  for (const arn of candidates) {
+    // The bulk read lists every customer managed policy: one it does not show does not exist.
+    if (!snapshot.localPolicies.has(arn)) continue;
+    const policy = await iam.getPolicy(arn);
+    if (policy) policies.push(policy);
+  }
+  return {
+    target: {
+      project: target.project,
+      ...(target.gitlabUrl !== undefined ? { gitlabUrl: target.gitlabUrl } : {}),
+    },
+    roles,
+    inlinePolicies: Object.fromEntries(details.map((r) => [r.name, r.inlinePolicyNames])),
+    instanceProfiles: Object.fromEntries(details.map((r) => [r.name, r.instanceProfiles ?? []])),
+    policies,
+    providers: [],
+    otherRoles: [],
+  };
+}
