@@ -12,6 +12,13 @@
  *      (deps.signal) no new member starts and those in flight settle.
  */
 
+import {
+  type AccountReads,
+  currentStateFromSnapshot,
+  policyArnsNeeded,
+  readAccountSnapshot,
+  readPolicyTags,
+} from '../aws/account-snapshot.js';
 import type { AwsPorts, IamPort } from '../aws/ports.js';
 import {
   type ConcurrencyProgress,
@@ -204,9 +211,27 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   const many = members.length > 1;
   const limit = Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY);
   const providers = providerCache();
+  // With several members the account is read once in bulk (about 1 + N/100 calls for N members) and
+  // each member's state is built from it; when the bulk read is refused, each member reads its own.
+  let bulk: Promise<AccountReads> | undefined;
   const readState: NonNullable<InitDeps['readState']> = async (iam, targets) => {
     const shared = { ...iam, getOidcProvider: (arn: string) => providers.read(iam, arn) };
     if (deps.readState) return deps.readState(shared, targets);
+    if (many) {
+      bulk ??= readAccountSnapshot(shared, {
+        concurrency: limit,
+        progress: (m) => deps.logger.warn(m),
+      });
+      // A failed read (throttling past the retries) is not kept: the next member tries again.
+      bulk.catch(() => {
+        bulk = undefined;
+      });
+      const { snapshot } = await bulk;
+      if (snapshot) {
+        await readPolicyTags(shared, snapshot, policyArnsNeeded(snapshot, targets), limit);
+        return currentStateFromSnapshot(snapshot, targets);
+      }
+    }
     const { readCurrentState } = await import('../aws/read-state.js');
     return readCurrentState(shared, targets);
   };
