@@ -186,6 +186,8 @@ describe('runFleet: planning reads the account in bulk', () => {
       GetOpenIDConnectProvider: 1,
       ListRoles: 2,
       GetAccountAuthorizationDetails: 2,
+      // The quotas, once for the fleet (a plan changes role 7).
+      GetAccountSummary: 1,
     });
     expect(aws.mutatingCalls()).toHaveLength(1 + 3 * n);
     expect(plansOf(bulk)).toStrictEqual(plansOf(perMember));
@@ -223,6 +225,65 @@ describe('runFleet: planning reads the account in bulk', () => {
     expect(logger.lines.join('\n')).toMatch(
       /Reading the account in bulk failed .*reading role by role instead/,
     );
+  });
+});
+
+describe('runFleet: IAM quotas before any change', () => {
+  const fill = (roles: number) => {
+    const trust = {
+      Version: '2012-10-17' as const,
+      Statement: [
+        { Effect: 'Allow' as const, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    for (let i = 0; i < roles; i++) aws.addRole({ name: `other-${i}`, trustPolicy: trust });
+  };
+
+  it('more roles than RolesQuota leaves: refused with its numbers, zero mutating calls, exit 1', async () => {
+    fill(995);
+    const fleet = await runFleet(await members(10), deps());
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(fleet.exitCode).toBe(1);
+    expect(fleet.status).toBe('failed');
+    expect(calls('GetAccountSummary')).toBe(1);
+    expect(fleet.quotas?.refusals.map((r) => r.message)).toEqual([
+      'would create 10 roles; the account has 995 of 1,000 (RolesQuota), 5 too many',
+    ]);
+    const error = new FleetFailedError(fleet);
+    expect([error.code, error.exitCode]).toEqual(['QUOTA_EXCEEDED', 1]);
+    expect(error.message).toContain('995 of 1,000 (RolesQuota)');
+    expect((error.resultDocument() as { quotas: unknown }).quotas).toEqual(fleet.quotas);
+    expect(formatFleetPlan(fleet, createPalette(0)).join('\n')).toContain(
+      '✗ would create 10 roles; the account has 995 of 1,000 (RolesQuota), 5 too many',
+    );
+    expect(formatFleetResult(fleet, createPalette(0))[0]).toMatch(/^Refused: the plan exceeds 1 IAM quota/);
+  });
+
+  it('--dry-run shows the refusal and changes nothing', async () => {
+    fill(995);
+    const fleet = await runFleet(await members(10, { dryRun: true, yes: false }), deps());
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(fleet.status).toBe('planned');
+    expect(fleet.quotas?.refusals.map((r) => r.kind)).toEqual(['roles']);
+    expect((fleetDocument(fleet) as { quotas: unknown }).quotas).toEqual(fleet.quotas);
+  });
+
+  it('GetAccountSummary refused: a warning that the quotas were not checked, the run goes on', async () => {
+    aws.failNext('GetAccountSummary', 'AccessDenied', 'no summary');
+    const fleet = await runFleet(await members(3), deps());
+    expect(fleet.exitCode).toBe(0);
+    expect(fleet.quotas?.warnings).toEqual([
+      'Not checked: IAM quotas (GetAccountSummary failed: AccessDenied: no summary).',
+    ]);
+  });
+
+  it('within the quota: checked once, applied', async () => {
+    fill(990);
+    const fleet = await runFleet(await members(10), deps());
+    expect(fleet.exitCode).toBe(0);
+    expect(fleet.quotas?.refusals).toEqual([]);
+    expect(calls('GetAccountSummary')).toBe(1);
+    expect(aws.state.roles.size).toBe(1000);
   });
 });
 
@@ -392,6 +453,7 @@ describe('fleet --json', () => {
       'status',
       'dryRun',
       'counts',
+      'quotas',
       'attention',
       'members',
     ]);
