@@ -11,12 +11,17 @@ export class FleetFailedError extends CliError {
 
   constructor(fleet: FleetResult) {
     const notDone = fleet.members.filter((m) => !['applied', 'no-changes', 'planned'].includes(m.status));
+    const over = fleet.dryRun ? [] : (fleet.quotas?.refusals ?? []);
     super(
-      fleet.exitCode === 130 ? 'FLEET_INTERRUPTED' : 'FLEET_FAILED',
-      `${notDone.length} of ${fleet.members.length} projects not done (listed above); the others are done.`,
+      over.length ? 'QUOTA_EXCEEDED' : fleet.exitCode === 130 ? 'FLEET_INTERRUPTED' : 'FLEET_FAILED',
+      over.length
+        ? `The plan exceeds ${over.length} IAM ${over.length === 1 ? 'quota' : 'quotas'}: ${over.map((r) => r.message).join('; ')}. Nothing was changed.`
+        : `${notDone.length} of ${fleet.members.length} projects not done (listed above); the others are done.`,
       {
         exitCode: fleet.exitCode === 130 ? ExitCode.Aborted : ExitCode.Failure,
-        hint: 'Fix what each line says, then run the resume command it gives (a re-run converges: done projects show no changes).',
+        hint: over.length
+          ? over.map((r) => r.hint).join(' ')
+          : 'Fix what each line says, then run the resume command it gives (a re-run converges: done projects show no changes).',
       },
     );
     this.fleet = fleet;

@@ -65,6 +65,12 @@ export function formatFleetPlan(fleet: FleetResult, p: Palette): string[] {
     const parts = ACTIONS.filter((a) => c[a] > 0).map((a) => `${c[a]} ${ACTION_LABEL[a]}`);
     if (parts.length) lines.push(`  ${KIND_LABEL[kind].padEnd(13)}  ${parts.join(', ')}`);
   }
+  const quotas = fleet.quotas;
+  if (quotas?.refusals.length) {
+    lines.push('', p.danger(`Over IAM quota (${quotas.refusals.length}): nothing will be changed`));
+    for (const r of quotas.refusals) lines.push(`  ${p.danger('✗')} ${r.message}`, `      ${r.hint}`);
+  }
+  for (const w of quotas?.warnings ?? []) lines.push(`  ${p.warn('!')} ${w}`);
   const attention = needsAttention(fleet);
   if (attention.length) {
     lines.push('', p.danger(`Need attention (${attention.length}):`));
@@ -94,7 +100,11 @@ export function formatFleetResult(fleet: FleetResult, p: Palette): string[] {
           : fleet.status === 'no-changes'
             ? p.good(`No changes: all ${total} projects already match.`)
             : p.good(`Done: ${tally} (of ${total} projects).`);
-  const lines = [head];
+  const over = fleet.dryRun ? [] : (fleet.quotas?.refusals ?? []);
+  const lines = over.length
+    ? [p.danger(`Refused: the plan exceeds ${over.length} IAM quota(s); nothing was changed (${tally}).`)]
+    : [head];
+  for (const r of over) lines.push(`  ${p.danger('✗')} ${r.message}`, `      ${r.hint}`);
   const failed = fleet.members.filter((m) => FAILED.has(m.status));
   if (failed.length) {
     lines.push('', p.strong('Not done:'));
@@ -117,6 +127,7 @@ export function fleetDocument(fleet: FleetResult): Record<string, unknown> {
     status: fleet.status,
     dryRun: fleet.dryRun,
     counts: countFleet(fleet),
+    ...(fleet.quotas ? { quotas: fleet.quotas } : {}),
     attention: needsAttention(fleet).map((m) => ({
       project: m.project,
       status: m.status,

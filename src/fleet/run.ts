@@ -12,6 +12,13 @@
  *      (deps.signal) no new member starts and those in flight settle.
  */
 
+import {
+  type AccountReads,
+  currentStateFromSnapshot,
+  policyArnsNeeded,
+  readAccountSnapshot,
+  readPolicyTags,
+} from '../aws/account-snapshot.js';
 import type { AwsPorts, IamPort } from '../aws/ports.js';
 import {
   type ConcurrencyProgress,
@@ -19,6 +26,7 @@ import {
   memoizeAsync,
   settleWithConcurrency,
 } from '../core/concurrency.js';
+import { checkFleetQuotas, type QuotaCheck } from '../core/quotas.js';
 import { CONSENT_FLAGS, type ConsentItem, type OidcProviderState, type PlanStep } from '../core/types.js';
 import { AbortError, CliError, ConsentRequiredError } from '../errors.js';
 import { gateConsents, missingConsents } from '../init/consent.js';
@@ -35,6 +43,7 @@ import {
 import type { Logger } from '../io/logger.js';
 import type { ProgressReporter } from '../io/progress.js';
 import { TOOL_NAME } from '../version.js';
+import { fleetQuotaPlan } from './quotas.js';
 
 export { DEFAULT_CONCURRENCY } from '../core/concurrency.js';
 
@@ -73,6 +82,8 @@ export interface FleetResult {
   status: FleetStatus;
   dryRun: boolean;
   members: MemberOutcome[];
+  /** The IAM quotas checked against the fleet's plans (several members, read from AWS); a refusal stops the run. */
+  quotas?: QuotaCheck | undefined;
   /** 0 every member ok, 1 a member was refused or failed, 130 interrupted. */
   exitCode: 0 | 1 | 130;
 }
@@ -183,7 +194,7 @@ async function phase<T>(
   }
 }
 
-function fleetStatus(members: MemberOutcome[], dryRun: boolean): FleetResult {
+function fleetStatus(members: MemberOutcome[], dryRun: boolean, quotas?: QuotaCheck): FleetResult {
   const has = (...s: MemberStatus[]) => members.some((m) => s.includes(m.status));
   const status: FleetStatus = has('interrupted', 'not-started')
     ? 'interrupted'
@@ -194,8 +205,9 @@ function fleetStatus(members: MemberOutcome[], dryRun: boolean): FleetResult {
         : has('planned')
           ? 'planned'
           : 'no-changes';
+  if (quotas?.refusals.length && !dryRun) return { status: 'failed', dryRun, members, quotas, exitCode: 1 };
   const exitCode = status === 'interrupted' ? 130 : status === 'failed' ? 1 : 0;
-  return { status, dryRun, members, exitCode };
+  return { status, dryRun, members, ...(quotas ? { quotas } : {}), exitCode };
 }
 
 /** Plans, asks once, applies. Throws only what stops the whole fleet before any change (consent, "no"). */
@@ -204,9 +216,27 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   const many = members.length > 1;
   const limit = Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY);
   const providers = providerCache();
+  // With several members the account is read once in bulk (about 1 + N/100 calls for N members) and
+  // each member's state is built from it; when the bulk read is refused, each member reads its own.
+  let bulk: Promise<AccountReads> | undefined;
   const readState: NonNullable<InitDeps['readState']> = async (iam, targets) => {
     const shared = { ...iam, getOidcProvider: (arn: string) => providers.read(iam, arn) };
     if (deps.readState) return deps.readState(shared, targets);
+    if (many) {
+      bulk ??= readAccountSnapshot(shared, {
+        concurrency: limit,
+        progress: (m) => deps.logger.warn(m),
+      });
+      // A failed read (throttling past the retries) is not kept: the next member tries again.
+      bulk.catch(() => {
+        bulk = undefined;
+      });
+      const { snapshot } = await bulk;
+      if (snapshot) {
+        await readPolicyTags(shared, snapshot, policyArnsNeeded(snapshot, targets), limit);
+        return currentStateFromSnapshot(snapshot, targets);
+      }
+    }
     const { readCurrentState } = await import('../aws/read-state.js');
     return readCurrentState(shared, targets);
   };
@@ -247,11 +277,33 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     }
   });
   const dryRun = members.every((m) => m.dryRun);
+  // Quotas before any change (and with --dry-run): one GetAccountSummary for what every plan adds.
+  const changing = fleet.flatMap((m) => {
+    const p = planned.get(m);
+    return p && p.result.status !== 'no-changes' && p.ports ? [p] : [];
+  });
+  let quotas: QuotaCheck | undefined;
+  const iam = changing[0]?.ports?.iam;
+  if (many && iam) {
+    try {
+      const { summaryMap } = await iam.getAccountSummary();
+      quotas = checkFleetQuotas(summaryMap, fleetQuotaPlan(changing));
+    } catch (error) {
+      if (error instanceof AbortError) throw error;
+      // Without iam:GetAccountSummary the run goes on, saying the quotas were not checked.
+      quotas = {
+        refusals: [],
+        warnings: [`Not checked: IAM quotas (${errorLine(error)}).`],
+      };
+    }
+  }
   for (const m of fleet) if (m.result && m.result.status !== 'no-changes') deps.showPlan?.(m.result);
-  deps.showFleetPlan?.(fleetStatus(fleet, dryRun));
+  deps.showFleetPlan?.(fleetStatus(fleet, dryRun, quotas));
+  // A refusal stops the run here, before the gate and any change.
+  if (quotas?.refusals.length) return fleetStatus(fleet, dryRun, quotas);
 
   const toApply = fleet.filter((m) => planned.get(m)?.final === false);
-  if (toApply.length === 0) return fleetStatus(fleet, dryRun);
+  if (toApply.length === 0) return fleetStatus(fleet, dryRun, quotas);
 
   // 2. One consent gate and one confirmation for all.
   const yes = toApply.every((m) => m.options.yes);
@@ -357,7 +409,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
 
   // 4. Apply the rest.
   await phase('Applying', pending, limit, deps, (m) => apply(m, planned.get(m) as PlannedInit));
-  return fleetStatus(fleet, dryRun);
+  return fleetStatus(fleet, dryRun, quotas);
 }
 
 /** `argv` as one shell line (single-quoted where needed), after the tool's name. */

@@ -4,6 +4,7 @@
  * AccessDenied, a throttling burst, Ctrl-C) leave the others done and converge on a re-run.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readCurrentState } from '../../src/aws/read-state.js';
 import type { RawInitFlags } from '../../src/commands/init.js';
 import { ConsentRequiredError } from '../../src/errors.js';
 import { FleetFailedError } from '../../src/fleet/errors.js';
@@ -101,13 +102,14 @@ describe('runFleet: fresh onboarding and re-run', () => {
       expect(statuses(again)).toEqual(Array(n).fill('no-changes'));
       expect(again.status).toBe('no-changes');
       expect(aws.mutatingCalls()).toEqual(mutating);
-      // The provider once, then the role (GetRole + its attachments, tags, inline names) per member.
+      // The provider once, the roles in bulk: nothing read per member.
       const reads = aws
         .calls()
         .slice(before)
         .map((c) => c.command);
       expect(reads.filter((c) => c === 'GetOpenIDConnectProvider')).toHaveLength(1);
-      expect(reads.filter((c) => c === 'GetRole')).toHaveLength(n);
+      expect(reads.filter((c) => c === 'GetRole')).toHaveLength(0);
+      expect(reads.filter((c) => c === 'GetAccountAuthorizationDetails')).toHaveLength(1);
     },
   );
 
@@ -151,6 +153,137 @@ describe('runFleet: fresh onboarding and re-run', () => {
     const lines = formatFleetPlan(fleet, createPalette(0));
     expect(lines).toContain('  OIDC provider  1 to create');
     expect(lines).toContain('  IAM role       4 to create');
+  });
+});
+
+describe('runFleet: planning reads the account in bulk', () => {
+  const readsByAction = (from: number) => {
+    const counts: Record<string, number> = {};
+    for (const { command } of aws.calls().slice(from)) counts[command] = (counts[command] ?? 0) + 1;
+    return counts;
+  };
+  const plansOf = (fleet: FleetResult) => fleet.members.map((m) => m.result?.plan);
+
+  it('150 projects: a handful of IAM reads, not ~2 per project; the same plans as the per-member reads', async () => {
+    const n = 150;
+    expect((await runFleet(await members(n), deps())).exitCode).toBe(0);
+    // One role changed by hand, so the plans are not all "no change".
+    const role = aws.state.roles.get(roleOf(7));
+    if (role) role.maxSessionDuration = 7200;
+    const dry = { dryRun: true, yes: false };
+
+    let mark = aws.calls().length;
+    const perMember = await runFleet(await members(n, dry), deps({ readState: readCurrentState }));
+    const before = readsByAction(mark);
+    expect(before.GetRole).toBe(n);
+
+    mark = aws.calls().length;
+    const bulk = await runFleet(await members(n, dry), deps());
+    // The caller's identity was read by the first run (the STS port keeps it).
+    expect(readsByAction(mark)).toEqual({
+      GetPolicy: 1,
+      ListOpenIDConnectProviders: 1,
+      GetOpenIDConnectProvider: 1,
+      ListRoles: 2,
+      GetAccountAuthorizationDetails: 2,
+      // The quotas, once for the fleet (a plan changes role 7).
+      GetAccountSummary: 1,
+    });
+    expect(aws.mutatingCalls()).toHaveLength(1 + 3 * n);
+    expect(plansOf(bulk)).toStrictEqual(plansOf(perMember));
+    expect(statuses(bulk)).toEqual(statuses(perMember));
+    expect(bulk.members[7]?.status).toBe('planned');
+  });
+
+  it('a tool-managed policy: its tags read once per project (GetPolicy), the plans unchanged', async () => {
+    const n = 20;
+    const flags = { managedPolicy: [], template: 'read-only' };
+    await runFleet(await members(n, flags), deps());
+    const dry = { ...flags, dryRun: true, yes: false };
+    const perMember = await runFleet(await members(n, dry), deps({ readState: readCurrentState }));
+    const mark = aws.calls().length;
+    const bulk = await runFleet(await members(n, dry), deps());
+    const reads = readsByAction(mark);
+    expect(reads.GetPolicy).toBe(n);
+    expect(reads.GetRole).toBeUndefined();
+    expect(reads.GetPolicyVersion).toBeUndefined();
+    expect(plansOf(bulk)).toStrictEqual(plansOf(perMember));
+    expect(statuses(bulk)).toEqual(Array(n).fill('no-changes'));
+  });
+
+  it('the bulk read refused (AccessDenied): each member reads its own, the same plans', async () => {
+    const n = 5;
+    await runFleet(await members(n), deps());
+    const dry = { dryRun: true, yes: false };
+    const perMember = await runFleet(await members(n, dry), deps({ readState: readCurrentState }));
+    aws.failNext('GetAccountAuthorizationDetails', 'AccessDenied', 'no bulk read');
+    const mark = aws.calls().length;
+    const logger = createMemoryLogger();
+    const fallback = await runFleet(await members(n, dry), deps({ logger }));
+    expect(readsByAction(mark).GetRole).toBe(n);
+    expect(plansOf(fallback)).toStrictEqual(plansOf(perMember));
+    expect(logger.lines.join('\n')).toMatch(
+      /Reading the account in bulk failed .*reading role by role instead/,
+    );
+  });
+});
+
+describe('runFleet: IAM quotas before any change', () => {
+  const fill = (roles: number) => {
+    const trust = {
+      Version: '2012-10-17' as const,
+      Statement: [
+        { Effect: 'Allow' as const, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    for (let i = 0; i < roles; i++) aws.addRole({ name: `other-${i}`, trustPolicy: trust });
+  };
+
+  it('more roles than RolesQuota leaves: refused with its numbers, zero mutating calls, exit 1', async () => {
+    fill(995);
+    const fleet = await runFleet(await members(10), deps());
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(fleet.exitCode).toBe(1);
+    expect(fleet.status).toBe('failed');
+    expect(calls('GetAccountSummary')).toBe(1);
+    expect(fleet.quotas?.refusals.map((r) => r.message)).toEqual([
+      'would create 10 roles; the account has 995 of 1,000 (RolesQuota), 5 too many',
+    ]);
+    const error = new FleetFailedError(fleet);
+    expect([error.code, error.exitCode]).toEqual(['QUOTA_EXCEEDED', 1]);
+    expect(error.message).toContain('995 of 1,000 (RolesQuota)');
+    expect((error.resultDocument() as { quotas: unknown }).quotas).toEqual(fleet.quotas);
+    expect(formatFleetPlan(fleet, createPalette(0)).join('\n')).toContain(
+      '✗ would create 10 roles; the account has 995 of 1,000 (RolesQuota), 5 too many',
+    );
+    expect(formatFleetResult(fleet, createPalette(0))[0]).toMatch(/^Refused: the plan exceeds 1 IAM quota/);
+  });
+
+  it('--dry-run shows the refusal and changes nothing', async () => {
+    fill(995);
+    const fleet = await runFleet(await members(10, { dryRun: true, yes: false }), deps());
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(fleet.status).toBe('planned');
+    expect(fleet.quotas?.refusals.map((r) => r.kind)).toEqual(['roles']);
+    expect((fleetDocument(fleet) as { quotas: unknown }).quotas).toEqual(fleet.quotas);
+  });
+
+  it('GetAccountSummary refused: a warning that the quotas were not checked, the run goes on', async () => {
+    aws.failNext('GetAccountSummary', 'AccessDenied', 'no summary');
+    const fleet = await runFleet(await members(3), deps());
+    expect(fleet.exitCode).toBe(0);
+    expect(fleet.quotas?.warnings).toEqual([
+      'Not checked: IAM quotas (GetAccountSummary failed: AccessDenied: no summary).',
+    ]);
+  });
+
+  it('within the quota: checked once, applied', async () => {
+    fill(990);
+    const fleet = await runFleet(await members(10), deps());
+    expect(fleet.exitCode).toBe(0);
+    expect(fleet.quotas?.refusals).toEqual([]);
+    expect(calls('GetAccountSummary')).toBe(1);
+    expect(aws.state.roles.size).toBe(1000);
   });
 });
 
@@ -320,6 +453,7 @@ describe('fleet --json', () => {
       'status',
       'dryRun',
       'counts',
+      'quotas',
       'attention',
       'members',
     ]);

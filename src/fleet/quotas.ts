@@ -1,0 +1,50 @@
+/**
+ * What a fleet's plans would add, in the form core/quotas.ts checks (pure): roles and policies to
+ * create, the managed policies each role will have attached, each provider's client IDs after the
+ * run, and the size of every trust policy written.
+ */
+import type { FleetQuotaPlan } from '../core/quotas.js';
+import { trustPolicySize } from '../core/trust-policy.js';
+import type { PlannedInit } from '../init/run.js';
+
+export function fleetQuotaPlan(plans: readonly PlannedInit[]): FleetQuotaPlan {
+  let rolesToCreate = 0;
+  let policiesToCreate = 0;
+  const managedPoliciesPerRole: { roleName: string; count: number }[] = [];
+  const trustPolicies: { roleName: string; size: number }[] = [];
+  const clientIds = new Map<string, { url: string; ids: Set<string> }>();
+  for (const p of plans) {
+    const { steps, trustPolicy } = p.result.plan;
+    const role = steps.find((s) => s.kind === 'createRole');
+    const roleName = role?.kind === 'createRole' ? role.name : p.current.role?.name;
+    if (role) rolesToCreate++;
+    policiesToCreate += steps.filter((s) => s.kind === 'createPolicy').length;
+    const attached = new Set(p.current.role?.attachedPolicyArns ?? []);
+    for (const s of steps) {
+      if (s.kind === 'attachPolicy') attached.add(s.policyArn);
+      if (s.kind === 'detachPolicy') attached.delete(s.policyArn);
+    }
+    const changesRole = steps.some((s) => 'roleName' in s || s.kind === 'createRole');
+    if (roleName && changesRole) managedPoliciesPerRole.push({ roleName, count: attached.size });
+    if (roleName && steps.some((s) => s.kind === 'createRole' || s.kind === 'updateTrustPolicy'))
+      trustPolicies.push({ roleName, size: trustPolicySize(trustPolicy.after) });
+    const arn = p.result.providerArn;
+    for (const s of steps) {
+      if (s.kind !== 'createProvider' && s.kind !== 'addClientId') continue;
+      const entry = clientIds.get(arn) ?? {
+        url: p.result.gitlabUrl,
+        ids: new Set(p.current.provider?.clientIds ?? []),
+      };
+      for (const id of s.kind === 'createProvider' ? s.clientIds : [s.clientId]) entry.ids.add(id);
+      clientIds.set(arn, entry);
+    }
+  }
+  return {
+    rolesToCreate,
+    policiesToCreate,
+    managedPoliciesPerRole,
+    providers: [...clientIds.values()].map((e) => ({ url: e.url, clientIds: e.ids.size })),
+    trustPolicies,
+    trustPolicyMax: plans[0]?.options.trustPolicyMax,
+  };
+}
