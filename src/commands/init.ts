@@ -135,6 +135,12 @@ Examples:
     $ ${TOOL_NAME} init --gitlab-url https://gitlab.example.com --project ops/infra \\
         --tag 'v*' --managed-policy arn:aws:iam::aws:policy/ReadOnlyAccess --yes --json
 
+  No local checkout: protect the refs, set the CI/CD variables, open a merge request (token in GITLAB_TOKEN):
+    $ ${TOOL_NAME} init --project grp/app --branch main --protect-refs --ci-variables --merge-request
+
+  A whole group, one plan and one confirmation (or --config gitlab-aws-oidc.yml):
+    $ ${TOOL_NAME} init --group acme --exclude 'acme/sandbox/**' --branch main --dry-run
+
 Without a terminal (or with CI set, or --json) nothing is asked: a missing required value is an
 error that names its flag, and applying changes needs --yes. A re-run that would overwrite changes
 made outside the tool, widen access or remove what the tool did not create is refused (exit 2)

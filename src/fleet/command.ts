@@ -3,11 +3,11 @@
  * by init's own resolver → runFleet, the same path a single `init` takes (init/command.ts). Loaded only
  * when such a selection is given.
  */
-import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import type { RawInitFlags } from '../commands/init.js';
-import { lazyGitlabPort } from '../gitlab/api/lazy-port.js';
+import { UsageError } from '../errors.js';
+import { lazyGitlabPortFor } from '../gitlab/api/with-token.js';
 import { resolveThumbprints } from '../gitlab/thumbprint.js';
 import { GITLAB_COM, resolveInitOptions } from '../init/resolve.js';
 import { requireYesOrDryRun } from '../init/run.js';
@@ -54,15 +54,17 @@ export async function runFleetInitCommand(
   const selected = await resolveSelection(selection, initFlags, {
     cwd: context.cwd,
     env: context.env,
-    gitlab: (gitlabUrl) =>
-      lazyGitlabPort({
-        gitlabUrl: gitlabUrl ?? GITLAB_COM,
-        gitlabApiUrl: flags.gitlabApiUrl,
-        gitlabTokenEnv: flags.gitlabTokenEnv,
-        env: context.env,
-        homedir: homedir(),
-        signal: context.signal,
-      })(),
+    gitlab: (gitlabUrl) => {
+      // Listing a group's projects is a GitLab call; --offline promises none (before any other call).
+      if (flags.offline) {
+        throw UsageError.field(
+          '--offline',
+          "cannot list a group's projects: --offline makes no GitLab call",
+          'Drop --offline (--dry-run alone changes nothing), or list the projects by path in a --config file.',
+        );
+      }
+      return lazyGitlabPortFor(context, flags, gitlabUrl ?? GITLAB_COM)();
+    },
   });
   for (const s of selected.skipped) progress(`skipped ${s.project}: ${s.detail}`);
   // Every member was validated by the selection; this gives each its InitOptions (never prompted).

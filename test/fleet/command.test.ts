@@ -101,6 +101,26 @@ describe('init --config', () => {
     expect((r.error as Error).message).toBe('Invalid --concurrency: "0" is not a whole number from 1 to 32');
     expect(aws.calls()).toEqual([]);
   });
+
+  it('--offline plans a config that lists its projects, and makes no call at all', async () => {
+    const r = await run({ config: config(PATHS), dryRun: true, offline: true, json: true });
+    expect(r.error).toBeUndefined();
+    const doc = JSON.parse(r.out);
+    expect(doc).toMatchObject({ ok: true, command: 'init', fleet: true });
+    expect(doc.members.map((m: { project: string }) => m.project)).toEqual(PATHS);
+    expect(doc.counts.role.create).toBe(3);
+    expect(aws.calls()).toEqual([]);
+  });
+});
+
+describe('init --group --offline', () => {
+  it("is exit 2 naming --offline: a group's projects cannot be listed without a GitLab call", async () => {
+    const r = await run({ group: 'acme', branch: ['main'], dryRun: true, offline: true });
+    expect(exitCodeFor(r.error)).toBe(2);
+    expect((r.error as Error).message).toContain('--offline');
+    expect((r.error as Error).message).toContain("cannot list a group's projects");
+    expect(aws.calls()).toEqual([]);
+  });
 });
 
 describe('init --project: the fleet of one', () => {
