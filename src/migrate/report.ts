@@ -4,26 +4,14 @@
  * secret and no full access key ID is ever in it: key IDs are masked (`AKIA…WXYZ`) and tied together
  * by run-local references (`k1`, `k2`, …).
  */
-import type { CredentialKind } from './variables.js';
+import type { FoundVariable } from './variables.js';
 
-export interface ReportedVariable {
-  key: string;
-  kind: CredentialKind;
-  /** Where it is defined: the project, or an ancestor group. */
-  source: 'project' | 'group';
-  path: string;
-  environmentScope: string;
-  protected: boolean;
-  masked: boolean;
-  hidden: boolean;
-  variableType: 'env_var' | 'file';
-  value: 'key-id' | 'secret' | 'hidden' | 'not-a-key-id';
-  /** Masked. */
+/** A FoundVariable as the report shows it: the same fields, its key IDs masked, tied to `keys`. */
+export interface ReportedVariable extends FoundVariable {
+  /** Masked (`AKIA…WXYZ`), never the full IDs FoundVariable carries inside the migrate module. */
   keyIds: string[];
   /** References into `keys`. */
   keys: string[];
-  inEffect: boolean;
-  shadowedBy?: string | undefined;
 }
 
 export interface Unreadable {
