@@ -9,7 +9,6 @@
 
 import type { IamPort, LocalPolicyDetail, RoleDetail } from '../aws/ports.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
-import { DEFAULT_POLICY_PATH, defaultPolicyName, policyArnFor } from '../core/naming.js';
 import {
   type Identity,
   isToolManaged,
@@ -18,7 +17,8 @@ import {
   PROJECT_TAG,
   type RoleState,
 } from '../core/types.js';
-import { type DestroyCurrent, decodeJournal, inTargetInstance } from './plan.js';
+import { type DestroyCurrent, inTargetInstance } from './plan.js';
+import { toolPolicyCandidates } from './read.js';
 
 export interface FleetSnapshot {
   roles: RoleDetail[];
@@ -74,20 +74,7 @@ export async function readMemberState(
 ): Promise<DestroyCurrent> {
   const details = memberRoles(snapshot, target);
   const roles = details.map(toRoleState);
-  const local = `:iam::${identity.account}:policy/`;
-  const candidates = new Set<string>();
-  const projects = new Set([target.project]);
-  for (const role of roles) {
-    for (const arn of role.attachedPolicyArns) if (arn.includes(local)) candidates.add(arn);
-    for (const arn of decodeJournal(role)) candidates.add(arn);
-    const project = role.tags[PROJECT_TAG];
-    if (project) projects.add(project);
-  }
-  for (const project of projects) {
-    candidates.add(
-      policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project)),
-    );
-  }
+  const candidates = toolPolicyCandidates(roles, identity, target.project);
   const policies: ManagedPolicyState[] = [];
   for (const arn of candidates) {
     // The bulk read lists every customer managed policy: one it does not show does not exist.

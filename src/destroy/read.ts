@@ -83,22 +83,7 @@ export async function readDestroyState(
   );
   const instanceProfiles = Object.fromEntries(roles.map((r, i) => [r.name, profiles[i] ?? []]));
 
-  // Customer managed policies of this account that may be the tool's.
-  const local = `:iam::${identity.account}:policy/`;
-  const policyArns = new Set<string>();
-  const projects = new Set<string>();
-  if (target.project !== undefined) projects.add(target.project);
-  for (const role of roles) {
-    for (const arn of role.attachedPolicyArns) if (arn.includes(local)) policyArns.add(arn);
-    for (const arn of decodeJournal(role)) policyArns.add(arn);
-    const project = role.tags[PROJECT_TAG];
-    if (project) projects.add(project);
-  }
-  for (const project of projects) {
-    policyArns.add(
-      policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project)),
-    );
-  }
+  const policyArns = toolPolicyCandidates(roles, identity, target.project);
   if (snapshot) await readPolicyTags(iam, snapshot, policyArns, concurrency);
   const policies = (
     await mapWithConcurrency([...policyArns], concurrency, async (arn) =>
@@ -120,4 +105,32 @@ export async function readDestroyState(
     .filter((r) => r.providerArns.length > 0);
 
   return { target, roles, inlinePolicies, instanceProfiles, policies, providers, otherRoles };
+}
+
+/**
+ * Customer managed policies of this account that may be the tool's for these roles: those attached,
+ * those a previous interrupted run detached (journal tag), and the default-named policy of each
+ * project involved (the target's and the roles' project tags).
+ */
+export function toolPolicyCandidates(
+  roles: RoleState[],
+  identity: Pick<Identity, 'account' | 'partition'>,
+  targetProject: string | undefined,
+): Set<string> {
+  const local = `:iam::${identity.account}:policy/`;
+  const policyArns = new Set<string>();
+  const projects = new Set<string>();
+  if (targetProject !== undefined) projects.add(targetProject);
+  for (const role of roles) {
+    for (const arn of role.attachedPolicyArns) if (arn.includes(local)) policyArns.add(arn);
+    for (const arn of decodeJournal(role)) policyArns.add(arn);
+    const project = role.tags[PROJECT_TAG];
+    if (project) projects.add(project);
+  }
+  for (const project of projects) {
+    policyArns.add(
+      policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project)),
+    );
+  }
+  return policyArns;
 }
