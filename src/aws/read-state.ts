@@ -1,7 +1,7 @@
 /** Reads what exists today. The reads are independent, so they run concurrently. */
 import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
 import { federatedArns } from '../core/tool-resources.js';
-import type { CurrentState, ManagedPolicyState, RoleState } from '../core/types.js';
+import type { CurrentState, DesiredState, Identity, ManagedPolicyState, RoleState } from '../core/types.js';
 import type { IamPort } from './ports.js';
 
 export interface StateTargets {
@@ -16,6 +16,26 @@ export interface StateTargets {
   managedPolicyArns?: readonly string[] | undefined;
   /** When the run wants no tool policy: the ARN its policy name would have, to find one left detached. */
   formerPolicyArn?: string | undefined;
+}
+
+/**
+ * What a run reads for its desired state: the provider, the role, the tool policy (or, when the run
+ * wants none, the ARN `policyName` would have, to find one an earlier run left detached).
+ */
+export function stateTargetsFor(
+  desired: DesiredState,
+  identity: Pick<Identity, 'account' | 'partition'>,
+  policyName: string,
+): StateTargets {
+  return {
+    providerArn: desired.provider.arn,
+    roleName: desired.role.name,
+    policyArn: desired.policy?.arn,
+    managedPolicyArns: desired.role.managedPolicyArns,
+    formerPolicyArn: desired.policy
+      ? undefined
+      : policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, policyName),
+  };
 }
 
 const isCustomerPolicy = (arn: string) => /^arn:[^:]+:iam::\d{12}:policy\//.test(arn);

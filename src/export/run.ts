@@ -8,7 +8,6 @@
 import { checkManagedPolicies } from '../aws/check-policies.js';
 import type { AwsPorts } from '../aws/ports.js';
 import { parseIssuerUrl } from '../core/issuer.js';
-import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
 import { alignRolePath } from '../core/plan.js';
 import { checkOwnership } from '../core/plan-shared.js';
 import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
@@ -67,16 +66,11 @@ async function readExisting(
   logger: Logger,
 ): Promise<{ current: CurrentState; existing: ExistingResources }> {
   logger.step('start', 'Reading the OIDC provider, role and policy from IAM');
-  const { readCurrentState } = await import('../aws/read-state.js');
-  const current = await readCurrentState(ports.iam, {
-    providerArn: desired.provider.arn,
-    roleName: desired.role.name,
-    policyArn: desired.policy?.arn,
-    managedPolicyArns: desired.role.managedPolicyArns,
-    formerPolicyArn: desired.policy
-      ? undefined
-      : policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, options.setup.policyName),
-  });
+  const { readCurrentState, stateTargetsFor } = await import('../aws/read-state.js');
+  const current = await readCurrentState(
+    ports.iam,
+    stateTargetsFor(desired, identity, options.setup.policyName),
+  );
   logger.step('done', 'Read current IAM state');
   // Importing a role or policy the tool did not make takes it over, as init would: the same consent.
   const consent = { adoptExisting: options.setup.adoptExisting };

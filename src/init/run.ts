@@ -11,7 +11,6 @@ import type { StateTargets } from '../aws/read-state.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
-import { DEFAULT_POLICY_PATH, policyArnFor } from '../core/naming.js';
 import {
   alignRolePath,
   buildDesiredState,
@@ -311,16 +310,11 @@ export async function planInit(given: InitOptions, deps: InitDeps): Promise<Plan
   let current: CurrentState = {};
   if (ports) {
     logger.step('start', 'Reading the OIDC provider, role and policy from IAM');
-    const { readCurrentState, readProviderUsers } = await import('../aws/read-state.js');
-    current = await (deps.readState ?? readCurrentState)(ports.iam, {
-      providerArn: desired.provider.arn,
-      roleName: desired.role.name,
-      policyArn: desired.policy?.arn,
-      managedPolicyArns: desired.role.managedPolicyArns,
-      formerPolicyArn: desired.policy
-        ? undefined
-        : policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, options.policyName),
-    });
+    const { readCurrentState, readProviderUsers, stateTargetsFor } = await import('../aws/read-state.js');
+    current = await (deps.readState ?? readCurrentState)(
+      ports.iam,
+      stateTargetsFor(desired, identity, options.policyName),
+    );
     // A new thumbprint list applies to every role that trusts the provider: name them in the plan.
     if (plansThumbprintChange(desired, current) && current.provider) {
       current.providerUsedBy = await readProviderUsers(ports.iam, current.provider.arn, desired.role.name);
