@@ -3,7 +3,7 @@
  */
 import { type Command, Option } from 'commander';
 import { SEVERITIES } from '../core/lint-rules/rules.js';
-import { addSelectionOptions } from '../fleet/selection-options.js';
+import { addSelectionOptions } from '../fleet/selection-flags.js';
 import type { CommandContext } from '../io/context.js';
 import { TOOL_NAME } from '../version.js';
 

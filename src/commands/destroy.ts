@@ -2,7 +2,7 @@
  * `destroy`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
  */
 import type { Command } from 'commander';
-import { addSelectionOptions } from '../fleet/selection-options.js';
+import { addSelectionOptions } from '../fleet/selection-flags.js';
 import type { CommandContext } from '../io/context.js';
 import { TOOL_NAME } from '../version.js';
 

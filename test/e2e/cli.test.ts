@@ -90,6 +90,25 @@ describe('gitlab-aws-oidc (built binary)', () => {
     expect(r.stdout).toMatch(/Examples:/);
   });
 
+  it('the --help start-up code (dist/cli.js and the chunks it imports statically) bundles no zod', () => {
+    // zod is bundled, so the resolve-hook probe cannot see it: read the static import graph instead.
+    // Command modules that only register flags must import from fleet/selection-flags.ts, not the zod
+    // schemas of selection-options.ts (a 755 KB chunk on every --help otherwise).
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:import\s[^;]*?from\s*|import\s*)"(\.\/[^"]+)";?$/gms)) {
+        visit(join(file, '..', m[1] as string));
+      }
+    };
+    visit(join(root, 'dist', 'cli.js'));
+    expect(seen.size).toBeGreaterThan(1);
+    const bundledZod = [...seen].filter((f) => readFileSync(f, 'utf8').includes('node_modules/zod/'));
+    expect(bundledZod).toEqual([]);
+  });
+
   it('--help does not load the AWS SDK', () => {
     const help = run(['--help'], {}, sdkProbeArgs);
     expect(help.code).toBe(0);
