@@ -11,6 +11,7 @@
  */
 
 import {
+  type AccountSnapshot,
   readAccountSnapshot,
   readPolicyTags,
   snapshotPolicy,
@@ -23,8 +24,10 @@ import { DEFAULT_POLICY_PATH, DEFAULT_ROLE_PATH, defaultPolicyName, policyArnFor
 import { federatedArns, isToolPolicyFor, sameGitlabUrl, sameProject } from '../core/tool-resources.js';
 import {
   GITLAB_URL_TAG,
+  type Identity,
   isToolManaged,
   type ManagedPolicyState,
+  type OidcProviderState,
   PROJECT_TAG,
   type RoleState,
 } from '../core/types.js';
@@ -96,106 +99,165 @@ export interface StatusReport {
   summary: { roles: number; drifted: number; unrecorded: number; withFindings: number };
 }
 
-export async function runStatus(options: StatusOptions, deps: StatusDeps): Promise<StatusReport> {
-  const { iam, sts } = await deps.aws();
-  const progress = deps.progress ?? (() => {});
-  const identity = await sts.getCallerIdentity();
-  const c = options.concurrency;
+/** The account as status reads it: identity, providers, every tool-managed role, and the bulk read. */
+export interface StatusAccount {
+  iam: AwsPorts['iam'];
+  identity: Identity;
+  providers: OidcProviderState[];
+  /** The tool-managed roles (managed-by tag) of the account. */
+  roles: RoleState[];
+  snapshot: AccountSnapshot | undefined;
+  concurrency: number;
+}
 
-  progress('Reading OIDC providers and roles…');
-  const { providers, roleSummaries, snapshot } = await readAccountSnapshot(iam, {
-    concurrency: c,
+/**
+ * Reads the account once: the identity, the providers, ListRoles and the bulk read, and the tool's roles
+ * among the candidates (from the bulk read when it was allowed; otherwise, or for a role created since
+ * it, GetRole). `keep` narrows the tool's roles (a project, an instance) before anything else is read.
+ */
+export async function readStatusAccount(
+  ports: AwsPorts,
+  {
+    concurrency,
     progress,
-  });
+    keep = () => true,
+  }: {
+    concurrency: number;
+    progress: (message: string) => void;
+    keep?: ((role: RoleState) => boolean) | undefined;
+  },
+): Promise<StatusAccount> {
+  const { iam, sts } = ports;
+  const identity = await sts.getCallerIdentity();
+  progress('Reading OIDC providers and roles…');
+  const { providers, roleSummaries, snapshot } = await readAccountSnapshot(iam, { concurrency, progress });
   // The roles that could be the tool's (the same rule with or without the bulk read, so both give the
-  // same report). From the bulk read when it was allowed; otherwise, or for a role created since it, GetRole.
+  // same report).
   const candidates = roleSummaries.filter((r) => federatedArns(r).length > 0 || r.path === DEFAULT_ROLE_PATH);
   const readRole = async (r: RoleSummary) =>
     (snapshot && snapshotRole(snapshot, r.name)) ?? iam.getRole(r.name);
-  const roles = (await mapWithConcurrency(candidates, c, readRole)).filter(
-    (r): r is RoleState =>
-      r !== undefined &&
-      isToolManaged(r.tags) &&
-      (options.project === undefined || sameProject(r.tags[PROJECT_TAG], options.project)) &&
-      (options.gitlabUrl === undefined || sameGitlabUrl(r.tags[GITLAB_URL_TAG], options.gitlabUrl)),
+  const roles = (await mapWithConcurrency(candidates, concurrency, readRole)).filter(
+    (r): r is RoleState => r !== undefined && isToolManaged(r.tags) && keep(r),
   );
+  return { iam, identity, providers, roles, snapshot, concurrency };
+}
 
-  const local = `:iam::${identity.account}:policy/`;
-  const defaultPolicyArn = (project: string) =>
-    policyArnFor(identity.partition, identity.account, DEFAULT_POLICY_PATH, defaultPolicyName(project));
+/** The ARN of the tool's default-named permission policy of a project in this account. */
+export function defaultPolicyArnOf(account: Pick<StatusAccount, 'identity'>, project: string): string {
+  const { partition, account: id } = account.identity;
+  return policyArnFor(partition, id, DEFAULT_POLICY_PATH, defaultPolicyName(project));
+}
+
+const isLocalPolicy = (account: StatusAccount, arn: string) =>
+  arn.includes(`:iam::${account.identity.account}:policy/`);
+
+export type PolicyReader = (arn: string) => Promise<ManagedPolicyState | undefined>;
+
+/**
+ * The customer policies `roles` hold or their projects' default-named ones (and `alsoArns`), as
+ * `getPolicy` gives them. With the bulk read, which carries every customer policy's document and
+ * versions but no tags (only the tags say whether the tool made it), one GetPolicy first for the tags of
+ * each of them that exists; without it, GetPolicy/GetPolicyVersion/ListPolicyVersions when asked.
+ */
+export async function readStatusPolicies(
+  account: StatusAccount,
+  roles: readonly RoleState[],
+  alsoArns: readonly string[] = [],
+): Promise<PolicyReader> {
+  const { iam, snapshot } = account;
   if (snapshot) {
-    // The bulk read carries every customer policy's document and versions but no tags, and only the tags
-    // say whether the tool made it: one GetPolicy for each attached or default-named one that exists.
     const arns = roles.flatMap((r) => [
-      ...r.attachedPolicyArns.filter((arn) => arn.includes(local)),
-      ...(r.tags[PROJECT_TAG] ? [defaultPolicyArn(r.tags[PROJECT_TAG])] : []),
+      ...r.attachedPolicyArns.filter((arn) => isLocalPolicy(account, arn)),
+      ...(r.tags[PROJECT_TAG] ? [defaultPolicyArnOf(account, r.tags[PROJECT_TAG])] : []),
     ]);
-    await readPolicyTags(iam, snapshot, arns, c);
+    await readPolicyTags(iam, snapshot, [...arns, ...alsoArns], account.concurrency);
   }
-  const getPolicy = memoizeAsync(async (arn: string) =>
-    snapshot ? snapshotPolicy(snapshot, arn) : iam.getPolicy(arn),
+  return memoizeAsync(async (arn: string) => (snapshot ? snapshotPolicy(snapshot, arn) : iam.getPolicy(arn)));
+}
+
+/** One tool role against its record and what init would write (the policies read by `readStatusPolicies`). */
+export async function describeStatusRole(
+  account: StatusAccount,
+  role: RoleState,
+  getPolicy: PolicyReader,
+): Promise<StatusRole> {
+  const { providers } = account;
+  const project = role.tags[PROJECT_TAG];
+  const isToolPolicy = (p: ManagedPolicyState | undefined): p is ManagedPolicyState =>
+    p !== undefined && isToolPolicyFor(p.tags, role.tags);
+  const attached = await Promise.all(
+    role.attachedPolicyArns.map(async (arn) => ({
+      arn,
+      policy: isLocalPolicy(account, arn) ? await getPolicy(arn) : undefined,
+    })),
   );
-  const statusRoles = await mapWithConcurrency(roles, c, async (role): Promise<StatusRole> => {
-    const project = role.tags[PROJECT_TAG];
-    const isToolPolicy = (p: ManagedPolicyState | undefined): p is ManagedPolicyState =>
-      p !== undefined && isToolPolicyFor(p.tags, role.tags);
-    const attached = await Promise.all(
-      role.attachedPolicyArns.map(async (arn) => ({
-        arn,
-        policy: arn.includes(local) ? await getPolicy(arn) : undefined,
-      })),
-    );
-    let detached: ManagedPolicyState[] = [];
-    if (project) {
-      const arn = defaultPolicyArn(project);
-      const p = role.attachedPolicyArns.includes(arn) ? undefined : await getPolicy(arn);
-      if (isToolPolicy(p)) detached = [p];
-    }
-    const toolPolicies = [...attached.map((a) => a.policy).filter(isToolPolicy), ...detached];
-    const trust = summarizeTrust(role.trustPolicy);
-    const provider = providers.find((p) => p.arn === trust.providerArns[0]);
-    const recorded = compareWithRecord({ role, provider, project, toolPolicies });
-    const attachments = recorded.fields.find((f) => f.field === 'managedPolicyArns')?.attachments ?? [];
-    const missing = new Set(attachments.filter((a) => a.origin === 'missing').map((a) => a.arn));
-    const trustWritten = recorded.fields.find((f) => f.field === 'trustPolicy')?.lastWritten !== undefined;
-    const structural = notSaidByRecord(detectDrift({ role, providers, detachedToolPolicies: detached }), {
-      missingPolicyArns: missing,
-      trustWritten,
-    });
-    return {
-      name: role.name,
-      arn: role.arn,
-      project,
-      gitlabUrl: role.tags[GITLAB_URL_TAG],
-      trust,
-      policies: attached.map(
-        ({ arn, policy }): StatusPolicy => ({
-          arn,
-          name: policy?.name ?? arn.split('/').pop() ?? arn,
-          toolManaged: isToolPolicy(policy),
-          origin: attachments.find((a) => a.arn === arn)?.origin ?? 'unknown',
-        }),
-      ),
-      maxSessionDuration: role.maxSessionDuration,
-      permissionsBoundaryArn: role.permissionsBoundaryArn,
-      record: recorded.record,
-      fields: recorded.fields,
-      drift: [...recorded.drift, ...structural],
-      findings: statusFindings(role, providers),
-    };
+  let detached: ManagedPolicyState[] = [];
+  if (project) {
+    const arn = defaultPolicyArnOf(account, project);
+    const p = role.attachedPolicyArns.includes(arn) ? undefined : await getPolicy(arn);
+    if (isToolPolicy(p)) detached = [p];
+  }
+  const toolPolicies = [...attached.map((a) => a.policy).filter(isToolPolicy), ...detached];
+  const trust = summarizeTrust(role.trustPolicy);
+  const provider = providers.find((p) => p.arn === trust.providerArns[0]);
+  const recorded = compareWithRecord({ role, provider, project, toolPolicies });
+  const attachments = recorded.fields.find((f) => f.field === 'managedPolicyArns')?.attachments ?? [];
+  const missing = new Set(attachments.filter((a) => a.origin === 'missing').map((a) => a.arn));
+  const trustWritten = recorded.fields.find((f) => f.field === 'trustPolicy')?.lastWritten !== undefined;
+  const structural = notSaidByRecord(detectDrift({ role, providers, detachedToolPolicies: detached }), {
+    missingPolicyArns: missing,
+    trustWritten,
   });
-  statusRoles.sort(
+  return {
+    name: role.name,
+    arn: role.arn,
+    project,
+    gitlabUrl: role.tags[GITLAB_URL_TAG],
+    trust,
+    policies: attached.map(
+      ({ arn, policy }): StatusPolicy => ({
+        arn,
+        name: policy?.name ?? arn.split('/').pop() ?? arn,
+        toolManaged: isToolPolicy(policy),
+        origin: attachments.find((a) => a.arn === arn)?.origin ?? 'unknown',
+      }),
+    ),
+    maxSessionDuration: role.maxSessionDuration,
+    permissionsBoundaryArn: role.permissionsBoundaryArn,
+    record: recorded.record,
+    fields: recorded.fields,
+    drift: [...recorded.drift, ...structural],
+    findings: statusFindings(role, providers),
+  };
+}
+
+/** Each role's status, sorted by project then name. */
+export async function describeStatusRoles(
+  account: StatusAccount,
+  roles: readonly RoleState[],
+  getPolicy: PolicyReader,
+): Promise<StatusRole[]> {
+  const described = await mapWithConcurrency([...roles], account.concurrency, (role) =>
+    describeStatusRole(account, role, getPolicy),
+  );
+  return described.sort(
     (a, b) => (a.project ?? '').localeCompare(b.project ?? '') || a.name.localeCompare(b.name),
   );
+}
 
-  const shown = providers
-    .filter((p) => isToolManaged(p.tags) || statusRoles.some((r) => r.trust.providerArns.includes(p.arn)))
-    .filter((p) => {
-      const trusted = statusRoles.some((r) => r.trust.providerArns.includes(p.arn));
-      if (options.project !== undefined && !trusted) return false;
-      // The instance's own provider, or one its roles trust.
-      return options.gitlabUrl === undefined || trusted || sameGitlabUrl(p.url, options.gitlabUrl);
-    })
+/**
+ * The providers worth showing: those the shown roles trust, and the tool's own ones that `show` keeps
+ * (`show` is asked only about providers no shown role trusts).
+ */
+export function statusProviders(
+  providers: readonly OidcProviderState[],
+  roles: readonly StatusRole[],
+  show: (provider: OidcProviderState) => boolean,
+): StatusProvider[] {
+  const trustedBy = (p: OidcProviderState) =>
+    roles.filter((r) => r.trust.providerArns.includes(p.arn)).map((r) => r.name);
+  return providers
+    .filter((p) => trustedBy(p).length > 0 || (isToolManaged(p.tags) && show(p)))
     .map(
       (p): StatusProvider => ({
         arn: p.arn,
@@ -203,25 +265,51 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
         clientIds: p.clientIds,
         managedByTool: isToolManaged(p.tags),
         gitlabUrl: p.tags[GITLAB_URL_TAG],
-        trustedBy: statusRoles.filter((r) => r.trust.providerArns.includes(p.arn)).map((r) => r.name),
+        trustedBy: trustedBy(p),
       }),
     )
     .sort((a, b) => a.url.localeCompare(b.url));
+}
+
+/** The role counts of a report's summary. */
+export function summarizeRoles(roles: readonly StatusRole[]): StatusReport['summary'] {
+  return {
+    roles: roles.length,
+    drifted: roles.filter((r) => r.drift.length > 0).length,
+    unrecorded: roles.filter((r) => r.record === 'none').length,
+    withFindings: roles.filter((r) => r.findings.length > 0).length,
+  };
+}
+
+export async function runStatus(options: StatusOptions, deps: StatusDeps): Promise<StatusReport> {
+  const progress = deps.progress ?? (() => {});
+  const account = await readStatusAccount(await deps.aws(), {
+    concurrency: options.concurrency,
+    progress,
+    keep: (r) =>
+      (options.project === undefined || sameProject(r.tags[PROJECT_TAG], options.project)) &&
+      (options.gitlabUrl === undefined || sameGitlabUrl(r.tags[GITLAB_URL_TAG], options.gitlabUrl)),
+  });
+  const getPolicy = await readStatusPolicies(account, account.roles);
+  const statusRoles = await describeStatusRoles(account, account.roles, getPolicy);
+  // With --project, only the providers its roles trust; with --gitlab-url, the instance's own too.
+  const shown = statusProviders(
+    account.providers,
+    statusRoles,
+    (p) =>
+      options.project === undefined &&
+      (options.gitlabUrl === undefined || sameGitlabUrl(p.url, options.gitlabUrl)),
+  );
 
   return {
     ok: true,
     command: 'status',
-    account: identity.account,
-    partition: identity.partition,
+    account: account.identity.account,
+    partition: account.identity.partition,
     project: options.project,
     ...(options.gitlabUrl !== undefined ? { gitlabUrl: options.gitlabUrl } : {}),
     providers: shown,
     roles: statusRoles,
-    summary: {
-      roles: statusRoles.length,
-      drifted: statusRoles.filter((r) => r.drift.length > 0).length,
-      unrecorded: statusRoles.filter((r) => r.record === 'none').length,
-      withFindings: statusRoles.filter((r) => r.findings.length > 0).length,
-    },
+    summary: summarizeRoles(statusRoles),
   };
 }
