@@ -46,6 +46,43 @@ function recordLines(r: StatusRole, palette: Palette): string[] {
   return lines;
 }
 
+/** One role as status shows it: what it trusts, its policies, boundary, session, record and findings. */
+export function formatStatusRole(r: StatusRole, palette: Palette): string[] {
+  const lines: string[] = [];
+  lines.push(
+    `  ${palette.strong(r.name)}  project ${r.project ?? palette.muted('(untagged)')}${r.gitlabUrl ? ` on ${r.gitlabUrl}` : ''}`,
+  );
+  const subjects = r.trust.subjects.map((subject) => describeSubject(subject, r.project));
+  const extras = [
+    r.trust.projectIds.length ? `project_id ${r.trust.projectIds.join(', ')}` : undefined,
+    r.trust.protectedOnly ? 'protected refs only' : undefined,
+    r.trust.audiences.length ? `aud ${r.trust.audiences.join(', ')}` : undefined,
+  ].filter(Boolean);
+  lines.push(
+    `    trusts:   ${subjects.join(', ') || palette.muted('nothing parsable')}${extras.length ? palette.muted(`  (${extras.join('; ')})`) : ''}`,
+  );
+  const policies = r.policies.map((p) => {
+    const notes = [
+      p.toolManaged ? 'tool' : undefined,
+      p.origin === 'outside' ? 'attached outside the tool' : undefined,
+    ];
+    const note = notes.filter(Boolean).join(', ');
+    return note
+      ? `${p.name} ${p.origin === 'outside' ? palette.warn(`(${note})`) : palette.muted(`(${note})`)}`
+      : p.name;
+  });
+  lines.push(`    policies: ${policies.join(', ') || palette.muted('none')}`);
+  if (r.permissionsBoundaryArn) lines.push(`    boundary: ${r.permissionsBoundaryArn}`);
+  lines.push(`    session:  up to ${formatHours(r.maxSessionDuration)}`);
+  lines.push(...recordLines(r, palette));
+  if (r.findings.length) {
+    lines.push(
+      `    ${palette.danger(`${r.findings.length} high/critical finding${r.findings.length === 1 ? '' : 's'}`)}: ${[...new Set(r.findings.map((f) => f.ruleId))].join(', ')} (gitlab-aws-oidc audit --role ${r.name})`,
+    );
+  }
+  return lines;
+}
+
 export function formatStatus(report: StatusReport, palette: Palette): string[] {
   const lines: string[] = [];
   const on = report.gitlabUrl ? ` on ${report.gitlabUrl}` : '';
@@ -63,39 +100,7 @@ export function formatStatus(report: StatusReport, palette: Palette): string[] {
     );
   }
   lines.push('', 'Roles');
-  for (const r of report.roles) {
-    lines.push(
-      `  ${palette.strong(r.name)}  project ${r.project ?? palette.muted('(untagged)')}${r.gitlabUrl ? ` on ${r.gitlabUrl}` : ''}`,
-    );
-    const subjects = r.trust.subjects.map((subject) => describeSubject(subject, r.project));
-    const extras = [
-      r.trust.projectIds.length ? `project_id ${r.trust.projectIds.join(', ')}` : undefined,
-      r.trust.protectedOnly ? 'protected refs only' : undefined,
-      r.trust.audiences.length ? `aud ${r.trust.audiences.join(', ')}` : undefined,
-    ].filter(Boolean);
-    lines.push(
-      `    trusts:   ${subjects.join(', ') || palette.muted('nothing parsable')}${extras.length ? palette.muted(`  (${extras.join('; ')})`) : ''}`,
-    );
-    const policies = r.policies.map((p) => {
-      const notes = [
-        p.toolManaged ? 'tool' : undefined,
-        p.origin === 'outside' ? 'attached outside the tool' : undefined,
-      ];
-      const note = notes.filter(Boolean).join(', ');
-      return note
-        ? `${p.name} ${p.origin === 'outside' ? palette.warn(`(${note})`) : palette.muted(`(${note})`)}`
-        : p.name;
-    });
-    lines.push(`    policies: ${policies.join(', ') || palette.muted('none')}`);
-    if (r.permissionsBoundaryArn) lines.push(`    boundary: ${r.permissionsBoundaryArn}`);
-    lines.push(`    session:  up to ${formatHours(r.maxSessionDuration)}`);
-    lines.push(...recordLines(r, palette));
-    if (r.findings.length) {
-      lines.push(
-        `    ${palette.danger(`${r.findings.length} high/critical finding${r.findings.length === 1 ? '' : 's'}`)}: ${[...new Set(r.findings.map((f) => f.ruleId))].join(', ')} (gitlab-aws-oidc audit --role ${r.name})`,
-      );
-    }
-  }
+  for (const r of report.roles) lines.push(...formatStatusRole(r, palette));
   for (const [project, urls] of sharedPaths(report)) {
     lines.push(
       '',
