@@ -7,7 +7,9 @@
  *
  * A role is a project's when it is the tool's and is tagged for the project or its trust policy admits
  * it (`projectsTrustedBy`, as `audit --group` matches roles): a role serving several projects is shown
- * under each of them. Each project gets one state, the first that applies:
+ * under each of them. The projects are those of the selection's GitLab instance (`--gitlab-url` or the
+ * config file's `gitlabUrl`, gitlab.com otherwise, as `init` takes it): a role tagged for another
+ * instance is another project's. Each project gets one state, the first that applies:
  *   not-set-up  no role of the tool (its tool policy does not exist either): not onboarded, not an error;
  *   missing     a piece is gone: the role (its tool policy is still there), the provider its role
  *               trusts, or a tool policy the tool attached (detached, or deleted);
@@ -171,7 +173,8 @@ export async function runStatusFleet(
   deps: StatusDeps,
 ): Promise<FleetStatusReport> {
   const progress = deps.progress ?? (() => {});
-  const gitlabUrl = targets.gitlabUrl ?? options.gitlabUrl;
+  // The selection's projects live on one instance: the one it was listed on (gitlab.com unless said).
+  const gitlabUrl = targets.gitlabUrl ?? options.gitlabUrl ?? GITLAB_COM;
   // Every tool role; `projectsTrustedBy` keeps those of the selection's instance (an untagged one too).
   const account = await readStatusAccount(await deps.aws(), { concurrency: options.concurrency, progress });
 
@@ -209,7 +212,7 @@ export async function runStatusFleet(
       if (roles.length === 0) {
         const arn = defaultPolicyArnOf(account, p.project);
         const policy = await getPolicy(arn);
-        const owner = { [PROJECT_TAG]: p.project, ...(gitlabUrl ? { [GITLAB_URL_TAG]: gitlabUrl } : {}) };
+        const owner = { [PROJECT_TAG]: p.project, [GITLAB_URL_TAG]: gitlabUrl };
         if (policy && isToolPolicyFor(policy.tags, owner))
           missing.push({
             kind: 'role',
@@ -235,7 +238,6 @@ export async function runStatusFleet(
     .filter((p) => p.state === 'missing' || p.state === 'drift' || p.state === 'no-record' || p.findings > 0)
     .sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state))
     .map((p) => ({ project: p.project, state: p.state, reasons: p.reasons }));
-  const instance = gitlabUrl ?? GITLAB_COM;
   const { projects: _listed, ...selection } = targets;
   return {
     ok: true,
@@ -256,7 +258,7 @@ export async function runStatusFleet(
     },
     attention,
     projects,
-    providers: statusProviders(account.providers, statusRoles, (p) => sameGitlabUrl(p.url, instance)),
+    providers: statusProviders(account.providers, statusRoles, (p) => sameGitlabUrl(p.url, gitlabUrl)),
     roles: statusRoles,
     summary: summarizeRoles(statusRoles),
   };

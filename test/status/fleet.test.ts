@@ -245,6 +245,66 @@ describe('status --group', () => {
   });
 });
 
+describe('status --group: where the roles come from', () => {
+  it('reports the same role by role when the bulk read is refused', async () => {
+    const bulk = run({ group: 'acme', json: true });
+    await bulk.done;
+    const mark = fake.calls().length;
+    fake.failNext('GetAccountAuthorizationDetails', 'AccessDenied');
+    const perRole = run({ group: 'acme', json: true });
+    await perRole.done;
+    expect(JSON.parse(perRole.io.out())).toEqual(JSON.parse(bulk.io.out()));
+    // Every candidate role read with GetRole instead (as single status does without the bulk read).
+    expect(callsByAction(fake, mark).GetRole).toBe(fake.state.roles.size);
+  });
+
+  it("a role of the same path on another GitLab instance is another project's", async () => {
+    await initProject(fake, {
+      project: 'acme/tools/lint',
+      gitlabUrl: 'https://gitlab.example.com',
+      roleName: 'gitlab-acme-tools-lint-example',
+      policyName: 'gitlab-acme-tools-lint-example-permissions',
+    });
+    const onCom = run({ group: 'acme', json: true });
+    await onCom.done;
+    const com: Doc = JSON.parse(onCom.io.out());
+    expect(com.projects.find((p: Doc) => p.project === 'acme/tools/lint')).toMatchObject({
+      state: 'not-set-up',
+      roles: [],
+    });
+    expect(com.providers.map((p: Doc) => p.url)).toEqual(['gitlab.com']);
+
+    const onExample = run({ group: 'acme', gitlabUrl: 'https://gitlab.example.com', json: true });
+    await onExample.done;
+    const example: Doc = JSON.parse(onExample.io.out());
+    expect(example.selection.gitlabUrl).toBe('https://gitlab.example.com');
+    expect(example.projects.filter((p: Doc) => p.roles.length).map((p: Doc) => p.roles)).toEqual([
+      ['gitlab-acme-tools-lint-example'],
+    ]);
+    expect(example.providers.map((p: Doc) => p.url)).toEqual(['gitlab.example.com']);
+  });
+});
+
+describe('status --group: a provider gone', () => {
+  it('is a missing piece of every project whose role trusts it, said once', async () => {
+    const arn = fake.providerArn('gitlab.com');
+    fake.state.providers.delete(arn);
+    const { io, done } = run({ group: 'acme', include: ['acme/api'], json: true });
+    await done;
+    const doc: Doc = JSON.parse(io.out());
+    expect(doc.projects).toMatchObject([
+      {
+        project: 'acme/api',
+        state: 'missing',
+        missing: [{ kind: 'provider', role: defaultRoleName('acme/api'), arn }],
+      },
+    ]);
+    const reasons: string[] = doc.projects[0].reasons;
+    expect(reasons.filter((r) => r.includes(arn))).toHaveLength(1);
+    expect(doc.providers).toEqual([]);
+  });
+});
+
 describe('status selection: bad input is exit 2 before any GitLab or AWS call', () => {
   const cases: [string, Parameters<typeof runStatusCommand>[0], string][] = [
     ['a group path that is not one', { group: 'acme//x' }, '--group'],
