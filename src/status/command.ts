@@ -6,7 +6,6 @@ import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import {
   type FleetSelectionDeps,
   parseFleetSelection,
-  refuseWithFleet,
   resolveFleetTargets,
 } from '../fleet/command-selection.js';
 import { createCommandIo } from '../io/command-io.js';
@@ -22,9 +21,9 @@ export async function runStatusCommand(
   context: CommandContext,
   deps: FleetSelectionDeps = {},
 ): Promise<void> {
-  // Every flag is checked before GitLab or AWS is read (exit 2).
+  // Every flag is checked before GitLab or AWS is read (exit 2). `--project` (status's only flag that
+  // names one target) with --group/--config is refused by the selection itself.
   const selection = parseFleetSelection(flags);
-  if (selection) refuseWithFleet(selection, { '--project': flags.project });
   const options = parseStatusFlags(flags, { fleet: selection !== undefined });
   const { output, progress, stdoutPalette } = createCommandIo(context, {
     json: options.json,
