@@ -225,6 +225,19 @@ describe('status --group', () => {
     }
   });
 
+  it('each role is reported exactly as status --project reports it', async () => {
+    const fleet = run({ group: 'acme', json: true });
+    await fleet.done;
+    const doc: Doc = JSON.parse(fleet.io.out());
+    for (const project of ['acme/web', 'acme/worker', 'acme/tools/cli']) {
+      const single = captureContext();
+      await runStatusCommand({ project, json: true }, single.context);
+      const roles = JSON.parse(single.out()).roles;
+      expect(roles).toHaveLength(1);
+      expect(doc.roles.find((r: Doc) => r.name === roles[0].name)).toEqual(roles[0]);
+    }
+  });
+
   it('a role serving several projects is shown under each of them', async () => {
     // One tool role whose trust admits acme/tools/lint as well as acme/api (a packed role).
     const api = role('acme/api');
