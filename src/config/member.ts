@@ -205,7 +205,8 @@ export function settingsForProject(
   return {
     flags,
     origins,
-    delivery: value('delivery') ?? 'merge-request',
+    // Nothing is delivered unless the file says how: a merge request needs a token with the api scope.
+    delivery: value('delivery') ?? 'none',
     role,
     deliveryOrigin: at('delivery'),
     roleOrigin: at('role'),

@@ -148,7 +148,7 @@ export const settingsShape = {
   region: z.string().optional().meta({ description: 'AWS region written to the pipeline (AWS_REGION).' }),
   delivery: z.enum(DELIVERY_MODES).optional().meta({
     description:
-      'How the pipeline change reaches the project: a merge request, CI/CD variables, or none (default: merge-request).',
+      'How the pipeline change reaches the project: a merge request, CI/CD variables, or none (default: none).',
   }),
   role: z.enum(ROLE_MODES).optional().meta({
     description:

@@ -3,6 +3,7 @@
  * A fleet of one is printed by init's own format.ts instead (exactly what a single `init` prints).
  */
 import type { PlanAction, ResourceKind } from '../core/types.js';
+import type { GitlabStepKind } from '../gitlab/api/steps.js';
 import type { Palette } from '../io/colors.js';
 import { TOOL_NAME } from '../version.js';
 import { errorDocument, errorLine, type FleetResult, type MemberOutcome } from './run.js';
@@ -45,6 +46,37 @@ export function countFleet(fleet: Pick<FleetResult, 'members'>): FleetCounts {
   return counts;
 }
 
+/** GitLab steps in the order the summary names them, each with its singular and plural label. */
+const GITLAB_STEPS: [GitlabStepKind, string, string][] = [
+  ['createMergeRequest', 'merge request to open', 'merge requests to open'],
+  ['updateMergeRequest', 'merge request to update', 'merge requests to update'],
+  ['commit', 'commit', 'commits'],
+  ['createVariable', 'CI/CD variable to create', 'CI/CD variables to create'],
+  ['updateVariable', 'CI/CD variable to update', 'CI/CD variables to update'],
+  ['protectBranch', 'branch to protect', 'branches to protect'],
+  ['protectTag', 'tag to protect', 'tags to protect'],
+  ['setSubClaim', 'sub claim to set', 'sub claims to set'],
+];
+
+/** GitLab steps per kind over every member's plan (what is left to apply: each is one mutating call). */
+export function countGitlabSteps(
+  fleet: Pick<FleetResult, 'members'>,
+): Partial<Record<GitlabStepKind, number>> {
+  const counts: Partial<Record<GitlabStepKind, number>> = {};
+  for (const m of fleet.members) {
+    for (const step of m.result?.gitlabSteps ?? []) counts[step.kind] = (counts[step.kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function gitlabLine(fleet: Pick<FleetResult, 'members'>): string | undefined {
+  const counts = countGitlabSteps(fleet);
+  const parts = GITLAB_STEPS.filter(([k]) => counts[k]).map(
+    ([k, one, many]) => `${counts[k]} ${counts[k] === 1 ? one : many}`,
+  );
+  return parts.length ? `  ${'GitLab'.padEnd(13)}  ${parts.join(', ')}` : undefined;
+}
+
 /** Members that need a look before applying: refused first, then those whose plan needs a consent. */
 export function needsAttention(fleet: Pick<FleetResult, 'members'>): MemberOutcome[] {
   return [
@@ -52,6 +84,9 @@ export function needsAttention(fleet: Pick<FleetResult, 'members'>): MemberOutco
     ...fleet.members.filter((m) => m.status !== 'refused' && m.consents.length > 0),
   ];
 }
+
+/** Merge requests listed in the result by name; the rest are counted (all of them in --json). */
+export const MAX_LISTED_MRS = 20;
 
 const FAILED = new Set(['refused', 'failed', 'interrupted', 'not-started']);
 
@@ -65,6 +100,8 @@ export function formatFleetPlan(fleet: FleetResult, p: Palette): string[] {
     const parts = ACTIONS.filter((a) => c[a] > 0).map((a) => `${c[a]} ${ACTION_LABEL[a]}`);
     if (parts.length) lines.push(`  ${KIND_LABEL[kind].padEnd(13)}  ${parts.join(', ')}`);
   }
+  const gitlab = gitlabLine(fleet);
+  if (gitlab) lines.push(gitlab);
   const quotas = fleet.quotas;
   if (quotas?.refusals.length) {
     lines.push('', p.danger(`Over IAM quota (${quotas.refusals.length}): nothing will be changed`));
@@ -105,6 +142,16 @@ export function formatFleetResult(fleet: FleetResult, p: Palette): string[] {
     ? [p.danger(`Refused: the plan exceeds ${over.length} IAM quota(s); nothing was changed (${tally}).`)]
     : [head];
   for (const r of over) lines.push(`  ${p.danger('✗')} ${r.message}`, `      ${r.hint}`);
+  const review = fleet.members.filter((m) => m.status === 'applied' && m.result?.mergeRequest?.url);
+  if (review.length) {
+    lines.push('', p.strong(`Merge requests to review (${review.length}):`));
+    for (const m of review.slice(0, MAX_LISTED_MRS))
+      lines.push(`  ${m.project}  !${m.result?.mergeRequest?.iid} ${m.result?.mergeRequest?.url}`);
+    if (review.length > MAX_LISTED_MRS)
+      lines.push(
+        `  … and ${review.length - MAX_LISTED_MRS} more (every one in --json: members[].result.mergeRequest)`,
+      );
+  }
   const failed = fleet.members.filter((m) => FAILED.has(m.status));
   if (failed.length) {
     lines.push('', p.strong('Not done:'));
@@ -127,6 +174,7 @@ export function fleetDocument(fleet: FleetResult): Record<string, unknown> {
     status: fleet.status,
     dryRun: fleet.dryRun,
     counts: countFleet(fleet),
+    gitlabSteps: countGitlabSteps(fleet),
     ...(fleet.quotas ? { quotas: fleet.quotas } : {}),
     attention: needsAttention(fleet).map((m) => ({
       project: m.project,
@@ -140,6 +188,9 @@ export function fleetDocument(fleet: FleetResult): Record<string, unknown> {
       ...(m.error === undefined ? {} : { error: errorDocument(m.error) }),
       ...(m.resume ? { resume: m.resume } : {}),
       consents: m.consents,
+      // How the pipeline change reached the project (also in result): the MR to review, the variables.
+      ...(m.result?.mergeRequest ? { mergeRequest: m.result.mergeRequest } : {}),
+      ...(m.result?.ciVariables ? { ciVariables: m.result.ciVariables } : {}),
       result: m.result,
     })),
   };

@@ -11,6 +11,7 @@ import type { InitFlagKey } from '../config/member.js';
 import type { DeliveryMode, RoleMode } from '../config/schema.js';
 import { parseKeyValueArgs } from '../core/naming.js';
 import { type FieldIssue, UsageError } from '../errors.js';
+import type { GitlabProject } from '../gitlab/api/ports.js';
 import { loadPermissionSource } from '../init/permissions.js';
 import { DEFAULT_REGION, resolveInitOptions } from '../init/resolve.js';
 
@@ -24,6 +25,8 @@ export interface FleetMember {
   project: string;
   /** GitLab's IDs, when the selection read them (group enumeration). */
   gitlab?: { projectId: number; namespaceId: number; defaultBranch?: string | undefined } | undefined;
+  /** The project as GitLab's group listing returned it: init's lookup checks it without a GET of its own. */
+  listed?: GitlabProject | undefined;
   /** What a single `init` of this project would be given. */
   flags: RawInitFlags;
   /** Where each given flag came from. */
@@ -118,7 +121,7 @@ export function locateIssue(member: FleetMember, issue: FieldIssue, hint?: strin
 export const MAX_LISTED_ISSUES = 50;
 
 /** One UsageError for every member's problems (deduplicated, capped), or nothing. */
-export function throwMemberIssues(what: string, issues: FieldIssue[]): void {
+export function throwMemberIssues(what: string, issues: FieldIssue[], hint?: string): void {
   const seen = new Set<string>();
   // The same problem at the same node is listed once, whichever member (or stand-in) found it.
   const unique = issues.filter((i) => {
@@ -135,6 +138,8 @@ export function throwMemberIssues(what: string, issues: FieldIssue[]): void {
   throw new UsageError(
     `Invalid ${what} (${unique.length} problem${unique.length === 1 ? '' : 's'}).`,
     listed,
-    { hint: 'Nothing was read from AWS or changed. Fix the lines above and re-run.' },
+    {
+      hint: `${hint ? `${hint} ` : ''}Nothing was read from AWS or changed. Fix the lines above and re-run.`,
+    },
   );
 }

@@ -28,7 +28,8 @@ import {
 } from '../core/concurrency.js';
 import { checkFleetQuotas, type QuotaCheck } from '../core/quotas.js';
 import { CONSENT_FLAGS, type ConsentItem, type OidcProviderState, type PlanStep } from '../core/types.js';
-import { AbortError, CliError, ConsentRequiredError } from '../errors.js';
+import { AbortError, CliError, ConsentRequiredError, UsageError } from '../errors.js';
+import type { GitlabPort } from '../gitlab/api/ports.js';
 import { gateConsents, missingConsents } from '../init/consent.js';
 import type { InitOptions } from '../init/options.js';
 import {
@@ -43,6 +44,7 @@ import {
 import type { Logger } from '../io/logger.js';
 import type { ProgressReporter } from '../io/progress.js';
 import { TOOL_NAME } from '../version.js';
+import { keepReads } from './gitlab-reads.js';
 import { fleetQuotaPlan } from './quotas.js';
 
 export { DEFAULT_CONCURRENCY } from '../core/concurrency.js';
@@ -97,6 +99,8 @@ export interface FleetDeps extends InitDeps {
   progress?: ((label: string, total: number) => ProgressReporter) | undefined;
   /** The command that finishes one member (default: none; the summary says to re-run the same command). */
   resumeCommand?: ((member: InitOptions) => string) | undefined;
+  /** The GitLab port of a member's instance (one per instance for the fleet); instead of `gitlab`. */
+  gitlabFor?: ((gitlabUrl: string) => Promise<GitlabPort | undefined>) | undefined;
 }
 
 const PROVIDER_STEPS = new Set<PlanStep['kind']>([
@@ -248,10 +252,28 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     showPlan: undefined,
     readState,
   };
+  // Each member's GitLab port (its instance's, shared by the fleet), its reads kept for the re-plan.
+  const memberGitlab = new WeakMap<InitOptions, InitDeps['gitlab']>();
+  const gitlabOf = (options: InitOptions): InitDeps['gitlab'] => {
+    const { gitlabFor } = deps;
+    const source = gitlabFor ? () => gitlabFor(options.gitlabUrl) : deps.gitlab;
+    if (!source || !many) return source;
+    let kept = memberGitlab.get(options);
+    if (!kept) {
+      let port: Promise<GitlabPort | undefined> | undefined;
+      kept = () => {
+        port ??= source().then((p) => p && keepReads(p));
+        return port;
+      };
+      memberGitlab.set(options, kept);
+    }
+    return kept;
+  };
   const depsFor = (options: InitOptions, readState = base.readState): InitDeps => ({
     ...base,
     logger: memberLogger(deps.logger, options.project, many),
     readState,
+    gitlab: gitlabOf(options),
   });
   const label = (project: string, item: ConsentItem): ConsentItem =>
     many ? { ...item, message: `${project}: ${item.message}` } : item;
@@ -274,6 +296,9 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     } catch (error) {
       member.status = 'refused';
       member.error = error;
+      // A read that failed (GitLab or AWS throttling past the retries, an outage) is not bad input: the
+      // same command for this member finishes it once the service answers.
+      if (!(error instanceof UsageError)) member.resume = resume(options);
     }
   });
   const dryRun = members.every((m) => m.dryRun);

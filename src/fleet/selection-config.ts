@@ -30,6 +30,7 @@ import {
   sortByPath,
   validateAll,
   withDefaultBranch,
+  withDelivery,
 } from './selection-shared.js';
 
 /** A config member: the merged settings as init flags, each source located in the file. */
@@ -56,15 +57,22 @@ function configMember(
     elementSources[key] = paths.map(at);
   }
   if (projectOrigin) sources.project = at(projectOrigin);
-  return {
-    project,
-    flags: { ...passThrough, ...settings.flags },
-    sources,
-    elementSources,
-    delivery: settings.delivery,
-    role: settings.role,
-    anchor: loaded.positionOf(anchorPath),
-  };
+  return withDelivery(
+    {
+      project,
+      flags: { ...passThrough, ...settings.flags },
+      sources,
+      elementSources,
+      delivery: 'none',
+      role: settings.role,
+      anchor: loaded.positionOf(anchorPath),
+    },
+    {
+      mergeRequest: settings.delivery === 'merge-request',
+      ciVariables: settings.delivery === 'ci-variables',
+    },
+    settings.deliveryOrigin ? at(settings.deliveryOrigin) : undefined,
+  );
 }
 
 const problemIssues = (loaded: LoadedConfig, settings: ConfigMemberSettings): FieldIssue[] =>
@@ -187,7 +195,7 @@ export async function resolveConfig(
         late.push(...problemIssues(loaded, settings));
         base = configMember(loaded, p.pathWithNamespace, settings, passThrough, ['group']);
       }
-      const member = withDefaultBranch({ ...base, gitlab: gitlabIds(p) }, p);
+      const member = withDefaultBranch({ ...base, gitlab: gitlabIds(p), listed: p }, p);
       if (member) members.push(member);
       else skipped.push(emptyRepository(p));
     }

@@ -80,6 +80,37 @@ export function withDefaultBranch(member: FleetMember, project: GitlabProject): 
   };
 }
 
+/**
+ * How the member's pipeline change reaches it, as init's flags: `merge-request` → --merge-request (the
+ * repository's .gitlab-ci.yml, read and committed through the API), `ci-variables` → --ci-variables,
+ * `none` → neither. With --group the command line's flags say it (both may be given); with --config
+ * the file's `delivery`. `source` is where it was set (a flag, or the config node).
+ */
+export function withDelivery(
+  member: FleetMember,
+  delivery: { mergeRequest: boolean; ciVariables: boolean },
+  source?: MemberSource,
+): FleetMember {
+  const flags: RawInitFlags = { ...member.flags };
+  const sources = { ...member.sources };
+  if (delivery.mergeRequest) {
+    flags.mergeRequest = true;
+    // The file is the repository's (the default path), never a local one.
+    delete flags.ciFile;
+    if (source) sources.mergeRequest = source;
+  }
+  if (delivery.ciVariables) {
+    flags.ciVariables = true;
+    if (source) sources.ciVariables = source;
+  }
+  const mode: FleetMember['delivery'] = delivery.mergeRequest
+    ? 'merge-request'
+    : delivery.ciVariables
+      ? 'ci-variables'
+      : 'none';
+  return { ...member, flags, sources, delivery: mode };
+}
+
 export const gitlabIds = (p: GitlabProject) => ({
   projectId: p.id,
   namespaceId: p.namespace.id,

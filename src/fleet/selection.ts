@@ -31,6 +31,7 @@ import {
   sortByPath,
   validateAll,
   withDefaultBranch,
+  withDelivery,
 } from './selection-shared.js';
 
 export type { GroupLister, ResolvedSelection, SelectionDeps, SkippedProject } from './selection-shared.js';
@@ -42,7 +43,8 @@ const PER_PROJECT_FLAGS: Partial<Record<InitFlagKey, string>> = {
   roleName:
     'every member would get the same role; use --config with a roleName pattern such as gitlab-{path}',
   policyName: 'every member would get the same policy name',
-  ciFile: 'a fleet member has no local checkout; the pipeline change is delivered to the project',
+  ciFile:
+    'a fleet member has no local checkout; the pipeline change is delivered to the project (--merge-request)',
 };
 
 /** Init flags the config file sets instead, with the config field to use. */
@@ -63,6 +65,8 @@ const CONFIG_FIELDS: Partial<Record<InitFlagKey, string>> = {
   maxSessionDuration: 'maxSessionDuration',
   awsTag: 'tags',
   region: 'region',
+  mergeRequest: 'delivery: merge-request',
+  ciVariables: 'delivery: ci-variables',
 };
 
 /** Refuses the command-line flags a fleet cannot take, naming each (before anything is read). */
@@ -126,6 +130,8 @@ async function resolveGroup(
   const members: FleetMember[] = [];
   const skipped: SkippedProject[] = [];
   const base = { ...flags, ciFile: false as const };
+  // --merge-request / --ci-variables apply to every member; neither given: nothing is delivered.
+  const delivery = { mergeRequest: Boolean(flags.mergeRequest), ciVariables: Boolean(flags.ciVariables) };
   for (const p of sortByPath(projects)) {
     const skip = filterReason(p, include, exclude, '--include');
     if (skip) {
@@ -135,15 +141,19 @@ async function resolveGroup(
     const memberFlags = { ...base, project: p.pathWithNamespace };
     const { sources, elementSources } = flagSources(flags);
     const member = withDefaultBranch(
-      {
-        project: p.pathWithNamespace,
-        gitlab: gitlabIds(p),
-        flags: memberFlags,
-        sources,
-        elementSources,
-        delivery: 'merge-request',
-        role: 'per-project',
-      },
+      withDelivery(
+        {
+          project: p.pathWithNamespace,
+          gitlab: gitlabIds(p),
+          listed: p,
+          flags: memberFlags,
+          sources,
+          elementSources,
+          delivery: 'none',
+          role: 'per-project',
+        },
+        delivery,
+      ),
       p,
     );
     if (member) members.push(member);

@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../errors.js';
 import { gitlabStatusOf } from '../gitlab/api/apply.js';
-import type { GitlabPort } from '../gitlab/api/ports.js';
+import type { GitlabPort, GitlabProject } from '../gitlab/api/ports.js';
 
 /** What the lookup found; carried in the options (`gitlabProject`) and shown in the plan and --json. */
 export interface GitlabProjectFacts {
@@ -33,6 +33,11 @@ export interface LookupInput {
   /** --project-id / --namespace-id as given. */
   projectIdFlag?: string | undefined;
   namespaceIdFlag?: string | undefined;
+  /**
+   * The project as a listing already returned it (GET /groups/:id/projects gives the same project
+   * entity as GET /projects/:id): used instead of the per-project GET, with the same checks.
+   */
+  listed?: GitlabProject | undefined;
   /** What the existing role pins now (gitlab.com), to catch a path now held by another project. */
   current?:
     | { roleName: string; projectId?: string | undefined; namespaceId?: string | undefined }
@@ -50,9 +55,9 @@ export interface LookupResult {
  */
 export async function lookupGitlabProject(port: GitlabPort, input: LookupInput): Promise<LookupResult> {
   const { project, gitlabUrl } = input;
-  let found: Awaited<ReturnType<GitlabPort['getProject']>>;
+  let found: GitlabProject;
   try {
-    found = await port.getProject(project);
+    found = input.listed ?? (await port.getProject(project));
   } catch (error) {
     if (gitlabStatusOf(error) !== 404) throw error;
     const anonymous = !port.authenticated;

@@ -26,7 +26,7 @@ import { subClaimFormOf } from '../core/subject.js';
 import { TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
 import type { RefRule, RefType, SubClaimForm } from '../core/types.js';
 import { UsageError } from '../errors.js';
-import type { GitlabPort } from '../gitlab/api/ports.js';
+import type { GitlabPort, GitlabProject } from '../gitlab/api/ports.js';
 import type { GitContext } from '../gitlab/remote.js';
 import { parseOptions } from '../options/zod-issues.js';
 import type { Prompter } from '../prompts/prompter.js';
@@ -67,6 +67,11 @@ export interface ResolveContext {
    * one is needed); never called with --offline. Without it nothing is looked up.
    */
   gitlab?: ((gitlabUrl: string) => Promise<GitlabPort | undefined>) | undefined;
+  /**
+   * The project as the fleet's group listing returned it (same entity as GET /projects/:id): the
+   * lookup's checks run on it, with no per-project GET. Used for the instance it was listed on only.
+   */
+  gitlabListed?: { gitlabUrl: string; project: GitlabProject } | undefined;
 }
 
 const listOf = (refs: readonly RefRule[], type: RefType) =>
@@ -344,8 +349,15 @@ export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContex
   const lookUp = async (url: string): Promise<GitlabProjectFacts | undefined> => {
     const port = !flags.offline && ctx.gitlab ? await ctx.gitlab(url) : undefined;
     if (!port) return undefined;
+    const listed = ctx.gitlabListed;
     const lookup = await lookupGitlabProject(port, {
       project: project as string,
+      listed:
+        listed &&
+        listed.gitlabUrl === url &&
+        listed.project.pathWithNamespace.toLowerCase() === (project as string).toLowerCase()
+          ? listed.project
+          : undefined,
       gitlabUrl: url,
       gitlabCom: url === GITLAB_COM,
       projectIdFlag: flags.projectId,

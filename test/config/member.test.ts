@@ -88,7 +88,7 @@ describe('settingsForProject: defaults < match globs (file order) < exact paths 
       const s = settingsForProject(config, c.project, { configDir: '/cfg' });
       expect(s.flags).toMatchObject({ project: c.project, ciFile: false });
       for (const [k, v] of Object.entries(c.flags)) expect(s.flags[k as keyof typeof s.flags]).toEqual(v);
-      expect(s.delivery).toBe(c.delivery ?? 'merge-request');
+      expect(s.delivery).toBe(c.delivery ?? 'none');
     });
   }
 

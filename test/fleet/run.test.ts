@@ -453,6 +453,7 @@ describe('fleet --json', () => {
       'status',
       'dryRun',
       'counts',
+      'gitlabSteps',
       'quotas',
       'attention',
       'members',
