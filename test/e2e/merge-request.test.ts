@@ -77,3 +77,41 @@ describe('init --merge-request (built binary, fake GitLab + loopback IAM)', () =
     expect(readdirSync(sandbox.cwd)).toEqual([]);
   });
 });
+
+describe('init --group --merge-request (built binary): one GitLab port for the fleet', () => {
+  it('lists the group once, opens one MR per project with no GET /projects/:id; a re-run writes nothing', async () => {
+    const fleet = ['fleet/a', 'fleet/b', 'fleet/sub/c'];
+    gitlab.addGroup('fleet');
+    for (const p of fleet) {
+      const made = gitlab.addProject(p, { files: { '.gitlab-ci.yml': 'build:\n  script: [make]\n' } });
+      gitlab.protectBranch(made, 'main');
+    }
+    gitlab.addToken('glpat-e2e-fleet', { scopes: ['api'], access: { fleet: 'maintainer' } });
+    const run = (extra: string[]) =>
+      runCli(
+        ['init', '--group', 'fleet', '--gitlab-api-url', gitlab.url, '--merge-request', '--yes', ...extra],
+        {
+          cwd: sandbox.cwd,
+          env: cliEnv(sandbox.server, sandbox.home, {
+            GITLAB_TOKEN: 'glpat-e2e-fleet',
+            NODE_EXTRA_CA_CERTS: caFile,
+          }),
+        },
+      ).done;
+    gitlab.clearCalls();
+    const first = await run([]);
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    expect(first.stdout).toContain('GitLab         3 merge requests to open, 3 commits');
+    expect(first.stdout).toContain('Merge requests to review (3):');
+    for (const p of fleet) expect(gitlab.project(p)?.mergeRequests).toHaveLength(1);
+    const routes = gitlab.callsByRoute();
+    expect(routes['GET /groups/:id/projects']).toBe(1);
+    expect(routes['GET /projects/:id']).toBeUndefined();
+
+    gitlab.clearCalls();
+    const again = await run(['--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ fleet: true, status: 'no-changes', gitlabSteps: {} });
+    expect(gitlab.mutatingCalls()).toEqual([]);
+  });
+});

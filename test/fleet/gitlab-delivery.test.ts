@@ -200,6 +200,39 @@ describe('init --group --merge-request', () => {
     expect(iamWrites()).toHaveLength(writes);
     for (const p of PROJECTS) expect(openMrs(p)).toHaveLength(1);
   });
+  it('a 429 storm on the reads while planning: those members are refused with a resume command, the others done', async () => {
+    fake.fault({ method: 'GET', path: '/projects/:id/merge_requests', nth: 1, times: 5, status: 429 });
+    const flags = { group: 'acme', mergeRequest: true, yes: true, concurrency: '1' };
+    const r = await run({ ...flags, json: true });
+    expect(exitCodeFor(r.error)).toBe(1);
+    const doc = (r.error as FleetFailedError).resultDocument() as {
+      members: { project: string; status: string; resume?: string; error?: { message: string } }[];
+    };
+    const refused = doc.members.filter((m) => m.status === 'refused');
+    expect(refused.map((m) => m.project)).toEqual(['acme/api']);
+    expect(refused[0]?.error?.message).toContain('429');
+    expect(refused[0]?.resume).toMatch(/--include acme\/api$/);
+    expect(doc.members.filter((m) => m.status === 'applied')).toHaveLength(4);
+    // Nothing was changed for the refused member, in AWS or GitLab.
+    expect(aws.state.roles.has('gitlab-acme-api')).toBe(false);
+    expect(openMrs('acme/api')).toEqual([]);
+
+    const again = await run(flags);
+    expect(again.out).toContain('Done: 1 applied, 4 no-changes (of 5 projects).');
+    expect(openMrs('acme/api')).toHaveLength(1);
+  });
+
+  it('--details --dry-run shows each project plan with its GitLab steps; nothing is written', async () => {
+    const r = await run({ group: 'acme', mergeRequest: true, dryRun: true, details: true });
+    expect(r.error).toBeUndefined();
+    for (const p of PROJECTS) {
+      const id = fake.project(p)?.id;
+      expect(r.out).toContain(`Plan for ${p} on https://gitlab.com`);
+      expect(r.out).toContain(`open merge request ${SETUP_BRANCH} → main in project ${id}`);
+    }
+    expect(fake.mutatingCalls()).toEqual([]);
+    expect(aws.mutatingCalls()).toEqual([]);
+  });
 });
 
 describe('init --group --ci-variables', () => {
