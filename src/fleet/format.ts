@@ -102,6 +102,11 @@ export function formatFleetPlan(fleet: FleetResult, p: Palette): string[] {
   }
   const gitlab = gitlabLine(fleet);
   if (gitlab) lines.push(gitlab);
+  else if (!fleet.members.some((m) => m.options.mergeRequest || m.options.ciVariables)) {
+    lines.push(
+      `  ${'GitLab'.padEnd(13)}  ${p.muted('nothing delivered: --merge-request / --ci-variables (or delivery: in the config file) bring the pipeline change to each project')}`,
+    );
+  }
   const quotas = fleet.quotas;
   if (quotas?.refusals.length) {
     lines.push('', p.danger(`Over IAM quota (${quotas.refusals.length}): nothing will be changed`));

@@ -144,6 +144,9 @@ describe('init --group --merge-request', () => {
   });
 
   it('without --merge-request / --ci-variables nothing is delivered (and nothing needs a token)', async () => {
+    const human = await run({ group: 'acme', dryRun: true });
+    expect(human.error).toBeUndefined();
+    expect(human.out).toContain('  GitLab         nothing delivered: --merge-request / --ci-variables');
     const r = await run({ group: 'acme', dryRun: true, json: true });
     expect(r.error).toBeUndefined();
     const doc = JSON.parse(r.out);
