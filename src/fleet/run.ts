@@ -28,6 +28,7 @@ import {
 } from '../core/concurrency.js';
 import { checkFleetQuotas, type QuotaCheck } from '../core/quotas.js';
 import { CONSENT_FLAGS, type ConsentItem, type OidcProviderState, type PlanStep } from '../core/types.js';
+import { planGitlabDelivery } from '../delivery/plan.js';
 import { AbortError, CliError, ConsentRequiredError, UsageError } from '../errors.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import { gateConsents, missingConsents } from '../init/consent.js';
@@ -269,11 +270,36 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     }
     return kept;
   };
+  // A member re-planned against the shared provider plans the same merge request and variables (same
+  // role, same GitLab answers): the first plan's is kept instead of parsing and merging its file again.
+  const memberDelivery = new WeakMap<InitOptions, NonNullable<InitDeps['planDelivery']>>();
+  const deliveryOf = (options: InitOptions): InitDeps['planDelivery'] => {
+    if (!many || !(options.mergeRequest || options.ciVariables)) return deps.planDelivery;
+    let kept = memberDelivery.get(options);
+    if (!kept) {
+      const plans = new Map<string, ReturnType<NonNullable<InitDeps['planDelivery']>>>();
+      kept = (o, port, project, role, local) => {
+        // Only without a local pipeline file (a fleet member has none): its callback plans that file.
+        if (local) return (deps.planDelivery ?? planGitlabDelivery)(o, port, project, role, local);
+        const key = JSON.stringify([o.protectedOnly, project, role]);
+        let hit = plans.get(key);
+        if (!hit) {
+          hit = (deps.planDelivery ?? planGitlabDelivery)(o, port, project, role);
+          hit.catch(() => plans.delete(key));
+          plans.set(key, hit);
+        }
+        return hit;
+      };
+      memberDelivery.set(options, kept);
+    }
+    return kept;
+  };
   const depsFor = (options: InitOptions, readState = base.readState): InitDeps => ({
     ...base,
     logger: memberLogger(deps.logger, options.project, many),
     readState,
     gitlab: gitlabOf(options),
+    planDelivery: deliveryOf(options),
   });
   const label = (project: string, item: ConsentItem): ConsentItem =>
     many ? { ...item, message: `${project}: ${item.message}` } : item;

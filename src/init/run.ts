@@ -79,6 +79,8 @@ export interface InitDeps {
   gitlab?: (() => Promise<GitlabPort | undefined>) | undefined;
   /** Reads the provider, role and policies the plan compares (default `readCurrentState`; a fleet shares reads). */
   readState?: ((iam: IamPort, targets: StateTargets) => Promise<CurrentState>) | undefined;
+  /** Plans the merge request and variables (default `planGitlabDelivery`; a fleet keeps it for the re-plan). */
+  planDelivery?: typeof planGitlabDelivery | undefined;
 }
 
 /**
@@ -341,7 +343,7 @@ export async function planInit(given: InitOptions, deps: InitDeps): Promise<Plan
   if (deliveryFlag(options) && gitlabSide.port && options.gitlabProject) {
     logger.step('start', `Reading ${deliveryReads(options)} of ${options.gitlabProject.path} from GitLab`);
     const local = pipelineOptions;
-    delivery = await planGitlabDelivery(
+    delivery = await (deps.planDelivery ?? planGitlabDelivery)(
       options,
       gitlabSide.port,
       deliveryProjectOf(options.gitlabProject, gitlabSide.refs?.refs),

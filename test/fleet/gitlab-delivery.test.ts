@@ -10,15 +10,20 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RawInitFlags } from '../../src/commands/init.js';
 import { SETUP_BRANCH } from '../../src/delivery/merge-request.js';
+import { planGitlabDelivery } from '../../src/delivery/plan.js';
 import { exitCodeFor, UsageError } from '../../src/errors.js';
 import { type FleetCommandDeps, runFleetInitCommand } from '../../src/fleet/command.js';
 import { FleetFailedError } from '../../src/fleet/errors.js';
+import { runFleet } from '../../src/fleet/run.js';
 import { parseSelectionFlags, type RawSelectionFlags } from '../../src/fleet/selection-options.js';
 import { createGitlabClient, type GitlabClient } from '../../src/gitlab/api/client.js';
+import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
+import { resolveInitOptions } from '../../src/init/resolve.js';
+import { createMemoryLogger } from '../../src/io/logger.js';
 import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { type FakeGitlab, startFakeGitlab } from '../helpers/fake-gitlab.js';
-import { tempDir } from '../init/helpers.js';
+import { tempDir, virtualClock } from '../init/helpers.js';
 
 const TOKEN = 'glpat-fleet-maintainer';
 const PROJECTS = ['acme/api', 'acme/web', 'acme/worker', 'acme/tools/cli', 'acme/tools/lint'];
@@ -369,5 +374,48 @@ describe('init --group without a token', () => {
     ]);
     expect(aws.calls()).toEqual([]);
     expect(fake.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('runFleet: a member re-planned against the shared provider', () => {
+  it('keeps its GitLab reads and its delivery plan (no second parse and merge of its file)', async () => {
+    const port = createGitlabClient({ baseUrl: fake.url, token: TOKEN, ca: fake.caPem });
+    clients.push(port);
+    const members = await Promise.all(
+      PROJECTS.map((project) =>
+        resolveInitOptions(
+          { project, branch: ['main'], mergeRequest: true, yes: true },
+          {
+            cwd: tmp.dir,
+            env: {},
+            interactive: false,
+            git: {},
+            prompter: async () => {
+              throw new Error('no prompts');
+            },
+            gitlab: async () => port,
+          },
+        ),
+      ),
+    );
+    let planned = 0;
+    fake.clearCalls();
+    const fleet = await runFleet(members, {
+      logger: createMemoryLogger(),
+      interactive: false,
+      aws: async () => aws.ports,
+      resolveThumbprints: (issuer, override) => resolveThumbprints({ issuer, override }),
+      retry: virtualClock(),
+      gitlabFor: async () => port,
+      planDelivery: (...args) => {
+        planned++;
+        return planGitlabDelivery(...args);
+      },
+    });
+    expect(fleet.members.map((m) => m.status)).toEqual(PROJECTS.map(() => 'applied'));
+    // One plan per member: the 4 re-planned after the first created the provider reuse theirs.
+    expect(planned).toBe(5);
+    expect(fake.callsByRoute()['GET /projects/:id/repository/files/:file_path']).toBe(5);
+    for (const p of PROJECTS) expect(openMrs(p)).toHaveLength(1);
   });
 });
