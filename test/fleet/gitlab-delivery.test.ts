@@ -349,6 +349,16 @@ describe('init --config with delivery per member', () => {
     expect(fake.mutatingCalls()).toEqual([]);
   });
 
+  it('--offline with a delivery in the file: exit 2 at its line (delivery reads GitLab), no call', async () => {
+    const r = await run({ config: config(MIXED), dryRun: true, offline: true });
+    expect(exitCodeFor(r.error)).toBe(2);
+    const issues = (r.error as UsageError).issues.map((i) => `${i.field}: ${i.message}`).join('\n');
+    expect(issues).toMatch(/gitlab-aws-oidc\.yml:6:15.*--offline never calls/);
+    expect(issues).toMatch(/gitlab-aws-oidc\.yml:8:15.*--offline never calls/);
+    expect(aws.calls()).toEqual([]);
+    expect(fake.calls).toEqual([]);
+  });
+
   it('the default GitLab wiring with no token and no anonymous lookup: exit 2, no call at all', async () => {
     const r = await run({ config: config(MIXED), yes: true }, {});
     expect(exitCodeFor(r.error)).toBe(2);
