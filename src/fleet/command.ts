@@ -12,22 +12,20 @@
 import { dirname, resolve } from 'node:path';
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import type { RawInitFlags } from '../commands/init.js';
-import { memoizeAsync, settleWithConcurrency } from '../core/concurrency.js';
+import { memoizeAsync } from '../core/concurrency.js';
 import { parseIssuerUrl } from '../core/issuer.js';
-import { requireDeliveryApi } from '../delivery/plan.js';
-import { type FieldIssue, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import { lazyGitlabPortFor } from '../gitlab/api/with-token.js';
 import { resolveThumbprints } from '../gitlab/thumbprint.js';
 import { initGitlabPorts } from '../init/gitlab-port.js';
-import type { InitOptions } from '../init/options.js';
-import { GITLAB_COM, resolveInitOptions } from '../init/resolve.js';
+import { GITLAB_COM } from '../init/resolve.js';
 import { requireYesOrDryRun } from '../init/run.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { createProgress } from '../io/progress.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
-import { type FleetMember, locateIssue, throwMemberIssues } from './members.js';
+import { requireFleetDelivery, resolveMembers } from './member-options.js';
 import { resolveFleetOptions } from './options.js';
 import { commandLine, runFleet } from './run.js';
 import { resolveSelection } from './selection.js';
@@ -145,75 +143,4 @@ export async function runFleetInitCommand(
     ...showFleet(members.length, fleetOptions.details, output, stdoutPalette),
   });
   reportFleet(fleet, output, stdoutPalette);
-}
-
-/**
- * Every member's InitOptions (never prompted), `concurrency` at a time: init's resolver with the GitLab
- * lookup (from the listing where the group returned the project). Every member's problem is reported
- * at once, at the flag or config line that set it (exit 2, before any AWS call).
- */
-async function resolveMembers(
-  selected: readonly FleetMember[],
-  ctx: {
-    cwd: string;
-    env: NodeJS.ProcessEnv;
-    concurrency: number;
-    gitlab: ((gitlabUrl: string) => Promise<GitlabPort | undefined>) | undefined;
-    listedOn: string;
-    what: string;
-    /** The lookup's warnings (a project not visible, moved), per member; its notes are left out. */
-    warn: (message: string) => void;
-  },
-): Promise<InitOptions[]> {
-  const settled = await settleWithConcurrency(selected, { limit: ctx.concurrency }, (m) =>
-    resolveInitOptions(m.flags, {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      interactive: false,
-      git: {},
-      prompter: async () => {
-        throw new Error('a fleet member is never prompted for');
-      },
-      note: (message) => {
-        if (message.startsWith('warning: ')) ctx.warn(`${m.project}: ${message}`);
-      },
-      gitlab: ctx.gitlab,
-      gitlabListed: m.listed ? { gitlabUrl: ctx.listedOn, project: m.listed } : undefined,
-    }),
-  );
-  const issues: FieldIssue[] = [];
-  settled.failures.forEach(({ index, reason }) => {
-    if (!(reason instanceof UsageError)) throw reason;
-    const member = selected[index] as FleetMember;
-    const found = reason.issues.length ? reason.issues : [{ field: 'options', message: reason.message }];
-    for (const issue of found)
-      issues.push(locateIssue(member, issue, found.length === 1 ? reason.hint : undefined));
-  });
-  throwMemberIssues(ctx.what, issues);
-  return settled.results.map((r) => (r as { value: InitOptions }).value);
-}
-
-/**
- * Before any AWS call: a member delivered by merge request or CI/CD variables needs a token and its
- * looked-up project (what a single init's planInit refuses per run). One usage error for the fleet.
- */
-async function requireFleetDelivery(
-  selected: readonly FleetMember[],
-  members: readonly InitOptions[],
-  gitlab: (gitlabUrl: string) => Promise<GitlabPort | undefined>,
-  what: string,
-): Promise<void> {
-  const issues: FieldIssue[] = [];
-  let hint: string | undefined;
-  for (const [i, options] of members.entries()) {
-    if (!options.mergeRequest && !options.ciVariables) continue;
-    try {
-      requireDeliveryApi(options, await gitlab(options.gitlabUrl), options.gitlabProject !== undefined);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      hint ??= error.hint?.replace(` on ${options.project}`, ' on each project');
-      for (const issue of error.issues) issues.push(locateIssue(selected[i] as FleetMember, issue));
-    }
-  }
-  throwMemberIssues(`delivery for ${what}`, issues, hint);
 }
