@@ -105,8 +105,15 @@ export async function planGitlabDelivery(
     const state = await readRemotePipeline(port, project.id, path, target);
     const roleName = role.roleArn.slice(role.roleArn.lastIndexOf('/') + 1);
     let verifyRuns: string | undefined;
+    // The probe and planMergeRequest merge the default branch's file alike: parsed and merged once.
+    const merged = new Map<string, PipelinePlan>();
     const merge = (before: string | undefined, where: string) => {
-      const p = planRemotePipeline(options, role.roleArn, before, path, where, { variables: values });
+      const key = JSON.stringify([before, where]);
+      let p = merged.get(key);
+      if (!p) {
+        p = planRemotePipeline(options, role.roleArn, before, path, where, { variables: values });
+        merged.set(key, p);
+      }
       jobNames = p.jobNames;
       verifyRuns = p.verifyRuns;
       return p;
