@@ -17,6 +17,8 @@ const CI = 'build:\n  script: [make]\n';
 
 export interface RunFigures {
   wallMs: number;
+  /** User + system CPU of this process (the servers' included): steadier than wall time under load. */
+  cpuMs: number;
   exitOk: boolean;
   /** `METHOD /route` → count. */
   gitlab: Record<string, number>;
@@ -67,6 +69,7 @@ async function measure(iam: IamServer, gitlab: FakeGitlab, fn: () => Promise<str
     peak = Math.max(peak, process.memoryUsage().heapUsed);
   }, 5);
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   let summary = '';
   let exitOk = true;
   try {
@@ -76,6 +79,7 @@ async function measure(iam: IamServer, gitlab: FakeGitlab, fn: () => Promise<str
     summary = (error as Error).message;
   }
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const used = process.cpuUsage(cpu);
   clearInterval(timer);
   const routes = new Map<string, number>();
   for (const c of gitlab.calls) routes.set(c.route, (routes.get(c.route) ?? 0) + 1);
@@ -85,6 +89,7 @@ async function measure(iam: IamServer, gitlab: FakeGitlab, fn: () => Promise<str
   const writes = gitlab.mutatingCalls().length;
   return {
     wallMs,
+    cpuMs: (used.user + used.system) / 1000,
     exitOk,
     gitlab: sorted(routes),
     gitlabReads: gitlab.calls.length - writes,

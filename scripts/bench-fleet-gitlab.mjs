@@ -49,7 +49,7 @@ try {
       ['re-run', rerun],
     ]) {
       console.log(
-        `  ${label}: ${f.wallMs.toFixed(0)} ms; GitLab ${f.gitlabReads} reads (${(f.gitlabReads / n).toFixed(2)}/project) + ${f.gitlabWrites} writes; IAM ${f.iamMutating} mutating; heap +${f.heapPeakMb.toFixed(1)} MB peak`,
+        `  ${label}: ${f.wallMs.toFixed(0)} ms wall, ${f.cpuMs.toFixed(0)} ms CPU; GitLab ${f.gitlabReads} reads (${(f.gitlabReads / n).toFixed(2)}/project) + ${f.gitlabWrites} writes; IAM ${f.iamMutating} mutating; heap +${f.heapPeakMb.toFixed(1)} MB peak`,
       );
       console.log(`    ${f.summary}`);
       console.log(`    GitLab: ${list(f.gitlab)}`);
