@@ -77,7 +77,11 @@ export async function requireFleetDelivery(
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       hint ??= error.hint?.replace(` on ${options.project}`, ' on each project');
-      for (const issue of error.issues) issues.push(locateIssue(selected[i] as FleetMember, issue));
+      // Said once per flag or config line, not once per project (the first one is named).
+      for (const issue of error.issues) {
+        const message = issue.message.replaceAll(options.project, 'the project');
+        issues.push(locateIssue(selected[i] as FleetMember, { ...issue, message }));
+      }
     }
   }
   throwMemberIssues(`delivery for ${what}`, issues, hint);

@@ -359,11 +359,25 @@ describe('init --config with delivery per member', () => {
     expect(fake.calls).toEqual([]);
   });
 
+  it('a delivery set in defaults and refused for every member is one line (at defaults.delivery)', async () => {
+    const file = config(
+      'version: 1\ndefaults:\n  refs: { branches: [main] }\n  delivery: merge-request\nprojects:\n  - path: acme/api\n  - path: acme/web\n  - path: acme/worker\n',
+    );
+    const r = await run({ config: file, yes: true }, {});
+    expect(exitCodeFor(r.error)).toBe(2);
+    const issues = (r.error as UsageError).issues;
+    expect(issues).toHaveLength(1);
+    expect(`${issues[0]?.field}: ${issues[0]?.message}`).toMatch(
+      /gitlab-aws-oidc\.yml:4:13.*the token cannot see the project\) \(for acme\/api\)/,
+    );
+  });
+
   it('the default GitLab wiring with no token and no anonymous lookup: exit 2, no call at all', async () => {
     const r = await run({ config: config(MIXED), yes: true }, {});
     expect(exitCodeFor(r.error)).toBe(2);
     const issues = (r.error as UsageError).issues.map((i) => `${i.field}: ${i.message}`).join('\n');
     expect(issues).toMatch(/gitlab-aws-oidc\.yml:6:15.*needs the GitLab project, which was not looked up/);
+    expect((r.error as UsageError).issues).toHaveLength(2);
     expect(aws.calls()).toEqual([]);
     expect(fake.calls).toEqual([]);
   });
