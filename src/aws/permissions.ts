@@ -35,6 +35,7 @@ export const IAM_PORT_ACTIONS = {
   listUsers: ['iam:ListUsers'],
   listAccessKeys: ['iam:ListAccessKeys'],
   getAccessKeyLastUsed: ['iam:GetAccessKeyLastUsed'],
+  getUserAuthorizationDetails: ['iam:GetAccountAuthorizationDetails'],
   getPolicy: ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
   getPolicySummary: ['iam:GetPolicy'],
   getPolicyDocument: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
