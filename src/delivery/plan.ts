@@ -147,6 +147,12 @@ export async function planGitlabDelivery(
           ? { ...ciVariableKeys(probe.jobNames), protection: variables.protection }
           : undefined,
         verifyCommand: verifyCommand(role.roleArn, options),
+        ...(options.replacesStaticKey
+          ? {
+              command: 'gitlab-aws-oidc migrate --apply --merge-request',
+              replacesStaticKey: options.replacesStaticKey,
+            }
+          : {}),
       }),
       commitMessage: `ci: assume AWS role ${roleName} through GitLab OIDC (gitlab-aws-oidc init)`,
     });
