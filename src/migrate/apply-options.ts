@@ -43,7 +43,14 @@ export function refineApplyOptions(
     }
     return;
   }
-  if (!o.aws) issue('aws', 'cannot go with --apply: the roles are made in AWS (drop --no-aws)');
+  if (!o.aws) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['aws'],
+      params: { field: '--no-aws' },
+      message: 'cannot go with --apply: the roles are made in AWS (drop --no-aws)',
+    });
+  }
   if (!o.mergeRequest) {
     issue(
       'mergeRequest',

@@ -7,6 +7,7 @@
  * before any call.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
 import { SETUP_BRANCH } from '../../src/delivery/merge-request.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { createGitlabClient, type GitlabClient } from '../../src/gitlab/api/client.js';
@@ -58,6 +59,25 @@ function port(): GitlabClient {
   return c;
 }
 
+/** The parts of the --json document the tests read. */
+interface ApplyDocument {
+  ok: boolean;
+  status: string;
+  projects: {
+    path: string;
+    status: string;
+    reason?: string;
+    userName?: string;
+    keys: string[];
+    sharedKeys?: string[];
+    variables?: { key: string; where: string }[];
+    policyName?: string;
+    permissions?: { sources: { holder: string; kind: string; role: string }[] };
+    notCarriedOver?: { source: string; reason: string }[];
+    init?: { status: string };
+  }[];
+}
+
 async function run(flags: RawMigrateFlags) {
   const { context, out, err } = captureContext();
   const gl = port();
@@ -73,11 +93,11 @@ async function run(flags: RawMigrateFlags) {
     expect(err(), 'stderr').not.toContain(secret);
     if (failure instanceof Error) expect(JSON.stringify(failure), 'error').not.toContain(secret);
   }
-  const doc = flags.json && out() ? (JSON.parse(out()) as Record<string, any>) : undefined;
+  const doc = flags.json && out() ? (JSON.parse(out()) as ApplyDocument) : undefined;
   return { out: out(), err: err(), doc, failure };
 }
 
-const doc = (...Statement: object[]) => ({ Version: '2012-10-17', Statement });
+const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
 
 interface World {
   api: FakeProject;
@@ -174,7 +194,7 @@ describe('migrate --apply', () => {
     const { doc: done, failure: applyFailure } = await run({ ...APPLY, json: true });
     expect(applyFailure).toBeUndefined();
     expect(done).toMatchObject({ ok: true, mode: 'apply', status: 'applied', exitCode: 0, account: ACCOUNT });
-    const byPath = Object.fromEntries((done!.projects as any[]).map((p) => [p.path, p]));
+    const byPath = Object.fromEntries(done!.projects.map((p) => [p.path, p]));
     expect(Object.fromEntries(Object.entries(byPath).map(([k, v]) => [k, v.status]))).toEqual({
       'acme/platform/api': 'migrate',
       'acme/platform/dark': 'not-migratable',
@@ -182,16 +202,16 @@ describe('migrate --apply', () => {
       'acme/platform/none': 'nothing-to-migrate',
       'acme/platform/web': 'migrate',
     });
-    expect(byPath['acme/platform/dark'].reason).toMatch(/^AWS_ACCESS_KEY_ID \(project variable\) is hidden/);
-    expect(byPath['acme/platform/legacy'].reason).toContain(`key of account ${OTHER_ACCOUNT}`);
-    const api = byPath['acme/platform/api'];
+    expect(byPath['acme/platform/dark']!.reason).toMatch(/^AWS_ACCESS_KEY_ID \(project variable\) is hidden/);
+    expect(byPath['acme/platform/legacy']!.reason).toContain(`key of account ${OTHER_ACCOUNT}`);
+    const api = byPath['acme/platform/api']!;
     expect(api).toMatchObject({ userName: 'deploy-bot', init: { status: 'applied' } });
     expect(api.sharedKeys).toEqual(api.keys);
     expect(api.variables).toEqual([
       { key: 'AWS_ACCESS_KEY_ID', where: 'project variable' },
       { key: 'AWS_SECRET_ACCESS_KEY', where: 'group acme/platform variable' },
     ]);
-    expect(api.permissions.sources.map((s: any) => [s.holder, s.kind, s.role])).toEqual([
+    expect(api.permissions!.sources.map((s) => [s.holder, s.kind, s.role])).toEqual([
       ['user deploy-bot', 'inline', `partly copied into ${api.policyName} (see below)`],
       ['group ci-users', 'inline', `copied into ${api.policyName}`],
       ['user deploy-bot', 'managed', 'attached'],
@@ -337,14 +357,15 @@ describe('migrate --apply', () => {
 
   it('bad input is exit 2 before any call', async () => {
     seed({ projects: ['api'] });
-    for (const [flags, field] of [
+    const cases: [RawMigrateFlags, string][] = [
       [{ group: ['acme'], apply: true }, '--merge-request'],
-      [{ group: ['acme'], apply: true, mergeRequest: true, aws: false }, '--aws'],
+      [{ group: ['acme'], apply: true, mergeRequest: true, aws: false }, '--no-aws'],
       [{ group: ['acme'], dryRun: true }, '--dry-run'],
       [{ group: ['acme'], mergeRequest: true }, '--merge-request'],
       [{ group: ['acme'], apply: true, mergeRequest: true }, '--yes'],
-    ] as const) {
-      const { failure } = await run(flags as RawMigrateFlags);
+    ];
+    for (const [flags, field] of cases) {
+      const { failure } = await run(flags);
       expect(failure, JSON.stringify(flags)).toBeInstanceOf(UsageError);
       expect((failure as UsageError).exitCode).toBe(ExitCode.Usage);
       expect((failure as UsageError).issues.map((i) => i.field)).toContain(field);
