@@ -7,13 +7,15 @@
  * before any call.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { REQUIRED_PERMISSIONS } from '../../src/aws/permissions.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
 import { SETUP_BRANCH } from '../../src/delivery/merge-request.js';
-import { ExitCode, UsageError } from '../../src/errors.js';
+import { AbortError, ExitCode, UsageError } from '../../src/errors.js';
 import { createGitlabClient, type GitlabClient } from '../../src/gitlab/api/client.js';
 import { MigrateApplyFailedError } from '../../src/migrate/apply-format.js';
 import { runMigrateCommand } from '../../src/migrate/command.js';
 import type { RawMigrateFlags } from '../../src/migrate/options.js';
+import { createScriptedPrompter, type Prompter } from '../../src/prompts/prompter.js';
 import { UNSET_STATIC_KEYS } from '../../src/render/ci-file.js';
 import { ciYamlToJs } from '../../src/render/ci-yaml.js';
 import { captureContext } from '../helpers/capture-context.js';
@@ -78,12 +80,13 @@ interface ApplyDocument {
   }[];
 }
 
-async function run(flags: RawMigrateFlags) {
-  const { context, out, err } = captureContext();
+async function run(flags: RawMigrateFlags, interactive?: { prompter: Prompter }) {
+  const { context, out, err } = captureContext({ interactive: interactive !== undefined });
   const gl = port();
   const failure = await runMigrateCommand(flags, context, {
     gitlab: async () => gl,
     aws: async () => aws.ports,
+    ...(interactive ? { prompter: async () => interactive.prompter } : {}),
   }).then(
     () => undefined,
     (e: unknown) => e,
@@ -266,6 +269,13 @@ describe('migrate --apply', () => {
     // Nothing retired: the variables are all still there.
     expect(w.api.variables.map((v) => v.key)).toEqual(['AWS_ACCESS_KEY_ID']);
 
+    // Every IAM/STS call that reached the wire is in the README's list for migrate --apply.
+    const allowed = new Set(REQUIRED_PERMISSIONS.migrateApply);
+    const sts = new Set(['GetCallerIdentity', 'GetAccessKeyInfo']);
+    for (const { command } of aws.calls()) {
+      expect(allowed, command).toContain(`${sts.has(command) ? 'sts' : 'iam'}:${command}`);
+    }
+
     // The re-run: nothing to change, no mutating call anywhere.
     aws.iamMock.resetHistory();
     gitlab.clearCalls();
@@ -353,6 +363,17 @@ describe('migrate --apply', () => {
       'POST /projects/:id/repository/commits',
       'POST /projects/:id/merge_requests',
     ]);
+  });
+
+  it('with a terminal: the plan, then one confirmation for every project; "no" changes nothing', async () => {
+    seed();
+    const prompter = createScriptedPrompter({ '--yes': false });
+    const { out, failure } = await run({ ...APPLY, yes: false }, { prompter });
+    expect(failure).toBeInstanceOf(AbortError);
+    expect(prompter.asked).toEqual(['--yes']);
+    expect(out).toContain('Plan: replace the AWS keys of 2 projects');
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(gitlab.mutatingCalls()).toEqual([]);
   });
 
   it('bad input is exit 2 before any call', async () => {
