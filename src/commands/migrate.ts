@@ -12,7 +12,7 @@ export function registerMigrate(program: Command, context: CommandContext): void
   const command = program
     .command('migrate')
     .description(
-      'Find the long-lived AWS access keys stored in GitLab CI/CD variables, and whose they are (read only).',
+      'Find the long-lived AWS access keys stored in GitLab CI/CD variables and whose they are; --apply replaces them with OIDC roles.',
     )
     .option('--project <path>', 'GitLab project to look at, e.g. group/app; repeatable', collect)
     .option(
@@ -64,7 +64,8 @@ GitLab token: read_api scope; Maintainer on each project, Owner on a group to re
 permissions (managed policies attached, inline and group policies copied into the tool-managed policy,
 the boundary kept; what cannot be carried over is listed), trusted as init trusts it, and a merge
 request whose hidden job unsets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (CI/CD
-variables win over YAML, and the SDKs use a key before the web identity token). The keys stay.`,
+variables win over YAML, and the SDKs use a key before the web identity token). The keys stay:
+retiring them (--retire) is not implemented yet.`,
     )
     .action(async (flags) => {
       const { runMigrateCommand } = await import('../migrate/command.js');

@@ -85,6 +85,9 @@ describe('migrate (built binary)', () => {
       '--gitlab-token-env',
       '--no-aws',
       '--json',
+      '--apply',
+      '--merge-request',
+      '--dry-run',
     ])
       expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('not implemented yet');
