@@ -140,7 +140,16 @@ export function formatMigrateApplyResult(result: MigrateApplyResult, pal: Palett
   }
   if (result.fleet) lines.push('', ...formatFleetResult(result.fleet, pal));
   else if (!result.projects.some((p) => p.status === 'migrate')) lines.push(pal.good('Nothing to migrate.'));
-  lines.push(...notMigrated(result, pal));
+  // Listed in the plan, which is always shown first: counted here.
+  const refused = result.projects.filter((p) => p.status === 'not-migratable').length;
+  const nothing = result.projects.filter((p) => p.status === 'nothing-to-migrate').length;
+  if (refused || nothing) {
+    const parts = [
+      refused ? `${plural(refused, 'project')} not migratable` : '',
+      nothing ? `${nothing} with nothing to migrate` : '',
+    ].filter(Boolean);
+    lines.push('', `${parts.join(', ')} (listed in the plan).`);
+  }
   if (result.projects.some((p) => p.member?.status === 'applied')) {
     lines.push(
       '',

@@ -160,6 +160,12 @@ export async function runMigrateApply(
         const roleArn = `arn:${identity.partition}:iam::${identity.account}:role${resolved.rolePath}${resolved.roleName}`;
         const carry = carryOverPermissions(permissions, { roleArn });
         p.carry = carry;
+        if (carry.notCarriedOver.length) {
+          const n = carry.notCarriedOver.length;
+          const warning = `${n} of the user's permissions ${n === 1 ? 'is' : 'are'} not carried over (see the plan): the role can do less than the key`;
+          p.warnings.push(warning);
+          deps.logger.warn(`${p.path}: ${warning.replace(': the role can do less than the key', '')}`);
+        }
         p.roleName = resolved.roleName;
         p.policyName = resolved.policyName;
         const member = parseOptions(

@@ -197,6 +197,23 @@ describe('migrate --apply', () => {
     const { doc: done, failure: applyFailure } = await run({ ...APPLY, json: true });
     expect(applyFailure).toBeUndefined();
     expect(done).toMatchObject({ ok: true, mode: 'apply', status: 'applied', exitCode: 0, account: ACCOUNT });
+    expect(Object.keys(done!).sort()).toEqual(
+      [
+        'account',
+        'command',
+        'dryRun',
+        'exitCode',
+        'gitlabUrl',
+        'incomplete',
+        'keys',
+        'mode',
+        'ok',
+        'projects',
+        'quotas',
+        'skipped',
+        'status',
+      ].sort(),
+    );
     const byPath = Object.fromEntries(done!.projects.map((p) => [p.path, p]));
     expect(Object.fromEntries(Object.entries(byPath).map(([k, v]) => [k, v.status]))).toEqual({
       'acme/platform/api': 'migrate',
@@ -313,6 +330,12 @@ describe('migrate --apply', () => {
     expect(out).toContain('Not migratable (2): no role can be planned');
     expect(out).toContain('Nothing to migrate: acme/platform/none.');
     expect(out).toContain('Dry run: nothing was changed');
+    // Said once, in the plan; the result only counts them.
+    expect(out.split('Not migratable (2)')).toHaveLength(2);
+    expect(out).toContain('2 projects not migratable, 1 with nothing to migrate (listed in the plan).');
+    expect(err).toContain(
+      "acme/platform/api: 1 of the user's permissions is not carried over (see the plan)",
+    );
     expect(err).toContain('GetAccountAuthorizationDetails');
   });
 
