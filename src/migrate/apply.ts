@@ -11,7 +11,7 @@
 import type { AwsPorts } from '../aws/ports.js';
 import type { RawInitFlags } from '../commands/init.js';
 import { parseIssuerUrl } from '../core/issuer.js';
-import { UsageError } from '../errors.js';
+import { AbortError, UsageError } from '../errors.js';
 import { type FleetDeps, type FleetResult, type MemberOutcome, runFleet } from '../fleet/run.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from '../init/options.js';
@@ -133,6 +133,17 @@ export async function runMigrateApply(
   if (todo.length) {
     deps.progress?.('Reading the IAM users, their groups and policies (iam:GetAccountAuthorizationDetails)…');
     const details = await aws.iam.getUserAuthorizationDetails();
+    // The account's managed-policies-per-role quota (raisable): what a role can carry as attachments.
+    const attachedPoliciesQuota = await aws.iam.getAccountSummary().then(
+      (s) => s.attachedPoliciesPerRoleQuota || undefined,
+      (error: unknown) => {
+        if (error instanceof AbortError) throw error;
+        deps.progress?.(
+          "Could not read the account's quotas (iam:GetAccountSummary): assuming IAM's default of 10 managed policies per role.",
+        );
+        return undefined;
+      },
+    );
     for (const p of todo) {
       try {
         const resolved = await resolveInitOptions(initFlagsFor(p.path, options), {
@@ -158,7 +169,7 @@ export async function runMigrateApply(
           );
         }
         const roleArn = `arn:${identity.partition}:iam::${identity.account}:role${resolved.rolePath}${resolved.roleName}`;
-        const carry = carryOverPermissions(permissions, { roleArn });
+        const carry = carryOverPermissions(permissions, { roleArn, attachedPoliciesQuota });
         p.carry = carry;
         if (carry.notCarriedOver.length) {
           const n = carry.notCarriedOver.length;

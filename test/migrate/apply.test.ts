@@ -306,6 +306,8 @@ describe('migrate --apply', () => {
 
   it('the plan shows the permissions side by side, what is left behind, the shared key and the unset line', async () => {
     seed();
+    // Without iam:GetAccountSummary the carry-over assumes IAM's default quota, and says so.
+    aws.failNext('GetAccountSummary', 'AccessDenied');
     const { out, err, failure } = await run({ ...APPLY, dryRun: true, yes: false });
     expect(failure).toBeUndefined();
     expect(out).toContain(
@@ -337,6 +339,7 @@ describe('migrate --apply', () => {
       "acme/platform/api: 1 of the user's permissions is not carried over (see the plan)",
     );
     expect(err).toContain('GetAccountAuthorizationDetails');
+    expect(err).toContain("Could not read the account's quotas (iam:GetAccountSummary): assuming IAM's default");
   });
 
   it.each([
