@@ -339,7 +339,9 @@ describe('migrate --apply', () => {
       "acme/platform/api: 1 of the user's permissions is not carried over (see the plan)",
     );
     expect(err).toContain('GetAccountAuthorizationDetails');
-    expect(err).toContain("Could not read the account's quotas (iam:GetAccountSummary): assuming IAM's default");
+    expect(err).toContain(
+      "Could not read the account's quotas (iam:GetAccountSummary): assuming IAM's default",
+    );
   });
 
   it.each([
