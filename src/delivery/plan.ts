@@ -154,7 +154,7 @@ export async function planGitlabDelivery(
             }
           : {}),
       }),
-      commitMessage: `ci: assume AWS role ${roleName} through GitLab OIDC (gitlab-aws-oidc init)`,
+      commitMessage: `ci: assume AWS role ${roleName} through GitLab OIDC (gitlab-aws-oidc ${options.replacesStaticKey ? 'migrate --apply' : 'init'})`,
     });
     plan.pipeline = mr.pipeline;
     plan.notes.push(...mr.notes);

@@ -81,6 +81,9 @@ function projectPlan(result: MigrateApplyResult, p: AppliedProject, pal: Palette
     `  Pipeline: the hidden job first runs \`${UNSET_STATIC_KEYS}\`${variables ? `, so ${variables} no longer reach the jobs that extend it` : ''}; the key stays until \`migrate --retire\``,
   );
   for (const w of p.warnings) lines.push(`  ${pal.warn('!')} ${w}`);
+  if (p.member?.status === 'refused') {
+    lines.push(`  ${pal.danger('✗')} refused: ${errorLine(p.member.error)}`);
+  }
   const r = p.member?.result;
   if (r) {
     const changes = r.plan.resources

@@ -282,6 +282,9 @@ describe('migrate --apply', () => {
       expect(description).toContain('- `AWS_ACCESS_KEY_ID` (project variable)');
       expect(description).toContain('`gitlab-aws-oidc migrate --retire`');
       expect(description).toContain('IAM user `deploy-bot`');
+      expect(project.commits.find((c) => c.branch === SETUP_BRANCH)?.message).toMatch(
+        /\(gitlab-aws-oidc migrate --apply\)$/,
+      );
     }
     // Nothing retired: the variables are all still there.
     expect(w.api.variables.map((v) => v.key)).toEqual(['AWS_ACCESS_KEY_ID']);
@@ -391,6 +394,23 @@ describe('migrate --apply', () => {
       'POST /projects/:id/repository/commits',
       'POST /projects/:id/merge_requests',
     ]);
+  });
+
+  it('a project init refuses (an empty repository: no branch to trust) is shown refused, exit 1; the others are applied', async () => {
+    seed({ projects: ['api'] });
+    const key = aws.addAccessKey('deploy-bot');
+    secrets.push(key.accessKeyId, key.secretAccessKey);
+    const empty = gitlab.addProject('acme/platform/empty', { defaultBranch: null });
+    gitlab.addProjectVariable(empty, 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    const { out, failure } = await run(APPLY);
+    expect(failure).toBeInstanceOf(MigrateApplyFailedError);
+    expect((failure as MigrateApplyFailedError).exitCode).toBe(ExitCode.Failure);
+    expect(out).toMatch(/acme\/platform\/empty ← IAM user deploy-bot[\s\S]*✗ refused: .*--branch/);
+    expect(out).toContain('acme/platform/empty: refused');
+    expect(out).toMatch(
+      /acme\/platform\/api: applied, role arn:aws:iam::111122223333:role\/gitlab-oidc\/gitlab-acme-platform-api, merge request https:/,
+    );
+    expect(aws.state.roles.has('gitlab-acme-platform-empty')).toBe(false);
   });
 
   it('with a terminal: the plan, then one confirmation for every project; "no" changes nothing', async () => {
