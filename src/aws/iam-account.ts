@@ -37,7 +37,7 @@ function toRoleDetail(role: SdkRoleDetail): RoleDetail {
   };
 }
 
-function toPolicyDetail(policy: ManagedPolicyDetail): LocalPolicyDetail {
+export function toPolicyDetail(policy: ManagedPolicyDetail): LocalPolicyDetail {
   const arn = policy.Arn ?? '';
   const versions = policy.PolicyVersionList ?? [];
   const current =

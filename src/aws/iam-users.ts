@@ -5,15 +5,65 @@
  */
 import {
   GetAccessKeyLastUsedCommand,
+  GetAccountAuthorizationDetailsCommand,
   type IAMClient,
   ListAccessKeysCommand,
   ListUsersCommand,
+  type ManagedPolicyDetail,
+  type PolicyDetail,
+  type GroupDetail as SdkGroupDetail,
+  type UserDetail as SdkUserDetail,
 } from '@aws-sdk/client-iam';
-import { callAws, collectPages, isNoSuchEntity } from './iam-call.js';
+import { toPolicyDetail } from './iam-account.js';
+import { callAws, collectPages, decodePolicyDocument, isNoSuchEntity } from './iam-call.js';
 import { mapAwsError } from './map-error.js';
-import type { AccessKeyMetadata, IamPort } from './ports.js';
+import type { AccessKeyMetadata, GroupDetail, IamPort, InlinePolicyDetail, UserDetail } from './ports.js';
 
-type UserMethods = Pick<IamPort, 'listUsers' | 'listAccessKeys' | 'getAccessKeyLastUsed'>;
+type UserMethods = Pick<
+  IamPort,
+  'listUsers' | 'listAccessKeys' | 'getAccessKeyLastUsed' | 'getUserAuthorizationDetails'
+>;
+
+const inlinePolicies = (list: PolicyDetail[] | undefined, owner: string): InlinePolicyDetail[] =>
+  (list ?? []).flatMap((p) =>
+    p.PolicyName
+      ? [
+          {
+            name: p.PolicyName,
+            document: decodePolicyDocument(p.PolicyDocument, `inline policy ${p.PolicyName} of ${owner}`),
+          },
+        ]
+      : [],
+  );
+
+const attachedArns = (list: { PolicyArn?: string | undefined }[] | undefined): string[] =>
+  (list ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : []));
+
+function toUserDetail(user: SdkUserDetail): UserDetail {
+  const name = user.UserName ?? '';
+  return {
+    name,
+    path: user.Path ?? '/',
+    arn: user.Arn ?? '',
+    inlinePolicies: inlinePolicies(user.UserPolicyList, `user ${name}`),
+    groupNames: user.GroupList ?? [],
+    attachedPolicyArns: attachedArns(user.AttachedManagedPolicies),
+    ...(user.PermissionsBoundary?.PermissionsBoundaryArn
+      ? { permissionsBoundaryArn: user.PermissionsBoundary.PermissionsBoundaryArn }
+      : {}),
+  };
+}
+
+function toGroupDetail(group: SdkGroupDetail): GroupDetail {
+  const name = group.GroupName ?? '';
+  return {
+    name,
+    path: group.Path ?? '/',
+    arn: group.Arn ?? '',
+    inlinePolicies: inlinePolicies(group.GroupPolicyList, `group ${name}`),
+    attachedPolicyArns: attachedArns(group.AttachedManagedPolicies),
+  };
+}
 
 /** Runs one SDK call about `accessKeyId`; the key never reaches the error message. */
 export async function callAboutKey<T>(
@@ -85,6 +135,35 @@ export function createUserMethods(client: IAMClient): UserMethods {
         if (isNoSuchEntity(error)) return undefined;
         throw error;
       }
+    },
+
+    async getUserAuthorizationDetails() {
+      const pages = await collectPages(async (Marker) => {
+        const out = await callAws('GetAccountAuthorizationDetails', () =>
+          client.send(
+            new GetAccountAuthorizationDetailsCommand({
+              Filter: ['User', 'Group', 'LocalManagedPolicy'],
+              Marker,
+            }),
+          ),
+        );
+        return {
+          items: [
+            {
+              users: out.UserDetailList ?? [],
+              groups: out.GroupDetailList ?? [],
+              policies: out.Policies ?? ([] as ManagedPolicyDetail[]),
+            },
+          ],
+          isTruncated: out.IsTruncated,
+          marker: out.Marker,
+        };
+      });
+      return {
+        users: pages.flatMap((p) => p.users.map(toUserDetail)),
+        groups: pages.flatMap((p) => p.groups.map(toGroupDetail)),
+        policies: pages.flatMap((p) => p.policies.map(toPolicyDetail)),
+      };
     },
   };
 }

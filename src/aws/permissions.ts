@@ -35,6 +35,7 @@ export const IAM_PORT_ACTIONS = {
   listUsers: ['iam:ListUsers'],
   listAccessKeys: ['iam:ListAccessKeys'],
   getAccessKeyLastUsed: ['iam:GetAccessKeyLastUsed'],
+  getUserAuthorizationDetails: ['iam:GetAccountAuthorizationDetails'],
   getPolicy: ['iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'],
   getPolicySummary: ['iam:GetPolicy'],
   getPolicyDocument: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
@@ -96,7 +97,8 @@ export type PermissionScope =
   | 'status'
   | 'destroy'
   | 'export'
-  | 'migrate';
+  | 'migrate'
+  | 'migrateApply';
 
 interface ScopeMethods {
   iam: readonly (keyof IamPort)[];
@@ -172,6 +174,26 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
     sts: ['getCallerIdentity', 'getAccessKeyInfo'],
     iam: ['listUsers', 'listAccessKeys', 'getAccessKeyLastUsed', 'getAccountAuthorizationDetails'],
   },
+  // migrate --apply: find, the users' permissions in bulk, then init per project through the fleet
+  // (which reads the account in bulk and its quotas when there are several projects).
+  migrateApply: {
+    sts: ['getCallerIdentity', 'getAccessKeyInfo'],
+    iam: [
+      ...new Set([
+        'listUsers',
+        'listAccessKeys',
+        'getAccessKeyLastUsed',
+        'getAccountAuthorizationDetails',
+        'getUserAuthorizationDetails',
+        'listOidcProviderArns',
+        'getAccountSummary',
+        ...READ_STATE_METHODS,
+        ...INIT_PLAN_METHODS,
+        'listRoles',
+        ...APPLY_METHODS,
+      ] as const),
+    ],
+  },
 };
 
 /** The exact actions a command needs, sorted: the union over the port methods it uses. */
@@ -192,4 +214,5 @@ export const REQUIRED_PERMISSIONS: Record<PermissionScope, string[]> = {
   destroy: listRequiredActions(COMMAND_PORT_METHODS.destroy),
   export: listRequiredActions(COMMAND_PORT_METHODS.export),
   migrate: listRequiredActions(COMMAND_PORT_METHODS.migrate),
+  migrateApply: listRequiredActions(COMMAND_PORT_METHODS.migrateApply),
 };

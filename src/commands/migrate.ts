@@ -12,7 +12,7 @@ export function registerMigrate(program: Command, context: CommandContext): void
   const command = program
     .command('migrate')
     .description(
-      'Find the long-lived AWS access keys stored in GitLab CI/CD variables, and whose they are (read only).',
+      'Find the long-lived AWS access keys stored in GitLab CI/CD variables and whose they are; --apply replaces them with OIDC roles.',
     )
     .option('--project <path>', 'GitLab project to look at, e.g. group/app; repeatable', collect)
     .option(
@@ -26,6 +26,20 @@ export function registerMigrate(program: Command, context: CommandContext): void
     .option('--region <region>', 'AWS region for STS (IAM is global)')
     .option('--profile <name>', 'AWS shared-config profile to use')
     .option('--json', 'print one JSON document on stdout')
+    .option(
+      '--apply',
+      "replace each project's key with an OIDC role of the same permissions (init's plan and merge request)",
+    )
+    .option('--merge-request', 'with --apply: deliver each pipeline change as a merge request (required)')
+    .option('--ci-variables', 'with --apply: the role ARN and region as project CI/CD variables')
+    .option(
+      '--branch <name>',
+      "with --apply: a branch the roles trust (default: each project's default branch); repeatable",
+      collect,
+    )
+    .option('--tag <name>', 'with --apply: a tag the roles trust; repeatable', collect)
+    .option('--dry-run', 'with --apply: plan only, change nothing')
+    .option('-y, --yes', 'with --apply: apply without asking (needed without a terminal)')
     .addHelpText(
       'after',
       `
@@ -36,13 +50,22 @@ Examples:
   Two projects, JSON for a security review:
     $ ${TOOL_NAME} migrate --project acme/api --project acme/web --json > keys.json
 
+  Plan the roles that replace the keys of a group's projects (one merge request each):
+    $ ${TOOL_NAME} migrate --group acme --apply --merge-request --dry-run
+
 For each project: its AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN variables and any
 variable holding an access key ID, from the project and every ancestor group, and which reach the jobs
 (project over group, environment scopes). Each key is resolved to its IAM user with its last use, or
 named as another account's key. Secrets are never printed; key IDs are masked (AKIA…WXYZ).
 GitLab token: read_api scope; Maintainer on each project, Owner on a group to read its variables
-(without it the group is reported as not readable). Nothing is changed: replacing and retiring the keys
-(--apply, --retire) are not implemented yet.`,
+(without it the group is reported as not readable). Nothing is changed without --apply.
+
+--apply: for each project whose jobs get a key of one IAM user of this account, a role with that user's
+permissions (managed policies attached, inline and group policies copied into the tool-managed policy,
+the boundary kept; what cannot be carried over is listed), trusted as init trusts it, and a merge
+request whose hidden job unsets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (CI/CD
+variables win over YAML, and the SDKs use a key before the web identity token). The keys stay:
+retiring them (--retire) is not implemented yet.`,
     )
     .action(async (flags) => {
       const { runMigrateCommand } = await import('../migrate/command.js');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { RefRule } from '../core/types.js';
 import { CliError } from '../errors.js';
 import { templatePath } from '../io/package-root.js';
-import type { CiJobNames, CiVariableKeys } from '../render/ci-file.js';
+import { type CiJobNames, type CiVariableKeys, UNSET_STATIC_KEYS } from '../render/ci-file.js';
 
 export const MR_TEMPLATE_FILE = 'description.md';
 
@@ -31,6 +31,10 @@ export interface MergeRequestDescriptionInput {
   variables?: (CiVariableKeys & { protection: string }) | undefined;
   /** The `gitlab-aws-oidc verify …` command of the next steps. */
   verifyCommand: string;
+  /** The command that opened it (default `gitlab-aws-oidc init --merge-request`). */
+  command?: string | undefined;
+  /** `migrate --apply`: the static key the role replaces, and the variables that hold it. */
+  replacesStaticKey?: { userName: string; variables: { key: string; where: string }[] } | undefined;
 }
 
 /** One line; stable across runs (the merge request is found by its branch, not by its title). */
@@ -74,7 +78,11 @@ export function renderDescriptionFromTemplate(template: string, input: MergeRequ
   ];
   if (permissionLines.length === 0)
     permissionLines.push('- none attached yet: the role can only be assumed.');
+  const migrateLines = (input.replacesStaticKey?.variables ?? []).map(
+    (v) => `- ${inlineCode(v.key)} (${v.where})`,
+  );
   const lists: Record<string, string[]> = {
+    MIGRATE_VARIABLES: migrateLines,
     REFS: refLines,
     PIN_LINES: pinLines,
     PERMISSION_LINES: permissionLines,
@@ -96,6 +104,9 @@ export function renderDescriptionFromTemplate(template: string, input: MergeRequ
     REGION_KEY: input.variables?.region ?? '',
     VARIABLES_PROTECTION: input.variables?.protection ?? '',
     VERIFY_COMMAND: inlineCode(input.verifyCommand),
+    COMMAND: input.command ?? 'gitlab-aws-oidc init --merge-request',
+    MIGRATE_USER: input.replacesStaticKey?.userName ?? '',
+    UNSET_COMMAND: UNSET_STATIC_KEYS,
   };
   for (const [name, value] of Object.entries(values)) {
     // Every value but the verify command and what the verify job runs sits in backticks in the template.
@@ -111,6 +122,7 @@ export function renderDescriptionFromTemplate(template: string, input: MergeRequ
     PINS: pinLines.length > 0,
     VERIFY: input.verifyRuns !== undefined,
     CI_VARIABLES: input.variables !== undefined,
+    MIGRATE: input.replacesStaticKey !== undefined,
   };
   let text = template.replace(
     /^\{\{#([A-Z_]+)\}\}[ \t]*\r?\n([\s\S]*?)^\{\{\/\1\}\}[ \t]*(?:\r?\n|$)/gm,

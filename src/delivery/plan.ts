@@ -154,8 +154,14 @@ export async function planGitlabDelivery(
           ? { ...ciVariableKeys(probe.jobNames), protection: variables.protection }
           : undefined,
         verifyCommand: verifyCommand(role.roleArn, options),
+        ...(options.replacesStaticKey
+          ? {
+              command: 'gitlab-aws-oidc migrate --apply --merge-request',
+              replacesStaticKey: options.replacesStaticKey,
+            }
+          : {}),
       }),
-      commitMessage: `ci: assume AWS role ${roleName} through GitLab OIDC (gitlab-aws-oidc init)`,
+      commitMessage: `ci: assume AWS role ${roleName} through GitLab OIDC (gitlab-aws-oidc ${options.replacesStaticKey ? 'migrate --apply' : 'init'})`,
     });
     plan.pipeline = mr.pipeline;
     plan.notes.push(...mr.notes);

@@ -13,6 +13,7 @@ const TITLES: Record<keyof typeof REQUIRED_PERMISSIONS, string> = {
   destroy: '`destroy`',
   export: '`export` (read only, for the import blocks; `--offline` needs none)',
   migrate: '`migrate` (find: read only)',
+  migrateApply: '`migrate --apply` (find, then `init` for each project)',
 };
 
 export const PERMISSIONS_START = '<!-- permissions:start -->';

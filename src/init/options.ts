@@ -99,6 +99,27 @@ export const initOptionsSchema = z
     keptPolicyDocument: z
       .custom<PolicyDocument>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))
       .optional(),
+    /**
+     * The tool-managed policy's document given in memory, with what the plan calls it (`migrate --apply`:
+     * the IAM user's inline and group policies, copied). No flag sets it.
+     */
+    policyDocument: z
+      .object({
+        document: z.custom<PolicyDocument>((v) => typeof v === 'object' && v !== null && !Array.isArray(v)),
+        label: z.string().min(1),
+      })
+      .optional(),
+    /**
+     * `migrate --apply`: the static key this role replaces. While it is a CI/CD variable it wins over the
+     * YAML and the SDKs use it before the web identity token, so the hidden job unsets it (and the merge
+     * request says so). `variables`: the keys and where each is set (`project`, `group acme`). No flag sets it.
+     */
+    replacesStaticKey: z
+      .object({
+        userName: z.string().min(1),
+        variables: z.array(z.object({ key: z.string(), where: z.string() })),
+      })
+      .optional(),
     roleName: z.string().superRefine(refineWith((v: string) => validateRoleName(v))),
     rolePath: z
       .string()
@@ -180,7 +201,7 @@ export const initOptionsSchema = z
     refineWith(() =>
       buildRefRules({ branches: byType('branch'), tags: byType('tag'), allowAnyRef: o.allowAnyRef }),
     )(undefined, ctx);
-    const sources = [o.policyFile, o.template].filter(Boolean).length;
+    const sources = [o.policyFile, o.template, o.policyDocument].filter(Boolean).length;
     if (sources > 1) {
       ctx.addIssue({
         code: 'custom',

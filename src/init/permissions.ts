@@ -22,8 +22,16 @@ export interface PermissionSource {
 /** Loads and validates the policy source; undefined when only managed ARNs (or nothing) are used. */
 export async function loadPermissionSource(
   options: Pick<InitOptions, 'cwd' | 'policyFile'> &
-    Partial<Pick<InitOptions, 'template' | 'templateParams' | 'region' | 'keptPolicyDocument'>>,
+    Partial<
+      Pick<InitOptions, 'template' | 'templateParams' | 'region' | 'keptPolicyDocument' | 'policyDocument'>
+    >,
 ): Promise<PermissionSource | undefined> {
+  if (options.policyDocument) {
+    // Given in memory (migrate --apply): validated as a --policy-file would be, named by its label.
+    const { label } = options.policyDocument;
+    const document = validatePermissionPolicy(options.policyDocument.document, label);
+    return { render: () => document, label };
+  }
   if (options.policyFile) {
     const path = resolve(options.cwd, options.policyFile);
     let text: string;

@@ -5,8 +5,9 @@
  */
 import { ciVariableKeys } from '../delivery/variables.js';
 import { CliError, PartialApplyError, UsageError } from '../errors.js';
-import { type CiJobNames, renderCiSnippet } from '../render/ci-file.js';
+import { type CiJobNames, renderCiSnippet, unsetsStaticKeys } from '../render/ci-file.js';
 import { chooseJobNames, type JobNamesChoice, parseRoleArn } from '../render/ci-jobs.js';
+import { asRecord, ciYamlToJs } from '../render/ci-yaml.js';
 import { type VerifySource, verifyJobRun } from '../render/verify-job.js';
 import {
   applyCiFilePlan,
@@ -29,6 +30,15 @@ export interface PipelinePlan extends CiFilePlan {
   otherRoles: { job: string; roleArn: string }[];
   /** What the verify job runs with the role's credentials, in plain words. */
   verifyRuns?: string | undefined;
+}
+
+/** The file as a mapping, or undefined when it is not valid YAML (the merge reports that itself). */
+function parsedOrUndefined(text: string): Record<string, unknown> | undefined {
+  try {
+    return asRecord(ciYamlToJs(text.replace(/^\uFEFF/, '')));
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the verify job runs, from the options (undefined: no verify job). */
@@ -59,6 +69,12 @@ function pipelineSnippet(
     // Offline, the account is a stand-in too.
     const anyAccount = opts.anyAccount ?? options.offline;
     choice = chooseJobNames(before, roleArn, { anyAccount, fileName, variables: opts.variables });
+    // Once `migrate --apply` wrote the unset line, a later run keeps it: the keys may still be variables.
+    const unsetStaticKeys =
+      options.replacesStaticKey !== undefined ||
+      (choice.found &&
+        before !== undefined &&
+        unsetsStaticKeys(parsedOrUndefined(before), choice.names.hidden));
     const text = renderCiSnippet({
       roleArn,
       region: options.region,
@@ -69,6 +85,7 @@ function pipelineSnippet(
       jobNames: choice.names,
       toolVersion: VERSION,
       ciVariables: options.ciVariables ? ciVariableKeys(choice.names) : undefined,
+      unsetStaticKeys,
     });
     return { text, jobNames: choice.names };
   };

@@ -7,18 +7,23 @@ import { lazyAwsPorts } from '../aws/lazy-ports.js';
 import { lazyGitlabPort } from '../gitlab/api/lazy-port.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
+import type { MigrateApplyCommandDeps } from './apply-command.js';
 import { formatMigrateTable } from './format.js';
 import { parseMigrateFlags, type RawMigrateFlags } from './options.js';
 import { migrateFindDocument } from './report.js';
-import { type MigrateDeps, runMigrateFind } from './run.js';
+import { runMigrateFind } from './run.js';
 
 /** `deps` replaces the GitLab and AWS ports (tests); by default they are built from the flags. */
 export async function runMigrateCommand(
   flags: RawMigrateFlags,
   context: CommandContext,
-  deps: Partial<Pick<MigrateDeps, 'gitlab' | 'aws'>> = {},
+  deps: MigrateApplyCommandDeps = {},
 ): Promise<void> {
   const options = parseMigrateFlags(flags);
+  if (options.apply) {
+    const { runMigrateApplyCommand } = await import('./apply-command.js');
+    return runMigrateApplyCommand(options, context, deps);
+  }
   const { progress, output, stdoutPalette } = createCommandIo(context, {
     json: options.json,
     quiet: options.json,

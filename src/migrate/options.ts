@@ -11,6 +11,7 @@ import {
 } from '../options/fields.js';
 import type { RawGitlabApiFlags } from '../options/gitlab-api.js';
 import { parseOptions, refineWith } from '../options/zod-issues.js';
+import { MIGRATE_APPLY_FIELDS, type RawMigrateApplyFlags, refineApplyOptions } from './apply-options.js';
 
 /** `--group g/sub`: a literal group path (core/refs.ts validateGroupPath). */
 const groupPathField = () =>
@@ -33,8 +34,10 @@ export const MigrateFindOptionsSchema = z
     json: z.boolean().default(false),
     /** Projects (and IAM users) read at once. */
     concurrency: z.number().int().min(1).max(32).default(8),
+    ...MIGRATE_APPLY_FIELDS,
   })
   .superRefine((o, ctx) => {
+    refineApplyOptions(o, ctx);
     if (o.project.length === 0 && o.group.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -46,7 +49,7 @@ export const MigrateFindOptionsSchema = z
 
 export type MigrateFindOptions = z.output<typeof MigrateFindOptionsSchema>;
 
-export interface RawMigrateFlags extends RawGitlabApiFlags {
+export interface RawMigrateFlags extends RawGitlabApiFlags, RawMigrateApplyFlags {
   project?: string[];
   group?: string[];
   gitlabUrl?: string;
@@ -70,6 +73,13 @@ export function parseMigrateFlags(flags: RawMigrateFlags): MigrateFindOptions {
       region: flags.region,
       profile: flags.profile,
       json: flags.json,
+      apply: flags.apply,
+      dryRun: flags.dryRun,
+      yes: flags.yes,
+      mergeRequest: flags.mergeRequest,
+      ciVariables: flags.ciVariables,
+      branch: flags.branch,
+      tag: flags.tag,
     },
     'migrate options',
   );

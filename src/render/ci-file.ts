@@ -70,7 +70,15 @@ export interface CiSnippetInput {
    * job then reads them (`AWS_ROLE_ARN: '$KEY'`) instead of holding the literals.
    */
   ciVariables?: CiVariableKeys | undefined;
+  /**
+   * `migrate --apply`: the hidden job's before_script first unsets the static key variables
+   * ({@link UNSET_STATIC_KEYS}): a CI/CD variable wins over the YAML, and the SDKs would use it first.
+   */
+  unsetStaticKeys?: boolean | undefined;
 }
+
+/** The shell line that keeps a static key held in CI/CD variables away from the AWS CLI and SDKs. */
+export const UNSET_STATIC_KEYS = 'unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN';
 
 /** The keys of the project CI/CD variables one role's hidden job reads (see `delivery/variables.ts`). */
 export interface CiVariableKeys {
@@ -106,6 +114,7 @@ export function renderCiFromTemplate(templateText: string, input: CiSnippetInput
   let text = renderSections(templateText, {
     VERIFY: input.verify !== undefined,
     CI_VARIABLES: input.ciVariables !== undefined,
+    UNSET_KEYS: input.unsetStaticKeys === true,
   });
   text = text.replace(/^([ \t]*)\{\{RULES\}\}[ \t]*$/gm, (_m, indent: string) =>
     rules.map((r) => indent + r).join('\n'),
@@ -255,5 +264,12 @@ function validateInput(input: CiSnippetInput): Record<string, string> {
     TOKEN_VARIABLE: tokenVariable,
     TOOL_VERSION: input.toolVersion,
     AWS_CLI_IMAGE,
+    UNSET_COMMAND: UNSET_STATIC_KEYS,
   };
+}
+
+/** Whether `js` (a parsed pipeline file) has the hidden job `hidden` unsetting the static keys. */
+export function unsetsStaticKeys(js: Record<string, unknown> | undefined, hidden: string): boolean {
+  const job = js?.[hidden] as { before_script?: unknown } | undefined;
+  return Array.isArray(job?.before_script) && job.before_script.includes(UNSET_STATIC_KEYS);
 }

@@ -33,6 +33,35 @@ const input: MergeRequestDescriptionInput = {
 };
 
 describe('merge request title and description', () => {
+  it('migrate --apply: says which variables hold the key, that the hidden job unsets them, and that --retire retires it', () => {
+    const text = renderMergeRequestDescription({
+      ...input,
+      command: 'gitlab-aws-oidc migrate --apply --merge-request',
+      replacesStaticKey: {
+        userName: 'deploy-bot',
+        variables: [
+          { key: 'AWS_ACCESS_KEY_ID', where: 'project variable' },
+          { key: 'AWS_SECRET_ACCESS_KEY', where: 'group grp variable' },
+        ],
+      },
+    });
+    expect(text).toContain('opened by `gitlab-aws-oidc migrate --apply --merge-request` (1.2.3)');
+    expect(text).toContain('### Replacing the static AWS key');
+    expect(text).toContain('access key of IAM user `deploy-bot`');
+    expect(text).toContain(
+      '- `AWS_ACCESS_KEY_ID` (project variable)\n- `AWS_SECRET_ACCESS_KEY` (group grp variable)',
+    );
+    expect(text).toContain(
+      '`.aws-oidc` first runs `unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN`',
+    );
+    expect(text).toContain(
+      '`gitlab-aws-oidc migrate --retire` deletes the variables and deactivates the key',
+    );
+    const plain = renderMergeRequestDescription(input);
+    expect(plain).toContain('opened by `gitlab-aws-oidc init --merge-request`');
+    expect(plain).not.toContain('static AWS key');
+  });
+
   it('explains the role, the trust (refs, pins), the permissions and how to verify', () => {
     const text = renderMergeRequestDescription(input);
     expect(text).toContain('- Role: `arn:aws:iam::123456789012:role/gitlab-oidc/app-ci`');

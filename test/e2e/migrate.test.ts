@@ -7,7 +7,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertAccessKey, insertUser, makeAccessKeyId } from '../helpers/fake-aws-iam.js';
+import {
+  insertAccessKey,
+  insertGroup,
+  insertPolicy,
+  insertUser,
+  makeAccessKeyId,
+} from '../helpers/fake-aws-iam.js';
 import { type FakeGitlab, startFakeGitlab } from '../helpers/fake-gitlab.js';
 import { cliEnv, type IamServer, ROOT, runCli, startIamServer } from '../helpers/iam-server.js';
 
@@ -75,6 +81,80 @@ describe('migrate (built binary)', () => {
     }
   });
 
+  it("--apply --merge-request --yes: the users' policies read in bulk over the query protocol, a role per project, one MR each; the re-run changes nothing", async () => {
+    const scope = { account: server.account, partition: 'aws' };
+    const doc = (action: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }],
+      });
+    const ecr = insertPolicy(server.state, {
+      arn: `arn:aws:iam::${server.account}:policy/ecr-push`,
+      name: 'ecr-push',
+      path: '/',
+      documents: [doc('ecr:PutImage')],
+      tags: {},
+    }).arn;
+    insertGroup(server.state, scope, {
+      name: 'builders',
+      attachedPolicyArns: [ecr],
+      inlinePolicies: { logs: JSON.parse(doc('logs:PutLogEvents')) },
+    });
+    insertUser(server.state, scope, {
+      name: 'builder-bot',
+      groups: ['builders'],
+      inlinePolicies: { s3: JSON.parse(doc('s3:PutObject')) },
+    });
+    const key = insertAccessKey(server.state, server.account, 'builder-bot');
+    const app = gitlab.addProject('shop/app', { files: { '.gitlab-ci.yml': 'build:\n  script: [make]\n' } });
+    const api = gitlab.addProject('shop/api', { files: { '.gitlab-ci.yml': 'build:\n  script: [make]\n' } });
+    gitlab.addGroupVariable('shop', 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    gitlab.addGroupVariable('shop', 'AWS_SECRET_ACCESS_KEY', { value: key.secretAccessKey, masked: true });
+    gitlab.addToken(TOKEN, { scopes: ['api'], access: { shop: 'owner' } });
+    const home = mkdtempSync(join(base, 'home-'));
+    const env = cliEnv(server, home, { GITLAB_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: gitlab.writeCaFile(home) });
+    const args = [
+      'migrate',
+      '--group',
+      'shop',
+      '--gitlab-api-url',
+      gitlab.url,
+      '--apply',
+      '--merge-request',
+      '--yes',
+    ];
+
+    const first = await runCli([...args, '--json'], { cwd: home, env }).done;
+    expect(first.code, first.stderr).toBe(0);
+    const result = JSON.parse(first.stdout);
+    expect(result).toMatchObject({ ok: true, command: 'migrate', mode: 'apply', status: 'applied' });
+    expect(
+      result.projects.map((p: { path: string; init: { status: string } }) => [p.path, p.init.status]),
+    ).toEqual([
+      ['shop/api', 'applied'],
+      ['shop/app', 'applied'],
+    ]);
+    for (const name of ['gitlab-shop-api', 'gitlab-shop-app']) {
+      const role = server.state.roles.get(name);
+      expect(role?.attachedPolicyArns, name).toContain(ecr);
+      expect(role?.attachedPolicyArns).toHaveLength(2);
+    }
+    for (const p of [app, api]) expect(p.mergeRequests.filter((m) => m.state === 'opened')).toHaveLength(1);
+
+    const before = server.mutating().length;
+    gitlab.clearCalls();
+    const again = await runCli(args, { cwd: home, env }).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(server.mutating()).toHaveLength(before);
+    expect(gitlab.mutatingCalls()).toEqual([]);
+    for (const r of [first, again]) {
+      for (const secret of [TOKEN, key.accessKeyId, key.secretAccessKey]) {
+        expect(r.stdout).not.toContain(secret);
+        expect(r.stderr).not.toContain(secret);
+      }
+    }
+  });
+
   it('--help names the flags and what is not implemented yet', async () => {
     const r = await runCli(['migrate', '--help'], { cwd: base, env: cliEnv(server, base) }).done;
     expect(r.code).toBe(0);
@@ -85,6 +165,9 @@ describe('migrate (built binary)', () => {
       '--gitlab-token-env',
       '--no-aws',
       '--json',
+      '--apply',
+      '--merge-request',
+      '--dry-run',
     ])
       expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('not implemented yet');

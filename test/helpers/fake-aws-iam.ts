@@ -491,6 +491,43 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
     ...(Object.keys(role.tags).length ? { Tags: toTagList(role.tags) } : {}),
     RoleLastUsed: lastUsedOutput(role),
   });
+  const inlineOutput = (policies: Record<string, string>) =>
+    Object.entries(policies).map(([PolicyName, text]) => ({
+      PolicyName,
+      PolicyDocument: encodeDocument(text),
+    }));
+  const attachedOutput = (arns: string[]) =>
+    arns.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() }));
+  /** GetAccountAuthorizationDetails' UserDetail: inline policies, group names, attachments, boundary, tags. */
+  const userDetailOutput = (user: FakeUser) => ({
+    Path: user.path,
+    UserName: user.name,
+    UserId: user.userId,
+    Arn: user.arn,
+    CreateDate: user.createDate,
+    UserPolicyList: inlineOutput(user.inlinePolicies),
+    GroupList: [...user.groups],
+    AttachedManagedPolicies: attachedOutput(user.attachedPolicyArns),
+    ...(user.permissionsBoundaryArn
+      ? {
+          PermissionsBoundary: {
+            PermissionsBoundaryType: 'Policy',
+            PermissionsBoundaryArn: user.permissionsBoundaryArn,
+          },
+        }
+      : {}),
+    ...(Object.keys(user.tags).length ? { Tags: toTagList(user.tags) } : {}),
+  });
+  /** GetAccountAuthorizationDetails' GroupDetail: inline policies and attachments (no members: UserDetail names them). */
+  const groupDetailOutput = (group: FakeGroup) => ({
+    Path: group.path,
+    GroupName: group.name,
+    GroupId: group.groupId,
+    Arn: group.arn,
+    CreateDate: group.createDate,
+    GroupPolicyList: inlineOutput(group.inlinePolicies),
+    AttachedManagedPolicies: attachedOutput(group.attachedPolicyArns),
+  });
   const isLocalPolicy = (policy: FakePolicy) => !policy.arn.includes(':iam::aws:policy/');
   /** GetAccountAuthorizationDetails' ManagedPolicyDetail: every version with its document; no tags. */
   const policyDetailOutput = (policy: FakePolicy) => {
@@ -536,7 +573,14 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
       const want = (type: string) => filter.length === 0 || filter.includes(type);
       const policies = [...state.policies.values()];
       // One stream of entities, paginated together (MaxItems counts every kind), roles first.
-      const items: ({ role: FakeRole } | { policy: FakePolicy })[] = [
+      const items: (
+        | { user: FakeUser }
+        | { group: FakeGroup }
+        | { role: FakeRole }
+        | { policy: FakePolicy }
+      )[] = [
+        ...(want('User') ? [...state.users.values()].map((user) => ({ user })) : []),
+        ...(want('Group') ? [...state.groups.values()].map((group) => ({ group })) : []),
         ...(want('Role') ? [...state.roles.values()].map((role) => ({ role })) : []),
         ...(want('LocalManagedPolicy') ? policies.filter(isLocalPolicy).map((policy) => ({ policy })) : []),
         // AWS managed policies appear only when attached to something, as in IAM.
@@ -548,8 +592,8 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
       ];
       const { page, ...rest } = paginate(items, input, pageSize);
       return {
-        UserDetailList: [],
-        GroupDetailList: [],
+        UserDetailList: page.flatMap((item) => ('user' in item ? [userDetailOutput(item.user)] : [])),
+        GroupDetailList: page.flatMap((item) => ('group' in item ? [groupDetailOutput(item.group)] : [])),
         RoleDetailList: page.flatMap((item) => ('role' in item ? [roleDetailOutput(item.role)] : [])),
         Policies: page.flatMap((item) => ('policy' in item ? [policyDetailOutput(item.policy)] : [])),
         ...rest,
