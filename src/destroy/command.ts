@@ -11,13 +11,21 @@ import {
   refuseWithFleet,
   resolveFleetTargets,
 } from '../fleet/command-selection.js';
+import { gitlabWithToken } from '../gitlab/api/with-token.js';
 import { findGitTopLevel } from '../gitlab/remote.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter, type Prompter } from '../prompts/prompter.js';
 import { FleetDestroyError, runDestroyFleet } from './fleet.js';
+import type { DestroyGitlab } from './gitlab-variables.js';
 import { formatFleetDestroyPlan, formatFleetDestroyResult } from './fleet-format.js';
-import { formatDestroyCiFile, formatDestroyPlan, formatDestroyResult, formatDestroySteps } from './format.js';
+import {
+  formatDestroyCiFile,
+  formatDestroyCiVariables,
+  formatDestroyPlan,
+  formatDestroyResult,
+  formatDestroySteps,
+} from './format.js';
 import { parseDestroyFlags, type RawDestroyFlags } from './options.js';
 import { describeDestroyStep } from './plan.js';
 import { runDestroy } from './run.js';
@@ -74,6 +82,17 @@ async function runDestroyFleetCommand(
 export interface DestroyCommandDeps extends FleetSelectionDeps {
   /** Test seam: the prompter to confirm with (default: @inquirer/prompts, loaded lazily). */
   prompter?: (() => Promise<Prompter>) | undefined;
+  /** Test seam: the GitLab port per instance for the CI/CD variables (default: the client, with a token only). */
+  gitlabPort?: DestroyGitlab | undefined;
+}
+
+/** The GitLab port of an instance when a token for it resolves; the client loads on first use only. */
+function destroyGitlab(context: CommandContext, flags: RawDestroyFlags): DestroyGitlab {
+  const withToken = gitlabWithToken(context, {
+    gitlabTokenEnv: flags.gitlabTokenEnv,
+    gitlabApiUrl: flags.gitlabApiUrl,
+  });
+  return (gitlabUrl) => withToken(gitlabUrl)?.();
 }
 
 export async function runDestroyCommand(
@@ -92,16 +111,20 @@ export async function runDestroyCommand(
   });
   const interactive = context.interactive && !options.json;
   const getPrompter = commandDeps.prompter ?? lazyInquirerPrompter();
+  const gitlab = commandDeps.gitlabPort ?? destroyGitlab(context, flags);
   const result = await runDestroy(options, {
     aws: lazyAwsPorts(options, context),
+    gitlab: options.offline ? undefined : gitlab,
     signal: context.signal,
-    showPlan: (plan, ciFile) =>
+    showPlan: (plan, ciFile, ciVariables) =>
       output.lines([
         ...formatDestroyPlan(plan, stdoutPalette, options.removeFromInstanceProfiles),
         ...formatDestroySteps({ steps: plan.steps.map(describeDestroyStep) }, stdoutPalette),
         ...formatDestroyCiFile(ciFile, stdoutPalette),
+        ...formatDestroyCiVariables(ciVariables, stdoutPalette),
         '',
       ]),
+    onVariable: (step) => logger.step('done', step),
     confirm: interactive
       ? async (message) => (await getPrompter()).confirm('--yes', { message, default: false })
       : undefined,
