@@ -17,7 +17,6 @@ import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter, type Prompter } from '../prompts/prompter.js';
 import { FleetDestroyError, runDestroyFleet } from './fleet.js';
-import type { DestroyGitlab } from './gitlab-variables.js';
 import { formatFleetDestroyPlan, formatFleetDestroyResult } from './fleet-format.js';
 import {
   formatDestroyCiFile,
@@ -26,6 +25,7 @@ import {
   formatDestroyResult,
   formatDestroySteps,
 } from './format.js';
+import type { DestroyGitlab } from './gitlab-variables.js';
 import { parseDestroyFlags, type RawDestroyFlags } from './options.js';
 import { describeDestroyStep } from './plan.js';
 import { runDestroy } from './run.js';
@@ -58,6 +58,8 @@ async function runDestroyFleetCommand(
   try {
     const result = await runDestroyFleet(options, selection, targets, {
       aws: lazyAwsPorts(options, context),
+      gitlab: options.offline ? undefined : (commandDeps.gitlabPort ?? destroyGitlab(context, flags)),
+      onVariable: (project, step) => logger.step('done', `${project}: ${step}`),
       signal: context.signal,
       showPlan: (plan) => output.lines(formatFleetDestroyPlan(plan, stdoutPalette)),
       confirm: interactive

@@ -7,7 +7,6 @@
  * role is gone (its GitLab project is only known from its tags); a project GitLab does not find (404).
  * Any other GitLab error while reading stops the run before any change (exit 1), naming the way out.
  */
-import type { IamPort } from '../aws/ports.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
 import { variableValues } from '../delivery/variables.js';
 import { AbortError, CliError } from '../errors.js';
@@ -60,8 +59,11 @@ export interface ReadDestroyVariablesInput {
   unknownProject?: string | undefined;
   gitlabUrl: string;
   targets: Omit<VariableTargets, 'goneRoleArns'>;
-  /** --project: ask IAM about roles the variables name that this run does not delete (gone ones go). */
-  findGone?: { iam: IamPort; concurrency: number } | undefined;
+  /**
+   * --project: asks IAM (or the fleet's snapshot) whether a role the variables name, that this run
+   * does not delete, still exists: a gone one's variables go (a re-run after IAM went).
+   */
+  findGone?: { roleExists: (name: string) => Promise<boolean> | boolean; concurrency: number } | undefined;
 }
 
 const notChecked = (
@@ -135,13 +137,12 @@ export async function readDestroyVariables(input: ReadDestroyVariablesInput): Pr
   let goneRoleArns: string[] = [];
   let goneRoleNames: string[] = [];
   if (input.findGone) {
-    const { iam, concurrency } = input.findGone;
+    const { roleExists, concurrency } = input.findGone;
     const named = namedRoles(variables, input.targets.account);
     const deleted = new Set(input.targets.roleArns.map((a) => parseRoleArn(a)?.name.toLowerCase()));
     const arns = named.arns.filter((arn) => !deleted.has(parseRoleArn(arn)?.name.toLowerCase()));
     const names = named.orphanNames.filter((n) => !deleted.has(n.toLowerCase()));
-    const gone = async (name: string | undefined) =>
-      name !== undefined && (await iam.getRole(name)) === undefined;
+    const gone = async (name: string | undefined) => name !== undefined && !(await roleExists(name));
     const [arnGone, nameGone] = await Promise.all([
       mapWithConcurrency(arns, concurrency, (arn) => gone(parseRoleArn(arn)?.name)),
       mapWithConcurrency(names, concurrency, gone),
@@ -183,9 +184,13 @@ export async function applyVariableSteps(
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i] as DeleteVariableStep;
     const notDone = () => steps.slice(i).map(describeVariableStep);
-    if (options.signal?.aborted) return {
+    if (options.signal?.aborted)
+      return {
         done,
-        failed: { error: new AbortError('Interrupted before the CI/CD variables were deleted.'), notDone: notDone() },
+        failed: {
+          error: new AbortError('Interrupted before the CI/CD variables were deleted.'),
+          notDone: notDone(),
+        },
       };
     try {
       await port.deleteProjectVariable(step.project, step.key, step.environmentScope);

@@ -237,7 +237,10 @@ function projectOf(
   }
   const project = found.tags[PROJECT_TAG];
   return project === undefined
-    ? { project: undefined, unknown: `role ${found.name} has no ${PROJECT_TAG} tag naming its GitLab project` }
+    ? {
+        project: undefined,
+        unknown: `role ${found.name} has no ${PROJECT_TAG} tag naming its GitLab project`,
+      }
     : { project };
 }
 
@@ -295,7 +298,12 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
       account: identity.account,
     },
     findGone:
-      options.role === undefined ? { iam, concurrency: options.concurrency } : undefined,
+      options.role === undefined
+        ? {
+            roleExists: async (name) => (await iam.getRole(name)) !== undefined,
+            concurrency: options.concurrency,
+          }
+        : undefined,
   });
   const ciVariables = vars.view;
   const ci = decideCiCleanup(ciCheck, [...deletedArns, ...vars.goneRoleArns], {

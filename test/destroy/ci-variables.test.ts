@@ -102,7 +102,9 @@ describe('destroy after init --ci-variables', () => {
     expect(dry.ciFile).toMatchObject({ action: 'delete', jobs: ['.aws-oidc', 'aws-oidc-check'] });
     const shown = formatDestroyCiVariables(dry.ciVariables, createPalette(0)).join('\n');
     expect(shown).toContain(`- delete  AWS_OIDC_ROLE_ARN = ${created.roleArn}`);
-    expect(shown).toContain(`= keep    AWS_OIDC_ROLE_ARN_HAND = ${created.roleArn} (not set by gitlab-aws-oidc)`);
+    expect(shown).toContain(
+      `= keep    AWS_OIDC_ROLE_ARN_HAND = ${created.roleArn} (not set by gitlab-aws-oidc)`,
+    );
     expect(JSON.parse(JSON.stringify(dry)).ciVariables.variables[0].value).toBe(created.roleArn);
 
     const order: string[] = [];
@@ -147,7 +149,10 @@ describe('destroy after init --ci-variables', () => {
     expect(keys()).toEqual(['AWS_OIDC_ROLE_ARN', 'AWS_OIDC_REGION']);
     expect(result.ciVariables.variables.filter((v) => v.action === 'keep')).toEqual([
       expect.objectContaining({ key: 'AWS_OIDC_ROLE_ARN', value: web.roleArn }),
-      expect.objectContaining({ key: 'AWS_OIDC_REGION', reason: 'goes with AWS_OIDC_ROLE_ARN, which is kept' }),
+      expect.objectContaining({
+        key: 'AWS_OIDC_REGION',
+        reason: 'goes with AWS_OIDC_ROLE_ARN, which is kept',
+      }),
     ]);
     const left = readFileSync(ciFile(), 'utf8');
     expect(left).toContain('.aws-oidc:');
@@ -190,7 +195,9 @@ describe('destroy after init --ci-variables', () => {
         reason: expect.stringContaining('no longer exists in account 111122223333'),
       }),
     ]);
-    expect(again.summary).toBe(`Nothing of project ${PATH} left in IAM; deleted 1 CI/CD variable of ${PATH}.`);
+    expect(again.summary).toBe(
+      `Nothing of project ${PATH} left in IAM; deleted 1 CI/CD variable of ${PATH}.`,
+    );
     expect(keys()).toEqual([]);
     expect(fake.mutatingCalls()).toHaveLength(1);
   });
@@ -238,7 +245,10 @@ describe('destroy after init --ci-variables', () => {
   it('without a token or with --offline: nothing read, the plan says the variables were not checked and how; the job that reads one is left alone', async () => {
     await init();
     fake.clearCalls();
-    const noToken = await destroy({ project: PATH, dryRun: true }, deps(() => undefined));
+    const noToken = await destroy(
+      { project: PATH, dryRun: true },
+      deps(() => undefined),
+    );
     expect(noToken.ciVariables).toMatchObject({
       checked: false,
       reason: 'no GitLab token for https://gitlab.com',
