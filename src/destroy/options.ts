@@ -1,7 +1,7 @@
 /**
  * `destroy` options: the contract between flags and runDestroy. Parsed before any I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RawFleetFlags } from '../fleet/command-selection.js';
 import { gitlabUrlField, projectPathField } from '../options/fields.js';
 import { parseOptions } from '../options/zod-issues.js';
