@@ -4,6 +4,7 @@
  * stderr and the result on stdout. Loaded only when `destroy` runs.
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
+import { UsageError } from '../errors.js';
 import {
   type FleetSelection,
   type FleetSelectionDeps,
@@ -30,6 +31,15 @@ import { parseDestroyFlags, type RawDestroyFlags } from './options.js';
 import { describeDestroyStep } from './plan.js';
 import { runDestroy } from './run.js';
 
+/** Listing a group's projects is a GitLab call; --offline promises none (before any other call). */
+const refuseOffline = (): never => {
+  throw UsageError.field(
+    '--offline',
+    "cannot list a group's projects: --offline makes no GitLab call",
+    'Drop --offline, or list the projects by path in a --config file.',
+  );
+};
+
 /** `destroy --group/--config`: the selection (GitLab read only), one plan, one confirmation, apply per member. */
 async function runDestroyFleetCommand(
   selection: FleetSelection,
@@ -47,7 +57,7 @@ async function runDestroyFleetCommand(
     selection,
     { ...flags, gitlabUrl: options.gitlabUrl },
     context,
-    commandDeps,
+    options.offline ? { ...commandDeps, gitlab: refuseOffline } : commandDeps,
   );
   const { logger, output, stdoutPalette } = createCommandIo(context, {
     json: options.json,

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { formatDestroyCiVariables } from '../../src/destroy/format.js';
 import { parseDestroyFlags, type RawDestroyFlags } from '../../src/destroy/options.js';
 import { type DestroyDeps, runDestroy } from '../../src/destroy/run.js';
-import { PartialApplyError } from '../../src/errors.js';
+import { CliError, PartialApplyError } from '../../src/errors.js';
 import { createGitlabClient } from '../../src/gitlab/api/client.js';
 import type { GitlabPort } from '../../src/gitlab/api/ports.js';
 import { createPalette } from '../../src/io/colors.js';
@@ -200,6 +200,37 @@ describe('destroy after init --ci-variables', () => {
     );
     expect(keys()).toEqual([]);
     expect(fake.mutatingCalls()).toHaveLength(1);
+  });
+
+  it('--role and a GitLab 403: the error names the variables left and where to delete them (a re-run cannot find the project)', async () => {
+    const { result } = await init();
+    const roleName = result.roleArn.split('/').pop()!;
+    fake.fault({ method: 'DELETE', path: '/projects/:id/variables/:key', status: 403, times: Infinity });
+    const error = (await destroy({ role: roleName, ciFile: false }).catch(
+      (e: unknown) => e,
+    )) as PartialApplyError;
+    expect(error).toBeInstanceOf(PartialApplyError);
+    expect(error.notDone).toEqual([
+      `delete CI/CD variable AWS_OIDC_REGION of GitLab project ${PATH}`,
+      `delete CI/CD variable AWS_OIDC_ROLE_ARN of GitLab project ${PATH}`,
+    ]);
+    expect(error.hint).toBe(
+      `IAM is done and role ${roleName} is gone, so a re-run cannot tell its GitLab project any more: fix the cause, then delete the variables listed as not done in Settings > CI/CD > Variables of ${PATH}.`,
+    );
+    expect(JSON.parse(JSON.stringify(error)).notDone).toHaveLength(2);
+  });
+
+  it('GitLab refuses to list the variables (403): nothing is changed, and --offline is named as the way round', async () => {
+    const { result } = await init();
+    fake.fault({ method: 'GET', path: '/projects/:id/variables', status: 403 });
+    const mutating = aws.mutatingCalls().length;
+    const error = (await destroy().catch((e: unknown) => e)) as CliError;
+    expect(error).toBeInstanceOf(CliError);
+    expect(error.code).toBe('GITLAB_VARIABLES_UNREAD');
+    expect(error.message).toContain('nothing was changed');
+    expect(error.hint).toContain('--offline');
+    expect(aws.mutatingCalls()).toHaveLength(mutating);
+    expect(await aws.ports.iam.getRole(result.roleArn.split('/').pop()!)).toBeDefined();
   });
 
   it('a region variable left without its role ARN variable goes with the role its description names, also once IAM is gone', async () => {

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { defaultRoleName } from '../../src/core/naming.js';
 import { desiredVariables } from '../../src/delivery/variables.js';
 import { runDestroyCommand } from '../../src/destroy/command.js';
+import { UsageError } from '../../src/errors.js';
 import type { GitlabClient } from '../../src/gitlab/api/client.js';
 import { createGitlabPort } from '../../src/gitlab/api/factory.js';
 import { errorDocument } from '../../src/io/output.js';
@@ -160,5 +161,15 @@ describe('destroy --group and the CI/CD variables of init --ci-variables', () =>
       'delete CI/CD variable AWS_OIDC_ROLE_ARN of GitLab project acme/worker',
     ]);
     expect(keysOf('acme/worker')).toEqual([]);
+  });
+
+  it('--group --offline: exit 2 naming --offline before any GitLab or AWS call', async () => {
+    gitlab.clearCalls();
+    const before = fake.calls().length;
+    const r = await run({ ...FLAGS, offline: true });
+    expect(r.error).toBeInstanceOf(UsageError);
+    expect((r.error as UsageError).issues[0]?.field).toBe('--offline');
+    expect(gitlab.calls).toEqual([]);
+    expect(fake.calls().length).toBe(before);
   });
 });
