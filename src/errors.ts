@@ -278,14 +278,16 @@ export class PartialApplyError extends CliError {
   readonly done: string[];
   readonly notDone: string[];
 
-  constructor(cause: unknown, done: string[], notDone: string[]) {
+  /** `hint`: how to finish, when re-running the same command is not all there is to say. */
+  constructor(cause: unknown, done: string[], notDone: string[], hint?: string) {
     const inner = cause instanceof Error ? cause.message : String(cause);
     super('PARTIAL_APPLY', `Apply stopped part-way: ${inner}`, {
       cause,
       hint:
-        cause instanceof AbortError
+        hint ??
+        (cause instanceof AbortError
           ? 'Nothing is left in an unsafe state. Re-run the same command: it picks up where this run stopped.'
-          : 'Nothing is left in an unsafe state. Fix the cause and re-run the same command: it picks up where this run stopped.',
+          : 'Nothing is left in an unsafe state. Fix the cause and re-run the same command: it picks up where this run stopped.'),
       // Stopped by an interrupt: the run was aborted (130), not failed.
       ...(cause instanceof AbortError ? { exitCode: ExitCode.Aborted } : {}),
     });

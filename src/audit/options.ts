@@ -1,7 +1,7 @@
 /**
  * `audit` options: the contract between flags and runAudit. Parsed before any I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEVERITIES } from '../core/lint.js';
 import type { FleetTargets, RawFleetFlags } from '../fleet/command-selection.js';
 import { gitlabApiUrlField, gitlabTokenEnvField, gitlabUrlField } from '../options/fields.js';

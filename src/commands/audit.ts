@@ -2,7 +2,7 @@
  * `audit`: flags and help only. The implementation (and with it the AWS SDK) loads when the command runs.
  */
 import { type Command, Option } from 'commander';
-import { SEVERITIES } from '../core/lint-rules/rules.js';
+import { SEVERITIES } from '../core/lint-rules/severities.js';
 import { addSelectionOptions } from '../fleet/selection-flags.js';
 import type { CommandContext } from '../io/context.js';
 import { TOOL_NAME } from '../version.js';

@@ -32,6 +32,10 @@ export function registerDestroy(program: Command, context: CommandContext): void
       'also remove the generated jobs from this pipeline file (default: .gitlab-ci.yml at the top of the git repository, only when it uses a role being deleted)',
     )
     .option('--no-ci-file', 'never touch a pipeline file')
+    .option(
+      '--offline',
+      'make no GitLab call: leave the CI/CD variables init --ci-variables set alone (AWS is still called)',
+    )
     .option('-y, --yes', 'delete without asking')
     .option('--dry-run', 'show what would be deleted; change nothing')
     .option('--json', 'print one JSON document on stdout (no prompts; needs --yes or --dry-run)')
@@ -40,7 +44,7 @@ export function registerDestroy(program: Command, context: CommandContext): void
   addSelectionOptions(command)
     .option(
       '--gitlab-token-env <name>',
-      'with --group/--config: environment variable holding the GitLab API token that lists the group (default: GITLAB_TOKEN, GITLAB_ACCESS_TOKEN, OAUTH_TOKEN, then glab config)',
+      'environment variable holding the GitLab API token that lists the group (--group) and removes the CI/CD variables init --ci-variables set (Maintainer, api scope; default: GITLAB_TOKEN, GITLAB_ACCESS_TOKEN, OAUTH_TOKEN, then glab config)',
     )
     .option('--gitlab-api-url <url>', 'GitLab API base URL when it differs from --gitlab-url')
     .addHelpText(
@@ -85,7 +89,14 @@ only those jobs is deleted), the write is atomic and the old file is kept as .gi
 overwritten: later backups are .bak.1, .bak.2, ...). --ci-file <path> names the file to clean (with
 --project, a file with a single role's jobs is cleaned whatever role it uses), --no-ci-file leaves it
 alone. --dry-run shows the diff and writes nothing. Jobs that still extend a removed hidden job stop the
-run (exit 2) unless --force.`,
+run (exit 2) unless --force. A hidden job written by init --ci-variables names its role through the
+project's CI/CD variable ($AWS_OIDC_ROLE_ARN[_<ROLE>]): its jobs go when that variable names a role this run
+deletes.
+
+CI/CD variables: with a GitLab token (Maintainer, api scope), destroy also deletes the project variables
+init --ci-variables set (AWS_OIDC_ROLE_ARN[_<ROLE>], AWS_OIDC_REGION[_<ROLE>]) for the roles it deletes, after
+IAM. A variable gitlab-aws-oidc did not set, or whose value now names another role, is kept. Without a token,
+or with --offline, the plan says they were not checked.`,
     )
     .action(async (flags) => {
       const { runDestroyCommand } = await import('../destroy/command.js');

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type FieldIssue, UsageError } from '../errors.js';
 import { decodeUtf8Strict } from '../render/write-file.js';
 import { type FleetConfig, fleetConfigSchema } from './schema.js';

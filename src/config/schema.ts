@@ -15,7 +15,7 @@
  * the JSON Schema for editors (`schemas/gitlab-aws-oidc.schema.json`) is generated from this very schema.
  */
 import picomatch from 'picomatch';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CONFIG_FILE_NAME = 'gitlab-aws-oidc.yml';
 export const CONFIG_SCHEMA_ID = 'https://unpkg.com/gitlab-aws-oidc/schemas/gitlab-aws-oidc.schema.json';

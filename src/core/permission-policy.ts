@@ -2,7 +2,7 @@
  * Permission (identity) policies the user brings: shape validation with field-level errors, the
  * managed-policy size quota, and warnings about broad grants on a CI role.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, UsageError } from '../errors.js';
 import { matchesStringLike } from './iam-conditions.js';
 import { policySize } from './policy-json.js';

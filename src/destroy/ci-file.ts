@@ -7,7 +7,9 @@
  * - `--no-ci-file`: never touch a file.
  * - Neither (CLI only, where the working folder is known): `.gitlab-ci.yml` at the top of the git
  *   repository (the working folder outside one) is cleaned when its generated hidden job sets AWS_ROLE_ARN to a role this run destroys; otherwise it
- *   is left alone and the plan says why. `--force` never applies to a file nobody named.
+ *   is left alone and the plan says why. A job written with `init --ci-variables` reads it from the
+ *   project's CI/CD variable (`$AWS_OIDC_ROLE_ARN[_<ROLE>]`): its role is that variable's value, read
+ *   through the GitLab API (gitlab-variables.ts); without it the file is left alone, saying so. `--force` never applies to a file nobody named.
  *
  * A file may hold the jobs of several roles (`.aws-oidc`, `.aws-oidc-<role-name>`, …): only the jobs of
  * the roles this run deletes (or `--role` names) go. With `--project`, a named file whose only role is
@@ -18,7 +20,7 @@ import { resolve } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import { templatePath } from '../io/package-root.js';
 import { CI_TEMPLATE_FILE, HIDDEN_JOB_NAME, MANAGED_MARKER } from '../render/ci-file.js';
-import { type CiRoleJobs, isSameRole, parseRoleArn } from '../render/ci-jobs.js';
+import { type CiRoleJobs, isSameRole, parseRoleArn, variableReference } from '../render/ci-jobs.js';
 import { diffLines, type LineDiff } from '../render/diff.js';
 import { type UnmergeResult, unmergeCiFile } from '../render/unmerge.js';
 import {
@@ -172,17 +174,36 @@ function roleNameIs(arn: string | undefined, name: string, account?: string): bo
 export function decideCiCleanup(
   check: CiCleanupCheck,
   roleArns: string[],
-  opts: { role?: string | undefined; account?: string | undefined } = {},
+  opts: {
+    role?: string | undefined;
+    account?: string | undefined;
+    /**
+     * The project's CI/CD variables (`{ key: value }`): a hidden job written with --ci-variables names
+     * its role as `$AWS_OIDC_ROLE_ARN[_<ROLE>]`, and this is where that role is found.
+     */
+    variables?: Readonly<Record<string, string>> | undefined;
+    /** Why the variables were not read (no token, --offline), for a job that names its role through one. */
+    variablesUnchecked?: string | undefined;
+  } = {},
 ): CiCleanupCheck {
   if (check.kind !== 'planned') return check;
   const { plan } = check;
+  /** The role ARN a hidden job uses: its literal AWS_ROLE_ARN, or the value of the variable it reads. */
+  const resolveArn = (arn: string | undefined) => {
+    const key = arn === undefined ? undefined : variableReference(arn);
+    return key === undefined ? arn : opts.variables?.[key];
+  };
   // --role names the role even when it is gone from IAM already (a re-run after a failed write).
-  const deleted = (arn: string | undefined) =>
-    arn !== undefined &&
-    (roleArns.some((a) => a.toLowerCase() === arn.toLowerCase() || isSameRole(a, arn)) ||
-      (opts.role !== undefined && roleNameIs(arn, opts.role, opts.account)));
-  const roles = plan.unmerge.roles;
-  const matching = roles.filter((r) => deleted(r.roleArn));
+  const deleted = (raw: string | undefined) => {
+    const arn = resolveArn(raw);
+    return (
+      arn !== undefined &&
+      (roleArns.some((a) => a.toLowerCase() === arn.toLowerCase() || isSameRole(a, arn)) ||
+        (opts.role !== undefined && roleNameIs(arn, opts.role, opts.account)))
+    );
+  };
+  const roles = plan.unmerge.roles.map((r) => ({ ...r, roleArn: resolveArn(r.roleArn) ?? r.roleArn }));
+  const matching = plan.unmerge.roles.filter((r) => deleted(r.roleArn));
   if (matching.length > 0) {
     let unmerge: UnmergeResult;
     try {
@@ -227,6 +248,17 @@ export function decideCiCleanup(
     return { kind: 'planned', plan: next };
   }
   const arns = roles.map((r) => r.roleArn).filter((a): a is string => a !== undefined);
+  const unresolved = roles.flatMap((r) => {
+    const key = r.roleArn === undefined ? undefined : variableReference(r.roleArn);
+    return key === undefined ? [] : [key];
+  });
+  if (unresolved.length > 0) {
+    return {
+      kind: 'skipped',
+      shownPath: plan.shownPath,
+      reason: `its generated jobs read the role ARN from the CI/CD variable${unresolved.length === 1 ? '' : 's'} ${unresolved.join(', ')}, ${opts.variablesUnchecked !== undefined ? `which ${unresolved.length === 1 ? 'was' : 'were'} not checked (${opts.variablesUnchecked})` : `which the project does not have`}; pass --ci-file ${plan.shownPath} to remove them anyway`,
+    };
+  }
   return {
     kind: 'skipped',
     shownPath: plan.shownPath,

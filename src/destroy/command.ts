@@ -4,6 +4,7 @@
  * stderr and the result on stdout. Loaded only when `destroy` runs.
  */
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
+import { UsageError } from '../errors.js';
 import {
   type FleetSelection,
   type FleetSelectionDeps,
@@ -11,16 +12,33 @@ import {
   refuseWithFleet,
   resolveFleetTargets,
 } from '../fleet/command-selection.js';
+import { gitlabWithToken } from '../gitlab/api/with-token.js';
 import { findGitTopLevel } from '../gitlab/remote.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter, type Prompter } from '../prompts/prompter.js';
 import { FleetDestroyError, runDestroyFleet } from './fleet.js';
 import { formatFleetDestroyPlan, formatFleetDestroyResult } from './fleet-format.js';
-import { formatDestroyCiFile, formatDestroyPlan, formatDestroyResult, formatDestroySteps } from './format.js';
+import {
+  formatDestroyCiFile,
+  formatDestroyCiVariables,
+  formatDestroyPlan,
+  formatDestroyResult,
+  formatDestroySteps,
+} from './format.js';
+import type { DestroyGitlab } from './gitlab-variables.js';
 import { parseDestroyFlags, type RawDestroyFlags } from './options.js';
 import { describeDestroyStep } from './plan.js';
 import { runDestroy } from './run.js';
+
+/** Listing a group's projects is a GitLab call; --offline promises none (before any other call). */
+const refuseOffline = (): never => {
+  throw UsageError.field(
+    '--offline',
+    "cannot list a group's projects: --offline makes no GitLab call",
+    'Drop --offline, or list the projects by path in a --config file.',
+  );
+};
 
 /** `destroy --group/--config`: the selection (GitLab read only), one plan, one confirmation, apply per member. */
 async function runDestroyFleetCommand(
@@ -39,7 +57,7 @@ async function runDestroyFleetCommand(
     selection,
     { ...flags, gitlabUrl: options.gitlabUrl },
     context,
-    commandDeps,
+    options.offline ? { ...commandDeps, gitlab: refuseOffline } : commandDeps,
   );
   const { logger, output, stdoutPalette } = createCommandIo(context, {
     json: options.json,
@@ -50,6 +68,8 @@ async function runDestroyFleetCommand(
   try {
     const result = await runDestroyFleet(options, selection, targets, {
       aws: lazyAwsPorts(options, context),
+      gitlab: options.offline ? undefined : (commandDeps.gitlabPort ?? destroyGitlab(context, flags)),
+      onVariable: (project, step) => logger.step('done', `${project}: ${step}`),
       signal: context.signal,
       showPlan: (plan) => output.lines(formatFleetDestroyPlan(plan, stdoutPalette)),
       confirm: interactive
@@ -74,6 +94,17 @@ async function runDestroyFleetCommand(
 export interface DestroyCommandDeps extends FleetSelectionDeps {
   /** Test seam: the prompter to confirm with (default: @inquirer/prompts, loaded lazily). */
   prompter?: (() => Promise<Prompter>) | undefined;
+  /** Test seam: the GitLab port per instance for the CI/CD variables (default: the client, with a token only). */
+  gitlabPort?: DestroyGitlab | undefined;
+}
+
+/** The GitLab port of an instance when a token for it resolves; the client loads on first use only. */
+function destroyGitlab(context: CommandContext, flags: RawDestroyFlags): DestroyGitlab {
+  const withToken = gitlabWithToken(context, {
+    gitlabTokenEnv: flags.gitlabTokenEnv,
+    gitlabApiUrl: flags.gitlabApiUrl,
+  });
+  return (gitlabUrl) => withToken(gitlabUrl)?.();
 }
 
 export async function runDestroyCommand(
@@ -92,16 +123,20 @@ export async function runDestroyCommand(
   });
   const interactive = context.interactive && !options.json;
   const getPrompter = commandDeps.prompter ?? lazyInquirerPrompter();
+  const gitlab = commandDeps.gitlabPort ?? destroyGitlab(context, flags);
   const result = await runDestroy(options, {
     aws: lazyAwsPorts(options, context),
+    gitlab: options.offline ? undefined : gitlab,
     signal: context.signal,
-    showPlan: (plan, ciFile) =>
+    showPlan: (plan, ciFile, ciVariables) =>
       output.lines([
         ...formatDestroyPlan(plan, stdoutPalette, options.removeFromInstanceProfiles),
         ...formatDestroySteps({ steps: plan.steps.map(describeDestroyStep) }, stdoutPalette),
         ...formatDestroyCiFile(ciFile, stdoutPalette),
+        ...formatDestroyCiVariables(ciVariables, stdoutPalette),
         '',
       ]),
+    onVariable: (step) => logger.step('done', step),
     confirm: interactive
       ? async (message) => (await getPrompter()).confirm('--yes', { message, default: false })
       : undefined,

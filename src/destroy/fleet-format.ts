@@ -28,7 +28,7 @@ export function formatFleetDestroyPlan(result: FleetDestroyResult, palette: Pale
     palette.strong(
       `Plan: destroy ${counts.withChanges} of ${counts.projects} selected project${counts.projects === 1 ? '' : 's'} (${selection.kind} ${selection.source}) in account ${result.account}`,
     ),
-    `  ${counts.roles} role${counts.roles === 1 ? '' : 's'} and ${counts.policiesDeleted} polic${counts.policiesDeleted === 1 ? 'y' : 'ies'} to delete, ${counts.policiesDetached} to detach, ${counts.providersDeleted} OIDC provider${counts.providersDeleted === 1 ? '' : 's'} to delete; ${counts.nothingToDestroy} with nothing to destroy${counts.blocked ? `, ${palette.warn(`${counts.blocked} blocked`)}` : ''}.`,
+    `  ${counts.roles} role${counts.roles === 1 ? '' : 's'} and ${counts.policiesDeleted} polic${counts.policiesDeleted === 1 ? 'y' : 'ies'} to delete, ${counts.policiesDetached} to detach, ${counts.providersDeleted} OIDC provider${counts.providersDeleted === 1 ? '' : 's'} to delete${counts.variablesDeleted ? `, ${counts.variablesDeleted} CI/CD variable${counts.variablesDeleted === 1 ? '' : 's'} to delete after IAM` : ''}; ${counts.nothingToDestroy} with nothing to destroy${counts.blocked ? `, ${palette.warn(`${counts.blocked} blocked`)}` : ''}.`,
   ];
   const blocked = result.members.filter((m) => m.state === 'blocked');
   if (blocked.length) {
@@ -36,9 +36,28 @@ export function formatFleetDestroyPlan(result: FleetDestroyResult, palette: Pale
     for (const m of blocked) lines.push(`  ${m.project}: ${m.error}`);
   }
   for (const m of result.members) {
-    if (!m.resources.length || m.state === 'blocked') continue;
+    const variables = m.ciVariables?.variables ?? [];
+    if ((!m.resources.length && !variables.length) || m.state === 'blocked') continue;
     lines.push('', `  ${palette.code(m.project)}`);
     for (const r of m.resources) lines.push(resourceLine(r, palette));
+    for (const v of variables) {
+      const label = `CI/CD variable ${v.key} = ${v.value ?? '(hidden)'}`;
+      lines.push(
+        v.action === 'delete'
+          ? `    ${palette.danger('- delete')}  ${label}${palette.muted(` (${v.reason}; after IAM)`)}`
+          : `    ${palette.muted('= keep  ')}  ${label}${palette.muted(` (${v.reason})`)}`,
+      );
+    }
+  }
+  const unchecked = result.members.filter((m) => m.ciVariables && !m.ciVariables.checked);
+  if (unchecked.length) {
+    const first = unchecked[0]?.ciVariables;
+    lines.push(
+      '',
+      palette.muted(
+        `CI/CD variables of ${unchecked.length} project${unchecked.length === 1 ? '' : 's'}: not checked (${first?.reason}).${first?.hint ? ` ${first.hint}` : ''}`,
+      ),
+    );
   }
   if (result.providers.length) {
     lines.push('', '  OIDC providers (after every project):');

@@ -16,6 +16,13 @@ import { type FleetSelection, type FleetTargets, fleetCommandLine } from '../fle
 import { GITLAB_COM } from '../init/resolve.js';
 import { applyDestroyPlan, type DestroyEvent } from './apply.js';
 import { memberRoles, readFleetSnapshot, readMemberState } from './fleet-read.js';
+import {
+  applyVariableSteps,
+  type DestroyCiVariables,
+  type DestroyGitlab,
+  type DestroyVariablesRead,
+  readDestroyVariables,
+} from './gitlab-variables.js';
 import type { DestroyOptions } from './options.js';
 import {
   buildDestroyPlan,
@@ -36,6 +43,8 @@ export interface FleetDestroyMember {
   done: string[];
   notDone?: string[] | undefined;
   error?: string | undefined;
+  /** The CI/CD variables init --ci-variables set in the project: deleted (or to be) after IAM, kept, or not checked. */
+  ciVariables?: DestroyCiVariables | undefined;
 }
 
 export interface FleetDestroyResult {
@@ -54,6 +63,8 @@ export interface FleetDestroyResult {
     policiesDeleted: number;
     policiesDetached: number;
     providersDeleted: number;
+    /** CI/CD variables (of init --ci-variables) to delete. */
+    variablesDeleted: number;
   };
   members: FleetDestroyMember[];
   /** The fleet's OIDC providers: deleted (or to be) or kept, and why. */
@@ -70,6 +81,9 @@ export interface FleetDestroyDeps {
   confirm?: ((message: string) => Promise<boolean>) | undefined;
   showPlan?: ((result: FleetDestroyResult) => void) | undefined;
   onEvent?: ((project: string, event: DestroyEvent) => void) | undefined;
+  /** The GitLab API per instance, for each member's CI/CD variables (none: not checked). */
+  gitlab?: DestroyGitlab | undefined;
+  onVariable?: ((project: string, step: string) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -164,6 +178,40 @@ export async function runDestroyFleet(
     }
     return plan;
   });
+  // Each member's CI/CD variables (init --ci-variables): a member whose variables cannot be read is blocked.
+  const instance = gitlabUrl ?? GITLAB_COM;
+  const roleNames = new Set(snapshot.roles.map((r) => r.name.toLowerCase()));
+  const variables = await mapWithConcurrency(
+    targets.projects,
+    options.concurrency,
+    async ({ project }, i) => {
+      const plan = plans[i] as DestroyPlan;
+      if (plan.blockers.length) return undefined;
+      try {
+        return await readDestroyVariables({
+          gitlab: deps.gitlab,
+          offline: options.offline,
+          project,
+          gitlabUrl: instance,
+          targets: {
+            roleArns: plan.steps.flatMap((s) => (s.kind === 'deleteRole' ? [s.roleArn] : [])),
+            account: identity.account,
+          },
+          findGone: { roleExists: (name) => roleNames.has(name.toLowerCase()), concurrency: 1 },
+        });
+      } catch (error) {
+        plans[i] = {
+          ...plan,
+          steps: [],
+          hasChanges: false,
+          blockers: [{ message: describe(error), hint: error instanceof CliError ? (error.hint ?? '') : '' }],
+        };
+        return undefined;
+      }
+    },
+  );
+  const memberHasChanges = (i: number) =>
+    (plans[i] as DestroyPlan).hasChanges || (variables[i]?.steps.length ?? 0) > 0;
   const profileRemovals = plans.flatMap((p) => p.instanceProfileRemovals);
   if (profileRemovals.length && !options.removeFromInstanceProfiles && !options.dryRun) {
     throw new UsageError(
@@ -178,7 +226,6 @@ export async function runDestroyFleet(
     );
   }
 
-  const instance = gitlabUrl ?? GITLAB_COM;
   const trusted = new Set(
     targets.projects.flatMap(({ project }) =>
       memberRoles(snapshot, { project, gitlabUrl }).flatMap((r) => federatedArns(r)),
@@ -199,13 +246,15 @@ export async function runDestroyFleet(
 
   const members: FleetDestroyMember[] = targets.projects.map(({ project }, i) => {
     const plan = plans[i] as DestroyPlan;
+    const vars = variables[i];
     return {
       project,
-      state: plan.blockers.length ? 'blocked' : plan.hasChanges ? 'planned' : 'nothing',
+      state: plan.blockers.length ? 'blocked' : memberHasChanges(i) ? 'planned' : 'nothing',
       resources: plan.resources,
-      steps: plan.steps.map(describeDestroyStep),
+      steps: [...plan.steps.map(describeDestroyStep), ...(vars?.view.steps ?? [])],
       done: [],
       ...(plan.blockers.length ? { error: plan.blockers.map((b) => b.message).join('; ') } : {}),
+      ...(vars ? { ciVariables: vars.view } : {}),
     };
   });
   const resources = plans.flatMap((p) => p.resources);
@@ -218,6 +267,7 @@ export async function runDestroyFleet(
     policiesDeleted: resources.filter((r) => r.kind === 'policy' && r.action === 'delete').length,
     policiesDetached: resources.filter((r) => r.kind === 'policy' && r.action === 'detach').length,
     providersDeleted: providerPlan.steps.length,
+    variablesDeleted: variables.reduce((n, v) => n + (v?.steps.length ?? 0), 0),
   };
   const result: FleetDestroyResult = {
     ok: true,
@@ -279,15 +329,16 @@ export async function runDestroyFleet(
         onEvent: (e) => deps.onEvent?.(member.project, e),
       });
       member.done = applied.done;
-      member.state = 'destroyed';
       succeeded.push(plan);
+      await deleteMemberVariables(member, variables[i], deps);
+      member.state = 'destroyed';
     } catch (error) {
       const partial = error instanceof PartialApplyError ? error : undefined;
       const cause = partial?.cause ?? error;
       if (cause instanceof AbortError) aborted = true;
       member.state = 'failed';
-      member.done = partial?.done ?? [];
-      member.notDone = partial?.notDone ?? member.steps;
+      member.done = partial?.done ?? member.done;
+      member.notDone = partial?.notDone ?? member.steps.filter((s) => !member.done.includes(s));
       member.error = describe(cause);
     }
   });
@@ -329,6 +380,22 @@ export async function runDestroyFleet(
   const destroyed = members.filter((m) => m.state === 'destroyed').length;
   result.summary = `Destroyed ${destroyed} of ${counts.withChanges} project${counts.withChanges === 1 ? '' : 's'}${result.providerDone.length ? `, ${result.providerDone.length} OIDC provider${result.providerDone.length === 1 ? '' : 's'}` : ''}${result.failures.length ? `; ${result.failures.length} failed` : ''}${aborted ? ' (interrupted)' : ''}.`;
   return finish(result, resume, aborted);
+}
+
+/** After the member's IAM: its CI/CD variables (PartialApplyError with the member's done/not done on failure). */
+async function deleteMemberVariables(
+  member: FleetDestroyMember,
+  vars: DestroyVariablesRead | undefined,
+  deps: FleetDestroyDeps,
+): Promise<void> {
+  if (!vars?.port || vars.steps.length === 0) return;
+  const deleted = await applyVariableSteps(vars.port, vars.steps, {
+    signal: deps.signal,
+    onDone: (step) => deps.onVariable?.(member.project, step),
+  });
+  vars.view.done = deleted.done;
+  member.done = [...member.done, ...deleted.done];
+  if (deleted.failed) throw new PartialApplyError(deleted.failed.error, member.done, deleted.failed.notDone);
 }
 
 function finish(

@@ -2,6 +2,7 @@
  * Human output of `destroy`: the plan (what is deleted, detached or kept, and why) and the result.
  */
 import { colorDiffLine, type Palette } from '../io/colors.js';
+import type { DestroyCiVariables } from './gitlab-variables.js';
 import { type DestroyPlan, describeDestroyTarget } from './plan.js';
 import type { DestroyCiFile, DestroyResult } from './run.js';
 
@@ -56,6 +57,30 @@ export function formatDestroyCiFile(ci: DestroyCiFile | undefined, palette: Pale
     for (const l of ci.diff.replace(/\n$/, '').split('\n')) lines.push(colorDiffLine(l, palette));
   }
   for (const w of ci.warnings) lines.push(palette.warn(`warning: ${w}`));
+  return lines;
+}
+
+/** The CI/CD variables init --ci-variables set: deleted after IAM or kept (with values), or not checked and how. */
+export function formatDestroyCiVariables(vars: DestroyCiVariables | undefined, palette: Palette): string[] {
+  if (!vars) return [];
+  if (!vars.checked) {
+    return [
+      '',
+      palette.muted(`CI/CD variables: not checked (${vars.reason}).${vars.hint ? ` ${vars.hint}` : ''}`),
+    ];
+  }
+  const where = `GitLab project ${vars.project}${vars.gitlabUrl ? ` on ${vars.gitlabUrl}` : ''}`;
+  if (vars.variables.length === 0) {
+    return ['', palette.muted(`CI/CD variables of ${where}: none set by gitlab-aws-oidc for these roles.`)];
+  }
+  const lines = ['', `CI/CD variables of ${where}:`];
+  for (const v of vars.variables) {
+    const scope = v.environmentScope === '*' ? '' : ` [environment ${v.environmentScope}]`;
+    const label = `${v.key}${scope} = ${v.value === undefined ? '(hidden)' : v.value}`;
+    if (v.action === 'delete')
+      lines.push(`  ${palette.danger('- delete')}  ${label}${palette.muted(` (${v.reason}; after IAM)`)}`);
+    else lines.push(`  ${palette.muted('= keep  ')}  ${label}${palette.muted(` (${v.reason})`)}`);
+  }
   return lines;
 }
 

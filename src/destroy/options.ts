@@ -1,7 +1,7 @@
 /**
  * `destroy` options: the contract between flags and runDestroy. Parsed before any I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RawFleetFlags } from '../fleet/command-selection.js';
 import { gitlabUrlField, projectPathField } from '../options/fields.js';
 import { parseOptions } from '../options/zod-issues.js';
@@ -44,6 +44,11 @@ export const DestroyOptionsSchema = z
      * terminal, asked.
      */
     removeFromInstanceProfiles: z.boolean().default(false),
+    /**
+     * Make no GitLab call: the CI/CD variables `init --ci-variables` set are left alone (the plan says
+     * they were not checked). AWS is still called: destroy cannot do without it.
+     */
+    offline: z.boolean().default(false),
     yes: z.boolean().default(false),
     dryRun: z.boolean().default(false),
     json: z.boolean().default(false),
@@ -92,6 +97,7 @@ export interface RawDestroyFlags extends RawFleetFlags {
   ciFile?: string | false;
   keepProvider?: boolean;
   removeFromInstanceProfiles?: boolean;
+  offline?: boolean;
   yes?: boolean;
   dryRun?: boolean;
   json?: boolean;

@@ -3,7 +3,9 @@
  * `command.ts` wires the real AWS ports, prompts and output.
  */
 import type { AwsPorts } from '../aws/ports.js';
+import { GITLAB_URL_TAG, PROJECT_TAG } from '../core/types.js';
 import { AbortError, CliError, PartialApplyError, UsageError } from '../errors.js';
+import { GITLAB_COM } from '../init/resolve.js';
 import { applyDestroyPlan, type DestroyApplyResult, type DestroyEvent } from './apply.js';
 import {
   applyCiCleanup,
@@ -12,6 +14,12 @@ import {
   decideCiCleanup,
   prepareCiCleanup,
 } from './ci-file.js';
+import {
+  applyVariableSteps,
+  type DestroyCiVariables,
+  type DestroyGitlab,
+  readDestroyVariables,
+} from './gitlab-variables.js';
 import type { DestroyOptions } from './options.js';
 import {
   buildDestroyPlan,
@@ -29,10 +37,19 @@ export interface DestroyDeps {
   /** Asks the user; absent when nobody can be asked (no TTY, CI, --json). */
   confirm?: ((message: string, plan: DestroyPlan) => Promise<boolean>) | undefined;
   /** Shown before confirming (and for --dry-run), with what happens to the pipeline file. */
-  showPlan?: ((plan: DestroyPlan, ciFile: DestroyCiFile | undefined) => void) | undefined;
+  showPlan?:
+    | ((plan: DestroyPlan, ciFile: DestroyCiFile | undefined, ciVariables: DestroyCiVariables) => void)
+    | undefined;
   onEvent?: ((event: DestroyEvent) => void) | undefined;
   /** Progress of the pipeline file write (after IAM). */
   onCiFile?: ((ciFile: DestroyCiFile) => void) | undefined;
+  /**
+   * The GitLab API of an instance, for the CI/CD variables `init --ci-variables` set (read, then deleted
+   * after IAM); undefined (or a port without a token): they are not checked, and the plan says so.
+   */
+  gitlab?: DestroyGitlab | undefined;
+  /** Progress of each CI/CD variable deleted (after IAM and the pipeline file). */
+  onVariable?: ((step: string) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -50,6 +67,8 @@ export interface DestroyResult {
   skipped: DestroyApplyResult['skipped'];
   /** The pipeline file: cleaned (or, with --dry-run, to be cleaned), or left alone and why. */
   ciFile?: DestroyCiFile | undefined;
+  /** The project's CI/CD variables init --ci-variables set: deleted (or to be), kept, or not checked and why. */
+  ciVariables: DestroyCiVariables;
   summary: string;
 }
 
@@ -203,6 +222,41 @@ function needsYes(): UsageError {
   );
 }
 
+/** The GitLab project whose CI/CD variables go: --project, or the --role's project tag. */
+function projectOf(
+  current: DestroyCurrent,
+  role: string | undefined,
+): { project: string | undefined; unknown?: string } {
+  if (current.target.project !== undefined) return { project: current.target.project };
+  const found = current.roles[0];
+  if (!found) {
+    return {
+      project: undefined,
+      unknown: `role ${role} no longer exists, so its GitLab project (its ${PROJECT_TAG} tag) is not known`,
+    };
+  }
+  const project = found.tags[PROJECT_TAG];
+  return project === undefined
+    ? {
+        project: undefined,
+        unknown: `role ${found.name} has no ${PROJECT_TAG} tag naming its GitLab project`,
+      }
+    : { project };
+}
+
+/** How to finish after a GitLab failure: IAM (and the file) are done. */
+function resumeVariablesHint(options: DestroyOptions, vars: DestroyCiVariables): string {
+  const where = `Settings > CI/CD > Variables of ${vars.project}`;
+  if (options.role !== undefined) {
+    return `IAM is done and role ${options.role} is gone, so a re-run cannot tell its GitLab project any more: fix the cause, then delete the variables listed as not done in ${where}.`;
+  }
+  const url =
+    options.gitlabUrl === undefined && vars.gitlabUrl !== undefined && vars.gitlabUrl !== GITLAB_COM
+      ? ` --gitlab-url ${vars.gitlabUrl}`
+      : '';
+  return `IAM is done. Fix the cause and run \`destroy --project ${vars.project}${url}\` again: it deletes only what is left in GitLab.`;
+}
+
 export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Promise<DestroyResult> {
   if (!options.yes && !options.dryRun && !deps.confirm) throw needsYes();
   // The pipeline file is read and checked before any AWS call: a bad --ci-file is a usage error.
@@ -226,11 +280,38 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   checkOneInstance(current);
   const plan = buildDestroyPlan(current, { force: options.force, keepProvider: options.keepProvider });
   if (plan.blockers.length > 0) throw new DestroyBlockedError(plan.blockers);
-  const ci = decideCiCleanup(
-    ciCheck,
-    current.roles.map((r) => r.arn),
-    { role: options.role, account: identity.account },
-  );
+  const deletedArns = plan.steps.flatMap((s) => (s.kind === 'deleteRole' ? [s.roleArn] : []));
+  const gitlabProject = projectOf(current, options.role);
+  const gitlabUrl =
+    options.gitlabUrl ??
+    current.roles.map((r) => r.tags[GITLAB_URL_TAG]).find((u) => u !== undefined) ??
+    GITLAB_COM;
+  const vars = await readDestroyVariables({
+    gitlab: deps.gitlab,
+    offline: options.offline,
+    project: gitlabProject.project,
+    unknownProject: gitlabProject.unknown,
+    gitlabUrl,
+    targets: {
+      roleArns: current.roles.map((r) => r.arn),
+      roleName: options.role,
+      account: identity.account,
+    },
+    findGone:
+      options.role === undefined
+        ? {
+            roleExists: async (name) => (await iam.getRole(name)) !== undefined,
+            concurrency: options.concurrency,
+          }
+        : undefined,
+  });
+  const ciVariables = vars.view;
+  const ci = decideCiCleanup(ciCheck, [...deletedArns, ...vars.goneRoleArns], {
+    role: options.role,
+    account: identity.account,
+    variables: vars.values,
+    variablesUnchecked: ciVariables.checked ? undefined : ciVariables.reason,
+  });
   const ciPlan: CiCleanupPlan | undefined =
     ci.kind === 'planned' && ci.plan.unmerge.action === 'update' ? ci.plan : undefined;
   const ciFile = describeCiFile(ci);
@@ -255,10 +336,11 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     done,
     skipped,
     ...(ciFile ? { ciFile } : {}),
+    ciVariables,
     summary,
   });
 
-  if (!plan.hasChanges && !ciPlan) {
+  if (!plan.hasChanges && !ciPlan && vars.steps.length === 0) {
     const what =
       target.role !== undefined && current.roles.length === 0
         ? `Role ${target.role} does not exist in account ${identity.account}: nothing to destroy.`
@@ -268,7 +350,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   const profileConsent = options.removeFromInstanceProfiles || options.dryRun;
   const askProfiles = !profileConsent && plan.instanceProfileRemovals.length > 0;
   if (askProfiles && (options.yes || !deps.confirm)) throw needsProfileConsent(plan);
-  deps.showPlan?.(plan, ciFile);
+  deps.showPlan?.(plan, ciFile, ciVariables);
   if (askProfiles && deps.confirm) {
     const ok = await deps.confirm(
       `EC2 instances launched with an instance profile lose its role's permissions. ${plan.instanceProfileRemovals
@@ -278,7 +360,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     );
     if (!ok) throw new AbortError('Aborted: nothing was deleted.');
   }
-  const changes = plan.steps.length + (ciPlan ? 1 : 0);
+  const changes = plan.steps.length + (ciPlan ? 1 : 0) + vars.steps.length;
   if (options.dryRun) {
     return result(
       true,
@@ -290,7 +372,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
   if (!options.yes) {
     if (!deps.confirm) throw needsYes();
     const ok = await deps.confirm(
-      `Delete what is listed above for ${describeDestroyTarget(plan.target)} in account ${identity.account}${ciPlan ? (ciPlan.unmerge.deleteFile ? ` and delete ${ciPlan.shownPath}` : ` and remove the generated jobs from ${ciPlan.shownPath}`) : ''}?`,
+      `Delete what is listed above for ${describeDestroyTarget(plan.target)} in account ${identity.account}${ciPlan ? (ciPlan.unmerge.deleteFile ? ` and delete ${ciPlan.shownPath}` : ` and remove the generated jobs from ${ciPlan.shownPath}`) : ''}${vars.steps.length ? ` and ${vars.steps.length} CI/CD variable${vars.steps.length === 1 ? '' : 's'} of ${ciVariables.project}` : ''}?`,
       plan,
     );
     if (!ok) throw new AbortError('Aborted: nothing was deleted.');
@@ -305,8 +387,12 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
     // IAM first: the file is only changed once the role is gone (a re-run finishes either part).
     applied = await applyDestroyPlan(plan.steps, iam, { signal: deps.signal, onEvent: deps.onEvent });
   } catch (error) {
-    if (error instanceof PartialApplyError && ciStep) {
-      throw new PartialApplyError(error.cause, error.done, [...error.notDone, ciStep]);
+    if (error instanceof PartialApplyError && (ciStep || vars.steps.length)) {
+      throw new PartialApplyError(error.cause, error.done, [
+        ...error.notDone,
+        ...(ciStep ? [ciStep] : []),
+        ...ciVariables.steps,
+      ]);
     }
     throw error;
   }
@@ -315,7 +401,7 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
       throw new PartialApplyError(
         new AbortError('Interrupted before the pipeline file was changed.'),
         applied.done,
-        [ciStep],
+        [ciStep, ...ciVariables.steps],
       );
     }
     try {
@@ -323,15 +409,35 @@ export async function runDestroy(options: DestroyOptions, deps: DestroyDeps): Pr
       ciFile.written = written.changed;
       ciFile.backupPath = written.backupPath;
     } catch (error) {
-      throw new PartialApplyError(error, applied.done, [ciStep]);
+      throw new PartialApplyError(error, applied.done, [ciStep, ...ciVariables.steps]);
     }
     applied.done.push(ciStep);
     deps.onCiFile?.(ciFile);
   }
-  const iamDone = applied.done.length - (ciStep ? 1 : 0);
-  const summary =
-    plan.hasChanges || !ciFile
-      ? `Destroyed ${describeDestroyTarget(plan.target)}: ${iamDone} change${iamDone === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}${ciFile?.written ? `; ${ciDone(ciFile)}` : ''}.`
-      : `Nothing of ${describeDestroyTarget(plan.target)} left in IAM; ${ciDone(ciFile)}.`;
+  // GitLab last: the role is gone, so no pipeline can use the variables any more.
+  if (vars.port && vars.steps.length > 0) {
+    const deleted = await applyVariableSteps(vars.port, vars.steps, {
+      signal: deps.signal,
+      onDone: deps.onVariable,
+    });
+    ciVariables.done = deleted.done;
+    applied.done.push(...deleted.done);
+    if (deleted.failed) {
+      throw new PartialApplyError(
+        deleted.failed.error,
+        applied.done,
+        deleted.failed.notDone,
+        resumeVariablesHint(options, ciVariables),
+      );
+    }
+  }
+  const iamDone = applied.done.length - (ciStep ? 1 : 0) - ciVariables.done.length;
+  const variablesDone = ciVariables.done.length
+    ? `deleted ${ciVariables.done.length} CI/CD variable${ciVariables.done.length === 1 ? '' : 's'} of ${ciVariables.project}`
+    : undefined;
+  const others = [ciFile?.written ? ciDone(ciFile) : undefined, variablesDone].filter(Boolean).join('; ');
+  const summary = plan.hasChanges
+    ? `Destroyed ${describeDestroyTarget(plan.target)}: ${iamDone} change${iamDone === 1 ? '' : 's'}${applied.skipped.length ? `, ${applied.skipped.length} kept` : ''}${others ? `; ${others}` : ''}.`
+    : `Nothing of ${describeDestroyTarget(plan.target)} left in IAM${others ? `; ${others}` : ''}.`;
   return result(true, applied.done, applied.skipped, summary);
 }

@@ -5,7 +5,7 @@
  * nothing to AWS: the setup is resolved as a dry run, and the pipeline file only with `--ci-file`.
  */
 import { resolve as resolvePath } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RawInitFlags } from '../commands/init.js';
 import type { InitOptions } from '../init/options.js';
 import { type ResolveContext, resolveInitOptions } from '../init/resolve.js';

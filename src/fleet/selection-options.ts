@@ -4,7 +4,7 @@
  * Registered by `addSelectionOptions`, parsed by `parseSelectionFlags` before any I/O.
  */
 import picomatch from 'picomatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GLOB_OPTIONS } from '../config/schema.js';
 import { validateGroupPath, validateProjectPath } from '../core/refs.js';
 import { parseOptions, refineWith } from '../options/zod-issues.js';

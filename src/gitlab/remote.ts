@@ -212,6 +212,22 @@ function runGit(cwd: string, args: string[], options: DetectGitOptions): Promise
 export async function detectGitContext(cwd: string, options: DetectGitOptions = {}): Promise<GitContext> {
   const inside = await runGit(cwd, ['rev-parse', '--is-inside-work-tree'], options);
   if (inside !== 'true') return {};
+  return readGitContext(cwd, options);
+}
+
+/**
+ * `detectGitContext` and `findGitTopLevel` together, one git process fewer: the top level answers
+ * whether `cwd` is in a work tree (outside one, a single git process runs).
+ */
+export async function detectGitWorkTree(
+  cwd: string,
+  options: DetectGitOptions = {},
+): Promise<{ git: GitContext; repoRoot: string | undefined }> {
+  const repoRoot = await findGitTopLevel(cwd, options);
+  return { git: repoRoot === undefined ? {} : await readGitContext(cwd, options), repoRoot };
+}
+
+async function readGitContext(cwd: string, options: DetectGitOptions): Promise<GitContext> {
   const remote = options.remote ?? 'origin';
 
   const [remoteUrl, originHead, currentBranch] = await Promise.all([

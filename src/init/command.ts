@@ -7,10 +7,9 @@ import type { AwsPorts } from '../aws/ports.js';
 import type { RawInitFlags } from '../commands/init.js';
 import { resolveFleetOptions } from '../fleet/options.js';
 import { commandLine, runFleet } from '../fleet/run.js';
-import { parseSelectionFlags, type RawSelectionFlags } from '../fleet/selection-options.js';
+import type { RawSelectionFlags } from '../fleet/selection-options.js';
 import { reportFleet, showFleet } from '../fleet/show.js';
-import { detectGitContext, findGitTopLevel } from '../gitlab/remote.js';
-import { resolveThumbprints } from '../gitlab/thumbprint.js';
+import { detectGitWorkTree } from '../gitlab/remote.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter } from '../prompts/prompter.js';
@@ -22,16 +21,20 @@ export async function runInitCommand(
   context: CommandContext,
 ): Promise<void> {
   const { group, include, exclude, config, ...flags } = allFlags;
-  const selection = parseSelectionFlags({ project: flags.project, group, include, exclude, config });
-  if (selection.kind !== 'project') {
-    const { runFleetInitCommand } = await import('../fleet/command.js');
-    return runFleetInitCommand(selection, allFlags, context);
+  // The selection's schemas (zod, picomatch, the config file's) load only when a selection flag is given.
+  if ([group, include, exclude, config].some((v) => v !== undefined)) {
+    const { parseSelectionFlags } = await import('../fleet/selection-options.js');
+    const selection = parseSelectionFlags({ project: flags.project, group, include, exclude, config });
+    if (selection.kind !== 'project') {
+      const { runFleetInitCommand } = await import('../fleet/command.js');
+      return runFleetInitCommand(selection, allFlags, context);
+    }
   }
   const { logger, output, progress, stdoutPalette } = createCommandIo(context, { json: Boolean(flags.json) });
   const fleetOptions = resolveFleetOptions(flags);
   const interactive = context.interactive && !flags.json;
   const getPrompter = lazyInquirerPrompter();
-  const [git, repoRoot] = await Promise.all([detectGitContext(context.cwd), findGitTopLevel(context.cwd)]);
+  const { git, repoRoot } = await detectGitWorkTree(context.cwd);
   // The existing role is read with the flags' profile before the options are final (IAM is global; the
   // region only picks the STS endpoint). The SDK loads on the first read, never for --offline.
   const early = {
@@ -80,8 +83,11 @@ export async function runInitCommand(
       options.region === early.region && options.profile === early.profile
         ? readAws
         : lazyAwsPorts(options, context),
-    resolveThumbprints: (issuer, override) =>
-      resolveThumbprints({ issuer, override, signal: context.signal }),
+    // The TLS probe (and the proxy agents) load only when a thumbprint is needed: never --offline.
+    resolveThumbprints: async (issuer, override) => {
+      const { resolveThumbprints } = await import('../gitlab/thumbprint.js');
+      return resolveThumbprints({ issuer, override, signal: context.signal });
+    },
     gitlab: () => gitlab(options.gitlabUrl),
     // The same command again finishes a member: the ones already done plan no changes.
     resumeCommand: () => commandLine(process.argv.slice(2)),

@@ -3,7 +3,7 @@
  * question or AWS call, all at once) and for each wizard answer where it is asked (a bad answer is
  * re-asked with the schema's message, never reported after the last question under a flag nobody typed).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { buildRefRules } from '../core/refs.js';
 import type { RefType } from '../core/types.js';
 import { type FieldIssue, UsageError } from '../errors.js';

@@ -3,7 +3,7 @@
  * turned into this shape by `resolve.ts`; `runInit` accepts only what passes it. Every refinement
  * names the flag, so a bad run prints one line per invalid field before any AWS call or file write.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseIssuerUrl } from '../core/issuer.js';
 import {
   DEFAULT_ROLE_PATH,

@@ -1,7 +1,7 @@
 /**
  * `migrate` options: the contract between flags and runMigrateFind. Parsed before any I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateGroupPath } from '../core/refs.js';
 import {
   gitlabApiUrlField,

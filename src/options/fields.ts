@@ -2,7 +2,7 @@
  * zod fields shared by the commands' option schemas: each validates with the pure core (so the error
  * names the flag and the allowed form) and yields the normal form the tool tags and compares with.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseIssuerUrl } from '../core/issuer.js';
 import { validateProjectPath } from '../core/refs.js';
 import { parseGitlabApiUrl, validateTokenEnvName } from './gitlab-api.js';

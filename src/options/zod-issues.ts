@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { CliError, type FieldIssue, UsageError } from '../errors.js';
 
 /** camelCase option key → the flag the user typed. */

@@ -18,6 +18,8 @@ export const CI_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
 export function parseCiDocument(text: string): Document.Parsed {
   const all = parseAllDocuments(text, CI_YAML_OPTIONS);
   if (Array.isArray(all) && all.length === 2 && isSpecHeader(all[0]!)) return all[1]!;
+  // One document (the usual case): the same Document parseDocument would build, without parsing twice.
+  if (Array.isArray(all) && all.length === 1) return all[0]!;
   return parseDocument(text, CI_YAML_OPTIONS);
 }
 

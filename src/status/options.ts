@@ -1,7 +1,7 @@
 /**
  * `status` options: the contract between flags and runStatus. Parsed before any I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../errors.js';
 import type { RawFleetFlags } from '../fleet/command-selection.js';
 import {

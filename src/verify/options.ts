@@ -3,7 +3,7 @@
  * Precedence: flag → environment (AWS_ROLE_ARN, the token variable, AWS_WEB_IDENTITY_TOKEN_FILE,
  * AWS_ROLE_SESSION_NAME, CI_* for the session name) → default → a usage error naming the flag.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseIssuerUrl } from '../core/issuer.js';
 import { validateProjectPath, validateRefName } from '../core/refs.js';
 import { UsageError } from '../errors.js';

@@ -1,5 +1,7 @@
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { detectGitContext } from '../../src/gitlab/remote.js';
+import { detectGitContext, detectGitWorkTree, findGitTopLevel } from '../../src/gitlab/remote.js';
 import { createGitRepo, createTempDir, type GitRepo } from '../helpers/git-repo.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -87,5 +89,33 @@ describe('detectGitContext', () => {
 
   it('returns an empty result for a directory that does not exist', async () => {
     await expect(detectGitContext('/nonexistent/dir/for/sure')).resolves.toEqual({});
+  });
+});
+
+describe('detectGitWorkTree', () => {
+  it('gives what detectGitContext and findGitTopLevel give, from a subfolder as from the top', async () => {
+    const r = await repo({ origin: 'git@gitlab.example.com:acme/api.git', originHead: 'main' });
+    const sub = join(r.dir, 'deploy', 'aws');
+    mkdirSync(sub, { recursive: true });
+    for (const cwd of [r.dir, sub]) {
+      const both = await detectGitWorkTree(cwd);
+      expect(both).toEqual({ git: await detectGitContext(cwd), repoRoot: await findGitTopLevel(cwd) });
+      expect(both.repoRoot).toBe(realpathSync(r.dir));
+      expect(both.git.projectPath).toBe('acme/api');
+    }
+  });
+
+  it('outside a work tree: nothing, and one git process (not two)', async () => {
+    const dir = await createTempDir();
+    cleanups.push(dir.cleanup);
+    for (const [k, v] of Object.entries(dir.env)) vi.stubEnv(k, v);
+    const calls: string[] = [];
+    const gitPath = join(dir.dir, 'git-spy');
+    writeFileSync(gitPath, `#!/bin/sh\necho "$@" >> "${join(dir.dir, 'calls')}"\nexec git "$@"\n`, {
+      mode: 0o755,
+    });
+    await expect(detectGitWorkTree(dir.dir, { gitPath })).resolves.toEqual({ git: {}, repoRoot: undefined });
+    calls.push(...readFileSync(join(dir.dir, 'calls'), 'utf8').trim().split('\n'));
+    expect(calls).toEqual(['rev-parse --show-toplevel']);
   });
 });

@@ -3,13 +3,9 @@
  * linter makes. IDs never change meaning; a retired rule keeps its number unused.
  */
 
-/**
- * Severity scale, strongest first. `functional` means "this does not work" (the role can never be
- * assumed, or a condition is dead) rather than "this is unsafe"; it ranks between high and medium
- * so a `--fail-on high` gate ignores it and `--fail-on medium` includes it.
- */
-export const SEVERITIES = ['critical', 'high', 'functional', 'medium', 'low'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import type { Severity } from './severities.js';
+
+export { SEVERITIES, type Severity } from './severities.js';
 
 export type RuleId =
   | 'GAO001'

@@ -8,7 +8,7 @@
  * "already exists" returns the existing one; deleting what is gone counts as done. A commit is never
  * retried on 5xx (a repeat could commit twice).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   branchSchema,
   commitBody,

@@ -3,7 +3,7 @@
  * fields the tool reads are validated, so a newer GitLab adding fields is fine and a server that is
  * not GitLab fails with the field it lacks.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type {
   CiVariable,
   CiVariableInput,

@@ -9,7 +9,7 @@
  * upper case, lower first, like curl). TLS: Node's roots plus NODE_EXTRA_CA_CERTS, or `ca` when given.
  */
 import { type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AbortError, CliError, TimeoutError } from '../../errors.js';
 import { sleepUnlessAborted } from '../../io/sleep.js';
 import { resolveTimeouts, TIMEOUT_ENV } from '../../io/timeouts.js';
