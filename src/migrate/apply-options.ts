@@ -2,7 +2,7 @@
  * The `migrate --apply` part of migrate's options: its fields (spread into MigrateFindOptionsSchema)
  * and their rules. Parsed with the rest before any I/O: a bad combination is exit 2 naming the flag.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const MIGRATE_APPLY_FIELDS = {
   /** --apply: plan (and, confirmed, apply) a role per project instead of only reporting. */
