@@ -21,12 +21,18 @@ import {
 } from './naming.js';
 import { RECORD_TAG_KEYS, RECORD_TAGS } from './ownership.js';
 import { findBroadPermissions, validatePermissionPolicy } from './permission-policy.js';
-import { assertTrustPolicyFits, buildTrustPolicy, TRUST_POLICY_QUOTA } from './trust-policy.js';
+import {
+  assertTrustPolicyFits,
+  buildTrustPolicy,
+  TRUST_POLICY_QUOTA,
+  type TrustPolicyResult,
+} from './trust-policy.js';
 import {
   type DesiredState,
   GITLAB_URL_TAG,
   MANAGED_BY_TAG,
   MANAGED_BY_VALUE,
+  PACK_TAG,
   type PolicyDocument,
   PROJECT_TAG,
   type Tags,
@@ -50,6 +56,11 @@ export interface DesiredStateInput extends Omit<TrustInput, 'providerArn'> {
   thumbprints?: readonly string[] | undefined;
   /** Role trust policy length quota, when raised in Service Quotas (default 2,048). */
   trustPolicyQuota?: number | undefined;
+  /**
+   * A role packed with several projects (`role: per-group`): its trust (core/packing `buildPackTrust`)
+   * instead of the project's own, and the group tag instead of the project tag.
+   */
+  packed?: { trust: TrustPolicyResult; group: string } | undefined;
 }
 
 export interface DesiredStateResult {
@@ -59,7 +70,7 @@ export interface DesiredStateResult {
   broadening: string[];
 }
 
-const RESERVED_TAGS = [MANAGED_BY_TAG, PROJECT_TAG, GITLAB_URL_TAG];
+const RESERVED_TAGS = [MANAGED_BY_TAG, PROJECT_TAG, GITLAB_URL_TAG, PACK_TAG];
 const TOOL_TAG_PREFIX = 'gitlab-aws-oidc:';
 const MAX_MANAGED_POLICIES = 20;
 
@@ -82,8 +93,9 @@ function checkDescription(text: string): string {
 /** Keys under the tool's prefix: the ownership record, the destroy journal, and any added later. */
 const isReservedTag = (key: string) => RESERVED_TAGS.includes(key) || key.startsWith(TOOL_TAG_PREFIX);
 /** The most tags the tool puts on one resource (the role: its own tags plus the ownership record). */
+// A role has the project tag or the group tag (PACK_TAG), never both.
 const TOOL_TAG_COUNT =
-  RESERVED_TAGS.length + RECORD_TAG_KEYS.filter((key) => key !== RECORD_TAGS.document).length;
+  RESERVED_TAGS.length - 1 + RECORD_TAG_KEYS.filter((key) => key !== RECORD_TAGS.document).length;
 
 function buildTags(input: DesiredStateInput): { role: Tags; provider: Tags } {
   const user = validateTags({ ...(input.tags ?? {}) });
@@ -101,14 +113,17 @@ function buildTags(input: DesiredStateInput): { role: Tags; provider: Tags } {
   }
   const base = { ...user, [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [GITLAB_URL_TAG]: input.issuer.url };
   // The provider is shared by every project of the instance: no project tag on it.
-  return { provider: validateTags(base), role: validateTags({ ...base, [PROJECT_TAG]: input.projectPath }) };
+  const owner: Tags = input.packed
+    ? { [PACK_TAG]: input.packed.group }
+    : { [PROJECT_TAG]: input.projectPath };
+  return { provider: validateTags(base), role: validateTags({ ...base, ...owner }) };
 }
 
 /** Validates everything and returns the desired state plus warnings and accepted broadening. */
 export function buildDesiredState(input: DesiredStateInput): DesiredStateResult {
   const { account, partition } = input.identity;
   const providerArn = providerArnFor(partition, account, input.issuer);
-  const trust = buildTrustPolicy({ ...input, providerArn });
+  const trust = input.packed?.trust ?? buildTrustPolicy({ ...input, providerArn });
   assertTrustPolicyFits(trust.policy, input.trustPolicyQuota ?? TRUST_POLICY_QUOTA);
 
   const roleName = validateRoleName(input.roleName);
@@ -155,7 +170,9 @@ export function buildDesiredState(input: DesiredStateInput): DesiredStateResult 
       arn: roleArnFor(partition, account, rolePath, roleName),
       description: checkDescription(
         input.description ??
-          `GitLab CI/CD OIDC role for ${input.projectPath} on ${input.issuer.url} (gitlab-aws-oidc)`,
+          (input.packed
+            ? `GitLab CI/CD OIDC role shared by projects of ${input.packed.group} on ${input.issuer.url} (gitlab-aws-oidc, per-group)`
+            : `GitLab CI/CD OIDC role for ${input.projectPath} on ${input.issuer.url} (gitlab-aws-oidc)`),
       ),
       trustPolicy: trust.policy,
       maxSessionDuration: validateMaxSessionDuration(input.maxSessionDuration ?? MIN_SESSION_DURATION),

@@ -26,6 +26,7 @@ import {
   buildTrustPolicy,
   MAX_TRUST_POLICY_QUOTA,
   TRUST_POLICY_QUOTA,
+  type TrustPolicyResult,
   trustPolicySize,
 } from './trust-policy.js';
 import type { ConditionBlock, ConditionValue, Issuer, PolicyDocument, RefRule } from './types.js';
@@ -91,6 +92,23 @@ export interface PackResult {
   warnings: string[];
   broadening: string[];
   quota: number;
+}
+
+/**
+ * The packed role a fleet member is given (fleet/packs.ts): its desired state and trust checks are
+ * built from it instead of from the member alone, so every member of the role desires the same role.
+ */
+export interface RolePack {
+  roleName: string;
+  /** The group the role serves: the PACK_TAG value and the description. */
+  group: string;
+  /** Every project the role trusts (this member included), as packProjects placed them. */
+  members: PackProject[];
+  /**
+   * Paths of the members this run adds to an existing role (new projects, moves): their subjects are the
+   * onboarding the plan shows, not a widening of what the role trusted.
+   */
+  added: string[];
 }
 
 /** A project's key: its ID when known (survives renames), else its path. */
@@ -209,6 +227,35 @@ function buildPackedPolicy(providerArn: string, subKey: string, members: readonl
         Condition: condition,
       },
     ],
+  };
+}
+
+/**
+ * The trust policy of a role holding `projects` (one packed role of a packProjects result), built the
+ * way packProjects built it, with the members' warnings and accepted broadening. Throws a UsageError when
+ * the projects' conditions cannot share a role (they must agree on everything but their identity).
+ */
+export function buildPackTrust(
+  input: Pick<PackInput, 'issuer' | 'providerArn' | 'audience'>,
+  projects: readonly PackProject[],
+): TrustPolicyResult {
+  const members = projects
+    .map((p) => toMember({ ...input, projects, roleNameBase: '' }, p))
+    .sort(compareProjects);
+  const first = members[0];
+  if (!first) throw UsageError.field('role (per-group)', 'a packed role needs at least one project');
+  const odd = members.find((m) => m.klass !== first.klass);
+  if (odd) {
+    throw UsageError.field(
+      `project ${odd.project.projectPath}`,
+      `its trust conditions differ from ${first.project.projectPath}'s, so they cannot share one role`,
+    );
+  }
+  const policy = buildPackedPolicy(input.providerArn, `${input.issuer.hostPath}:sub`, members);
+  return {
+    policy,
+    warnings: [...new Set(members.flatMap((m) => m.warnings))],
+    broadening: [...new Set(members.flatMap((m) => m.broadening))],
   };
 }
 

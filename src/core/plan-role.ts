@@ -28,13 +28,14 @@ import {
 import { policiesEqual } from './policy-json.js';
 import { isToolPolicyFor } from './tool-resources.js';
 import { findTrustBroadening } from './trust-policy.js';
-import type {
-  CurrentState,
-  DesiredState,
-  FieldChange,
-  ManagedPolicyState,
-  RoleState,
-  Tags,
+import {
+  type CurrentState,
+  type DesiredState,
+  type FieldChange,
+  type ManagedPolicyState,
+  PACK_TAG,
+  type RoleState,
+  type Tags,
 } from './types.js';
 
 /**
@@ -109,11 +110,15 @@ interface RoleContext {
 
 function planTrust(
   { name, have, want, prov, changes }: RoleContext,
-  opts: Pick<PlanOptions, 'sameProject'>,
+  opts: Pick<PlanOptions, 'sameProject' | 'trustBaseline'>,
   acc: Acc,
 ): void {
   if (policiesEqual(have.trustPolicy, want.trustPolicy)) return;
-  const reasons = findTrustBroadening(have.trustPolicy, want.trustPolicy, { sameProject: opts.sameProject });
+  // A packed role: the projects this run adds to it are the plan's onboarding, the rest must not widen.
+  const judged = want.tags[PACK_TAG] !== undefined ? opts.trustBaseline : want.trustPolicy;
+  const reasons = judged
+    ? findTrustBroadening(have.trustPolicy, judged, { sameProject: opts.sameProject })
+    : [];
   acc.steps.push({ kind: 'updateTrustPolicy', roleName: name, trustPolicy: want.trustPolicy });
   const change: FieldChange = {
     field: 'trustPolicy',

@@ -10,7 +10,9 @@ import {
   type FieldChange,
   GITLAB_URL_TAG,
   isToolManaged,
+  PACK_TAG,
   type PlanStep,
+  type PolicyDocument,
   PROJECT_TAG,
   type ResourcePlan,
   type Tags,
@@ -34,6 +36,12 @@ export interface PlanOptions {
    * `project_path:<path>:…` and `project_id:<id>:…` (`--sub-claim`) names the same jobs, not new ones.
    */
   sameProject?: { projectPath: string; projectId: string } | undefined;
+  /**
+   * A packed role (`role: per-group`): the trust that widening is judged against, i.e. the new trust
+   * without the projects this run adds to the role (their subjects are the onboarding the fleet's plan
+   * shows). Undefined when every member is new.
+   */
+  trustBaseline?: PolicyDocument | undefined;
 }
 
 const DEFAULT_ATTACHED_QUOTA = 10;
@@ -62,6 +70,7 @@ export function checkOwnership(
       },
     );
   }
+  refusePackMismatch(what, name, tags, desiredTags, opts);
   const owner = tags[PROJECT_TAG];
   // A project is a path on one instance: grp/app on a private GitLab is not grp/app on gitlab.com.
   const ownerUrl = tags[GITLAB_URL_TAG];
@@ -89,6 +98,43 @@ export function checkOwnership(
     );
   }
   return true;
+}
+
+/**
+ * A role packed for a group (PACK_TAG) is not one project's, and one project's role is not a group's:
+ * taking either for the other would replace the trust of every project it serves (OTHER_PROJECT).
+ */
+function refusePackMismatch(
+  what: string,
+  name: string,
+  tags: Tags,
+  desiredTags: Tags,
+  opts: PlanOptions,
+): void {
+  if (opts.adoptExisting) return;
+  const group = tags[PACK_TAG];
+  const wantGroup = desiredTags[PACK_TAG];
+  if (group !== undefined && wantGroup === undefined) {
+    throw new CliError(
+      'OTHER_PROJECT',
+      `${what} "${name}" is managed by gitlab-aws-oidc as a per-group role shared by projects of ${group}, not ${desiredTags[PROJECT_TAG] ?? 'one project'} alone.`,
+      {
+        hint: 'Choose another --role-name, or run the config file with role: per-group that made it (--config); --adopt-existing would replace the trust of every project it serves.',
+        exitCode: ExitCode.Usage,
+      },
+    );
+  }
+  const project = tags[PROJECT_TAG];
+  if (wantGroup !== undefined && project !== undefined) {
+    throw new CliError(
+      'OTHER_PROJECT',
+      `${what} "${name}" is managed by gitlab-aws-oidc for project ${project}, not as a per-group role for ${wantGroup}.`,
+      {
+        hint: 'Choose another roleName pattern for the per-group roles, or pass --adopt-existing to turn it into one.',
+        exitCode: ExitCode.Usage,
+      },
+    );
+  }
 }
 
 export interface Acc {

@@ -4,7 +4,7 @@
  *
  * A project path is only unique per GitLab instance, and GitLab compares paths case-insensitively.
  */
-import { GITLAB_URL_TAG, isToolManaged, PROJECT_TAG, type RoleState, type Tags } from './types.js';
+import { GITLAB_URL_TAG, isToolManaged, PACK_TAG, PROJECT_TAG, type RoleState, type Tags } from './types.js';
 
 /** Both project paths are given and equal, case aside. */
 export const sameProject = (a: string | undefined, b: string | undefined): boolean =>
@@ -48,10 +48,14 @@ export function isToolPolicyFor(
   ownerTags: Tags,
   { untaggedProject = false }: ToolPolicyMatch = {},
 ): boolean {
+  // A per-group role's policy carries its group tag instead (the role's, as init writes both).
+  const packed = ownerTags[PACK_TAG] !== undefined || policyTags[PACK_TAG] !== undefined;
   return (
     isToolManaged(policyTags) &&
-    ((untaggedProject && policyTags[PROJECT_TAG] === undefined) ||
-      sameProject(policyTags[PROJECT_TAG], ownerTags[PROJECT_TAG])) &&
+    (packed
+      ? sameProject(policyTags[PACK_TAG], ownerTags[PACK_TAG])
+      : (untaggedProject && policyTags[PROJECT_TAG] === undefined) ||
+        sameProject(policyTags[PROJECT_TAG], ownerTags[PROJECT_TAG])) &&
     sameInstance(policyTags[GITLAB_URL_TAG], ownerTags[GITLAB_URL_TAG])
   );
 }

@@ -293,6 +293,11 @@ export const MANAGED_BY_TAG = 'managed-by';
 export const MANAGED_BY_VALUE = 'gitlab-aws-oidc';
 export const PROJECT_TAG = 'gitlab-aws-oidc:project';
 export const GITLAB_URL_TAG = 'gitlab-aws-oidc:gitlab-url';
+/**
+ * A role packed with several projects (`role: per-group`) carries this tag instead of the project tag:
+ * its value is the group the role serves (the projects it trusts are its trust policy's `sub` values).
+ */
+export const PACK_TAG = 'gitlab-aws-oidc:per-group';
 
 /** Created (and so owned) by this tool: the only resources it changes or deletes without an explicit flag. */
 export function isToolManaged(tags: Tags): boolean {

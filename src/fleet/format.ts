@@ -107,6 +107,7 @@ export function formatFleetPlan(fleet: FleetResult, p: Palette): string[] {
       `  ${'GitLab'.padEnd(13)}  ${p.muted('nothing delivered: --merge-request / --ci-variables (or delivery: in the config file) bring the pipeline change to each project')}`,
     );
   }
+  lines.push(...formatPacks(fleet, p));
   const quotas = fleet.quotas;
   if (quotas?.refusals.length) {
     lines.push('', p.danger(`Over IAM quota (${quotas.refusals.length}): nothing will be changed`));
@@ -121,6 +122,38 @@ export function formatFleetPlan(fleet: FleetResult, p: Palette): string[] {
         lines.push(`  ${p.danger('✗')} ${m.project}: refused: ${errorLine(m.error)}`);
       else for (const c of m.consents) lines.push(`  ${p.warn('!')} ${c.message}`);
     }
+  }
+  return lines;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** `role: per-group`: each packed role with its size, then the moves and the roles left empty. */
+export function formatPacks(fleet: Pick<FleetResult, 'packs'>, p: Palette): string[] {
+  const lines: string[] = [];
+  for (const pack of fleet.packs ?? []) {
+    lines.push(
+      '',
+      p.strong(
+        `Per-group roles ${pack.base}-<n> (group ${pack.group}, trust policy quota ${fmt(pack.quota)}):`,
+      ),
+    );
+    const width = Math.max(...pack.roles.map((r) => r.roleName.length));
+    for (const r of pack.roles) {
+      const kept = r.kept.length ? `, ${r.kept.length} not selected (kept)` : '';
+      const added = r.added.length ? ` + ${r.added.join(', ')}` : '';
+      lines.push(
+        `  ${r.roleName.padEnd(width)}  ${r.projects.length} project${r.projects.length === 1 ? '' : 's'}${kept}, ${fmt(r.size)} characters${added}`,
+      );
+    }
+    for (const m of pack.moves)
+      lines.push(`  ${p.warn('→')} ${m.project} moves from ${m.from} to ${m.to} (${m.reason})`);
+    for (const name of pack.emptied)
+      lines.push(
+        `  ${p.warn('!')} ${name} serves no project now: left as it is (destroy --role ${name} deletes it)`,
+      );
+    for (const name of pack.untouched)
+      lines.push(`  ${p.muted('·')} ${name} serves only projects not selected: left as it is`);
   }
   return lines;
 }
@@ -181,6 +214,7 @@ export function fleetDocument(fleet: FleetResult): Record<string, unknown> {
     counts: countFleet(fleet),
     gitlabSteps: countGitlabSteps(fleet),
     ...(fleet.quotas ? { quotas: fleet.quotas } : {}),
+    ...(fleet.packs ? { packs: fleet.packs } : {}),
     attention: needsAttention(fleet).map((m) => ({
       project: m.project,
       status: m.status,

@@ -55,7 +55,11 @@ export async function resolveMembers(
       issues.push(locateIssue(member, issue, found.length === 1 ? reason.hint : undefined));
   });
   throwMemberIssues(ctx.what, issues);
-  return settled.results.map((r) => (r as { value: InitOptions }).value);
+  return settled.results.map((r, i) => ({
+    ...(r as { value: InitOptions }).value,
+    // `role: per-group`: packed with the group's other projects by runFleet (fleet/packs.ts).
+    perGroup: selected[i]?.role === 'per-group',
+  }));
 }
 
 /**

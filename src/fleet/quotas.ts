@@ -13,12 +13,27 @@ export function fleetQuotaPlan(plans: readonly PlannedInit[]): FleetQuotaPlan {
   const managedPoliciesPerRole: { roleName: string; count: number }[] = [];
   const trustPolicies: { roleName: string; size: number }[] = [];
   const clientIds = new Map<string, { url: string; ids: Set<string> }>();
+  // The members of a packed role (`role: per-group`) all plan the same role and policy: counted once.
+  const seenRoles = new Set<string>();
+  const seenPolicies = new Set<string>();
   for (const p of plans) {
     const { steps, trustPolicy } = p.result.plan;
     const role = steps.find((s) => s.kind === 'createRole');
     const roleName = role?.kind === 'createRole' ? role.name : p.current.role?.name;
-    if (role) rolesToCreate++;
-    policiesToCreate += steps.filter((s) => s.kind === 'createPolicy').length;
+    const roleKey = roleName?.toLowerCase();
+    const repeated = roleKey !== undefined && seenRoles.has(roleKey);
+    if (roleKey !== undefined) seenRoles.add(roleKey);
+    if (role && !repeated) rolesToCreate++;
+    for (const s of steps) {
+      if (s.kind !== 'createPolicy' || seenPolicies.has(s.name)) continue;
+      seenPolicies.add(s.name);
+      policiesToCreate++;
+    }
+    if (repeated) {
+      // Its provider changes still count (below); the role's were counted with its first member.
+      countClientIds(p, clientIds);
+      continue;
+    }
     const attached = new Set(p.current.role?.attachedPolicyArns ?? []);
     for (const s of steps) {
       if (s.kind === 'attachPolicy') attached.add(s.policyArn);
@@ -28,16 +43,7 @@ export function fleetQuotaPlan(plans: readonly PlannedInit[]): FleetQuotaPlan {
     if (roleName && changesRole) managedPoliciesPerRole.push({ roleName, count: attached.size });
     if (roleName && steps.some((s) => s.kind === 'createRole' || s.kind === 'updateTrustPolicy'))
       trustPolicies.push({ roleName, size: trustPolicySize(trustPolicy.after) });
-    const arn = p.result.providerArn;
-    for (const s of steps) {
-      if (s.kind !== 'createProvider' && s.kind !== 'addClientId') continue;
-      const entry = clientIds.get(arn) ?? {
-        url: p.result.gitlabUrl,
-        ids: new Set(p.current.provider?.clientIds ?? []),
-      };
-      for (const id of s.kind === 'createProvider' ? s.clientIds : [s.clientId]) entry.ids.add(id);
-      clientIds.set(arn, entry);
-    }
+    countClientIds(p, clientIds);
   }
   return {
     rolesToCreate,
@@ -47,4 +53,18 @@ export function fleetQuotaPlan(plans: readonly PlannedInit[]): FleetQuotaPlan {
     trustPolicies,
     trustPolicyMax: plans[0]?.options.trustPolicyMax,
   };
+}
+
+/** The client IDs `p` adds to its provider, into `clientIds` (per provider ARN). */
+function countClientIds(p: PlannedInit, clientIds: Map<string, { url: string; ids: Set<string> }>): void {
+  const arn = p.result.providerArn;
+  for (const s of p.result.plan.steps) {
+    if (s.kind !== 'createProvider' && s.kind !== 'addClientId') continue;
+    const entry = clientIds.get(arn) ?? {
+      url: p.result.gitlabUrl,
+      ids: new Set(p.current.provider?.clientIds ?? []),
+    };
+    for (const id of s.kind === 'createProvider' ? s.clientIds : [s.clientId]) entry.ids.add(id);
+    clientIds.set(arn, entry);
+  }
 }

@@ -40,12 +40,14 @@ import {
   type InitResult,
   type PlannedInit,
   planInit,
+  readIdentity,
   requireYesOrDryRun,
 } from '../init/run.js';
 import type { Logger } from '../io/logger.js';
 import type { ProgressReporter } from '../io/progress.js';
 import { TOOL_NAME } from '../version.js';
 import { keepReads } from './gitlab-reads.js';
+import { type AccountRole, type PackSummary, packFleet } from './packs.js';
 import { fleetQuotaPlan } from './quotas.js';
 
 export { DEFAULT_CONCURRENCY } from '../core/concurrency.js';
@@ -87,6 +89,8 @@ export interface FleetResult {
   members: MemberOutcome[];
   /** The IAM quotas checked against the fleet's plans (several members, read from AWS); a refusal stops the run. */
   quotas?: QuotaCheck | undefined;
+  /** `role: per-group`: how the members were packed into roles (fleet/packs.ts), moves and emptied roles. */
+  packs?: PackSummary[] | undefined;
   /** 0 every member ok, 1 a member was refused or failed, 130 interrupted. */
   exitCode: 0 | 1 | 130;
 }
@@ -199,7 +203,12 @@ async function phase<T>(
   }
 }
 
-function fleetStatus(members: MemberOutcome[], dryRun: boolean, quotas?: QuotaCheck): FleetResult {
+function fleetStatus(
+  members: MemberOutcome[],
+  dryRun: boolean,
+  quotas?: QuotaCheck,
+  packs: PackSummary[] = [],
+): FleetResult {
   const has = (...s: MemberStatus[]) => members.some((m) => s.includes(m.status));
   const status: FleetStatus = has('interrupted', 'not-started')
     ? 'interrupted'
@@ -210,15 +219,18 @@ function fleetStatus(members: MemberOutcome[], dryRun: boolean, quotas?: QuotaCh
         : has('planned')
           ? 'planned'
           : 'no-changes';
-  if (quotas?.refusals.length && !dryRun) return { status: 'failed', dryRun, members, quotas, exitCode: 1 };
+  const packed = packs.length ? { packs } : {};
+  if (quotas?.refusals.length && !dryRun)
+    return { status: 'failed', dryRun, members, quotas, ...packed, exitCode: 1 };
   const exitCode = status === 'interrupted' ? 130 : status === 'failed' ? 1 : 0;
-  return { status, dryRun, members, ...(quotas ? { quotas } : {}), exitCode };
+  return { status, dryRun, members, ...(quotas ? { quotas } : {}), ...packed, exitCode };
 }
 
 /** Plans, asks once, applies. Throws only what stops the whole fleet before any change (consent, "no"). */
-export async function runFleet(members: readonly InitOptions[], deps: FleetDeps): Promise<FleetResult> {
-  for (const m of members) requireYesOrDryRun(m, deps.interactive);
-  const many = members.length > 1;
+export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): Promise<FleetResult> {
+  for (const m of given) requireYesOrDryRun(m, deps.interactive);
+  const many = given.length > 1;
+  const packing = given.some((m) => m.perGroup);
   const limit = Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY);
   const providers = providerCache();
   // With several members the account is read once in bulk (about 1 + N/100 calls for N members) and
@@ -227,7 +239,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   const readState: NonNullable<InitDeps['readState']> = async (iam, targets) => {
     const shared = { ...iam, getOidcProvider: (arn: string) => providers.read(iam, arn) };
     if (deps.readState) return deps.readState(shared, targets);
-    if (many) {
+    if (many || packing) {
       bulk ??= readAccountSnapshot(shared, {
         concurrency: limit,
         progress: (m) => deps.logger.warn(m),
@@ -294,6 +306,25 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     }
     return kept;
   };
+  // 0. `role: per-group`: the members are packed into roles first (one read of the account's roles).
+  let packs: PackSummary[] = [];
+  let members = given;
+  if (packing) {
+    const first = given.find((m) => m.perGroup) as InitOptions;
+    const { identity, ports } = await readIdentity(first, {
+      logger: memberLogger(deps.logger, '', true),
+      aws: base.aws,
+    });
+    let roles: AccountRole[] = [];
+    if (ports) {
+      const shared = { ...ports.iam, getOidcProvider: (arn: string) => providers.read(ports.iam, arn) };
+      bulk ??= readAccountSnapshot(shared, { concurrency: limit, progress: (m) => deps.logger.warn(m) });
+      const reads = await bulk;
+      // Without the bulk read (refused), ListRoles still has every trust policy (no tags).
+      roles = reads.snapshot ? [...reads.snapshot.roles.values()] : reads.roleSummaries;
+    }
+    ({ members, packs } = packFleet(given, { identity, roles }));
+  }
   const depsFor = (options: InitOptions, readState = base.readState): InitDeps => ({
     ...base,
     logger: memberLogger(deps.logger, options.project, many),
@@ -328,6 +359,7 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     }
   });
   const dryRun = members.every((m) => m.dryRun);
+
   // Quotas before any change (and with --dry-run): one GetAccountSummary for what every plan adds.
   const changing = fleet.flatMap((m) => {
     const p = planned.get(m);
@@ -349,12 +381,12 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     }
   }
   for (const m of fleet) if (m.result && m.result.status !== 'no-changes') deps.showPlan?.(m.result);
-  deps.showFleetPlan?.(fleetStatus(fleet, dryRun, quotas));
+  deps.showFleetPlan?.(fleetStatus(fleet, dryRun, quotas, packs));
   // A refusal stops the run here, before the gate and any change.
-  if (quotas?.refusals.length) return fleetStatus(fleet, dryRun, quotas);
+  if (quotas?.refusals.length) return fleetStatus(fleet, dryRun, quotas, packs);
 
   const toApply = fleet.filter((m) => planned.get(m)?.final === false);
-  if (toApply.length === 0) return fleetStatus(fleet, dryRun, quotas);
+  if (toApply.length === 0) return fleetStatus(fleet, dryRun, quotas, packs);
 
   // 2. One consent gate and one confirmation for all.
   const yes = toApply.every((m) => m.options.yes);
@@ -392,10 +424,18 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
     }
   };
 
-  // 3. A provider several plans create or change: one member per provider first, the others re-planned
-  // against what it left; repeated while plans still change it (another audience: one more round each).
-  const changesProvider = (m: MemberOutcome) =>
-    m.result?.plan.steps.some((s) => PROVIDER_STEPS.has(s.kind)) === true;
+  // 3. A resource several plans create or change (the OIDC provider of an instance; a packed role and its
+  // policy): one member per resource first, the others re-planned against what it left; repeated while
+  // plans still change one (another audience, the next role of a pack: one more round each).
+  const sharedKeys = (m: MemberOutcome): string[] => {
+    const steps = m.result?.plan.steps ?? [];
+    return [
+      ...(steps.some((s) => PROVIDER_STEPS.has(s.kind)) ? [`provider\n${m.result?.providerArn}`] : []),
+      ...(m.options.pack && steps.some((s) => !PROVIDER_STEPS.has(s.kind))
+        ? [`role\n${m.options.pack.roleName.toLowerCase()}`]
+        : []),
+    ];
+  };
   // What this run creates was approved as part of the fleet's plan: a client ID another member adds to
   // it is not a widening of anything that existed (one that did exist still needs --allow-widening).
   const createdHere = new Set(
@@ -403,16 +443,35 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
       .filter((m) => m.result?.plan.steps.some((s) => s.kind === 'createProvider'))
       .map((m) => m.result?.providerArn),
   );
+  // A packed role's members read it again, once per role and round (GetRole and GetPolicy shared).
+  let roundReads = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    let hit = roundReads.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      hit = read();
+      roundReads.set(key, hit);
+    }
+    return hit;
+  };
   const replan = async (m: MemberOutcome): Promise<void> => {
     const known = (planned.get(m) as PlannedInit).current;
     let p: PlannedInit;
     try {
       p = await planInit(
         m.options,
-        depsFor(m.options, async (iam, targets) => ({
-          ...known,
-          provider: await providers.read(iam, targets.providerArn),
-        })),
+        depsFor(m.options, async (iam, targets) => {
+          const provider = await providers.read(iam, targets.providerArn);
+          if (!m.options.pack) return { ...known, provider };
+          const { readCurrentState } = await import('../aws/read-state.js');
+          return readCurrentState(
+            {
+              getOidcProvider: async () => provider,
+              getRole: (name) => once(`role\n${name.toLowerCase()}`, () => iam.getRole(name)),
+              getPolicy: (arn) => once(`policy\n${arn}`, () => iam.getPolicy(arn)),
+            },
+            targets,
+          );
+        }),
       );
     } catch (error) {
       m.status = 'failed';
@@ -439,28 +498,35 @@ export async function runFleet(members: readonly InitOptions[], deps: FleetDeps)
   };
   let pending = toApply;
   while (!deps.signal?.aborted) {
-    const byProvider = new Map<string, MemberOutcome[]>();
-    for (const m of pending.filter(changesProvider)) {
-      const arn = m.result?.providerArn ?? '';
-      byProvider.set(arn, [...(byProvider.get(arn) ?? []), m]);
+    const byKey = new Map<string, MemberOutcome[]>();
+    for (const m of pending) for (const k of sharedKeys(m)) byKey.set(k, [...(byKey.get(k) ?? []), m]);
+    const shared = new Set([...byKey].filter(([, g]) => g.length > 1).map(([k]) => k));
+    if (shared.size === 0) break;
+    // One leader per shared resource, none two of whose resources another leader changes.
+    const claimed = new Set<string>();
+    const leaders: MemberOutcome[] = [];
+    for (const m of pending) {
+      const keys = sharedKeys(m);
+      if (!keys.some((k) => shared.has(k)) || keys.some((k) => claimed.has(k))) continue;
+      leaders.push(m);
+      for (const k of keys) claimed.add(k);
     }
-    const shared = [...byProvider.values()].filter((g) => g.length > 1);
-    if (shared.length === 0) break;
-    const leaders = shared.map((g) => g[0] as MemberOutcome);
-    await phase('Creating the shared OIDC provider', leaders, limit, deps, (m) =>
-      apply(m, planned.get(m) as PlannedInit),
-    );
-    // The others see the provider as the leaders left it (one read per provider).
+    const label = leaders.some((m) => sharedKeys(m).some((k) => k.startsWith('provider')))
+      ? 'Creating the shared OIDC provider'
+      : 'Creating the shared roles';
+    await phase(label, leaders, limit, deps, (m) => apply(m, planned.get(m) as PlannedInit));
+    // The others see the provider and roles as the leaders left them (one read each).
     providers.reset();
-    const others = shared.flatMap((g) => g.slice(1));
+    roundReads = new Map();
+    const others = pending.filter((m) => !leaders.includes(m) && sharedKeys(m).some((k) => claimed.has(k)));
     if (deps.signal?.aborted) break;
-    await phase('Re-planning against it', others, limit, deps, replan);
+    await phase('Re-planning against them', others, limit, deps, replan);
     pending = pending.filter((m) => !leaders.includes(m) && m.status === 'planned');
   }
 
   // 4. Apply the rest.
   await phase('Applying', pending, limit, deps, (m) => apply(m, planned.get(m) as PlannedInit));
-  return fleetStatus(fleet, dryRun, quotas);
+  return fleetStatus(fleet, dryRun, quotas, packs);
 }
 
 /** `argv` as one shell line (single-quoted where needed), after the tool's name. */

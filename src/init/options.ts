@@ -14,6 +14,7 @@ import {
   validateRoleName,
   validateTags,
 } from '../core/naming.js';
+import type { RolePack } from '../core/packing.js';
 import { buildRefRules, validateRefName } from '../core/refs.js';
 import { MAX_TRUST_POLICY_QUOTA, TRUST_POLICY_QUOTA } from '../core/trust-policy.js';
 import type { PolicyDocument } from '../core/types.js';
@@ -121,6 +122,13 @@ export const initOptionsSchema = z
       })
       .optional(),
     roleName: z.string().superRefine(refineWith((v: string) => validateRoleName(v))),
+    /**
+     * `role: per-group` (a config file): the role is shared with the other projects of the group, packed
+     * by the fleet (fleet/packs.ts); `roleName` is then the packed roles' base (`<base>-<n>`).
+     */
+    perGroup: z.boolean().default(false),
+    /** The packed role the fleet gave this member (its trust holds every project of `members`). */
+    pack: z.custom<RolePack>((v) => typeof v === 'object' && v !== null && !Array.isArray(v)).optional(),
     rolePath: z
       .string()
       .default(DEFAULT_ROLE_PATH)

@@ -11,6 +11,7 @@ import type { StateTargets } from '../aws/read-state.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
+import { buildPackTrust } from '../core/packing.js';
 import {
   alignRolePath,
   buildDesiredState,
@@ -20,7 +21,7 @@ import {
 } from '../core/plan.js';
 import { policyDiff } from '../core/policy-json.js';
 import { subClaimComponents } from '../core/subject.js';
-import type { CurrentState, DesiredState, Identity, Issuer } from '../core/types.js';
+import type { CurrentState, DesiredState, Identity, Issuer, PolicyDocument } from '../core/types.js';
 import {
   type DeliveryPlan,
   deliveryFlag,
@@ -38,6 +39,7 @@ import type { ThumbprintResolution } from '../gitlab/thumbprint.js';
 import type { Logger } from '../io/logger.js';
 import type { Prompter } from '../prompts/prompter.js';
 import { runExpectDenyChecks } from '../verify/expect-deny.js';
+import { checkPackMember } from '../verify/pack-safety.js';
 import { gateConsents } from './consent.js';
 import { movedWarning } from './gitlab-project.js';
 import { planRefProtection, type RefProtectionPlan } from './gitlab-refs.js';
@@ -146,9 +148,11 @@ export function buildSetupDesiredState(
   identity: Pick<Identity, 'account' | 'partition'>,
   thumbprints: readonly string[],
 ): DesiredStateResult {
+  const issuer = parseIssuerUrl(options.gitlabUrl);
+  const { pack } = options;
   return buildDesiredState({
     identity,
-    issuer: parseIssuerUrl(options.gitlabUrl),
+    issuer,
     audience: options.audience,
     projectPath: options.project,
     refs: options.refs,
@@ -171,6 +175,19 @@ export function buildSetupDesiredState(
       : undefined,
     tags: options.awsTags,
     thumbprints,
+    packed: pack
+      ? {
+          trust: buildPackTrust(
+            {
+              issuer,
+              providerArn: providerArnFor(identity.partition, identity.account, issuer),
+              audience: options.audience,
+            },
+            pack.members,
+          ),
+          group: pack.group,
+        }
+      : undefined,
   });
 }
 
@@ -186,6 +203,17 @@ export function checkSetupTrust(
     providers: [{ arn: providerArn, url: issuer.url, clientIds: desired.provider.clientIds, gitlab: true }],
     roleName: desired.role.name,
   });
+  if (options.pack) {
+    // The role is shared: this member's probes, less the jobs of the other members (meant to get in),
+    // and each of its own refs must still get the role.
+    const expectDeny = checkPackMember(
+      { issuer, providerArn, audience: options.audience, clientIds: desired.provider.clientIds },
+      { roleName: desired.role.name, trustPolicy: desired.role.trustPolicy, members: options.pack.members },
+      options.project,
+    );
+    checkSafety(lint, expectDeny);
+    return { lint, expectDeny };
+  }
   const expectDeny = runExpectDenyChecks(desired.role.trustPolicy, {
     issuer,
     providerArn,
@@ -201,6 +229,22 @@ export function checkSetupTrust(
   });
   checkSafety(lint, expectDeny);
   return { lint, expectDeny };
+}
+
+/**
+ * A packed role's trust without the members this run adds to it: what widening is judged against (the
+ * added projects are the onboarding the fleet's plan shows). Undefined without a pack or when all are new.
+ */
+function packBaseline(
+  options: InitOptions,
+  identity: Pick<Identity, 'account' | 'partition'>,
+  issuer: Issuer,
+): PolicyDocument | undefined {
+  const { pack } = options;
+  const staying = pack?.members.filter((m) => !pack.added.includes(m.projectPath)) ?? [];
+  if (!staying.length) return undefined;
+  const providerArn = providerArnFor(identity.partition, identity.account, issuer);
+  return buildPackTrust({ issuer, providerArn, audience: options.audience }, staying).policy;
 }
 
 /** Applying without a terminal to confirm needs --yes (or --dry-run to only plan). */
@@ -264,7 +308,8 @@ export async function planInit(given: InitOptions, deps: InitDeps): Promise<Plan
 
   // GitLab: which allowed refs are protected (and, on gitlab.com, whether the trust pins ref_protected).
   const gitlabSide = await readGitlabSide(options, deps, issuer.isGitlabCom);
-  if (gitlabSide.refs && gitlabSide.refs.protectedOnly !== options.protectedOnly) {
+  // A packed role's conditions are the pack's (fleet/packs.ts), the same for all its members.
+  if (gitlabSide.refs && gitlabSide.refs.protectedOnly !== options.protectedOnly && !options.pack) {
     options = { ...options, protectedOnly: gitlabSide.refs.protectedOnly };
     pipelineOptions = localPipeline(options);
   }
@@ -331,6 +376,7 @@ export async function planInit(given: InitOptions, deps: InitDeps): Promise<Plan
     broadening: desiredResult.broadening,
     // GitLab says which ID the path has: switching the sub between them is not a new subject.
     sameProject: facts ? { projectPath: facts.path, projectId: String(facts.id) } : undefined,
+    trustBaseline: packBaseline(options, identity, issuer),
   };
   const plan = buildPlan(desired, current, planOptions);
   if (subClaim.consent) plan.consents.unshift(subClaim.consent);
