@@ -71,8 +71,10 @@ export async function readMemberState(
   identity: Pick<Identity, 'account' | 'partition'>,
   snapshot: FleetSnapshot,
   target: { project: string; gitlabUrl?: string | undefined },
+  /** Per-group roles planned with this member (destroy/packed.ts). */
+  packed: readonly RoleDetail[] = [],
 ): Promise<DestroyCurrent> {
-  const details = memberRoles(snapshot, target);
+  const details = [...memberRoles(snapshot, target), ...packed];
   const roles = details.map(toRoleState);
   const candidates = toolPolicyCandidates(roles, identity, target.project);
   const policies: ManagedPolicyState[] = [];

@@ -24,6 +24,7 @@ import {
   readDestroyVariables,
 } from './gitlab-variables.js';
 import type { DestroyOptions } from './options.js';
+import { assignPackedRoles } from './packed.js';
 import {
   buildDestroyPlan,
   type DestroyPlan,
@@ -157,10 +158,25 @@ export async function runDestroyFleet(
   const snapshot = await readFleetSnapshot(iam, options.concurrency);
   const gitlabUrl = targets.gitlabUrl;
 
+  // Per-group roles go with the member they serve first, only when every project they serve is selected.
+  const packed = assignPackedRoles(
+    snapshot.roles,
+    targets.projects.map((t) => t.project),
+    gitlabUrl,
+  );
   // Plan every member from the one snapshot (reads: only each member's own tool policies).
   const plans = await mapWithConcurrency(targets.projects, options.concurrency, async ({ project }) => {
-    const current = await readMemberState(iam, identity, snapshot, { project, gitlabUrl });
+    const key = project.toLowerCase();
+    const current = await readMemberState(
+      iam,
+      identity,
+      snapshot,
+      { project, gitlabUrl },
+      packed.owned.get(key),
+    );
     const plan = buildDestroyPlan(current, { keepProvider: true });
+    const kept = packed.blockers.get(key);
+    if (kept) return { ...plan, steps: [], hasChanges: false, blockers: [...plan.blockers, ...kept] };
     const instances = gitlabUrl === undefined ? projectInstances(current) : [];
     if (instances.length > 1) {
       const urls = instances.map((i) => i.gitlabUrl ?? 'untagged').join(', ');

@@ -8,16 +8,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildClaims, buildRequestContext } from '../../src/core/claims.js';
 import { evaluateTrustPolicy } from '../../src/core/evaluate.js';
 import { parseIssuerUrl } from '../../src/core/issuer.js';
+import { buildPackTrust, type PackProject } from '../../src/core/packing.js';
 import { trustPolicySize } from '../../src/core/trust-policy.js';
 import { PACK_TAG, type PolicyDocument, PROJECT_TAG } from '../../src/core/types.js';
+import { runDestroyFleet } from '../../src/destroy/fleet.js';
+import { parseDestroyFlags } from '../../src/destroy/options.js';
+import { UsageError } from '../../src/errors.js';
 import { fleetDocument, formatFleetPlan } from '../../src/fleet/format.js';
+import { packFleet } from '../../src/fleet/packs.js';
 import { type FleetDeps, type FleetResult, runFleet } from '../../src/fleet/run.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import type { InitOptions } from '../../src/init/options.js';
 import { createPalette } from '../../src/io/colors.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { resolveFlags, tempDir, virtualClock } from '../init/helpers.js';
+import { resolveFlags, runInitWith, tempDir, virtualClock } from '../init/helpers.js';
 
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const ACCOUNT = '111122223333';
@@ -220,5 +225,168 @@ describe('role: per-group through runFleet', () => {
       expect(assumes(roleName, m.project)).toBe(true);
     }
     for (const r of packedRoles()) expect(trustPolicySize(r.trustPolicy)).toBeLessThanOrEqual(2048);
+  });
+});
+
+describe('role: per-group: the size quota (--trust-policy-max)', () => {
+  // 40 projects with two branches need about 4,000 characters of trust policy in all.
+  it.each([
+    ['2048', 3],
+    ['4096', 2],
+    ['8192', 1],
+  ])('--trust-policy-max %s: %i roles, each within the quota', async (max, count) => {
+    const fleet = await runFleet(
+      (await members(range(1, 41), { trustPolicyMax: max })).map((m) => ({ ...m, dryRun: true })),
+      deps(),
+    );
+    expect(fleet.exitCode).toBe(0);
+    const roles = fleet.packs?.[0]?.roles ?? [];
+    expect(roles).toHaveLength(count);
+    expect(fleet.packs?.[0]?.quota).toBe(Number(max));
+    for (const r of roles) expect(r.size).toBeLessThanOrEqual(Number(max));
+    expect(roles.flatMap((r) => r.projects)).toHaveLength(40);
+    // Nothing was changed by a dry run.
+    expect(aws.mutatingCalls()).toEqual([]);
+  });
+
+  it('at the boundary: exactly the quota fits in one role, one character less splits; at 2,048 no role could take the next project', async () => {
+    const forty = await members(range(1, 41));
+    const identity = { account: ACCOUNT, partition: 'aws' };
+    const pack = (max: number) =>
+      packFleet(
+        forty.map((m) => ({ ...m, trustPolicyMax: max })),
+        { identity, roles: [] },
+      ).packs[0];
+    const together = pack(8192)?.roles[0]?.size as number;
+    expect(together).toBeGreaterThan(2048);
+    expect(pack(together)?.roles).toHaveLength(1);
+    expect(pack(together - 1)?.roles).toHaveLength(2);
+    // At the default quota each role is full: the next role's first project does not fit in it.
+    const at2048 = packFleet(forty, { identity, roles: [] });
+    const roles = at2048.packs[0]?.roles ?? [];
+    const issuerOf = { issuer, providerArn: PROVIDER, audience: 'https://gitlab.com' };
+    const memberOf = (roleName: string) =>
+      at2048.members.find((m) => m.roleName === roleName)?.pack?.members ?? [];
+    for (const [i, r] of roles.entries()) {
+      expect(r.size).toBeLessThanOrEqual(2048);
+      const next = roles[i + 1];
+      if (!next) continue;
+      const grown = buildPackTrust(issuerOf, [
+        ...memberOf(r.roleName),
+        memberOf(next.roleName)[0] as PackProject,
+      ]);
+      expect(trustPolicySize(grown.policy)).toBeGreaterThan(2048);
+    }
+  });
+});
+
+describe('role: per-group: refused before any change', () => {
+  it('members sharing a role name base but not its permissions: exit 2 naming both', async () => {
+    const [a, b] = await members([1, 2]);
+    const other = { ...(b as InitOptions), managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'] };
+    const error = await runFleet([a as InitOptions, other], deps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).issues).toEqual([
+      expect.objectContaining({
+        field: 'permissions.managedPolicies',
+        message: expect.stringMatching(
+          /acme\/app-002 and acme\/app-001 share the per-group roles gitlab-acme-<n>/,
+        ),
+      }),
+    ]);
+    expect(aws.mutatingCalls()).toEqual([]);
+  });
+
+  it('a role that trusts projects outside the selection by ID pin cannot be kept exactly: refused', () => {
+    const trustPolicy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: PROVIDER },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: {
+              'gitlab.com:aud': 'https://gitlab.com',
+              'gitlab.com:sub': 'project_path:acme/other:ref_type:branch:ref:main',
+              'gitlab.com:project_id': '77',
+            },
+          },
+        },
+      ],
+    };
+    return members([1]).then((list) =>
+      expect(() =>
+        packFleet(list, {
+          identity: { account: ACCOUNT, partition: 'aws' },
+          roles: [{ name: 'gitlab-acme-1', trustPolicy }],
+        }),
+      ).toThrow(/also serve projects this run does not select and cannot keep exactly/),
+    );
+  });
+
+  it("one project's role is not taken for a per-group role, nor the reverse", async () => {
+    // A per-project role already named gitlab-acme-1.
+    await runInitWith(
+      { project: 'acme/solo', branch: ['main'], roleName: 'gitlab-acme-1', ciFile: false, yes: true },
+      tmp.dir,
+      { aws },
+    );
+    const fleet = await runFleet(await members([1, 2]), deps());
+    expect(fleet.members.map((m) => m.status)).toEqual(['refused', 'refused']);
+    expect(String(fleet.members[0]?.error)).toMatch(
+      /managed by gitlab-aws-oidc for project acme\/solo, not as a per-group role/,
+    );
+    // A per-group role is not one project's.
+    aws.restore();
+    aws = createFakeAws({ account: ACCOUNT });
+    aws.addPolicy({
+      name: 'ReadOnlyAccess',
+      awsManaged: true,
+      document: { Version: '2012-10-17', Statement: [] },
+    });
+    await runFleet(await members([1, 2]), deps());
+    const single = await runInitWith(
+      { project: 'acme/app-001', branch: ['main'], roleName: 'gitlab-acme-1', ciFile: false, yes: true },
+      tmp.dir,
+      { aws },
+    ).catch((e: unknown) => e);
+    expect(String(single)).toMatch(/per-group role shared by projects of acme/);
+  });
+});
+
+describe('role: per-group and destroy --config/--group', () => {
+  const destroy = (projects: string[], dryRun = false) =>
+    runDestroyFleet(
+      parseDestroyFlags({ yes: true, dryRun }, { fleet: true }),
+      { kind: 'group', group: 'acme', include: [], exclude: [] },
+      { kind: 'group', source: 'acme', projects: projects.map((project) => ({ project })), skipped: [] },
+      { aws: () => aws.ports },
+    ).catch((e: unknown) => e);
+
+  it('a packed role serving a project outside the selection is kept (those members blocked); with all selected it goes', async () => {
+    await runFleet(await members(range(1, 6)), deps());
+    expect(packedRoles().map((r) => r.name)).toEqual(['gitlab-acme-1']);
+    const before = aws.mutatingCalls().length;
+    const partial = (await destroy([project(1), project(2)])) as {
+      result?: { members: { state: string; error?: string }[] };
+    };
+    expect(partial.result?.members.map((m) => m.state)).toEqual(['blocked', 'blocked']);
+    expect(partial.result?.members[0]?.error).toMatch(
+      /per-group role \(group acme\) that also serves 3 projects outside this selection \(acme\/app-003, acme\/app-004, acme\/app-005\)/,
+    );
+    expect(aws.mutatingCalls()).toHaveLength(before);
+    expect(packedRoles().map((r) => r.name)).toEqual(['gitlab-acme-1']);
+
+    const all = (await destroy(range(1, 6).map(project))) as { ok: boolean; members: { state: string }[] };
+    expect(all.ok).toBe(true);
+    expect(all.members.map((m) => m.state)).toEqual([
+      'destroyed',
+      'nothing',
+      'nothing',
+      'nothing',
+      'nothing',
+    ]);
+    expect(packedRoles()).toEqual([]);
   });
 });
