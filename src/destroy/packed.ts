@@ -19,6 +19,12 @@ export interface PackedRoles {
 
 const MAX_LISTED = 5;
 
+/** The projects a per-group role (PACK_TAG) serves, as its trust's `sub` values name them; [] for any other role. */
+export function packedRoleProjects(role: Pick<RoleDetail, 'tags' | 'trustPolicy'>): string[] {
+  if (!isToolManaged(role.tags) || role.tags[PACK_TAG] === undefined) return [];
+  return [...new Set(summarizeTrust(role.trustPolicy).subjects.map((s) => s.project))];
+}
+
 export function assignPackedRoles(
   roles: readonly RoleDetail[],
   projects: readonly string[],
@@ -28,10 +34,9 @@ export function assignPackedRoles(
   const owned = new Map<string, RoleDetail[]>();
   const blockers = new Map<string, { message: string; hint: string }[]>();
   for (const role of roles) {
-    if (!isToolManaged(role.tags) || role.tags[PACK_TAG] === undefined) continue;
     if (gitlabUrl !== undefined && !sameGitlabUrl(role.tags[GITLAB_URL_TAG], gitlabUrl)) continue;
     // A subject by ID or pattern cannot be matched to a selected path: it counts as outside.
-    const served = [...new Set(summarizeTrust(role.trustPolicy).subjects.map((s) => s.project))];
+    const served = packedRoleProjects(role);
     const inside = served.filter((p) => selected.has(p.toLowerCase()));
     if (inside.length === 0) continue;
     const outside = served.filter((p) => !selected.has(p.toLowerCase()));

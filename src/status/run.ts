@@ -31,6 +31,7 @@ import {
   PROJECT_TAG,
   type RoleState,
 } from '../core/types.js';
+import { packedRoleProjects } from '../destroy/packed.js';
 import {
   type DriftItem,
   detectDrift,
@@ -287,7 +288,10 @@ export async function runStatus(options: StatusOptions, deps: StatusDeps): Promi
     concurrency: options.concurrency,
     progress,
     keep: (r) =>
-      (options.project === undefined || sameProject(r.tags[PROJECT_TAG], options.project)) &&
+      (options.project === undefined ||
+        sameProject(r.tags[PROJECT_TAG], options.project) ||
+        // A per-group role serves its trust's projects (destroy/packed.ts).
+        packedRoleProjects(r).some((p) => sameProject(p, options.project))) &&
       (options.gitlabUrl === undefined || sameGitlabUrl(r.tags[GITLAB_URL_TAG], options.gitlabUrl)),
   });
   const getPolicy = await readStatusPolicies(account, account.roles);

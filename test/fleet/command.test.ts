@@ -158,3 +158,47 @@ describe('resumeArgs', () => {
     ).toEqual(['init', '--group', 'acme', '--yes', '--include', 'acme/b']);
   });
 });
+
+describe('init --config with role: per-group', () => {
+  it('packs the projects into one role gitlab-acme-1 (one CreateRole), and --json shows the pack', async () => {
+    const file = join(tmp.dir, 'per-group.yml');
+    const entries = PATHS.map((p) => `  - path: ${p}`).join('\n');
+    writeFileSync(
+      file,
+      `version: 1\ndefaults:\n  refs: { branches: [main] }\n  role: per-group\nprojects:\n${entries}\n`,
+    );
+    const first = await run({ config: file, yes: true });
+    expect(first.error).toBeUndefined();
+    expect(first.out).toContain('Per-group roles gitlab-acme-<n> (group acme, trust policy quota 2,048):');
+    expect(first.out).toMatch(
+      / {2}gitlab-acme-1 {2}3 projects, [\d,]+ characters \+ acme\/a, acme\/b, acme\/c/,
+    );
+    expect([...aws.state.roles.keys()]).toEqual(['gitlab-acme-1']);
+    expect(aws.mutatingCalls().filter((c) => c === 'CreateRole')).toHaveLength(1);
+
+    const again = await run({ config: file, yes: true, json: true });
+    const doc = JSON.parse(again.out);
+    expect(doc).toMatchObject({ ok: true, status: 'no-changes' });
+    expect(doc.packs).toEqual([
+      {
+        base: 'gitlab-acme',
+        group: 'acme',
+        quota: 2048,
+        roles: [
+          {
+            roleName: 'gitlab-acme-1',
+            projects: PATHS,
+            kept: [],
+            added: [],
+            size: expect.any(Number),
+          },
+        ],
+        moves: [],
+        emptied: [],
+        untouched: [],
+      },
+    ]);
+    for (const m of doc.members)
+      expect(m.result.roleArn).toBe('arn:aws:iam::111122223333:role/gitlab-oidc/gitlab-acme-1');
+  });
+});

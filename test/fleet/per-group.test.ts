@@ -16,6 +16,8 @@ import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { UsageError } from '../../src/errors.js';
 import { fleetDocument, formatFleetPlan } from '../../src/fleet/format.js';
 import { packFleet } from '../../src/fleet/packs.js';
+import { parseStatusFlags } from '../../src/status/options.js';
+import { runStatus } from '../../src/status/run.js';
 import { type FleetDeps, type FleetResult, runFleet } from '../../src/fleet/run.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import type { InitOptions } from '../../src/init/options.js';
@@ -388,5 +390,17 @@ describe('role: per-group and destroy --config/--group', () => {
       'nothing',
     ]);
     expect(packedRoles()).toEqual([]);
+  });
+});
+
+describe('role: per-group and status', () => {
+  it('status --project shows the per-group role that serves the project, with its policy and no drift', async () => {
+    await runFleet(await members(range(1, 4)), deps());
+    const report = await runStatus(parseStatusFlags({ project: project(2) }), { aws: () => aws.ports });
+    expect(report.roles.map((r) => r.name)).toEqual(['gitlab-acme-1']);
+    expect(report.roles[0]?.drift).toEqual([]);
+    expect(report.roles[0]?.record).toBe('complete');
+    const none = await runStatus(parseStatusFlags({ project: 'acme/app-999' }), { aws: () => aws.ports });
+    expect(none.roles).toEqual([]);
   });
 });
