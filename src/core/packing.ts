@@ -239,6 +239,23 @@ export function buildPackTrust(
   input: Pick<PackInput, 'issuer' | 'providerArn' | 'audience'>,
   projects: readonly PackProject[],
 ): TrustPolicyResult {
+  // Every member of a role builds the same policy (from the same list): built once per list and input.
+  const key = JSON.stringify([input.issuer.url, input.providerArn, input.audience]);
+  const cached = packTrustCache.get(projects)?.get(key);
+  if (cached) return cached;
+  const built = buildPackTrustOnce(input, projects);
+  const byInput = packTrustCache.get(projects) ?? new Map<string, TrustPolicyResult>();
+  byInput.set(key, built);
+  packTrustCache.set(projects, byInput);
+  return built;
+}
+
+const packTrustCache = new WeakMap<readonly PackProject[], Map<string, TrustPolicyResult>>();
+
+function buildPackTrustOnce(
+  input: Pick<PackInput, 'issuer' | 'providerArn' | 'audience'>,
+  projects: readonly PackProject[],
+): TrustPolicyResult {
   const members = projects
     .map((p) => toMember({ ...input, projects, roleNameBase: '' }, p))
     .sort(compareProjects);

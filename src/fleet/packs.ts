@@ -23,7 +23,7 @@ import {
 } from '../core/packing.js';
 import { instanceKey } from '../core/tool-resources.js';
 import type { Issuer, PolicyDocument, RefRule, Tags } from '../core/types.js';
-import { isToolManaged, PACK_TAG, PROJECT_TAG } from '../core/types.js';
+import { isToolManaged, PACK_TAG } from '../core/types.js';
 import { type FieldIssue, UsageError } from '../errors.js';
 import type { InitOptions } from '../init/options.js';
 import { summarizeTrust } from '../status/drift.js';
@@ -172,33 +172,27 @@ function outsidersOf(
 }
 
 const summarizeResult = (
-  base: string,
-  group: string,
+  pack: Pick<PackSummary, 'base' | 'group' | 'untouched'>,
   result: PackResult,
-  previous: readonly PreviousRole[],
+  added: ReadonlyMap<string, string[]>,
   outsiderKeys: ReadonlySet<string>,
   keyToPath: ReadonlyMap<string, string>,
-  untouched: string[],
 ): PackSummary => {
   const path = (k: string) => keyToPath.get(k) ?? k;
-  const before = new Map(previous.map((p) => [p.roleName, new Set(p.projects)]));
   return {
-    base,
-    group,
+    base: pack.base,
+    group: pack.group,
     quota: result.quota,
-    roles: result.roles.map((r) => {
-      const had = before.get(r.roleName) ?? new Set<string>();
-      return {
-        roleName: r.roleName,
-        projects: r.projects.filter((k) => !outsiderKeys.has(k)).map(path),
-        kept: r.projects.filter((k) => outsiderKeys.has(k)).map(path),
-        added: r.members.filter((m) => !had.has(m.projectPath.toLowerCase())).map((m) => m.projectPath),
-        size: r.size,
-      };
-    }),
+    roles: result.roles.map((r) => ({
+      roleName: r.roleName,
+      projects: r.projects.filter((k) => !outsiderKeys.has(k)).map(path),
+      kept: r.projects.filter((k) => outsiderKeys.has(k)).map(path),
+      added: added.get(r.roleName) ?? [],
+      size: r.size,
+    })),
     moves: result.moves.map((m) => ({ ...m, project: path(m.project) })),
     emptied: result.emptied,
-    untouched,
+    untouched: pack.untouched,
   };
 };
 
@@ -313,17 +307,24 @@ export function packFleet(
     }
     assertPackedRolesSafe(packInput, result.roles);
 
-    // Role → what its members are given; the added paths judged against the role's previous subjects.
+    // Per role, the members this run adds to it (not among the subjects its trust names today).
     const before = new Map(
       found.map((r) => [r.name, new Set(r.trust.subjects.map((s) => s.project.toLowerCase()))]),
     );
+    const added = new Map(
+      result.roles.map((r) => {
+        const had = before.get(r.roleName) ?? new Set<string>();
+        return [
+          r.roleName,
+          r.members.filter((m) => !had.has(m.projectPath.toLowerCase())).map((m) => m.projectPath),
+        ];
+      }),
+    );
     const roleByName = new Map(result.roles.map((r) => [r.roleName, r]));
     for (const o of family) {
-      const role = roleByName.get(
-        result.assignment[packProjectKey(byPath.get(o.project.toLowerCase()) as PackProject)] as string,
-      );
+      const key = packProjectKey(byPath.get(o.project.toLowerCase()) as PackProject);
+      const role = roleByName.get(result.assignment[key] as string);
       if (!role) throw new Error(`packFleet: ${o.project} was not placed`);
-      const had = before.get(role.roleName) ?? new Set<string>();
       given.set(o, {
         ...o,
         roleName: role.roleName,
@@ -332,26 +333,15 @@ export function packFleet(
           roleName: role.roleName,
           group,
           members: role.members,
-          added: role.members.filter((m) => !had.has(m.projectPath.toLowerCase())).map((m) => m.projectPath),
+          added: added.get(role.roleName) ?? [],
         },
       });
     }
     const keyToPath = new Map(all.map((p) => [packProjectKey(p), p.projectPath]));
-    const serving = new Set(
-      result.roles.flatMap((r) =>
-        r.members.some((m) => byPath.has(m.projectPath.toLowerCase())) ? [r.roleName] : [],
-      ),
-    );
-    const untouched = result.roles.map((r) => r.roleName).filter((n) => !serving.has(n));
-    const previousByPath = found.map((r) => ({
-      roleName: r.name,
-      projects: r.trust.subjects.map((s) => s.project.toLowerCase()),
-    }));
-    packs.push(summarizeResult(base, group, result, previousByPath, outsiderKeys, keyToPath, untouched));
+    const untouched = result.roles
+      .filter((r) => !r.members.some((m) => byPath.has(m.projectPath.toLowerCase())))
+      .map((r) => r.roleName);
+    packs.push(summarizeResult({ base, group, untouched }, result, added, outsiderKeys, keyToPath));
   }
   return { members: members.map((m) => given.get(m) ?? m), packs };
 }
-
-/** Only for messages: whether a role's tags say it is packed. */
-export const isPackedRole = (tags: Tags | undefined): boolean =>
-  tags?.[PACK_TAG] !== undefined && tags[PROJECT_TAG] === undefined;

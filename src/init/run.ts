@@ -11,7 +11,7 @@ import type { StateTargets } from '../aws/read-state.js';
 import type { RetryOptions } from '../aws/retry.js';
 import { parseIssuerUrl, providerArnFor } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
-import { buildPackTrust } from '../core/packing.js';
+import { buildPackTrust, type PackProject } from '../core/packing.js';
 import {
   alignRolePath,
   buildDesiredState,
@@ -241,11 +241,22 @@ function packBaseline(
   issuer: Issuer,
 ): PolicyDocument | undefined {
   const { pack } = options;
-  const staying = pack?.members.filter((m) => !pack.added.includes(m.projectPath)) ?? [];
+  if (!pack) return undefined;
+  // The members of one role share its lists: the baseline is built once per role.
+  const hit = stayingMembers.get(pack.members);
+  let staying = hit?.added === pack.added ? hit.staying : undefined;
+  if (!staying) {
+    staying = pack.members.filter((m) => !pack.added.includes(m.projectPath));
+    stayingMembers.set(pack.members, { added: pack.added, staying });
+  }
   if (!staying.length) return undefined;
   const providerArn = providerArnFor(identity.partition, identity.account, issuer);
   return buildPackTrust({ issuer, providerArn, audience: options.audience }, staying).policy;
 }
+const stayingMembers = new WeakMap<
+  readonly PackProject[],
+  { added: readonly string[]; staying: PackProject[] }
+>();
 
 /** Applying without a terminal to confirm needs --yes (or --dry-run to only plan). */
 export function requireYesOrDryRun(
