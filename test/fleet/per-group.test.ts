@@ -16,13 +16,13 @@ import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { UsageError } from '../../src/errors.js';
 import { fleetDocument, formatFleetPlan } from '../../src/fleet/format.js';
 import { packFleet } from '../../src/fleet/packs.js';
-import { parseStatusFlags } from '../../src/status/options.js';
-import { runStatus } from '../../src/status/run.js';
 import { type FleetDeps, type FleetResult, runFleet } from '../../src/fleet/run.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import type { InitOptions } from '../../src/init/options.js';
 import { createPalette } from '../../src/io/colors.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
+import { parseStatusFlags } from '../../src/status/options.js';
+import { runStatus } from '../../src/status/run.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { resolveFlags, runInitWith, tempDir, virtualClock } from '../init/helpers.js';
 
@@ -160,6 +160,29 @@ describe('role: per-group through runFleet', () => {
     expect(aws.mutatingCalls()).toHaveLength(before);
   });
 
+  it("a role's first member failing (AccessDenied mid-run): the next member of that role writes it; a re-run converges", async () => {
+    const ids = range(1, 41);
+    // The provider's leader makes 4 changes (provider, role 1, its attachment and record): the next fails.
+    aws.failAfter(4, 'AccessDenied', 'not allowed here');
+    const fleet = await runFleet(await members(ids), deps());
+    expect(fleet.exitCode).toBe(1);
+    const failed = fleet.members.filter((m) => m.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0]?.error)).toMatch(/AccessDenied|not allowed here/);
+    // Every role exists all the same, and trusts all its projects (the failed one's too).
+    expect(packedRoles()).toHaveLength(3);
+    for (const m of fleet.members) {
+      const roleName = m.result?.roleArn.split('/').pop() as string;
+      expect(assumes(roleName, m.project)).toBe(true);
+    }
+    const again = await runFleet(await members(ids), deps());
+    expect(again.exitCode).toBe(0);
+    const mark = aws.mutatingCalls().length;
+    const third = await runFleet(await members(ids), deps());
+    expect(statuses(third)).toEqual(Array(40).fill('no-changes'));
+    expect(aws.mutatingCalls()).toHaveLength(mark);
+  });
+
   it('a new project lands in an existing role with room, without moving any other', async () => {
     await runFleet(await members(range(1, 41)), deps());
     const before = new Map(packedRoles().map((r) => [r.name, r.trustPolicy]));
@@ -226,6 +249,12 @@ describe('role: per-group through runFleet', () => {
       const roleName = m.result?.roleArn.split('/').pop() as string;
       expect(assumes(roleName, m.project)).toBe(true);
     }
+    // The role it left no longer trusts it; the others there are kept.
+    expect(assumes(first, project(1))).toBe(false);
+    expect(assumes(first, project(2))).toBe(true);
+    expect(fleetDocument(fleet)).toMatchObject({
+      packs: [{ moves: [{ project: project(1), from: first, to: moves[0]?.to, reason: 'no longer fits' }] }],
+    });
     for (const r of packedRoles()) expect(trustPolicySize(r.trustPolicy)).toBeLessThanOrEqual(2048);
   });
 });
