@@ -21,6 +21,7 @@ import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
 import type { InitOptions } from '../../src/init/options.js';
 import { createPalette } from '../../src/io/colors.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
+import { runStatusFleet } from '../../src/status/fleet.js';
 import { parseStatusFlags } from '../../src/status/options.js';
 import { runStatus } from '../../src/status/run.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
@@ -311,6 +312,16 @@ describe('role: per-group: the size quota (--trust-policy-max)', () => {
   });
 });
 
+describe('role: per-group offline', () => {
+  it('--offline --dry-run packs against the stand-in account with no call at all', async () => {
+    const list = (await members(range(1, 41))).map((m) => ({ ...m, offline: true, dryRun: true }));
+    const fleet = await runFleet(list, deps());
+    expect(fleet.exitCode).toBe(0);
+    expect(fleet.packs?.[0]?.roles).toHaveLength(3);
+    expect(aws.calls()).toEqual([]);
+  });
+});
+
 describe('role: per-group: refused before any change', () => {
   it('members sharing a role name base but not its permissions: exit 2 naming both', async () => {
     const [a, b] = await members([1, 2]);
@@ -431,5 +442,25 @@ describe('role: per-group and status', () => {
     expect(report.roles[0]?.record).toBe('complete');
     const none = await runStatus(parseStatusFlags({ project: 'acme/app-999' }), { aws: () => aws.ports });
     expect(none.roles).toEqual([]);
+  });
+
+  it('status --group: every project of a packed role is in sync, served by that role', async () => {
+    await runFleet(await members(range(1, 4)), deps());
+    const report = await runStatusFleet(
+      parseStatusFlags({}),
+      {
+        kind: 'group',
+        source: 'acme',
+        projects: [...range(1, 4), 9].map((i) => ({ project: project(i) })),
+        skipped: [],
+      },
+      { aws: () => aws.ports },
+    );
+    expect(report.projects.map((p) => [p.project, p.state, p.roles])).toEqual([
+      [project(1), 'in-sync', ['gitlab-acme-1']],
+      [project(2), 'in-sync', ['gitlab-acme-1']],
+      [project(3), 'in-sync', ['gitlab-acme-1']],
+      [project(9), 'not-set-up', []],
+    ]);
   });
 });
