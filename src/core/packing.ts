@@ -59,6 +59,8 @@ export interface PackInput {
   trustPolicyMax?: number | undefined;
   /** The assignment found in IAM; kept wherever a project still fits its role. */
   previous?: readonly PreviousRole[] | undefined;
+  /** Names of existing roles that are not the pack's (another owner): a new role never takes one. */
+  taken?: readonly string[] | undefined;
 }
 
 export interface PackedRole {
@@ -419,7 +421,8 @@ export function packProjects(input: PackInput): PackResult {
   }
 
   // 2. Everyone else, first-fit in role order; new roles appended.
-  const taken = new Set(bins.map((b) => b.roleName));
+  // IAM role names are case-insensitive; names of roles that are not the pack's are never used.
+  const taken = new Set([...bins.map((b) => b.roleName), ...(input.taken ?? [])].map((n) => n.toLowerCase()));
   let nextIndex = Math.max(0, ...bins.map((b) => b.index ?? 0)) + 1;
   for (const m of members) {
     if (placed.has(m.key)) continue;
@@ -441,14 +444,14 @@ export function packProjects(input: PackInput): PackResult {
       // An emptied previous role is reused before a new one is made.
       target = bins.find((b) => b.members.length === 0);
       if (!target) {
-        while (taken.has(`${input.roleNameBase}-${nextIndex}`)) nextIndex++;
+        while (taken.has(`${input.roleNameBase}-${nextIndex}`.toLowerCase())) nextIndex++;
         target = {
           roleName: packRoleName(input.roleNameBase, nextIndex),
           index: nextIndex,
           members: [],
           size: 0,
         };
-        taken.add(target.roleName);
+        taken.add(target.roleName.toLowerCase());
         nextIndex++;
         bins.push(target);
       }

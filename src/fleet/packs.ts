@@ -127,11 +127,14 @@ const indexOf = (base: string, name: string): number | undefined => {
   return name.toLowerCase().startsWith(`${base.toLowerCase()}-`) && m ? Number(m[1]) : undefined;
 };
 
+const isPackRole = (r: AccountRole) =>
+  r.tags === undefined || (isToolManaged(r.tags) && r.tags[PACK_TAG] !== undefined);
+
 /** The roles of the family found in the account, with the subjects their trust names. */
 function previousRoles(base: string, roles: readonly AccountRole[]) {
   return roles
     .filter((r) => indexOf(base, r.name) !== undefined)
-    .filter((r) => r.tags === undefined || (isToolManaged(r.tags) && r.tags[PACK_TAG] !== undefined))
+    .filter(isPackRole)
     .map((r) => ({ name: r.name, trust: summarizeTrust(r.trustPolicy), trustPolicy: r.trustPolicy }))
     .sort((a, b) => (indexOf(base, a.name) ?? 0) - (indexOf(base, b.name) ?? 0));
 }
@@ -292,7 +295,11 @@ export function packFleet(
       roleNameBase: base,
       trustPolicyMax: first.trustPolicyMax,
     };
-    const result = packProjects({ ...packInput, projects: all, previous });
+    // A `<base>-<n>` role that is not a pack's (another owner's): its name is not used.
+    const taken = context.roles
+      .filter((r) => indexOf(base, r.name) !== undefined && !isPackRole(r))
+      .map((r) => r.name);
+    const result = packProjects({ ...packInput, projects: all, previous, taken });
     const outsiderKeys = new Set(kept.map((o) => packProjectKey(o.project)));
     const movedOut = result.moves.filter((m) => outsiderKeys.has(m.project));
     if (movedOut.length) {

@@ -14,7 +14,7 @@ import { PACK_TAG, type PolicyDocument, PROJECT_TAG } from '../../src/core/types
 import { runDestroyFleet } from '../../src/destroy/fleet.js';
 import { parseDestroyFlags } from '../../src/destroy/options.js';
 import { UsageError } from '../../src/errors.js';
-import { fleetDocument, formatFleetPlan } from '../../src/fleet/format.js';
+import { fleetDocument, formatFleetPlan, formatPacks } from '../../src/fleet/format.js';
 import { packFleet } from '../../src/fleet/packs.js';
 import { type FleetDeps, type FleetResult, runFleet } from '../../src/fleet/run.js';
 import { resolveThumbprints } from '../../src/gitlab/thumbprint.js';
@@ -374,8 +374,20 @@ describe('role: per-group: refused before any change', () => {
       tmp.dir,
       { aws },
     );
+    const solo = trustOf('gitlab-acme-1');
+    // Its tags (the bulk read) say it is not a pack's: its name is skipped.
+    const skipped = await runFleet(await members([1, 2]), deps());
+    expect(skipped.members.map((m) => m.result?.roleArn.split('/').pop())).toEqual([
+      'gitlab-acme-2',
+      'gitlab-acme-2',
+    ]);
+    expect(trustOf('gitlab-acme-1')).toEqual(solo);
+    // Without the tags (the bulk read refused), the planner still refuses to take it over.
+    aws.state.roles.delete('gitlab-acme-2');
+    aws.failNext('GetAccountAuthorizationDetails', 'AccessDenied', 'no bulk read');
     const fleet = await runFleet(await members([1, 2]), deps());
     expect(fleet.members.map((m) => m.status)).toEqual(['refused', 'refused']);
+    expect(trustOf('gitlab-acme-1')).toEqual(solo);
     expect(String(fleet.members[0]?.error)).toMatch(
       /managed by gitlab-aws-oidc for project acme\/solo, not as a per-group role/,
     );
@@ -461,6 +473,95 @@ describe('role: per-group and status', () => {
       [project(2), 'in-sync', ['gitlab-acme-1']],
       [project(3), 'in-sync', ['gitlab-acme-1']],
       [project(9), 'not-set-up', []],
+    ]);
+  });
+});
+
+describe('packFleet: the previous assignment read from the account', () => {
+  const trust = (paths: string[]): PolicyDocument => ({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: PROVIDER },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            'gitlab.com:aud': 'https://gitlab.com',
+            'gitlab.com:sub': paths.map((p) => `project_path:${p}:ref_type:branch:ref:main`),
+          },
+        },
+      },
+    ],
+  });
+  const ours = { 'managed-by': 'gitlab-aws-oidc', [PACK_TAG]: 'acme' };
+  const identity = { account: ACCOUNT, partition: 'aws' };
+
+  it('a selected project stays in its role; the others there are kept; a role of only others is left as it is', async () => {
+    const list = await members([1], { branch: ['main'] });
+    const { members: given, packs } = packFleet(list, {
+      identity,
+      roles: [
+        { name: 'gitlab-acme-1', trustPolicy: trust([project(2), project(1), project(3)]), tags: ours },
+        { name: 'gitlab-acme-2', trustPolicy: trust([project(4)]), tags: ours },
+        // Not the tool's: not read as a previous role.
+        { name: 'gitlab-acme-3', trustPolicy: trust([project(1)]), tags: {} },
+      ],
+    });
+    expect(given[0]?.roleName).toBe('gitlab-acme-1');
+    expect(given[0]?.pack?.members.map((m) => m.projectPath)).toEqual([project(1), project(2), project(3)]);
+    expect(given[0]?.pack?.added).toEqual([]);
+    expect(packs[0]).toMatchObject({
+      roles: [
+        { roleName: 'gitlab-acme-1', projects: [project(1)], kept: [project(2), project(3)], added: [] },
+        { roleName: 'gitlab-acme-2', projects: [], kept: [project(4)], added: [] },
+      ],
+      moves: [],
+      emptied: [],
+      untouched: ['gitlab-acme-2'],
+    });
+    // The kept projects' subjects are in the trust the member desires: nothing of the role is dropped.
+    const lines = formatPacks({ packs }, createPalette(0));
+    expect(lines).toContain(
+      '  gitlab-acme-2 serves only projects not selected: left as it is'.replace('  gitlab', '  · gitlab'),
+    );
+  });
+
+  it('the summary lines: sizes, additions, moves, emptied roles', () => {
+    const lines = formatPacks(
+      {
+        packs: [
+          {
+            base: 'gitlab-acme',
+            group: 'acme',
+            quota: 2048,
+            roles: [
+              {
+                roleName: 'gitlab-acme-1',
+                projects: ['acme/a', 'acme/b'],
+                kept: ['acme/z'],
+                added: ['acme/b'],
+                size: 1234,
+              },
+              { roleName: 'gitlab-acme-3', projects: ['acme/c'], kept: [], added: ['acme/c'], size: 2001 },
+            ],
+            moves: [
+              { project: 'acme/c', from: 'gitlab-acme-2', to: 'gitlab-acme-3', reason: 'no longer fits' },
+            ],
+            emptied: ['gitlab-acme-2'],
+            untouched: [],
+          },
+        ],
+      },
+      createPalette(0),
+    );
+    expect(lines).toEqual([
+      '',
+      'Per-group roles gitlab-acme-<n> (group acme, trust policy quota 2,048):',
+      '  gitlab-acme-1  2 projects, 1 not selected (kept), 1,234 characters + acme/b',
+      '  gitlab-acme-3  1 project, 2,001 characters + acme/c',
+      '  → acme/c moves from gitlab-acme-2 to gitlab-acme-3 (no longer fits)',
+      '  ! gitlab-acme-2 serves no project now: left as it is (destroy --role gitlab-acme-2 deletes it)',
     ]);
   });
 });
