@@ -2,12 +2,15 @@
  * `init` for a fleet: N already validated InitOptions (one per project) → one plan, one consent gate,
  * one confirmation, one apply. It is init's own code path (planInit / executeInit), not a second copy:
  * a single-project `init` is the fleet of one.
+ *   0. `role: per-group` members are packed into roles first (packs.ts, from the account's roles as
+ *      the bulk read has them): each is given its packed role, which all the role's members desire;
  *   1. plan every member with bounded concurrency, sharing the reads they have in common (the caller's
  *      identity once per port, thumbprints once per issuer, GetPolicy once per managed-policy ARN, the
  *      provider once per ARN); a member whose inputs are refused is reported, not fatal to the others;
  *   2. show the plans, ask for every missing consent at once (consent.ts), confirm once;
- *   3. per shared OIDC provider the plans would create or change: one member applies first, the others
- *      are re-planned against the provider it left (no second CreateOpenIDConnectProvider);
+ *   3. per shared OIDC provider, and per packed role, the plans would create or change: one member
+ *      applies first, the others are re-planned against what it left (no second
+ *      CreateOpenIDConnectProvider or CreateRole; a packed role's other members then change nothing);
  *   4. apply the rest with bounded concurrency; a member's failure does not stop the others; on abort
  *      (deps.signal) no new member starts and those in flight settle.
  */
@@ -312,7 +315,7 @@ export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): 
   if (packing) {
     const first = given.find((m) => m.perGroup) as InitOptions;
     const { identity, ports } = await readIdentity(first, {
-      logger: memberLogger(deps.logger, '', true),
+      logger: memberLogger(deps.logger, first.project, true),
       aws: base.aws,
     });
     let roles: AccountRole[] = [];
@@ -359,7 +362,6 @@ export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): 
     }
   });
   const dryRun = members.every((m) => m.dryRun);
-
   // Quotas before any change (and with --dry-run): one GetAccountSummary for what every plan adds.
   const changing = fleet.flatMap((m) => {
     const p = planned.get(m);
