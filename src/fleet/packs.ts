@@ -9,7 +9,7 @@
  *   values name. Kept wherever a project still fits (stable across runs; a new project never moves one).
  * - A project a role trusts that this run does not select (narrowed with --include, archived, listed by
  *   another config) is kept in its role as it is: rebuilt from its `sub` values, never dropped. When it
- *   cannot be rebuilt (ID pins, another sub form) or would have to move, the pack is refused (exit 2).
+ *   cannot be rebuilt (ID pins left unmatched, several namespaces, another sub form) or would have to move, the pack is refused (exit 2).
  * - Moves (a project that outgrew its role) and emptied roles are reported (PackSummary), not hidden;
  *   an emptied role is left as it is.
  */
@@ -150,28 +150,61 @@ interface Outsider {
  */
 function outsidersOf(
   role: ReturnType<typeof previousRoles>[number],
-  selected: (subjectProject: string) => boolean,
+  selected: { has: (subjectProject: string) => boolean; ids: ReadonlySet<string> },
   issuer: Issuer,
 ): { outsiders: Outsider[]; problems: string[] } {
   const refs = new Map<string, RefRule[]>();
   const problems: string[] = [];
   for (const s of role.trust.subjects) {
-    if (selected(s.project)) continue;
+    if (selected.has(s.project)) continue;
     if (s.project.startsWith('project ') || /[*?]/.test(s.project) || s.refType === 'any') {
       problems.push(`${role.name} trusts ${s.project} (${s.refType} ${s.ref})`);
       continue;
     }
     refs.set(s.project, [...(refs.get(s.project) ?? []), { type: s.refType, pattern: s.ref }]);
   }
-  const pinned = JSON.stringify(role.trustPolicy).includes(`${issuer.hostPath}:namespace_id`);
-  if (refs.size && (role.trust.projectIds.length || pinned)) {
-    problems.push(`${role.name} pins project or namespace IDs for ${[...refs.keys()].join(', ')}`);
+  // ID pins (gitlab.com): the role ORs its projects' IDs apart from their paths, so the IDs the
+  // selected projects do not account for are the others' (which goes with which does not change the
+  // policy). Kept exactly when there is one per project left and one namespace; else refused.
+  const projectIds = role.trust.projectIds.filter((id) => !selected.ids.has(id));
+  const namespaceIds = conditionValuesOf(role.trustPolicy, `${issuer.hostPath}:namespace_id`);
+  const paths = [...refs.keys()];
+  if (paths.length && role.trust.projectIds.length && projectIds.length !== paths.length) {
+    problems.push(
+      `${role.name} pins ${projectIds.length} project IDs besides the selected projects' for ${paths.length} project(s) (${paths.join(', ')})`,
+    );
   }
-  const outsiders = [...refs].map(([projectPath, list]) => ({
+  const outsiders = paths.map((projectPath, i) => ({
     roleName: role.name,
-    project: { projectPath, refs: list, protectedOnly: role.trust.protectedOnly || undefined },
+    project: {
+      projectPath,
+      refs: refs.get(projectPath) as RefRule[],
+      protectedOnly: role.trust.protectedOnly || undefined,
+      ...(role.trust.projectIds.length ? { projectId: projectIds[i] } : {}),
+      ...(namespaceIds.length ? { namespaceId: namespaceIds[0] } : {}),
+    },
   }));
+  // One namespace (the usual group): theirs. Several: which one is theirs is not known.
+  if (paths.length && namespaceIds.length > 1) {
+    problems.push(
+      `${role.name} pins ${namespaceIds.length} namespace IDs; which are those of ${paths.join(', ')} is not known`,
+    );
+  }
   return { outsiders, problems };
+}
+
+/** The values of one condition key across the policy's Allow statements (any operator). */
+function conditionValuesOf(policy: PolicyDocument, key: string): string[] {
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+  const values = new Set<string>();
+  for (const st of statements as { Effect?: string; Condition?: Record<string, Record<string, unknown>> }[]) {
+    if (st?.Effect !== 'Allow') continue;
+    for (const block of Object.values(st.Condition ?? {})) {
+      const v = block[key];
+      for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) values.add(String(x));
+    }
+  }
+  return [...values];
 }
 
 const summarizeResult = (
@@ -243,7 +276,7 @@ export function packFleet(
     const outsiders: Outsider[] = [];
     const problems: string[] = [];
     for (const role of found) {
-      const o = outsidersOf(role, isSelected, issuer);
+      const o = outsidersOf(role, { has: isSelected, ids }, issuer);
       outsiders.push(...o.outsiders);
       problems.push(...o.problems);
     }

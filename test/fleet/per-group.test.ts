@@ -339,7 +339,24 @@ describe('role: per-group: refused before any change', () => {
     expect(aws.mutatingCalls()).toEqual([]);
   });
 
-  it('a role that trusts projects outside the selection by ID pin cannot be kept exactly: refused', () => {
+  it('ID-pinned roles (gitlab.com, IDs from GitLab): a narrowed selection keeps the others, IDs and all', async () => {
+    const withIds = async (ids: number[]) =>
+      (await members(ids)).map((m, i) => ({
+        ...m,
+        projectId: String(1000 + (ids[i] as number)),
+        namespaceId: '77',
+      }));
+    await runFleet(await withIds(range(1, 11)), deps());
+    const before = packedRoles()[0]?.trustPolicy;
+    expect(JSON.stringify(before)).toContain('gitlab.com:project_id');
+    const mark = aws.mutatingCalls().length;
+    const narrowed = await runFleet(await withIds([4]), deps());
+    expect(statuses(narrowed)).toEqual(['no-changes']);
+    expect(aws.mutatingCalls()).toHaveLength(mark);
+    expect(narrowed.packs?.[0]?.roles[0]?.kept).toHaveLength(9);
+  });
+
+  it('a role whose ID pins cannot be matched to the projects outside the selection: refused', () => {
     const trustPolicy: PolicyDocument = {
       Version: '2012-10-17',
       Statement: [
@@ -350,7 +367,11 @@ describe('role: per-group: refused before any change', () => {
           Condition: {
             StringEquals: {
               'gitlab.com:aud': 'https://gitlab.com',
-              'gitlab.com:sub': 'project_path:acme/other:ref_type:branch:ref:main',
+              // Two projects, one ID: which project it pins is not known.
+              'gitlab.com:sub': [
+                'project_path:acme/other:ref_type:branch:ref:main',
+                'project_path:acme/more:ref_type:branch:ref:main',
+              ],
               'gitlab.com:project_id': '77',
             },
           },
