@@ -8,8 +8,10 @@
  * - The previous assignment is read from the roles named `<base>-<n>`: the projects their trust's `sub`
  *   values name. Kept wherever a project still fits (stable across runs; a new project never moves one).
  * - A project a role trusts that this run does not select (narrowed with --include, archived, listed by
- *   another config) is kept in its role as it is: rebuilt from its `sub` values, never dropped. When it
- *   cannot be rebuilt (ID pins left unmatched, several namespaces, another sub form) or would have to move, the pack is refused (exit 2).
+ *   another config) is kept in its role as it is: rebuilt from its `sub` values (and the role's ID pins
+ *   the selected projects do not account for), never dropped. When it cannot be rebuilt exactly (IDs
+ *   left unmatched, several namespaces, another sub form) or would have to move, the pack is refused
+ *   (exit 2).
  * - Moves (a project that outgrew its role) and emptied roles are reported (PackSummary), not hidden;
  *   an emptied role is left as it is.
  */
