@@ -4,24 +4,45 @@
  * scrubbed before the error is kept: reports show key IDs masked only.
  */
 import {
+  DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
   GetAccountAuthorizationDetailsCommand,
   type IAMClient,
   ListAccessKeysCommand,
   ListUsersCommand,
+  ListUserTagsCommand,
   type ManagedPolicyDetail,
   type PolicyDetail,
   type GroupDetail as SdkGroupDetail,
   type UserDetail as SdkUserDetail,
+  TagUserCommand,
+  UntagUserCommand,
+  UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { toPolicyDetail } from './iam-account.js';
-import { callAws, collectPages, decodePolicyDocument, isNoSuchEntity } from './iam-call.js';
+import {
+  callAws,
+  callIgnoringMissing,
+  collectPages,
+  decodePolicyDocument,
+  fromTagList,
+  isNoSuchEntity,
+  toTagList,
+} from './iam-call.js';
 import { mapAwsError } from './map-error.js';
 import type { AccessKeyMetadata, GroupDetail, IamPort, InlinePolicyDetail, UserDetail } from './ports.js';
 
 type UserMethods = Pick<
   IamPort,
-  'listUsers' | 'listAccessKeys' | 'getAccessKeyLastUsed' | 'getUserAuthorizationDetails'
+  | 'listUsers'
+  | 'listAccessKeys'
+  | 'getAccessKeyLastUsed'
+  | 'getUserAuthorizationDetails'
+  | 'updateAccessKey'
+  | 'deleteAccessKey'
+  | 'listUserTags'
+  | 'tagUser'
+  | 'untagUser'
 >;
 
 const inlinePolicies = (list: PolicyDetail[] | undefined, owner: string): InlinePolicyDetail[] =>
@@ -164,6 +185,46 @@ export function createUserMethods(client: IAMClient): UserMethods {
         groups: pages.flatMap((p) => p.groups.map(toGroupDetail)),
         policies: pages.flatMap((p) => p.policies.map(toPolicyDetail)),
       };
+    },
+
+    async updateAccessKey(userName, accessKeyId, status) {
+      await callAboutKey('UpdateAccessKey', accessKeyId, () =>
+        client.send(
+          new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: status }),
+        ),
+      );
+    },
+
+    async deleteAccessKey(userName, accessKeyId) {
+      try {
+        await callAboutKey('DeleteAccessKey', accessKeyId, () =>
+          client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId })),
+        );
+      } catch (error) {
+        if (!isNoSuchEntity(error)) throw error;
+      }
+    },
+
+    async listUserTags(userName) {
+      const tags = await collectPages(async (Marker) => {
+        const out = await callAws('ListUserTags', () =>
+          client.send(new ListUserTagsCommand({ UserName: userName, Marker })),
+        );
+        return { items: out.Tags ?? [], isTruncated: out.IsTruncated, marker: out.Marker };
+      });
+      return fromTagList(tags);
+    },
+
+    async tagUser(userName, tags) {
+      await callAws('TagUser', () =>
+        client.send(new TagUserCommand({ UserName: userName, Tags: toTagList(tags) })),
+      );
+    },
+
+    async untagUser(userName, tagKeys) {
+      await callIgnoringMissing('UntagUser', () =>
+        client.send(new UntagUserCommand({ UserName: userName, TagKeys: tagKeys })),
+      );
     },
   };
 }

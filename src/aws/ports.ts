@@ -243,6 +243,16 @@ export interface IamPort {
   listAccessKeys(userName: string): Promise<AccessKeyMetadata[]>;
   /** iam:GetAccessKeyLastUsed; undefined when the key does not exist (deleted). */
   getAccessKeyLastUsed(accessKeyId: string): Promise<AccessKeyLastUsed | undefined>;
+  /** iam:UpdateAccessKey (`Active`/`Inactive`); NoSuchEntity (key or user gone) is thrown. */
+  updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void>;
+  /** iam:DeleteAccessKey; NoSuchEntity counts as done (already deleted). */
+  deleteAccessKey(userName: string, accessKeyId: string): Promise<void>;
+  /** iam:ListUserTags, all pages. */
+  listUserTags(userName: string): Promise<Tags>;
+  /** iam:TagUser (adds or overwrites; 50 tags per user: LimitExceeded beyond). */
+  tagUser(userName: string, tags: Tags): Promise<void>;
+  /** iam:UntagUser; a key that is not there, or the user gone, counts as done. */
+  untagUser(userName: string, tagKeys: string[]): Promise<void>;
 
   /**
    * iam:GetAccountAuthorizationDetails with Filter User, Group and LocalManagedPolicy, all pages: every

@@ -26,19 +26,30 @@ function rethrowAbort(error: unknown): void {
   if (error instanceof AbortError) throw error;
 }
 
+/** Every access key of the account's users, as one run read them (`complete`: every user's list was read). */
+export interface KeyInventory {
+  keys: Map<string, AccessKeyMetadata & { userArn: string }>;
+  complete: boolean;
+}
+
 export async function resolveKeys(
   keyIds: readonly string[],
   aws: AwsPorts,
   account: string,
-  options: { concurrency: number; progress: (message: string) => void },
+  options: {
+    concurrency: number;
+    progress: (message: string) => void;
+    /** Read the users' keys even when GitLab names none, and keep them here (--delete-keys). */
+    inventory?: KeyInventory | undefined;
+  },
   incomplete: { resource: string; error: string }[],
 ): Promise<Map<string, KeyResolution>> {
   const out = new Map<string, KeyResolution>();
-  if (keyIds.length === 0) return out;
+  if (keyIds.length === 0 && !options.inventory) return out;
   const { iam, sts } = aws;
 
   options.progress('Reading IAM users and their access keys…');
-  const owned = new Map<string, AccessKeyMetadata & { userArn: string }>();
+  const owned = options.inventory?.keys ?? new Map<string, AccessKeyMetadata & { userArn: string }>();
   let usersRead = true;
   try {
     const users = await iam.listUsers();
@@ -58,6 +69,7 @@ export async function resolveKeys(
     usersRead = false;
     incomplete.push({ resource: 'IAM users (iam:ListUsers)', error: describeFailure(error) });
   }
+  if (options.inventory) options.inventory.complete = usersRead;
 
   await mapWithConcurrency(keyIds, options.concurrency, async (id) => {
     const mine = owned.get(id);

@@ -1,46 +1,84 @@
 /**
- * The projects a `migrate` run looks at: each `--project`, and every project of each `--group` and its
- * subgroups (archived ones skipped, and listed as skipped). Deduplicated by ID, sorted by path.
+ * The projects a `migrate` run looks at. `--project` (repeatable) names them one by one; `--group G`
+ * and `--config F` (with `--include`/`--exclude`) are the fleet selection every other command uses
+ * (fleet/command-selection.ts resolveFleetTargets): archived, excluded and not-included projects are
+ * skipped and listed as skipped. Deduplicated by ID, sorted by path.
  *
- * TODO(fleet): replace with the shared selection of src/fleet/selection.ts once it is on main (it
- * adds --config and include/exclude globs); this is the one function to swap.
+ * The fleet selection keeps paths and IDs only; the projects it listed are kept here as GitLab
+ * returned them (namespace, web URL), so a selected project costs no further call. A config file's
+ * `path` entries, which GitLab did not list, are read with one GET each.
  */
+
+import { sameGitlabUrl } from '../core/tool-resources.js';
+import { UsageError } from '../errors.js';
+import type { FleetSelection } from '../fleet/command-selection.js';
+import { resolveFleetTargets } from '../fleet/command-selection.js';
 import type { GitlabPort, GitlabProject } from '../gitlab/api/ports.js';
 
-export interface ProjectSelection {
-  projects: string[];
-  groups: string[];
-}
+/** `--project a --project b`, or the fleet selection (`--group`/`--config`). */
+export type MigrateSelection = { kind: 'projects'; projects: string[] } | FleetSelection;
 
 export interface SelectedProjects {
   projects: GitlabProject[];
   skipped: { path: string; reason: string }[];
 }
 
+export interface SelectContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The instance the run reads (--gitlab-url); a config file naming another one is refused. */
+  gitlabUrl: string;
+}
+
+const byPath = (a: { pathWithNamespace: string }, b: { pathWithNamespace: string }) =>
+  a.pathWithNamespace.localeCompare(b.pathWithNamespace);
+
 export async function selectProjects(
   gitlab: GitlabPort,
-  selection: ProjectSelection,
+  selection: MigrateSelection,
+  context: SelectContext,
 ): Promise<SelectedProjects> {
+  if (selection.kind === 'projects') {
+    const byId = new Map<number, GitlabProject>();
+    for (const path of selection.projects) {
+      const project = await gitlab.getProject(path);
+      byId.set(project.id, project);
+    }
+    return { projects: [...byId.values()].sort(byPath), skipped: [] };
+  }
+  // The projects GitLab lists for the selection's group, kept whole.
+  const listed = new Map<number, GitlabProject>();
+  const lister = {
+    listGroupProjects: async (group: string | number, options?: { includeSubgroups?: boolean }) => {
+      const projects = await gitlab.listGroupProjects(group, options);
+      for (const p of projects) listed.set(p.id, p);
+      return projects;
+    },
+  };
+  const targets = await resolveFleetTargets(
+    selection,
+    selection.kind === 'group' ? { gitlabUrl: context.gitlabUrl } : {},
+    { cwd: context.cwd, env: context.env, signal: new AbortController().signal },
+    { gitlab: () => lister },
+  );
+  if (targets.gitlabUrl !== undefined && !sameGitlabUrl(targets.gitlabUrl, context.gitlabUrl)) {
+    throw UsageError.field(
+      '--gitlab-url',
+      `the config file names GitLab ${targets.gitlabUrl}, this run reads ${context.gitlabUrl}`,
+      `Pass --gitlab-url ${targets.gitlabUrl} (one instance per run).`,
+    );
+  }
   const byId = new Map<number, GitlabProject>();
-  const skipped = new Map<number, { path: string; reason: string }>();
-  for (const path of selection.projects) {
-    const project = await gitlab.getProject(path);
+  for (const target of targets.projects) {
+    const known =
+      (target.projectId !== undefined ? listed.get(target.projectId) : undefined) ??
+      [...listed.values()].find((p) => p.pathWithNamespace.toLowerCase() === target.project.toLowerCase());
+    const project = known ?? (await gitlab.getProject(target.projectId ?? target.project));
     byId.set(project.id, project);
   }
-  for (const group of selection.groups) {
-    for (const project of await gitlab.listGroupProjects(group, { includeSubgroups: true })) {
-      if (byId.has(project.id)) continue;
-      if (project.archived) skipped.set(project.id, { path: project.pathWithNamespace, reason: 'archived' });
-      else byId.set(project.id, project);
-    }
-  }
-  const byPath = (a: { pathWithNamespace: string }, b: { pathWithNamespace: string }) =>
-    a.pathWithNamespace.localeCompare(b.pathWithNamespace);
   return {
     projects: [...byId.values()].sort(byPath),
-    skipped: [...skipped.values()]
-      .filter((s) => ![...byId.values()].some((p) => p.pathWithNamespace === s.path))
-      .sort((a, b) => a.path.localeCompare(b.path)),
+    skipped: targets.skipped.map((s) => ({ path: s.project, reason: s.detail })),
   };
 }
 

@@ -679,6 +679,21 @@ export function createIamHandlers(state: FakeIamState, config: FakeIamConfig): R
       user.accessKeys = user.accessKeys.filter((k) => k !== key);
       return {};
     },
+    ListUserTags: (input) => {
+      const user = getUser(requireString(input, 'UserName'));
+      const { page, ...rest } = paginate(toTagList(user.tags), input, pageSize);
+      return { Tags: page, ...rest };
+    },
+    TagUser: (input) => {
+      const user = getUser(requireString(input, 'UserName'));
+      user.tags = mergeTags(user.tags, input.Tags);
+      return {};
+    },
+    UntagUser: (input) => {
+      const user = getUser(requireString(input, 'UserName'));
+      for (const key of (input.TagKeys as string[] | undefined) ?? []) delete user.tags[key];
+      return {};
+    },
     ListGroupsForUser: (input) => {
       const user = getUser(input.UserName);
       const groups = user.groups.flatMap((g) => {

@@ -176,7 +176,7 @@ function seed(options: { projects?: ('api' | 'web' | 'dark' | 'legacy' | 'none')
 
 /** A one-project run's mutating AWS calls: provider, policy, role, three attachments, boundary (via CreateRole)… */
 const AWS_MUTATING_CALLS = 7;
-const APPLY: RawMigrateFlags = { group: ['acme'], apply: true, mergeRequest: true, yes: true };
+const APPLY: RawMigrateFlags = { group: 'acme', apply: true, mergeRequest: true, yes: true };
 const openMrs = (p: FakeProject) => p.mergeRequests.filter((m) => m.state === 'opened');
 
 describe('migrate --apply', () => {
@@ -427,11 +427,11 @@ describe('migrate --apply', () => {
   it('bad input is exit 2 before any call', async () => {
     seed({ projects: ['api'] });
     const cases: [RawMigrateFlags, string][] = [
-      [{ group: ['acme'], apply: true }, '--merge-request'],
-      [{ group: ['acme'], apply: true, mergeRequest: true, aws: false }, '--no-aws'],
-      [{ group: ['acme'], dryRun: true }, '--dry-run'],
-      [{ group: ['acme'], mergeRequest: true }, '--merge-request'],
-      [{ group: ['acme'], apply: true, mergeRequest: true }, '--yes'],
+      [{ group: 'acme', apply: true }, '--merge-request'],
+      [{ group: 'acme', apply: true, mergeRequest: true, aws: false }, '--no-aws'],
+      [{ group: 'acme', dryRun: true }, '--dry-run'],
+      [{ group: 'acme', mergeRequest: true }, '--merge-request'],
+      [{ group: 'acme', apply: true, mergeRequest: true }, '--yes'],
     ];
     for (const [flags, field] of cases) {
       const { failure } = await run(flags);

@@ -125,7 +125,7 @@ describe('migrate (find)', () => {
       access: { acme: 'maintainer', 'acme/platform': 'owner' },
     });
 
-    const { doc, out, failure } = await run({ group: ['acme'], json: true });
+    const { doc, out, failure } = await run({ group: 'acme', json: true });
     expect(failure).toBeUndefined();
     expect(doc).toMatchObject({ ok: true, command: 'migrate', mode: 'find', account: aws.account });
     const report = doc as MigrateFindReport;
@@ -339,7 +339,7 @@ describe('migrate (find)', () => {
     toolRole('acme/a', '2026-11-10T00:00:00Z');
     toolRole('acme/b');
 
-    const { doc, out } = await run({ group: ['acme'], json: true });
+    const { doc, out } = await run({ group: 'acme', json: true });
     const byUser = (u: string) => doc?.keys.find((k) => k.owner.kind === 'user' && k.owner.userName === u);
     expect(byUser('old-bot')?.retire).toEqual({ ready: true, reasons: [] });
     expect(byUser('shared-bot')?.retire).toEqual({
@@ -348,7 +348,7 @@ describe('migrate (find)', () => {
     });
     expect(out).not.toContain('gitlab-aws-oidc:retired:');
     expect(aws.mutatingCalls()).toEqual([]);
-    const table = await run({ group: ['acme'] });
+    const table = await run({ group: 'acme' });
     expect(table.out).toContain('retire: ready (the switch to OIDC is proven)');
     expect(table.out).toContain('retire: not yet\n        - role gitlab-acme-b of acme/b has not been used');
   });

@@ -5,7 +5,7 @@ describe('migrate flags', () => {
   it('bad --project and --group values are named, with every problem at once', () => {
     let error: unknown;
     try {
-      parseMigrateFlags({ project: ['noslash'], group: ['acme/*'], gitlabApiUrl: 'ftp://x' });
+      parseMigrateFlags({ project: ['noslash'], group: 'acme/*', gitlabApiUrl: 'ftp://x' });
     } catch (e) {
       error = e;
     }
