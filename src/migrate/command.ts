@@ -11,13 +11,14 @@ import type { MigrateApplyCommandDeps } from './apply-command.js';
 import { formatMigrateTable } from './format.js';
 import { parseMigrateFlags, type RawMigrateFlags } from './options.js';
 import { migrateFindDocument } from './report.js';
+import type { RetireCommandDeps } from './retire-command.js';
 import { runMigrateFind } from './run.js';
 
-/** `deps` replaces the GitLab and AWS ports (tests); by default they are built from the flags. */
+/** `deps` replaces the GitLab and AWS ports, the clock and the prompter (tests); by default they are built from the flags. */
 export async function runMigrateCommand(
   flags: RawMigrateFlags,
   context: CommandContext,
-  deps: MigrateApplyCommandDeps = {},
+  deps: MigrateApplyCommandDeps & RetireCommandDeps = {},
 ): Promise<void> {
   const options = parseMigrateFlags(flags);
   if (options.apply) {
@@ -40,10 +41,18 @@ export async function runMigrateCommand(
       onRetry: ({ status, delayMs }) =>
         progress(`GitLab answered ${status}; retrying in ${Math.ceil(delayMs / 1000)}s…`),
     });
+  const aws = options.aws ? (deps.aws ?? lazyAwsPorts(options, context)) : undefined;
+  if (options.retire) {
+    const { runMigrateRetireCommand } = await import('./retire-command.js');
+    return runMigrateRetireCommand(options, context, { gitlab, aws, now: deps.now }, deps);
+  }
   const report = await runMigrateFind(options, {
     gitlab,
-    aws: options.aws ? (deps.aws ?? lazyAwsPorts(options, context)) : undefined,
+    aws,
     progress,
+    now: deps.now,
+    cwd: context.cwd,
+    env: context.env,
   });
   output.document(migrateFindDocument(report));
   output.lines(formatMigrateTable(report, stdoutPalette));

@@ -29,6 +29,8 @@ function rethrowAbort(error: unknown): void {
 /** Every access key of the account's users, as one run read them (`complete`: every user's list was read). */
 export interface KeyInventory {
   keys: Map<string, AccessKeyMetadata & { userArn: string }>;
+  /** Every user's name (with or without keys). */
+  users: string[];
   complete: boolean;
 }
 
@@ -53,6 +55,7 @@ export async function resolveKeys(
   let usersRead = true;
   try {
     const users = await iam.listUsers();
+    options.inventory?.users.push(...users.map((u) => u.name));
     await mapWithConcurrency(users, options.concurrency, async (user) => {
       try {
         for (const key of await iam.listAccessKeys(user.name)) {

@@ -28,7 +28,7 @@ export async function readToolRoles(
     return roles.flatMap((r): ToolRole[] => {
       const project = r.tags[PROJECT_TAG];
       const url = r.tags[GITLAB_URL_TAG];
-      if (!isToolManaged(r.tags) || !project || !r.createDate) return [];
+      if (!isToolManaged(r.tags) || !r.createDate) return [];
       if (url !== undefined && !sameGitlabUrl(url, gitlabUrl)) return [];
       return [{ name: r.name, project, createDate: r.createDate, lastUsed: r.lastUsed?.date }];
     });
@@ -49,15 +49,13 @@ function pushOnce(list: RetireVariable[], v: RetireVariable) {
   if (!list.some((x) => same(x, v))) list.push(v);
 }
 
-/** Full key ID → { ready, reasons }. */
-export function retireReadiness(
+/** planRetire's inputs: per key, its owner, last use, the projects that get it and its variables. */
+export function buildRetireInputs(
   keyIds: readonly string[],
   scanned: readonly ScannedProject[],
   resolved: ReadonlyMap<string, KeyResolution>,
-  roles: readonly ToolRole[],
-  context: { now: Date; coveredGroups: readonly string[] },
-): Map<string, { ready: boolean; reasons: string[] }> {
-  const inputs: RetireKeyInput[] = keyIds.map((id) => {
+): RetireKeyInput[] {
+  return keyIds.map((id) => {
     const owner = resolved.get(id)?.owner;
     const idVariables: RetireVariable[] = [];
     const secretVariables: RetireVariable[] = [];
@@ -93,6 +91,7 @@ export function retireReadiness(
             ? { kind: 'other-account', account: owner.account }
             : { kind: 'unknown' },
       lastUsed: lastUsed ? new Date(lastUsed) : undefined,
+      lastUsedUnknown: owner?.kind === 'user' && resolved.get(id)?.lastUsed === undefined,
       projects: scanned
         .filter((p) => p.variables.some((v) => v.inEffect && v.keyIds.includes(id)))
         .map((p) => p.path),
@@ -100,7 +99,17 @@ export function retireReadiness(
       secretVariables,
     };
   });
-  const decisions = planRetire(inputs, roles, context);
+}
+
+/** Full key ID → { ready, reasons }. */
+export function retireReadiness(
+  keyIds: readonly string[],
+  scanned: readonly ScannedProject[],
+  resolved: ReadonlyMap<string, KeyResolution>,
+  roles: readonly ToolRole[],
+  context: { now: Date; coveredGroups: readonly string[] },
+): Map<string, { ready: boolean; reasons: string[] }> {
+  const decisions = planRetire(buildRetireInputs(keyIds, scanned, resolved), roles, context);
   return new Map(
     keyIds.map((id, i) => [id, { ready: decisions[i]!.retire, reasons: decisions[i]!.reasons }]),
   );

@@ -344,9 +344,11 @@ describe('migrate (find)', () => {
     expect(byUser('old-bot')?.retire).toEqual({ ready: true, reasons: [] });
     expect(byUser('shared-bot')?.retire).toEqual({
       ready: false,
-      reasons: ['role gitlab-acme-b of acme/b has not been used since it was created (2026-11-01)'],
+      reasons: [
+        'role gitlab-acme-b of acme/b has not been used since it was created (2026-11-01): the switch is not proven',
+      ],
     });
-    expect(out).not.toContain('gitlab-aws-oidc:retired:');
+    expect(out).not.toContain('gitlab-aws-oidc:deactivated:');
     expect(aws.mutatingCalls()).toEqual([]);
     const table = await run({ group: 'acme' });
     expect(table.out).toContain('retire: ready (the switch to OIDC is proven)');

@@ -35,7 +35,7 @@ describe('planRetire', () => {
     expect(d!.steps[0]).toEqual({
       kind: 'tagUser',
       userName: 'deploy-bot',
-      tagKey: `gitlab-aws-oidc:retired:${KEY}`,
+      tagKey: `gitlab-aws-oidc:deactivated:${KEY.slice(-8)}`,
       tagValue: now.toISOString(),
     });
     expect(d!.steps.slice(2).map((s) => s.kind === 'deleteVariable' && s.variable.key)).toEqual([
@@ -68,7 +68,13 @@ describe('planRetire', () => {
       ctx,
     );
     expect(decisions.map((d) => [d.retire, d.reasons, d.steps])).toEqual([
-      [false, ['role gitlab-g-b of g/b has not been used since it was created (2026-11-01)'], []],
+      [
+        false,
+        [
+          'role gitlab-g-b of g/b has not been used since it was created (2026-11-01): the switch is not proven',
+        ],
+        [],
+      ],
       [false, ["still used: last on 2026-11-03, not before the role's last use on 2026-11-02"], []],
       [true, [], expect.any(Array)],
       [false, ['a key of account 210987654321: retire it there'], []],
@@ -78,7 +84,7 @@ describe('planRetire', () => {
     expect(none!.reasons).toEqual(['g/a has no role made by gitlab-aws-oidc (run init for it first)']);
   });
 
-  it('a group variable is deleted only when the run covered the whole group', () => {
+  it('a key named by a group variable is retired only when the run covered the whole group (other projects get it too)', () => {
     const groupVar = {
       key: 'AWS_ACCESS_KEY_ID',
       source: 'group' as const,
@@ -88,11 +94,25 @@ describe('planRetire', () => {
     const key = input({ idVariables: [groupVar], secretVariables: [], projects: ['g/sub/a'] });
     const roles = [role('g/sub/a', '2026-11-02T00:00:00Z')];
     const [partial] = planRetire([key], roles, ctx);
-    expect(partial!.steps.map((s) => s.kind)).toEqual(['tagUser', 'deactivateKey']);
+    expect(partial).toMatchObject({ retire: false, steps: [] });
     expect(partial!.reasons).toEqual([
-      'variables of group g/sub kept: this run did not read every project of it (use --group g/sub)',
+      'a variable of group g/sub names it, and this run did not read every project of g/sub: other projects may get the key (select the whole group: --group g/sub, no --include/--exclude)',
     ]);
     const [covered] = planRetire([key], roles, { now, coveredGroups: ['g'] });
     expect(covered!.steps.map((s) => s.kind)).toEqual(['tagUser', 'deactivateKey', 'deleteVariable']);
+  });
+
+  it("a role found by its default name when it has no project tag; the latest used of a project's roles counts; an unreadable last use keeps the key", () => {
+    const untagged: ToolRole = { ...role('g/a', '2026-11-02T00:00:00Z'), project: undefined };
+    expect(planRetire([input()], [untagged], ctx)[0]).toMatchObject({ retire: true });
+    const renamed: ToolRole = { ...untagged, name: 'custom-name' };
+    expect(planRetire([input()], [renamed], ctx)[0]!.reasons).toEqual([
+      'g/a has no role made by gitlab-aws-oidc (run init for it first)',
+    ]);
+    const two = [role('g/a'), { ...role('g/a', '2026-11-02T00:00:00Z'), name: 'gitlab-g-a-prod' }];
+    expect(planRetire([input()], two, ctx)[0]).toMatchObject({ retire: true });
+    expect(planRetire([input({ lastUsedUnknown: true })], two, ctx)[0]!.reasons).toEqual([
+      'its last use could not be read (iam:GetAccessKeyLastUsed)',
+    ]);
   });
 });
