@@ -103,7 +103,8 @@ export type PermissionScope =
   | 'destroy'
   | 'export'
   | 'migrate'
-  | 'migrateApply';
+  | 'migrateApply'
+  | 'migrateRetire';
 
 interface ScopeMethods {
   iam: readonly (keyof IamPort)[];
@@ -199,6 +200,22 @@ export const COMMAND_PORT_METHODS: Record<PermissionScope, ScopeMethods> = {
       ] as const),
     ],
   },
+  // migrate --retire (--delete-keys): the find read, then the record on the user (tag), the
+  // deactivation; with --delete-keys every user's tags and the deletion of recorded keys.
+  migrateRetire: {
+    sts: ['getCallerIdentity', 'getAccessKeyInfo'],
+    iam: [
+      'listUsers',
+      'listAccessKeys',
+      'getAccessKeyLastUsed',
+      'getAccountAuthorizationDetails',
+      'tagUser',
+      'updateAccessKey',
+      'listUserTags',
+      'deleteAccessKey',
+      'untagUser',
+    ],
+  },
 };
 
 /** The exact actions a command needs, sorted: the union over the port methods it uses. */
@@ -220,4 +237,5 @@ export const REQUIRED_PERMISSIONS: Record<PermissionScope, string[]> = {
   export: listRequiredActions(COMMAND_PORT_METHODS.export),
   migrate: listRequiredActions(COMMAND_PORT_METHODS.migrate),
   migrateApply: listRequiredActions(COMMAND_PORT_METHODS.migrateApply),
+  migrateRetire: listRequiredActions(COMMAND_PORT_METHODS.migrateRetire),
 };

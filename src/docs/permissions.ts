@@ -14,6 +14,7 @@ const TITLES: Record<keyof typeof REQUIRED_PERMISSIONS, string> = {
   export: '`export` (read only, for the import blocks; `--offline` needs none)',
   migrate: '`migrate` (find: read only)',
   migrateApply: '`migrate --apply` (find, then `init` for each project)',
+  migrateRetire: '`migrate --retire` (and `--delete-keys`)',
 };
 
 export const PERMISSIONS_START = '<!-- permissions:start -->';

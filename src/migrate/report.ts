@@ -56,7 +56,7 @@ export interface ReportedKey {
   shadowedIn: string[];
   shared: boolean;
   /**
-   * Could `--retire` (not implemented yet) retire it now: every project that gets it has a role made
+   * Could `--retire` retire it now: every project that gets it has a role made
    * by the tool, used since it was made, and the key has not been used since. `reasons`: why not, or
    * what would be left in place. Absent with --no-aws.
    */

@@ -155,21 +155,73 @@ describe('migrate (built binary)', () => {
     }
   });
 
-  it('--help names the flags and what is not implemented yet', async () => {
+  it('--retire over the wire: without --yes and no terminal exit 2 with nothing changed; with --yes the variables go and the key is deactivated', async () => {
+    insertUser(server.state, { account: server.account, partition: 'aws' }, { name: 'old-bot' });
+    const key = insertAccessKey(server.state, server.account, 'old-bot', {
+      lastUsed: { date: new Date('2026-10-01T00:00:00Z'), service: 's3', region: 'us-east-1' },
+    });
+    server.state.roles.set('gitlab-shop-api', {
+      name: 'gitlab-shop-api',
+      path: '/',
+      arn: `arn:aws:iam::${server.account}:role/gitlab-shop-api`,
+      roleId: 'AROASHOPAPI',
+      trustPolicy: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      maxSessionDuration: 3600,
+      tags: { 'managed-by': 'gitlab-aws-oidc', 'gitlab-aws-oidc:project': 'shop/api' },
+      attachedPolicyArns: [],
+      inlinePolicies: {},
+      createDate: new Date('2026-11-01T00:00:00Z'),
+      lastUsed: { date: new Date('2026-11-05T00:00:00Z'), region: 'us-east-1' },
+    });
+    const p = gitlab.addProject('shop/api');
+    gitlab.addProjectVariable(p, 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    gitlab.addProjectVariable(p, 'AWS_SECRET_ACCESS_KEY', { value: key.secretAccessKey });
+    gitlab.addToken(TOKEN, { scopes: ['api'], access: { shop: 'owner' } });
+    const home = mkdtempSync(join(base, 'home-'));
+    const env = cliEnv(server, home, { GITLAB_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: gitlab.writeCaFile(home) });
+    const args = ['migrate', '--retire', '--group', 'shop', '--gitlab-api-url', gitlab.url];
+
+    const refused = await runCli([...args, '--json'], { cwd: home, env }).done;
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, exitCode: 2, error: { code: 'USAGE' } });
+    const applied = await runCli([...args, '--yes', '--json'], { cwd: home, env }).done;
+    expect(applied.code).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ ok: true, mode: 'retire', changes: 4 });
+    expect(server.mutating()).toEqual(['TagUser', 'UpdateAccessKey']);
+    expect(server.state.users.get('old-bot')?.accessKeys[0]?.status).toBe('Inactive');
+    expect(gitlab.project('shop/api')?.variables).toEqual([]);
+    const again = await runCli([...args, '--yes'], { cwd: home, env }).done;
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('No changes.');
+    for (const r of [refused, applied, again]) {
+      for (const secret of [TOKEN, key.accessKeyId, key.secretAccessKey]) {
+        expect(r.stdout).not.toContain(secret);
+        expect(r.stderr).not.toContain(secret);
+      }
+    }
+  });
+
+  it('--help names the flags, the selection and what --retire needs', async () => {
     const r = await runCli(['migrate', '--help'], { cwd: base, env: cliEnv(server, base) }).done;
     expect(r.code).toBe(0);
     for (const flag of [
       '--project',
       '--group',
+      '--config',
+      '--include',
+      '--exclude',
       '--gitlab-api-url',
       '--gitlab-token-env',
       '--no-aws',
       '--json',
       '--apply',
       '--merge-request',
+      '--retire',
+      '--delete-keys',
+      '--yes',
       '--dry-run',
     ])
       expect(r.stdout).toContain(flag);
-    expect(r.stdout).toContain('not implemented yet');
+    expect(r.stdout).toContain('acts on a key only when the switch is');
   });
 });

@@ -7,6 +7,7 @@ import { COMMAND_PORT_METHODS, REQUIRED_PERMISSIONS } from '../../src/aws/permis
 import type { AwsPorts } from '../../src/aws/ports.js';
 import { createGitlabClient } from '../../src/gitlab/api/client.js';
 import { parseMigrateFlags } from '../../src/migrate/options.js';
+import { runMigrateRetire } from '../../src/migrate/retire-run.js';
 import { runMigrateFind } from '../../src/migrate/run.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { type FakeGitlab, startFakeGitlab } from '../helpers/fake-gitlab.js';
@@ -68,4 +69,55 @@ it('a find run calls exactly the declared port methods, and only permitted actio
     'sts:GetAccessKeyInfo',
     'sts:GetCallerIdentity',
   ]);
+});
+
+it('a --retire run, then --delete-keys, call exactly the declared port methods, and only permitted actions', async () => {
+  gitlab.reset();
+  aws = createFakeAws({ pageSize: 1 });
+  aws.addUser({ name: 'a' });
+  aws.addUser({ name: 'b' });
+  const mine = aws.addAccessKey('a', {
+    lastUsed: { date: new Date('2026-10-01T00:00:00Z'), service: 's3', region: 'eu-west-1' },
+  });
+  const foreign = aws.foreignAccessKeyId('999988887777');
+  aws.addRole({
+    name: 'gitlab-grp-app',
+    trustPolicy: { Version: '2012-10-17', Statement: [] },
+    tags: { 'managed-by': 'gitlab-aws-oidc', 'gitlab-aws-oidc:project': 'grp/app' },
+    lastUsed: { date: new Date('2026-11-10T00:00:00Z'), region: 'eu-west-1' },
+  });
+  aws.state.roles.get('gitlab-grp-app')!.createDate = new Date('2026-11-01T00:00:00Z');
+  const p = gitlab.addProject('grp/app');
+  gitlab.addProjectVariable(p, 'AWS_ACCESS_KEY_ID', { value: mine.accessKeyId });
+  gitlab.addGroupVariable('grp', 'AWS_ACCESS_KEY_ID', { value: foreign, environmentScope: 'prod' });
+  gitlab.addToken('glpat-perm', { access: { grp: 'owner' } });
+  const iam = new Set<string>();
+  const sts = new Set<string>();
+  const ports: AwsPorts = { iam: recording(aws.ports.iam, iam), sts: recording(aws.ports.sts, sts) };
+  const client = createGitlabClient({ baseUrl: gitlab.url, token: 'glpat-perm', ca: gitlab.caPem, env: {} });
+  const deps = {
+    gitlab: async () => client,
+    aws: async () => ports,
+    now: () => new Date('2026-12-01T00:00:00Z'),
+  };
+  try {
+    const retired = await runMigrateRetire(
+      parseMigrateFlags({ group: 'grp', retire: true, yes: true }),
+      deps,
+    );
+    expect(retired.done).toHaveLength(3);
+    const deleted = await runMigrateRetire(
+      parseMigrateFlags({ group: 'grp', retire: true, deleteKeys: true, yes: true }),
+      deps,
+    );
+    expect(deleted.done).toHaveLength(2);
+  } finally {
+    await client.close();
+  }
+  expect([...iam].sort()).toEqual([...COMMAND_PORT_METHODS.migrateRetire.iam].sort());
+  expect([...sts].sort()).toEqual([...COMMAND_PORT_METHODS.migrateRetire.sts].sort());
+  const sent = [...new Set(aws.calls().map((c) => c.command))].map((c) =>
+    c.startsWith('GetCallerIdentity') || c === 'GetAccessKeyInfo' ? `sts:${c}` : `iam:${c}`,
+  );
+  expect(sent.filter((a) => !REQUIRED_PERMISSIONS.migrateRetire.includes(a))).toEqual([]);
 });
