@@ -73,17 +73,17 @@ export async function scanMigrate(
   inventory?: KeyInventory,
 ): Promise<MigrateScan> {
   const progress = deps.progress ?? (() => {});
-  // Fail fast on missing AWS credentials, before reading GitLab.
-  const aws = deps.aws ? await deps.aws() : undefined;
-  const identity = aws ? await aws.sts.getCallerIdentity() : undefined;
   const gitlab = await deps.gitlab();
-
+  // The selection first, as every fleet command: a bad config file is exit 2 before any AWS call.
   progress('Selecting projects…');
   const { projects, skipped } = await selectProjects(gitlab, options.selection, {
     cwd: deps.cwd ?? process.cwd(),
     env: deps.env ?? process.env,
     gitlabUrl: options.gitlabUrl,
   });
+  // Then fail fast on missing AWS credentials, before reading every project's variables.
+  const aws = deps.aws ? await deps.aws() : undefined;
+  const identity = aws ? await aws.sts.getCallerIdentity() : undefined;
 
   const groupReads = new Map<string, ReturnType<typeof readVariables>>();
   const groupVariables = (path: string) => {

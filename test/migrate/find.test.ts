@@ -4,6 +4,9 @@
  * with last use, a key of another account). Every run's stdout, stderr and --json document are
  * checked for secrets and full key IDs.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGitlabClient, type GitlabClient } from '../../src/gitlab/api/client.js';
 import { runMigrateCommand } from '../../src/migrate/command.js';
@@ -49,8 +52,8 @@ function port(token: string | undefined = TOKEN): GitlabClient {
 }
 
 /** Runs the command; asserts no secret reached stdout or stderr; returns the streams (and the document). */
-async function run(flags: RawMigrateFlags, options: { aws?: boolean } = {}) {
-  const { context, out, err } = captureContext();
+async function run(flags: RawMigrateFlags, options: { aws?: boolean; cwd?: string } = {}) {
+  const { context, out, err } = captureContext(options.cwd ? { cwd: options.cwd } : {});
   const gl = port();
   const failure = await runMigrateCommand(flags, context, {
     gitlab: async () => gl,
@@ -371,6 +374,56 @@ describe('migrate (find)', () => {
     });
     const failed = await run({ project: ['alice/tool'] });
     expect(failed.failure).toMatchObject({ code: 'GITLAB_NOT_FOUND', exitCode: 1 });
+  });
+
+  it('the fleet selection: --config (its group, its path entries, its exclude) and --group with --exclude, skipped projects listed', async () => {
+    const key = userKey('deploy-bot');
+    for (const path of ['acme/a', 'acme/legacy/old', 'other/tool']) {
+      const p = gitlab.addProject(path);
+      gitlab.addProjectVariable(p, 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    }
+    gitlab.addProject('acme/archived', { archived: true });
+    gitlab.addToken(TOKEN, { scopes: ['read_api'], access: { acme: 'owner', other: 'owner' } });
+    const dir = mkdtempSync(join(tmpdir(), 'gao-migrate-config-'));
+    try {
+      writeFileSync(
+        join(dir, 'gitlab-aws-oidc.yml'),
+        "version: 1\ngroup: acme\nexclude: ['acme/legacy/**']\ndefaults:\n  refs: { branches: [main] }\nprojects:\n  - path: other/tool\n",
+      );
+      const fromConfig = await run({ config: 'gitlab-aws-oidc.yml', json: true }, { cwd: dir });
+      expect(fromConfig.failure).toBeUndefined();
+      expect(fromConfig.doc?.projects.map((p) => p.path)).toEqual(['acme/a', 'other/tool']);
+      expect(fromConfig.doc?.skipped).toEqual([
+        { path: 'acme/archived', reason: 'archived' },
+        { path: 'acme/legacy/old', reason: 'excluded by "acme/legacy/**"' },
+      ]);
+      // other/tool, which GitLab did not list for the group, is read by path; acme/a costs no call.
+      expect(gitlab.callsByRoute()['GET /projects/:id']).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const grouped = await run({ group: 'acme', include: ['acme/legacy/**'], json: true });
+    expect(grouped.doc?.projects.map((p) => p.path)).toEqual(['acme/legacy/old']);
+    expect(grouped.doc?.skipped.map((s) => s.path)).toEqual(['acme/a', 'acme/archived']);
+  });
+
+  it('a config file naming another GitLab instance is exit 2 naming --gitlab-url, before any GitLab or AWS call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gao-migrate-config-'));
+    try {
+      writeFileSync(
+        join(dir, 'c.yml'),
+        'version: 1\ngitlabUrl: https://gitlab.example.com\nprojects:\n  - path: acme/a\n    refs: { branches: [main] }\n',
+      );
+      const { failure } = await run({ config: 'c.yml' }, { cwd: dir });
+      expect(failure).toMatchObject({ exitCode: 2 });
+      expect((failure as { issues: { field: string }[] }).issues.map((x) => x.field)).toEqual([
+        '--gitlab-url',
+      ]);
+      expect(gitlab.calls).toEqual([]);
+      expect(aws.calls()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no --project or --group is a usage error naming the flags, before any call', async () => {
