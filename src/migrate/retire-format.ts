@@ -34,6 +34,10 @@ export function formatRetirePlan(report: RetireReport, palette: Palette): string
       for (const step of d.steps) lines.push(`    ${palette.danger('-')} ${step.description}`);
     }
   }
+  if (report.notSeen.length) {
+    lines.push('', palette.warn('Not seen by this run:'));
+    for (const n of report.notSeen) lines.push(`  ${n}`);
+  }
   if (report.skipped.length) {
     lines.push('', `Skipped: ${report.skipped.map((s) => `${s.path} (${s.reason})`).join(', ')}.`);
   }

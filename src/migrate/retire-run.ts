@@ -71,6 +71,8 @@ export interface RetireReport {
   /** Steps done, in order (empty with --dry-run). */
   done: string[];
   projects: string[];
+  /** What this run could not see, per project: hidden key ID variables, lists it may not read. */
+  notSeen: string[];
   skipped: { path: string; reason: string }[];
   incomplete: { resource: string; error: string }[];
 }
@@ -278,6 +280,18 @@ export async function runMigrateRetire(options: MigrateFindOptions, deps: Retire
       : {}),
     done: [],
     projects: found.map((f) => f.project.pathWithNamespace),
+    notSeen: found.flatMap((f) => [
+      ...f.variables
+        .filter((v) => v.inEffect && v.value === 'hidden' && v.kind === 'access-key-id')
+        .map(
+          (v) =>
+            `${f.project.pathWithNamespace}: ${v.key} (${v.source === 'project' ? 'project' : `group ${v.path}`}) is hidden: its key cannot be read, so it is not retired here`,
+        ),
+      ...f.unreadable.map(
+        (u) =>
+          `${f.project.pathWithNamespace}: ${u.source === 'project' ? 'project' : `group ${u.path}`} variables ${u.reason}: keys there are not seen`,
+      ),
+    ]),
     skipped: scan.skipped,
     incomplete,
   };

@@ -11,7 +11,8 @@ import { createPalette } from '../../src/io/colors.js';
 import { errorDocument, formatError } from '../../src/io/output.js';
 import { runMigrateCommand } from '../../src/migrate/command.js';
 import type { RawMigrateFlags } from '../../src/migrate/options.js';
-import type { RetireReport } from '../../src/migrate/retire-run.js';
+import { parseMigrateFlags } from '../../src/migrate/options.js';
+import { type RetireReport, runMigrateRetire } from '../../src/migrate/retire-run.js';
 import { createScriptedPrompter } from '../../src/prompts/prompter.js';
 import { captureContext } from '../helpers/capture-context.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
@@ -314,6 +315,72 @@ describe('migrate --retire', () => {
     expect(keyOf('group-bot')?.status).toBe('Inactive');
   });
 
+  it('what cannot be read keeps the key: the roles (bulk read refused), its last use; a hidden key ID and an unreadable list are named as not seen', async () => {
+    const key = userKey('deploy-bot');
+    projectWithKey('acme/api', key);
+    const dark = gitlab.addProject('acme/dark');
+    gitlab.addProjectVariable(dark, 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId, hidden: true });
+    gitlab.addGroupVariable('acme', 'UNRELATED', { value: 'x' });
+    gitlab.addToken(TOKEN, { scopes: ['api'], access: { acme: 'maintainer' } });
+    toolRole('acme/api', ROLE_USED);
+    toolRole('acme/dark', ROLE_USED);
+
+    aws.failNext('GetAccountAuthorizationDetails', 'AccessDenied');
+    const noRoles = await run({ project: ['acme/api', 'acme/dark'], yes: true, json: true });
+    expect(noRoles.doc?.keys[0]?.reasons).toEqual([
+      "the tool's roles could not be read (iam:GetAccountAuthorizationDetails): the switch cannot be proven",
+    ]);
+    expect(noRoles.doc?.notSeen).toEqual([
+      'acme/api: group acme variables not readable with this token (needs the Owner role on the group): keys there are not seen',
+      'acme/dark: AWS_ACCESS_KEY_ID (project) is hidden: its key cannot be read, so it is not retired here',
+      'acme/dark: group acme variables not readable with this token (needs the Owner role on the group): keys there are not seen',
+    ]);
+
+    aws.failNext('GetAccessKeyLastUsed', 'Throttling');
+    const noUse = await run({ project: ['acme/api'], yes: true, json: true });
+    expect(noUse.doc?.keys[0]?.reasons).toEqual([
+      'its last use could not be read (iam:GetAccessKeyLastUsed)',
+    ]);
+    expect(noUse.doc?.incomplete.map((i) => i.resource)).toContain('last use of a key of deploy-bot');
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(gitlab.mutatingCalls()).toEqual([]);
+  });
+
+  it('--json: one document with the plan, --delete-keys part and what was done', async () => {
+    const key = userKey('deploy-bot');
+    projectWithKey('acme/api', key);
+    owner();
+    toolRole('acme/api', ROLE_USED);
+    const { doc, out } = await run({ project: ['acme/api'], deleteKeys: true, dryRun: true, json: true });
+    expect(Object.keys(doc ?? {}).sort()).toEqual(
+      [
+        'ok',
+        'command',
+        'mode',
+        'exitCode',
+        'gitlabUrl',
+        'account',
+        'dryRun',
+        'changes',
+        'keys',
+        'deleteKeys',
+        'done',
+        'projects',
+        'notSeen',
+        'skipped',
+        'incomplete',
+      ].sort(),
+    );
+    expect(doc).toMatchObject({ dryRun: true, changes: 4, deleteKeys: [], done: [], projects: ['acme/api'] });
+    expect(doc?.keys[0]?.steps.map((s) => s.kind)).toEqual([
+      'tagUser',
+      'deactivateKey',
+      'deleteVariable',
+      'deleteVariable',
+    ]);
+    expect(out.trim().startsWith('{') && out.trim().endsWith('}')).toBe(true);
+  });
+
   describe('a failure after each mutating call converges on a re-run', () => {
     const setup = () => {
       const key = userKey('deploy-bot');
@@ -423,6 +490,38 @@ describe('migrate --retire', () => {
       expect(yes.out).toContain('Done: 4 changes applied.');
       // Progress of each change on stderr (never a key ID in full).
       expect(yes.err).toContain('deactivate access key');
+    });
+
+    it('interrupted after the first change: exit 130 with what was and was not done; the re-run finishes', async () => {
+      const key = userKey('deploy-bot');
+      projectWithKey('acme/api', key);
+      owner();
+      toolRole('acme/api', ROLE_USED);
+      const controller = new AbortController();
+      const gl = port();
+      const failure = await runMigrateRetire(
+        parseMigrateFlags({ project: ['acme/api'], retire: true, yes: true }),
+        {
+          gitlab: async () => gl,
+          aws: async () => aws.ports,
+          now: () => NOW,
+          signal: controller.signal,
+          onEvent: (e) => {
+            if (e.state === 'done') controller.abort();
+          },
+        },
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failure).toMatchObject({ code: 'PARTIAL_APPLY', exitCode: 130 });
+      expect((failure as { done: string[] }).done).toHaveLength(1);
+      expect((failure as { notDone: string[] }).notDone).toHaveLength(3);
+      expect(JSON.stringify(errorDocument(failure, 'migrate'))).not.toContain(key.accessKeyId);
+      expect(keyOf('deploy-bot')?.status).toBe('Active');
+      const rerun = await run({ project: ['acme/api'], yes: true, json: true });
+      expect(rerun.doc?.done).toHaveLength(4);
+      expect(keyOf('deploy-bot')?.status).toBe('Inactive');
     });
 
     it('bad flag combinations are exit 2, each named', async () => {
