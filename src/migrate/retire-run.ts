@@ -194,6 +194,44 @@ async function applyStep(scan: MigrateScan, step: AnyStep): Promise<void> {
   }
 }
 
+/**
+ * A variable that names several keys (a credentials file) is deleted only when every key it names is
+ * retired in this run: otherwise its step is dropped, with the reason.
+ */
+function keepSharedVariables(
+  decisions: RetireDecision[],
+  keyIds: readonly string[],
+  found: MigrateScan['found'],
+  refOf: ReadonlyMap<string, string>,
+): void {
+  const retiring = new Set(keyIds.filter((_, i) => decisions[i]?.retire));
+  decisions.forEach((d) => {
+    d.steps = d.steps.filter((step) => {
+      if (step.kind !== 'deleteVariable') return true;
+      const v = step.variable;
+      const others = new Set(
+        found.flatMap((f) =>
+          f.variables
+            .filter(
+              (x) =>
+                x.key === v.key &&
+                x.source === v.source &&
+                x.path === v.path &&
+                x.environmentScope === v.environmentScope,
+            )
+            .flatMap((x) => x.keyIds.filter((id) => !retiring.has(id))),
+        ),
+      );
+      if (others.size === 0) return true;
+      const refs = [...others].map((id) => refOf.get(id)).join(', ');
+      d.reasons.push(
+        `variable ${v.key} of ${v.source} ${v.path} also holds ${refs}, which is kept: the variable is not deleted`,
+      );
+      return false;
+    });
+  });
+}
+
 export async function runMigrateRetire(options: MigrateFindOptions, deps: RetireDeps): Promise<RetireReport> {
   if (!options.yes && !options.dryRun && !deps.confirm) throw needsYes();
   const now = deps.now?.() ?? new Date();
@@ -229,6 +267,8 @@ export async function runMigrateRetire(options: MigrateFindOptions, deps: Retire
         ],
         steps: [],
       }));
+
+  keepSharedVariables(decisions, keyIds, found, refOf);
 
   const deleteDecisions: DeleteKeyDecision[] | undefined =
     inventory && iam

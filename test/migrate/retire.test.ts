@@ -381,6 +381,29 @@ describe('migrate --retire', () => {
     expect(out.trim().startsWith('{') && out.trim().endsWith('}')).toBe(true);
   });
 
+  it('a credentials-file variable holding a retired key and a kept one is not deleted, with the reason', async () => {
+    const old = userKey('old-bot');
+    const busy = userKey('busy-bot', new Date('2026-11-25T00:00:00Z'));
+    const p = gitlab.addProject('acme/jobs');
+    gitlab.addProjectVariable(p, 'AWS_CREDENTIALS_FILE', {
+      value: `[old]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n[busy]\naws_access_key_id = ${busy.accessKeyId}\naws_secret_access_key = ${busy.secretAccessKey}\n`,
+      variableType: 'file',
+    });
+    owner();
+    toolRole('acme/jobs', ROLE_USED);
+    const { doc } = await run({ project: ['acme/jobs'], yes: true, json: true });
+    const [first, second] = doc?.keys ?? [];
+    expect(first).toMatchObject({ userName: 'old-bot', retire: true });
+    expect(first?.reasons).toEqual([
+      'variable AWS_CREDENTIALS_FILE of project acme/jobs also holds k2, which is kept: the variable is not deleted',
+    ]);
+    expect(first?.steps.map((s) => s.kind)).toEqual(['tagUser', 'deactivateKey']);
+    expect(second).toMatchObject({ userName: 'busy-bot', retire: false });
+    expect(variableKeys('acme/jobs')).toEqual(['AWS_CREDENTIALS_FILE']);
+    expect(gitlab.mutatingCalls()).toEqual([]);
+    expect(keyOf('busy-bot')?.status).toBe('Active');
+  });
+
   describe('a failure after each mutating call converges on a re-run', () => {
     const setup = () => {
       const key = userKey('deploy-bot');
