@@ -19,6 +19,7 @@ export function formatRetirePlan(report: RetireReport, palette: Palette): string
       '',
       `${key.ref}  ${key.keyId}${who}${used}: ${key.retire ? palette.danger(key.steps.length ? 'retire' : 'retired already') : palette.good('kept')}`,
     );
+    if (key.proof) lines.push(`    ${palette.muted(`switch proven: ${key.proof}`)}`);
     for (const reason of key.reasons) lines.push(`    - ${reason}`);
     for (const step of key.steps) lines.push(`    ${palette.danger('-')} ${step.description}`);
   }

@@ -73,6 +73,8 @@ export interface RetireDecision {
   retire: boolean;
   /** Why it is kept, or what is left in place. */
   reasons: string[];
+  /** Why the switch counts as proven (retire only). */
+  proof?: string | undefined;
   steps: RetireStep[];
 }
 
@@ -163,7 +165,8 @@ export function planRetire(
     }
     for (const v of key.secretVariables) steps.push({ kind: 'deleteVariable', variable: v });
     for (const v of key.idVariables) steps.push({ kind: 'deleteVariable', variable: v });
-    return { masked: key.masked, retire: true, reasons, steps };
+    const proof = `${key.lastUsed ? `last used ${day(key.lastUsed)}` : 'never used'}, before the roles of ${key.projects.join(', ')} were used (earliest last use ${day(lastSwitch as Date)})`;
+    return { masked: key.masked, retire: true, reasons, proof, steps };
   });
 }
 

@@ -47,6 +47,8 @@ export interface RetireKeyReport {
   projects: string[];
   retire: boolean;
   reasons: string[];
+  /** Why the switch counts as proven (when retired). */
+  proof?: string | undefined;
   steps: RetireStepReport[];
 }
 
@@ -293,6 +295,7 @@ export async function runMigrateRetire(options: MigrateFindOptions, deps: Retire
       projects: inputs[i]?.projects ?? [],
       retire: d.retire,
       reasons: d.reasons,
+      ...(d.proof ? { proof: d.proof } : {}),
       steps: d.steps.map(stepReport),
     };
   });

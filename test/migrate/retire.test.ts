@@ -194,6 +194,9 @@ describe('migrate --retire', () => {
     expect(plan.out).toContain('deactivate access key');
     expect(plan.out).toContain('delete GitLab variable AWS_SECRET_ACCESS_KEY (scope *) of project acme/api');
     expect(plan.out).toContain('Plan: 4 changes (dry run: nothing is changed).');
+    expect(plan.out).toContain(
+      'switch proven: last used 2026-10-20, before the roles of acme/api were used (earliest last use 2026-11-10)',
+    );
     expect(aws.mutatingCalls()).toEqual([]);
     expect(gitlab.mutatingCalls()).toEqual([]);
 
