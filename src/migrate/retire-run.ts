@@ -103,6 +103,20 @@ const stepReport = (step: AnyStep): RetireStepReport => ({
   description: describeRetireStep(step),
 });
 
+/** A step failed or the run was interrupted: PARTIAL_APPLY, whose --json document is the report plus `error`. */
+export class RetirePartialError extends PartialApplyError {
+  readonly report: RetireReport;
+
+  constructor(cause: unknown, report: RetireReport, notDone: string[]) {
+    super(cause, [...report.done], notDone);
+    this.report = { ...report, done: [...report.done] };
+  }
+
+  override resultDocument(): Record<string, unknown> {
+    return { mode: 'retire', ...this.report };
+  }
+}
+
 function needsYes(): UsageError {
   return UsageError.field(
     '--yes',
@@ -362,7 +376,7 @@ export async function runMigrateRetire(options: MigrateFindOptions, deps: Retire
     try {
       await applyStep(scan, step);
     } catch (error) {
-      throw new PartialApplyError(error, [...report.done], notDone());
+      throw new RetirePartialError(error, report, notDone());
     }
     report.done.push(what);
     deps.onEvent?.({ state: 'done', step: what });

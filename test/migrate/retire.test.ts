@@ -432,9 +432,21 @@ describe('migrate --retire', () => {
     for (const code of ['Throttling', 'AccessDenied', 'LimitExceeded']) {
       it(`TagUser ${code}: nothing changed, the re-run does it all`, async () => {
         const key = setup();
-        aws.failNext('TagUser', code);
+        aws.failNext('TagUser', code, undefined, { times: 2 });
         const failed = partial(await run({ project: ['acme/api'], yes: true }));
         expect(failed.done).toEqual([]);
+        // --json prints the report with the error: the same shape as a run that succeeded.
+        const doc = errorDocument(
+          (await run({ project: ['acme/api'], yes: true, json: true })).failure,
+          'migrate',
+        );
+        expect(doc).toMatchObject({
+          ok: false,
+          mode: 'retire',
+          exitCode: 1,
+          changes: 4,
+          error: { code: 'PARTIAL_APPLY' },
+        });
         expect(failed.notDone).toHaveLength(4);
         expect(keyOf('deploy-bot')?.status).toBe('Active');
         await converged(key);
