@@ -7,7 +7,8 @@ import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import { lazyInquirerPrompter, type Prompter } from '../prompts/prompter.js';
 import type { MigrateFindOptions } from './options.js';
-import { formatRetirePlan, formatRetireResult, migrateRetireDocument } from './retire-format.js';
+import { formatRetirePlan, formatRetireResult } from './retire-format.js';
+import { migrateRetireDocument } from './retire-report.js';
 import { runMigrateRetire } from './retire-run.js';
 import type { MigrateDeps } from './scan.js';
 

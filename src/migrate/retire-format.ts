@@ -3,7 +3,7 @@
  * --delete-keys part, then the result. Pure (colours through the palette); key IDs arrive masked.
  */
 import type { Palette } from '../io/colors.js';
-import type { RetireReport } from './retire-run.js';
+import type { RetireReport } from './retire-report.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -58,9 +58,4 @@ export function formatRetirePlan(report: RetireReport, palette: Palette): string
 export function formatRetireResult(report: RetireReport, palette: Palette): string[] {
   if (report.dryRun || report.changes === 0) return [];
   return [palette.good(`Done: ${plural(report.done.length, 'change')} applied.`)];
-}
-
-/** The --json document: `{ ok, command: 'migrate', mode: 'retire', exitCode, …report }`. */
-export function migrateRetireDocument(report: RetireReport): Record<string, unknown> {
-  return { ok: true, command: 'migrate', mode: 'retire', exitCode: 0, ...report };
 }

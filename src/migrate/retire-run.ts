@@ -8,20 +8,24 @@
  * every project GitLab lists in it (archived ones aside: their pipelines do not run), checked with
  * one listing per group that holds a variable of a key to retire (none for a whole --group).
  */
-import { maskAccessKeyId } from '../core/access-keys.js';
-import { mapWithConcurrency } from '../core/concurrency.js';
-import { AbortError, PartialApplyError, UsageError } from '../errors.js';
+import { AbortError, UsageError } from '../errors.js';
 import type { MigrateFindOptions } from './options.js';
-import { describeFailure, type KeyInventory } from './resolve-keys.js';
-import {
-  type DeleteKeyDecision,
-  type DeleteKeyStep,
-  planDeleteKeys,
-  type TaggedUser,
-} from './retire-delete.js';
-import { DEACTIVATED_TAG_PREFIX, planRetire, type RetireDecision, type RetireStep } from './retire-plan.js';
+import type { KeyInventory } from './resolve-keys.js';
+import { type DeleteKeyDecision, planDeleteKeys } from './retire-delete.js';
+import { planRetire, type RetireDecision } from './retire-plan.js';
+import { coveredGroups, keepSharedVariables, readRecords } from './retire-read.js';
 import { buildRetireInputs, readToolRoles } from './retire-readiness.js';
+import {
+  type AnyStep,
+  describeRetireStep,
+  type RetireKeyReport,
+  RetirePartialError,
+  type RetireReport,
+  stepReport,
+} from './retire-report.js';
 import { type MigrateDeps, type MigrateScan, scanMigrate, wholeGroups } from './scan.js';
+
+export type { RetireReport } from './retire-report.js';
 
 export interface RetireDeps extends MigrateDeps {
   /** Asks once before any change; undefined: no terminal (then --yes or --dry-run is needed). */
@@ -32,161 +36,12 @@ export interface RetireDeps extends MigrateDeps {
   signal?: AbortSignal | undefined;
 }
 
-export interface RetireStepReport {
-  kind: RetireStep['kind'] | DeleteKeyStep['kind'];
-  /** Human, key IDs masked. */
-  description: string;
-}
-
-export interface RetireKeyReport {
-  ref: string;
-  /** Masked. */
-  keyId: string;
-  userName?: string | undefined;
-  /** Projects whose jobs get it. */
-  projects: string[];
-  retire: boolean;
-  reasons: string[];
-  /** Why the switch counts as proven (when retired). */
-  proof?: string | undefined;
-  steps: RetireStepReport[];
-}
-
-export interface DeleteKeyReport {
-  keyId: string;
-  userName: string;
-  deactivatedAt?: string | undefined;
-  delete: boolean;
-  reasons: string[];
-  steps: RetireStepReport[];
-}
-
-export interface RetireReport {
-  gitlabUrl: string;
-  account?: string | undefined;
-  dryRun: boolean;
-  /** Steps planned (all of them done unless dryRun). */
-  changes: number;
-  keys: RetireKeyReport[];
-  /** With --delete-keys. */
-  deleteKeys?: DeleteKeyReport[] | undefined;
-  /** Steps done, in order (empty with --dry-run). */
-  done: string[];
-  projects: string[];
-  /** What this run could not see, per project: hidden key ID variables, lists it may not read. */
-  notSeen: string[];
-  skipped: { path: string; reason: string }[];
-  incomplete: { resource: string; error: string }[];
-}
-
-type AnyStep = RetireStep | DeleteKeyStep;
-
-export function describeRetireStep(step: AnyStep): string {
-  switch (step.kind) {
-    case 'tagUser':
-      return `record on IAM user ${step.userName} that gitlab-aws-oidc deactivates its key …${step.tagKey.slice(-4)} (tag ${step.tagKey})`;
-    case 'deactivateKey':
-      return `deactivate access key ${maskAccessKeyId(step.accessKeyId)} of IAM user ${step.userName}`;
-    case 'deleteVariable': {
-      const v = step.variable;
-      return `delete GitLab variable ${v.key} (scope ${v.environmentScope}) of ${v.source} ${v.path}`;
-    }
-    case 'deleteKey':
-      return `delete access key ${maskAccessKeyId(step.accessKeyId)} of IAM user ${step.userName}`;
-    case 'untagUser':
-      return `remove the record ${step.tagKey} from IAM user ${step.userName}`;
-  }
-}
-
-const stepReport = (step: AnyStep): RetireStepReport => ({
-  kind: step.kind,
-  description: describeRetireStep(step),
-});
-
-/** A step failed or the run was interrupted: PARTIAL_APPLY, whose --json document is the report plus `error`. */
-export class RetirePartialError extends PartialApplyError {
-  readonly report: RetireReport;
-
-  constructor(cause: unknown, report: RetireReport, notDone: string[]) {
-    super(cause, [...report.done], notDone);
-    this.report = { ...report, done: [...report.done] };
-  }
-
-  override resultDocument(): Record<string, unknown> {
-    return { mode: 'retire', ...this.report };
-  }
-}
-
 function needsYes(): UsageError {
   return UsageError.field(
     '--yes',
     'migrate --retire deletes CI/CD variables and deactivates access keys, and there is no terminal to confirm on',
     'Review the plan with --dry-run, then run again with --yes.',
   );
-}
-
-/** The groups (holding a variable of a key) whose every unarchived project this run read. */
-async function coveredGroups(
-  scan: MigrateScan,
-  options: MigrateFindOptions,
-  groups: readonly string[],
-  incomplete: RetireReport['incomplete'],
-): Promise<string[]> {
-  const whole = wholeGroups(options);
-  const read = new Set(scan.found.map((f) => f.project.id));
-  const covered: string[] = [...whole];
-  for (const group of groups) {
-    if (whole.some((g) => group === g || group.startsWith(`${g}/`))) continue;
-    try {
-      const projects = await scan.gitlab.listGroupProjects(group, { includeSubgroups: true });
-      if (projects.every((p) => p.archived || read.has(p.id))) covered.push(group);
-    } catch (error) {
-      if (error instanceof AbortError) throw error;
-      incomplete.push({ resource: `projects of group ${group}`, error: describeFailure(error) });
-    }
-  }
-  return covered;
-}
-
-/** The users with a --retire record, their keys and (for recorded keys) their last use. */
-async function readRecords(
-  scan: MigrateScan,
-  inventory: KeyInventory,
-  concurrency: number,
-  incomplete: RetireReport['incomplete'],
-): Promise<TaggedUser[]> {
-  const iam = scan.aws?.iam;
-  if (!iam) return [];
-  const tagged = await mapWithConcurrency(inventory.users, concurrency, async (userName) => {
-    try {
-      const tags = await iam.listUserTags(userName);
-      return Object.keys(tags).some((k) => k.startsWith(DEACTIVATED_TAG_PREFIX))
-        ? { userName, tags }
-        : undefined;
-    } catch (error) {
-      if (error instanceof AbortError) throw error;
-      incomplete.push({ resource: `tags of IAM user ${userName}`, error: describeFailure(error) });
-      return undefined;
-    }
-  });
-  const users: TaggedUser[] = [];
-  for (const t of tagged) {
-    if (!t) continue;
-    const keys = [...inventory.keys.values()].filter((k) => k.userName === t.userName);
-    const withUse = await mapWithConcurrency(keys, concurrency, async (k) => {
-      if (k.status !== 'Inactive') return { accessKeyId: k.accessKeyId, status: k.status };
-      try {
-        const used = await iam.getAccessKeyLastUsed(k.accessKeyId);
-        return { accessKeyId: k.accessKeyId, status: k.status, lastUsed: used?.date };
-      } catch (error) {
-        if (error instanceof AbortError) throw error;
-        incomplete.push({ resource: `last use of a key of ${k.userName}`, error: describeFailure(error) });
-        return { accessKeyId: k.accessKeyId, status: k.status, lastUsed: 'unknown' as const };
-      }
-    });
-    users.push({ ...t, keys: withUse });
-  }
-  return users;
 }
 
 async function applyStep(scan: MigrateScan, step: AnyStep): Promise<void> {
@@ -208,44 +63,6 @@ async function applyStep(scan: MigrateScan, step: AnyStep): Promise<void> {
     case 'untagUser':
       return iam.untagUser(step.userName, [step.tagKey]);
   }
-}
-
-/**
- * A variable that names several keys (a credentials file) is deleted only when every key it names is
- * retired in this run: otherwise its step is dropped, with the reason.
- */
-function keepSharedVariables(
-  decisions: RetireDecision[],
-  keyIds: readonly string[],
-  found: MigrateScan['found'],
-  refOf: ReadonlyMap<string, string>,
-): void {
-  const retiring = new Set(keyIds.filter((_, i) => decisions[i]?.retire));
-  decisions.forEach((d) => {
-    d.steps = d.steps.filter((step) => {
-      if (step.kind !== 'deleteVariable') return true;
-      const v = step.variable;
-      const others = new Set(
-        found.flatMap((f) =>
-          f.variables
-            .filter(
-              (x) =>
-                x.key === v.key &&
-                x.source === v.source &&
-                x.path === v.path &&
-                x.environmentScope === v.environmentScope,
-            )
-            .flatMap((x) => x.keyIds.filter((id) => !retiring.has(id))),
-        ),
-      );
-      if (others.size === 0) return true;
-      const refs = [...others].map((id) => refOf.get(id)).join(', ');
-      d.reasons.push(
-        `variable ${v.key} of ${v.source} ${v.path} also holds ${refs}, which is kept: the variable is not deleted`,
-      );
-      return false;
-    });
-  });
 }
 
 export async function runMigrateRetire(options: MigrateFindOptions, deps: RetireDeps): Promise<RetireReport> {
@@ -366,11 +183,7 @@ export async function runMigrateRetire(options: MigrateFindOptions, deps: Retire
     const what = describeRetireStep(step);
     const notDone = () => plannedSteps.slice(index).map(describeRetireStep);
     if (deps.signal?.aborted) {
-      throw new PartialApplyError(
-        new AbortError('Interrupted before the next change.'),
-        report.done,
-        notDone(),
-      );
+      throw new RetirePartialError(new AbortError('Interrupted before the next change.'), report, notDone());
     }
     deps.onEvent?.({ state: 'start', step: what });
     try {

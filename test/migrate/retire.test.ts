@@ -556,6 +556,7 @@ describe('migrate --retire', () => {
       expect((failure as { done: string[] }).done).toHaveLength(1);
       expect((failure as { notDone: string[] }).notDone).toHaveLength(3);
       expect(JSON.stringify(errorDocument(failure, 'migrate'))).not.toContain(key.accessKeyId);
+      expect(errorDocument(failure, 'migrate')).toMatchObject({ ok: false, mode: 'retire', exitCode: 130 });
       expect(keyOf('deploy-bot')?.status).toBe('Active');
       const rerun = await run({ project: ['acme/api'], yes: true, json: true });
       expect(rerun.doc?.done).toHaveLength(4);
