@@ -11,12 +11,23 @@ import { DEACTIVATED_TAG_PREFIX, type RetireDecision } from './retire-plan.js';
 import type { RetireReport } from './retire-report.js';
 import { type MigrateScan, wholeGroups } from './scan.js';
 
+/** The groups whose variables name an access key. */
+export function keyGroups(found: MigrateScan['found']): string[] {
+  return [
+    ...new Set(
+      found.flatMap((f) =>
+        f.variables.filter((v) => v.source === 'group' && v.keyIds.length).map((v) => v.path),
+      ),
+    ),
+  ];
+}
+
 /** The groups (holding a variable of a key) whose every unarchived project this run read. */
 export async function coveredGroups(
   scan: MigrateScan,
   options: MigrateFindOptions,
   groups: readonly string[],
-  incomplete: RetireReport['incomplete'],
+  incomplete: { resource: string; error: string }[],
 ): Promise<string[]> {
   const whole = wholeGroups(options);
   const read = new Set(scan.found.map((f) => f.project.id));

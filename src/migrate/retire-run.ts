@@ -13,7 +13,7 @@ import type { MigrateFindOptions } from './options.js';
 import type { KeyInventory } from './resolve-keys.js';
 import { type DeleteKeyDecision, planDeleteKeys } from './retire-delete.js';
 import { planRetire, type RetireDecision } from './retire-plan.js';
-import { coveredGroups, keepSharedVariables, readRecords } from './retire-read.js';
+import { coveredGroups, keepSharedVariables, keyGroups, readRecords } from './retire-read.js';
 import { buildRetireInputs, readToolRoles } from './retire-readiness.js';
 import {
   type AnyStep,
@@ -23,7 +23,7 @@ import {
   type RetireReport,
   stepReport,
 } from './retire-report.js';
-import { type MigrateDeps, type MigrateScan, scanMigrate, wholeGroups } from './scan.js';
+import { type MigrateDeps, type MigrateScan, scanMigrate } from './scan.js';
 
 export type { RetireReport } from './retire-report.js';
 
@@ -80,16 +80,7 @@ export async function runMigrateRetire(options: MigrateFindOptions, deps: Retire
   const roles = iam && keyIds.length ? await readToolRoles(iam, options.gitlabUrl, incomplete) : [];
   const scanned = found.map((f) => ({ path: f.project.pathWithNamespace, variables: f.variables }));
   const inputs = buildRetireInputs(keyIds, scanned, resolved);
-  const groups = [
-    ...new Set(
-      inputs.flatMap((k) =>
-        [...k.idVariables, ...k.secretVariables].filter((v) => v.source === 'group').map((v) => v.path),
-      ),
-    ),
-  ];
-  const covered = groups.length
-    ? await coveredGroups(scan, options, groups, incomplete)
-    : wholeGroups(options);
+  const covered = await coveredGroups(scan, options, keyGroups(found), incomplete);
   const decisions: RetireDecision[] = roles
     ? planRetire(inputs, roles, { now, coveredGroups: covered })
     : inputs.map((k) => ({

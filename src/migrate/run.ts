@@ -7,8 +7,9 @@
 import { accessKeyKind, maskAccessKeyId } from '../core/access-keys.js';
 import type { MigrateFindOptions } from './options.js';
 import type { MigrateFindReport, ReportedKey, ReportedProject } from './report.js';
+import { coveredGroups, keyGroups } from './retire-read.js';
 import { readToolRoles, retireReadiness } from './retire-readiness.js';
-import { type MigrateDeps, scanMigrate, wholeGroups } from './scan.js';
+import { type MigrateDeps, scanMigrate } from './scan.js';
 import type { FoundVariable } from './variables.js';
 
 export type { MigrateDeps } from './scan.js';
@@ -17,17 +18,20 @@ export async function runMigrateFind(
   options: MigrateFindOptions,
   deps: MigrateDeps,
 ): Promise<MigrateFindReport> {
-  const { aws, identity, found, skipped, refOf, resolved, incomplete } = await scanMigrate(options, deps);
+  const scan = await scanMigrate(options, deps);
+  const { aws, identity, found, skipped, refOf, resolved, incomplete } = scan;
   const keyIds = [...refOf.keys()];
   const roles =
     aws && keyIds.length ? await readToolRoles(aws.iam, options.gitlabUrl, incomplete) : undefined;
+  // The same rule --retire applies: a group's variables count only when this run read the whole group.
+  const covered = roles ? await coveredGroups(scan, options, keyGroups(found), incomplete) : [];
   const readiness = roles
     ? retireReadiness(
         keyIds,
         found.map((f) => ({ path: f.project.pathWithNamespace, variables: f.variables })),
         resolved,
         roles,
-        { now: deps.now?.() ?? new Date(), coveredGroups: wholeGroups(options) },
+        { now: deps.now?.() ?? new Date(), coveredGroups: covered },
       )
     : undefined;
 

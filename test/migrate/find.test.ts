@@ -358,6 +358,30 @@ describe('migrate (find)', () => {
     expect(table.out).toContain('retire: not yet\n        - role gitlab-acme-b of acme/b has not been used');
   });
 
+  it('the retire readiness judges a group variable as --retire does: the group counts when every project of it was read', async () => {
+    const key = userKey('group-bot', {
+      date: new Date('2026-10-15T00:00:00Z'),
+      service: 's3',
+      region: 'eu-west-1',
+    });
+    gitlab.addGroup('acme/solo');
+    gitlab.addProject('acme/solo/api');
+    gitlab.addGroupVariable('acme/solo', 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
+    gitlab.addToken(TOKEN, { scopes: ['read_api'], access: { acme: 'owner' } });
+    aws.addRole({
+      name: 'gitlab-acme-solo-api',
+      trustPolicy: { Version: '2012-10-17', Statement: [] },
+      tags: { 'managed-by': 'gitlab-aws-oidc', 'gitlab-aws-oidc:project': 'acme/solo/api' },
+      lastUsed: { date: new Date('2026-11-10T00:00:00Z'), region: 'eu-west-1' },
+    });
+    aws.state.roles.get('gitlab-acme-solo-api')!.createDate = new Date('2026-11-01T00:00:00Z');
+    const { doc } = await run({ project: ['acme/solo/api'], json: true });
+    expect(doc?.keys[0]?.retire).toEqual({ ready: true, reasons: [] });
+    gitlab.addProject('acme/solo/web');
+    const { doc: more } = await run({ project: ['acme/solo/api'], json: true });
+    expect(more?.keys[0]?.retire?.ready).toBe(false);
+  });
+
   it('a project in a user namespace has no group level; a GitLab error other than 403 ends the run (exit 1)', async () => {
     const key = userKey('deploy-bot');
     gitlab.addProject('user:alice/tool');
