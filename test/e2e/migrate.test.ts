@@ -160,36 +160,38 @@ describe('migrate (built binary)', () => {
     const key = insertAccessKey(server.state, server.account, 'old-bot', {
       lastUsed: { date: new Date('2026-10-01T00:00:00Z'), service: 's3', region: 'us-east-1' },
     });
-    server.state.roles.set('gitlab-shop-api', {
-      name: 'gitlab-shop-api',
+    server.state.roles.set('gitlab-depot-api', {
+      name: 'gitlab-depot-api',
       path: '/',
-      arn: `arn:aws:iam::${server.account}:role/gitlab-shop-api`,
-      roleId: 'AROASHOPAPI',
+      arn: `arn:aws:iam::${server.account}:role/gitlab-depot-api`,
+      roleId: 'AROADEPOTAPI',
       trustPolicy: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
       maxSessionDuration: 3600,
-      tags: { 'managed-by': 'gitlab-aws-oidc', 'gitlab-aws-oidc:project': 'shop/api' },
+      tags: { 'managed-by': 'gitlab-aws-oidc', 'gitlab-aws-oidc:project': 'depot/api' },
       attachedPolicyArns: [],
       inlinePolicies: {},
       createDate: new Date('2026-11-01T00:00:00Z'),
       lastUsed: { date: new Date('2026-11-05T00:00:00Z'), region: 'us-east-1' },
     });
-    const p = gitlab.addProject('shop/api');
+    const p = gitlab.addProject('depot/api');
     gitlab.addProjectVariable(p, 'AWS_ACCESS_KEY_ID', { value: key.accessKeyId });
     gitlab.addProjectVariable(p, 'AWS_SECRET_ACCESS_KEY', { value: key.secretAccessKey });
-    gitlab.addToken(TOKEN, { scopes: ['api'], access: { shop: 'owner' } });
+    gitlab.addToken(TOKEN, { scopes: ['api'], access: { depot: 'owner' } });
     const home = mkdtempSync(join(base, 'home-'));
     const env = cliEnv(server, home, { GITLAB_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: gitlab.writeCaFile(home) });
-    const args = ['migrate', '--retire', '--group', 'shop', '--gitlab-api-url', gitlab.url];
+    const args = ['migrate', '--retire', '--group', 'depot', '--gitlab-api-url', gitlab.url];
 
+    // The other tests of this file share the servers: only what this one does counts.
+    const before = server.mutating().length;
     const refused = await runCli([...args, '--json'], { cwd: home, env }).done;
     expect(refused.code).toBe(2);
     expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, exitCode: 2, error: { code: 'USAGE' } });
     const applied = await runCli([...args, '--yes', '--json'], { cwd: home, env }).done;
     expect(applied.code).toBe(0);
     expect(JSON.parse(applied.stdout)).toMatchObject({ ok: true, mode: 'retire', changes: 4 });
-    expect(server.mutating()).toEqual(['TagUser', 'UpdateAccessKey']);
+    expect(server.mutating().slice(before)).toEqual(['TagUser', 'UpdateAccessKey']);
     expect(server.state.users.get('old-bot')?.accessKeys[0]?.status).toBe('Inactive');
-    expect(gitlab.project('shop/api')?.variables).toEqual([]);
+    expect(gitlab.project('depot/api')?.variables).toEqual([]);
     const again = await runCli([...args, '--yes'], { cwd: home, env }).done;
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('No changes.');
