@@ -227,6 +227,23 @@ describe('gitlab-aws-oidc (built binary)', () => {
     });
   });
 
+  it.each([
+    ['init', '--group', 'acme', '--group', 'beta', '--dry-run'],
+    ['status', '--config', 'a.yml', '--config', 'b.yml'],
+    ['migrate', '--group', 'acme', '--group', 'beta'],
+  ])(
+    'a second --group/--config is exit 2 naming both values, never the last one silently (%s)',
+    (...args) => {
+      const r = run([...args, '--json']);
+      expect(r.code).toBe(2);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.error.code).toBe('USAGE');
+      expect(doc.error.message).toMatch(
+        /(--group|--config) is given twice \("(acme|a\.yml)", "(beta|b\.yml)"\)/,
+      );
+    },
+  );
+
   it('applying without a terminal needs --yes (exit 2, no AWS call)', () => {
     const r = run(['init', '--project', 'grp/app', '--no-ci-file']);
     expect(r.code).toBe(2);
