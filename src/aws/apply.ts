@@ -7,14 +7,20 @@
  *   5. deleting that policy (detached and down to its default version by now);
  *   6. tagging the role and the policy: the ownership record says what the tool wrote, so it is
  *      written only after the writes it describes (an interrupted run never records what did not happen).
+ * A new role carries its whole record (attachments included) in CreateRole's tags, so a fresh role is
+ * CreateRole + AttachRolePolicy only.
  * On failure the in-flight steps of the phase settle, then PartialApplyError lists done/not done.
  * On abort no new step starts; in-flight calls are cancelled (the SDK's abortSignal) or settle;
  * InterruptedError says what was done and what is left.
+ * Either way, a role this run created with attachments still to make gets one best-effort TagRole
+ * recording what was really attached (`recordUnfinishedCreations`), even after Ctrl-C.
  */
 import { settleWithConcurrency } from '../core/concurrency.js';
+import { RECORD_TAGS, unfinishedCreationTags } from '../core/ownership.js';
 import type { Plan, PlanStep } from '../core/types.js';
 import { InterruptedError, PartialApplyError } from '../errors.js';
 import { describeStep } from './describe-step.js';
+import { runUncancellable } from './guard-client.js';
 import type { IamPort } from './ports.js';
 import type { RetryOptions } from './retry.js';
 import { createRunContext, runStep } from './run-step.js';
@@ -83,8 +89,12 @@ export async function applyPlan(plan: Plan, iam: IamPort, options: ApplyOptions 
   const done: string[] = [];
   const notDone = () => ordered.filter((s) => !doneSteps.has(s)).map(describeStep);
 
+  const stopped = async <E>(error: E): Promise<E> => {
+    await recordUnfinishedCreations(plan.steps, doneSteps, iam, onEvent);
+    return error;
+  };
   for (const phase of phases) {
-    if (signal?.aborted) throw buildAbortError(done, notDone());
+    if (signal?.aborted) throw await stopped(buildAbortError(done, notDone()));
     const failures = await runPhase(phase, concurrency, signal, async (step) => {
       const description = describeStep(step);
       onEvent?.({ type: 'start', step, description });
@@ -99,10 +109,51 @@ export async function applyPlan(plan: Plan, iam: IamPort, options: ApplyOptions 
       done.push(outcome);
       onEvent?.({ type: 'done', step, description: outcome });
     });
-    if (signal?.aborted) throw buildAbortError(done, notDone(), failures[0]);
-    if (failures.length > 0) throw new PartialApplyError(failures[0], done, notDone());
+    if (signal?.aborted) throw await stopped(buildAbortError(done, notDone(), failures[0]));
+    if (failures.length > 0) throw await stopped(new PartialApplyError(failures[0], done, notDone()));
   }
   return { done, providerArn: ctx.providerArn, roleArn: ctx.roleArn, policyArn: ctx.policyArn };
+}
+
+/**
+ * For each role this run created whose attachments are not all made (the run failed or was interrupted
+ * in between): one TagRole recording what was really attached and marking the rest as approved but
+ * not attached yet (core/ownership `unfinishedCreationTags`), so the re-run finishes them without
+ * asking again. Not cancelled by Ctrl-C; a failure of it is reported and left: the re-run then sees
+ * CreateRole's record, which lists attachments that are not there, and asks before attaching them.
+ */
+async function recordUnfinishedCreations(
+  steps: readonly PlanStep[],
+  doneSteps: ReadonlySet<PlanStep>,
+  iam: IamPort,
+  onEvent: ApplyOptions['onEvent'],
+): Promise<void> {
+  for (const create of steps) {
+    if (create.kind !== 'createRole' || !doneSteps.has(create)) continue;
+    if (create.tags[RECORD_TAGS.attached] === undefined) continue;
+    const attaches = steps.filter(
+      (s): s is Extract<PlanStep, { kind: 'attachPolicy' }> =>
+        s.kind === 'attachPolicy' && s.roleName === create.name,
+    );
+    const made = attaches.filter((s) => doneSteps.has(s)).map((s) => s.policyArn);
+    if (made.length === attaches.length) continue;
+    const step: PlanStep = {
+      kind: 'tagRole',
+      roleName: create.name,
+      tags: unfinishedCreationTags(
+        attaches.map((s) => s.policyArn),
+        made,
+      ),
+    };
+    const description = `record on role ${create.name} what was attached (${made.length} of ${attaches.length} policies; the re-run attaches the rest)`;
+    onEvent?.({ type: 'start', step, description });
+    try {
+      await runUncancellable(() => iam.tagRole(create.name, step.tags));
+      onEvent?.({ type: 'done', step, description });
+    } catch (error) {
+      onEvent?.({ type: 'failed', step, description, error });
+    }
+  }
 }
 
 /**

@@ -6,7 +6,19 @@
  *     (the one the SDK really used: AWS_ENDPOINT_URL_IAM/_STS and the like are honoured).
  * No SDK import: the client is taken by shape, so mocked clients work the same.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AbortError, TimeoutError } from '../errors.js';
+
+const uncancellable = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with its calls NOT carrying the run's abort signal (the request timeout still bounds each):
+ * for the one best-effort call that records what an interrupted run really did (aws/apply.ts), which
+ * must still go out after Ctrl-C.
+ */
+export function runUncancellable<T>(fn: () => Promise<T>): Promise<T> {
+  return uncancellable.run(true, fn);
+}
 
 interface HttpRequestShape {
   protocol?: string;
@@ -69,7 +81,7 @@ export function guardClient<C extends GuardableClient>(client: C, options: Guard
     const operation = operationOf(command);
     try {
       return await send(command, {
-        ...(options.signal ? { abortSignal: options.signal } : {}),
+        ...(options.signal && !uncancellable.getStore() ? { abortSignal: options.signal } : {}),
         ...(sendOptions as object | undefined),
       });
     } catch (error) {

@@ -25,7 +25,11 @@ export const RECORD_TAGS = {
   session: 'gitlab-aws-oidc:session',
   /** Role: digest of the permissions boundary ARN the tool last set, or `none`. */
   boundary: 'gitlab-aws-oidc:boundary',
-  /** Role: space-separated digests of the managed policy ARNs the tool attached, or `none`. */
+  /**
+   * Role: space-separated digests of the managed policy ARNs the tool attached, or `none`. Written with
+   * CreateRole for the attachments it is about to make; a digest prefixed with `+` (PENDING_MARK) is one
+   * a creation that stopped part-way was approved to attach and had not (`unfinishedCreationTags`).
+   */
   attached: 'gitlab-aws-oidc:attached',
   /** Role: digest of the description the tool last wrote. */
   description: 'gitlab-aws-oidc:description',
@@ -35,6 +39,8 @@ export const RECORD_TAGS = {
 
 export const RECORD_TAG_KEYS: readonly string[] = Object.values(RECORD_TAGS);
 export const NONE = 'none';
+/** Marks a digest in the `attached` value as approved but not attached yet (an unfinished creation). */
+export const PENDING_MARK = '+';
 
 function digest(text: string, length: number): string {
   return createHash('sha256').update(text, 'utf8').digest('base64url').slice(0, length);
@@ -89,8 +95,14 @@ export interface RoleRecord {
   trust: FieldRecord<string>;
   session: FieldRecord<number>;
   boundary: FieldRecord<string | undefined>;
+  /** The digests of the attachments the tool made. */
   attached: FieldRecord<ReadonlySet<string>>;
   description: FieldRecord<string>;
+  /**
+   * Digests of attachments a creation that stopped part-way was approved to make and had not (or not
+   * knowingly: one in flight when it stopped may have landed). Empty for a finished record.
+   */
+  pending: ReadonlySet<string>;
 }
 
 const unknown = { known: false } as const;
@@ -102,21 +114,38 @@ export function readRoleRecord(tags: Tags): RoleRecord {
   const boundary = tags[RECORD_TAGS.boundary];
   const attached = tags[RECORD_TAGS.attached];
   const description = tags[RECORD_TAGS.description];
+  const tokens = attached === undefined || attached === NONE ? [] : attached.split(/\s+/).filter(Boolean);
   return {
     trust: trust ? { known: true, value: trust } : unknown,
     session: session && /^\d+$/.test(session) ? { known: true, value: Number(session) } : unknown,
     boundary: boundary ? { known: true, value: boundary === NONE ? undefined : boundary } : unknown,
     attached:
       attached !== undefined
-        ? { known: true, value: new Set(attached === NONE ? [] : attached.split(/\s+/).filter(Boolean)) }
+        ? { known: true, value: new Set(tokens.filter((t) => !t.startsWith(PENDING_MARK))) }
         : unknown,
     description: description ? { known: true, value: description } : unknown,
+    pending: new Set(tokens.filter((t) => t.startsWith(PENDING_MARK) && t.length > 1).map((t) => t.slice(1))),
   };
+}
+
+/**
+ * The `attached` record of a creation that stopped after CreateRole (whose tags recorded all of
+ * `planned` as attached) with only `made` attached: the truth, and the rest marked as approved but not
+ * attached yet, so that the re-run finishes them without asking again. One TagRole, on that failure
+ * path only (aws/apply.ts). A run killed before it could write this leaves CreateRole's record, which
+ * lists attachments that are not there: the re-run then asks (`--allow-widening`), never guessing.
+ */
+export function unfinishedCreationTags(planned: readonly string[], made: readonly string[]): Tags {
+  const done = new Set(made.filter((arn) => planned.includes(arn)).map(arnDigest));
+  const todo = new Set(planned.map(arnDigest).filter((d) => !done.has(d)));
+  const value = [...[...done].sort(), ...[...todo].sort().map((d) => `${PENDING_MARK}${d}`)].join(' ');
+  return { [RECORD_TAGS.attached]: value || NONE };
 }
 
 /** Whether the role's record holds every field (a role written by this version of the tool). */
 export function hasFullRecord(record: RoleRecord): boolean {
-  return Object.values(record).every((field) => field.known);
+  const { pending: _pending, ...fields } = record;
+  return Object.values(fields).every((field) => field.known);
 }
 
 /** The state of one field across the three states. */
@@ -166,7 +195,14 @@ export function roleProvenance(record: RoleRecord, current: RoleCurrentFields): 
  */
 export function attachedByTool(record: RoleRecord, arn: string): boolean | undefined {
   if (!record.attached.known) return undefined;
-  return record.attached.value.has(arnDigest(arn));
+  const digest = arnDigest(arn);
+  // Pending: approved for the tool to attach by the run that created the role (it may have landed).
+  return record.attached.value.has(digest) || record.pending.has(digest);
+}
+
+/** Whether an interrupted creation was approved to attach this ARN and had not (see `unfinishedCreationTags`). */
+export function pendingAttachment(record: RoleRecord, arn: string): boolean {
+  return record.pending.has(arnDigest(arn));
 }
 
 /**

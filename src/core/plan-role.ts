@@ -6,8 +6,7 @@
 import { UsageError } from '../errors.js';
 import {
   attachedByTool,
-  NONE,
-  RECORD_TAGS,
+  pendingAttachment,
   type RoleProvenance,
   type RoleRecord,
   readRoleRecord,
@@ -69,10 +68,9 @@ const isToolPolicyOfProject = (policy: ManagedPolicyState, roleTags: Tags): bool
   isToolPolicyFor(policy.tags, roleTags);
 
 function planNewRole(want: DesiredState['role'], acc: Acc): void {
-  const record = roleRecordTags({ ...want, attachedByTool: want.managedPolicyArns });
-  // The attachments are recorded only once they are made: by a final TagRole after them.
-  const { [RECORD_TAGS.attached]: attached = NONE, ...createRecord } = record;
-  const attaching = want.managedPolicyArns.length > 0;
+  // The whole record with CreateRole, attachments included: a fresh role is CreateRole + one
+  // AttachRolePolicy per policy, no TagRole after them. A run that stops in between records what it
+  // really attached (aws/apply.ts); one killed there leaves a record the re-run does not trust blindly.
   acc.steps.push({
     kind: 'createRole',
     name: want.name,
@@ -81,12 +79,10 @@ function planNewRole(want: DesiredState['role'], acc: Acc): void {
     trustPolicy: want.trustPolicy,
     maxSessionDuration: want.maxSessionDuration,
     permissionsBoundaryArn: want.permissionsBoundaryArn,
-    tags: { ...want.tags, ...(attaching ? createRecord : record) },
+    tags: { ...want.tags, ...roleRecordTags({ ...want, attachedByTool: want.managedPolicyArns }) },
   });
   for (const policyArn of want.managedPolicyArns)
     acc.steps.push({ kind: 'attachPolicy', roleName: want.name, policyArn });
-  if (attaching)
-    acc.finalSteps.push({ kind: 'tagRole', roleName: want.name, tags: { [RECORD_TAGS.attached]: attached } });
   const changes: FieldChange[] = [
     { field: 'trustPolicy', to: want.trustPolicy },
     { field: 'maxSessionDuration', to: want.maxSessionDuration },
@@ -254,8 +250,13 @@ function planAttachments(
   acc: Acc,
 ): void {
   const { name, have, want, changes, notes } = ctx;
-  // Created by this version, stopped before its final TagRole: the attachments finish that creation.
+  // Created by an earlier version that recorded attachments only in a final TagRole, stopped before it:
+  // the attachments finish that creation. A creation that stopped part-way and said so (`pending`) too.
   const finishingCreate = managed && record.trust.known && !record.attached.known;
+  const approved = (arn: string) => finishingCreate || (managed && pendingAttachment(record, arn));
+  // Recorded as attached by the tool, yet not attached: detached by hand, or a run killed between
+  // CreateRole and AttachRolePolicy. Either way it is not re-attached without asking.
+  const recordedOnly = (arn: string) => managed && attachedByTool(record, arn) === true;
   const attach = want.managedPolicyArns.filter((arn) => !have.attachedPolicyArns.includes(arn));
   const detached: string[] = [];
   for (const arn of have.attachedPolicyArns.filter((a) => !want.managedPolicyArns.includes(a))) {
@@ -290,9 +291,17 @@ function planAttachments(
     acc.steps.push({ kind: 'attachPolicy', roleName: name, policyArn });
     const change: FieldChange = { field: 'managedPolicyArns', to: policyArn };
     changes.push(change);
-    if (!finishingCreate) {
+    if (!approved(policyArn)) {
       change.broadening = true;
-      requireConsent(acc, change, 'allow-widening', name, `Role ${name}: attaches policy ${policyArn}`);
+      requireConsent(
+        acc,
+        change,
+        'allow-widening',
+        name,
+        recordedOnly(policyArn)
+          ? `Role ${name}: attaches policy ${policyArn}, which its ownership record lists as attached by gitlab-aws-oidc but is not attached now (detached outside the tool, or a run was killed between CreateRole and AttachRolePolicy)`
+          : `Role ${name}: attaches policy ${policyArn}`,
+      );
     }
   }
   warnAttachedQuota(have.attachedPolicyArns.length - detached.length + attach.length, acc);

@@ -4,13 +4,15 @@
  */
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { applyPlan } from '../../src/aws/apply.js';
+import { describeStep } from '../../src/aws/describe-step.js';
 import { readCurrentState } from '../../src/aws/read-state.js';
 import { parseIssuerUrl } from '../../src/core/issuer.js';
+import { RECORD_TAGS } from '../../src/core/ownership.js';
 import { buildDesiredState, buildPlan } from '../../src/core/plan.js';
 import type { CurrentState, Plan } from '../../src/core/types.js';
 import { PartialApplyError } from '../../src/errors.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
-import { GITLAB, INSTANT_RETRY, PERMISSIONS, seedReadOnly } from './apply-fixtures.js';
+import { GITLAB, INSTANT_RETRY, PERMISSIONS, ROLE, seedReadOnly } from './apply-fixtures.js';
 
 let fake: FakeAws | undefined;
 afterEach(() => {
@@ -75,6 +77,8 @@ describe('apply converges on re-run', () => {
   it('a clean run leaves nothing to do', async () => {
     const { mutating, final } = await runClean();
     expect(mutating).toBeGreaterThanOrEqual(5);
+    // No TagRole after the attachments: CreateRole carries the whole ownership record.
+    expect(final.role?.tags[RECORD_TAGS.attached]).not.toContain('+');
     expect(final.role?.attachedPolicyArns).toHaveLength(2);
     expect(final.provider?.clientIds).toEqual([GITLAB]);
   });
@@ -95,9 +99,19 @@ describe('apply converges on re-run', () => {
       expect(new Set([...done, ...notDone]).size).toBe(all);
       expect(notDone.length).toBeGreaterThan(0);
 
+      // Stopped after CreateRole with attachments left: one TagRole recorded what was really attached,
+      // the rest marked as approved, so the re-run finishes them without asking again.
+      const role = fake.state.roles.get(ROLE);
+      const unfinished =
+        done.some((d) => d.startsWith('create role')) && notDone.some((d) => d.startsWith('attach'));
+      expect(role?.tags[RECORD_TAGS.attached]?.includes('+') ?? false, `after ${n}`).toBe(unfinished);
       const second = await planNow(fake);
-      // The re-plan has exactly the work the failed run left.
-      expect(second.plan.steps.length).toBe(notDone.length);
+      expect(second.plan.consents, `re-plan after ${n}`).toEqual([]);
+      // The re-plan has exactly the work the failed run left (and the TagRole that completes the record).
+      expect(second.plan.steps.map(describeStep), `re-plan after ${n}`).toEqual([
+        ...notDone,
+        ...(unfinished ? [expect.stringMatching(new RegExp(`^tag role ${ROLE} \\(`))] : []),
+      ]);
       await applyPlan(second.plan, fake.ports.iam, { retry: INSTANT_RETRY });
       const third = await planNow(fake);
       expect(third.plan.hasChanges, `re-run after failure at call ${n}`).toBe(false);

@@ -9,6 +9,7 @@ import {
   readRoleRecord,
   roleProvenance,
   roleRecordTags,
+  unfinishedCreationTags,
 } from '../../src/core/ownership.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/types.js';
 
@@ -86,6 +87,28 @@ describe('ownership record', () => {
     expect(hasFullRecord(legacy)).toBe(false);
     expect(attachedByTool(legacy, 'arn:aws:iam::aws:policy/ReadOnlyAccess')).toBeUndefined();
     expect(roleProvenance(legacy, { trustPolicy: trust, maxSessionDuration: 3600 }).trust).toBe('unknown');
+  });
+
+  it('an unfinished creation: what was attached, and the approved attachments still to make (+digest)', () => {
+    const RO = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    const TOOL = 'arn:aws:iam::123456789012:policy/gitlab-oidc/p';
+    const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+    const tags = unfinishedCreationTags([RO, TOOL], [RO]);
+    expect(Object.keys(tags)).toEqual([RECORD_TAGS.attached]);
+    expect(tags[RECORD_TAGS.attached]).toMatch(/^[\w-]{10} \+[\w-]{10}$/);
+    expect(tags[RECORD_TAGS.attached]).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
+    const record = readRoleRecord({ ...roleRecordTags(written), ...tags });
+    expect(record.attached.known && [...record.attached.value]).toHaveLength(1);
+    expect([...record.pending]).toHaveLength(1);
+    // Both were approved for the tool to attach (the pending one may have landed as the run stopped).
+    expect(attachedByTool(record, RO)).toBe(true);
+    expect(attachedByTool(record, TOOL)).toBe(true);
+    expect(attachedByTool(record, ADMIN)).toBe(false);
+    // Nothing attached yet: only pending digests; a full record has none pending.
+    const none = readRoleRecord(unfinishedCreationTags([RO], []));
+    expect(none.attached.known && none.attached.value.size).toBe(0);
+    expect(none.pending.size).toBe(1);
+    expect(readRoleRecord(roleRecordTags(written)).pending.size).toBe(0);
   });
 
   it('treats malformed record values as unknown, never as a match', () => {

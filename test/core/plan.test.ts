@@ -6,6 +6,7 @@ import {
   policyRecordTags,
   RECORD_TAGS,
   roleRecordTags,
+  unfinishedCreationTags,
   valueDigest,
 } from '../../src/core/ownership.js';
 import { alignRolePath, buildDesiredState, buildPlan, pickVersionToPrune } from '../../src/core/plan.js';
@@ -88,7 +89,7 @@ function currentFrom(desired: DesiredState, { record = true } = {}): FullState {
 const kinds = (steps: { kind: string }[]) => steps.map((s) => s.kind);
 
 describe('buildPlan', () => {
-  it('fresh account: creates provider, policy, role, attaches both, then records the attachments', () => {
+  it('fresh account: creates provider, policy, role (its whole record in its tags), attaches both; no TagRole', () => {
     const desired = desiredFor();
     const plan = buildPlan(desired, {});
     expect(kinds(plan.steps)).toEqual([
@@ -97,7 +98,6 @@ describe('buildPlan', () => {
       'createRole',
       'attachPolicy',
       'attachPolicy',
-      'tagRole',
     ]);
     expect(plan.steps[0]).toEqual({
       kind: 'createProvider',
@@ -109,19 +109,14 @@ describe('buildPlan', () => {
     expect(
       plan.steps.filter((s) => s.kind === 'attachPolicy').map((s) => (s as { policyArn: string }).policyArn),
     ).toEqual([READONLY, 'arn:aws:iam::123456789012:policy/gitlab-oidc/gitlab-acme-app-permissions']);
-    // The record travels with what it describes: the document with CreatePolicy, the role's fields
-    // with CreateRole, the attachments only after they are made.
+    // The record travels with what it describes: the document with CreatePolicy, the role's fields and
+    // the attachments it is about to make with CreateRole (an interrupted run records what it really
+    // attached itself: aws/apply.ts).
     const record = roleRecordTags({ ...desired.role, attachedByTool: desired.role.managedPolicyArns });
-    const { [RECORD_TAGS.attached]: attached, ...createRecord } = record;
     expect(plan.steps[1]).toMatchObject({
       tags: { ...desired.policy!.tags, ...policyRecordTags(desired.policy!.document) },
     });
-    expect(plan.steps[2]).toMatchObject({ tags: { ...desired.role.tags, ...createRecord } });
-    expect(plan.steps[5]).toEqual({
-      kind: 'tagRole',
-      roleName: 'gitlab-acme-app',
-      tags: { [RECORD_TAGS.attached]: attached },
-    });
+    expect(plan.steps[2]).toMatchObject({ tags: { ...desired.role.tags, ...record } });
     expect(plan.resources.map((r) => [r.kind, r.action])).toEqual([
       ['oidc-provider', 'create'],
       ['policy', 'create'],
@@ -597,7 +592,7 @@ describe('buildPlan', () => {
     expect(plan.consents).toEqual([]);
   });
 
-  it('a creation interrupted before its final TagRole finishes its attachments without consent', () => {
+  it('a creation by an earlier version, stopped before its final TagRole, finishes its attachments without consent', () => {
     const desired = desiredFor();
     const current = currentFrom(desired);
     delete current.role.tags[RECORD_TAGS.attached];
@@ -605,6 +600,49 @@ describe('buildPlan', () => {
     const plan = buildPlan(desired, current);
     expect(kinds(plan.steps)).toEqual(['attachPolicy', 'tagRole']);
     expect(plan.consents).toEqual([]);
+  });
+
+  it('a creation that stopped part-way and recorded what it attached finishes without consent, then records all', () => {
+    const desired = desiredFor();
+    const current = currentFrom(desired);
+    const toolPolicy = desired.policy!.arn;
+    // What aws/apply.ts writes when a run fails (or is interrupted) after CreateRole, before all attachments.
+    Object.assign(current.role.tags, unfinishedCreationTags(desired.role.managedPolicyArns, [READONLY]));
+    current.role.attachedPolicyArns = [READONLY];
+    const plan = buildPlan(desired, current);
+    expect(plan.steps).toEqual([
+      { kind: 'attachPolicy', roleName: 'gitlab-acme-app', policyArn: toolPolicy },
+      {
+        kind: 'tagRole',
+        roleName: 'gitlab-acme-app',
+        tags: {
+          [RECORD_TAGS.attached]: roleRecordTags({
+            ...desired.role,
+            attachedByTool: desired.role.managedPolicyArns,
+          })[RECORD_TAGS.attached] as string,
+        },
+      },
+    ]);
+    expect(plan.consents).toEqual([]);
+    // Another policy than the approved ones is still a widening.
+    const more = desiredFor({ managedPolicyArns: [READONLY, 'arn:aws:iam::aws:policy/PowerUserAccess'] });
+    expect(buildPlan(more, current).consents.map((c) => c.message)).toEqual([
+      'Role gitlab-acme-app: attaches policy arn:aws:iam::aws:policy/PowerUserAccess',
+    ]);
+  });
+
+  it('a role whose record lists a policy that is not attached (killed after CreateRole, or detached by hand): attaching it needs --allow-widening', () => {
+    const desired = desiredFor();
+    const current = currentFrom(desired);
+    current.role.attachedPolicyArns = [];
+    const plan = buildPlan(desired, current);
+    expect(kinds(plan.steps)).toEqual(['attachPolicy', 'attachPolicy']);
+    expect(plan.consents.map((c) => [c.consent, c.message])).toEqual(
+      desired.role.managedPolicyArns.map((arn) => [
+        'allow-widening',
+        `Role gitlab-acme-app: attaches policy ${arn}, which its ownership record lists as attached by gitlab-aws-oidc but is not attached now (detached outside the tool, or a run was killed between CreateRole and AttachRolePolicy)`,
+      ]),
+    );
   });
 
   it('a role made by an older version (no record): same inputs only write the record', () => {
