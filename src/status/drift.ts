@@ -9,6 +9,7 @@
 import { issuerFromProviderUrl } from '../core/issuer.js';
 import { lintTrustPolicy } from '../core/lint.js';
 import { parseSub } from '../core/lint-rules/subject.js';
+import { pendingAttachment, readRoleRecord } from '../core/ownership.js';
 import { policiesEqual, policyDiff } from '../core/policy-json.js';
 import { parseSubject } from '../core/subject.js';
 import { buildTrustPolicy } from '../core/trust-policy.js';
@@ -346,11 +347,14 @@ export function detectDrift(input: DriftInput): DriftItem[] {
     });
   }
 
+  const record = readRoleRecord(role.tags);
   for (const p of input.detachedToolPolicies ?? []) {
     if (!role.attachedPolicyArns.includes(p.arn)) {
       drift.push({
         what: 'policy',
-        message: `The tool-managed policy ${p.arn} exists but is not attached to the role.`,
+        message: pendingAttachment(record, p.arn)
+          ? `The tool-managed policy ${p.arn} is not attached yet: the init run that created the role stopped before attaching it (re-run it to finish).`
+          : `The tool-managed policy ${p.arn} exists but is not attached to the role.`,
         policyArn: p.arn,
       });
     }

@@ -76,10 +76,10 @@ const calls = (name: string) => aws.calls().filter((c) => c.command === name).le
 const statuses = (fleet: FleetResult) => fleet.members.map((m) => m.status);
 
 describe('runFleet: fresh onboarding and re-run', () => {
-  // Per project: CreateRole, AttachRolePolicy and the TagRole that records the attachment once it is
-  // made (plan-role.ts writes that record last on purpose). Issue 9's budget is 2: see the report.
+  // Per project: CreateRole (carrying the whole ownership record, attachments included) and
+  // AttachRolePolicy; no TagRole after them (issue 9's budget: 2 per project, plus one provider).
   it.each([3, 20])(
-    '%i projects: one provider, 3 mutating calls per project, then a re-run changes nothing',
+    '%i projects: one provider, 2 mutating calls per project, then a re-run changes nothing',
     async (n) => {
       const fleet = await runFleet(await members(n), deps());
       expect(fleet.exitCode).toBe(0);
@@ -88,8 +88,8 @@ describe('runFleet: fresh onboarding and re-run', () => {
       const mutating = aws.mutatingCalls();
       expect(mutating.filter((c) => c === 'CreateOpenIDConnectProvider')).toHaveLength(1);
       const perProject = mutating.filter((c) => c !== 'CreateOpenIDConnectProvider');
-      expect(perProject).toHaveLength(3 * n);
-      for (const call of ['CreateRole', 'AttachRolePolicy', 'TagRole'])
+      expect(perProject).toHaveLength(2 * n);
+      for (const call of ['CreateRole', 'AttachRolePolicy'])
         expect(perProject.filter((c) => c === call)).toHaveLength(n);
       for (let i = 0; i < n; i++)
         expect(aws.state.roles.get(roleOf(i))?.attachedPolicyArns).toEqual([READ_ONLY]);
@@ -113,15 +113,16 @@ describe('runFleet: fresh onboarding and re-run', () => {
     },
   );
 
-  it('a tool-managed policy: 4 mutating calls per project (CreatePolicy too), plus the provider', async () => {
+  it('a tool-managed policy: 3 mutating calls per project (CreatePolicy, CreateRole, AttachRolePolicy), plus the provider', async () => {
     const n = 5;
     const list = await members(n, { managedPolicy: [], template: 'read-only' });
     const fleet = await runFleet(list, deps());
     expect(statuses(fleet)).toEqual(Array(n).fill('applied'));
     const mutating = aws.mutatingCalls();
     expect(mutating.filter((c) => c === 'CreateOpenIDConnectProvider')).toHaveLength(1);
-    expect(mutating.length - 1).toBe(4 * n);
-    expect(mutating.filter((c) => c === 'CreatePolicy')).toHaveLength(n);
+    expect(mutating.length - 1).toBe(3 * n);
+    for (const call of ['CreatePolicy', 'CreateRole', 'AttachRolePolicy'])
+      expect(mutating.filter((c) => c === call)).toHaveLength(n);
     const again = await runFleet(await members(n, { managedPolicy: [], template: 'read-only' }), deps());
     expect(statuses(again)).toEqual(Array(n).fill('no-changes'));
     expect(aws.mutatingCalls()).toEqual(mutating);
@@ -189,7 +190,7 @@ describe('runFleet: planning reads the account in bulk', () => {
       // The quotas, once for the fleet (a plan changes role 7).
       GetAccountSummary: 1,
     });
-    expect(aws.mutatingCalls()).toHaveLength(1 + 3 * n);
+    expect(aws.mutatingCalls()).toHaveLength(1 + 2 * n);
     expect(plansOf(bulk)).toStrictEqual(plansOf(perMember));
     expect(statuses(bulk)).toEqual(statuses(perMember));
     expect(bulk.members[7]?.status).toBe('planned');

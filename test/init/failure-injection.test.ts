@@ -293,9 +293,20 @@ for (const scenario of SCENARIOS) {
         const after = methods.slice(n);
         // (A deletePolicyVersion step of its own, deleting an unused tool policy, has no second call.)
         const pruning = methods[n - 1] === 'deletePolicyVersion' && methods[n] === 'createPolicyVersion';
-        expect(after, label).toEqual(pruning ? ['createPolicyVersion'] : []);
+        // A role this run created with attachments still to make: one TagRole (not cancelled) records
+        // what was really attached, so the re-run finishes them without asking again.
+        const before = methods.slice(0, n);
+        const unfinished =
+          before.includes('createRole') &&
+          before.filter((m) => m === 'attachRolePolicy').length <
+            ref.calls.filter((c) => c === 'AttachRolePolicy').length;
+        expect(after, label).toEqual(pruning ? ['createPolicyVersion'] : unfinished ? ['tagRole'] : []);
         const calls = callsSince(aws, callsBefore);
-        expect(calls, label).toEqual(ref.calls.slice(0, n + after.length));
+        expect(calls, label).toEqual(
+          unfinished ? [...ref.calls.slice(0, n), 'TagRole'] : ref.calls.slice(0, n + after.length),
+        );
+        if (unfinished)
+          expect([...aws.state.roles.values()][0]?.tags['gitlab-aws-oidc:attached'], label).toContain('+');
         const done = message.split('\n').filter((l) => l.trim().startsWith('done: '));
         const notDone = message.split('\n').filter((l) => l.trim().startsWith('not done: '));
         // The IAM changes, then the pipeline write (not done: apply stopped before it).
