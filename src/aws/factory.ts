@@ -6,8 +6,11 @@
  * - credentials: the default chain (env, SSO, web identity, profiles, container/instance metadata);
  *   `profile` goes into the client config, which the chain honours like AWS_PROFILE;
  * - endpoints: no `endpoint` is passed, so AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_IAM / _STS work;
- * - retries: no `retryMode`/`maxAttempts` is passed, so the SDK default (standard, 3 attempts)
- *   applies unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS or the profile say otherwise.
+ * - retries: the SDK's own, in its adaptive mode (client-side rate limiting once IAM throttles: what a
+ *   bulk run needs) with DEFAULT_MAX_ATTEMPTS attempts, unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS say
+ *   otherwise (then the SDK reads them as usual). Adaptive costs nothing until a call is throttled: its
+ *   rate limiter only starts then. (A profile's retry_mode / max_attempts give way to these defaults.)
+ *   The tool's IAM eventual-consistency retries (retry.ts) are separate: they wrap whole calls.
  * What is set: connection and request timeouts on the SDK's own Node HTTP handler (given as options,
  * so the SDK still builds its handler and agent), and the run's abort signal on every call
  * (`guard-client.ts`): a hung endpoint ends in a TimeoutError, Ctrl-C/SIGTERM cancels the call.
@@ -20,13 +23,38 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CredentialsError } from '../errors.js';
 import { createAwsProxyAgents } from '../io/proxy.js';
 import { resolveTimeouts, type Timeouts } from '../io/timeouts.js';
-import { guardClient } from './guard-client.js';
+import { guardClient, type SdkAttempt } from './guard-client.js';
 import { createIamPort } from './iam.js';
 import type { AssumedRole, AwsClientOptions, AwsPorts, StsPort } from './ports.js';
 import { createStsPort } from './sts.js';
 
 const TOOL_NAME = 'gitlab-aws-oidc';
 const DEFAULT_REGION = 'us-east-1';
+/** Attempts per AWS call (the first and the SDK's retries) when AWS_MAX_ATTEMPTS is not set. */
+export const DEFAULT_MAX_ATTEMPTS = 6;
+
+/** The SDK retry settings to pass: adaptive and DEFAULT_MAX_ATTEMPTS, each unless the environment sets it. */
+export function resolveRetrySettings(
+  ...envs: Readonly<Record<string, string | undefined>>[]
+): { retryMode?: 'adaptive'; maxAttempts?: number } {
+  const set = (name: string) => envs.some((env) => env[name] !== undefined && env[name] !== '');
+  return {
+    ...(set('AWS_RETRY_MODE') ? {} : { retryMode: 'adaptive' as const }),
+    ...(set('AWS_MAX_ATTEMPTS') ? {} : { maxAttempts: DEFAULT_MAX_ATTEMPTS }),
+  };
+}
+
+/** One debug line per failed SDK attempt, and per call that succeeded after a retry. */
+export function describeSdkAttempt(a: SdkAttempt): string {
+  const call = `${a.service} ${a.operation}`;
+  if (a.error === undefined) return `${call}: succeeded on attempt ${a.attempt} of ${a.maxAttempts}`;
+  // Query-protocol errors carry IAM's own code (`Throttling`); `name` is the SDK's class name.
+  const e = a.error as { Code?: string; name?: string; message?: string };
+  const why = `${e.Code ?? e.name ?? 'Error'}${e.message ? `: ${e.message}` : ''}`;
+  return a.attempt < a.maxAttempts
+    ? `${call}: attempt ${a.attempt} of ${a.maxAttempts} failed (${why}); the SDK retries it if the error is retryable`
+    : `${call}: attempt ${a.attempt} of ${a.maxAttempts} failed (${why}); no attempt left`;
+}
 
 /** IAM is global: requests are signed in the partition's home region. */
 export function resolveIamRegion(region: string | undefined): string {
@@ -44,6 +72,8 @@ function buildSharedConfig(options: AwsClientOptions, timeouts: Timeouts) {
   const proxyAgents = createAwsProxyAgents(options.env ?? process.env);
   return {
     ...(options.profile ? { profile: options.profile } : {}),
+    // The SDK reads AWS_RETRY_MODE / AWS_MAX_ATTEMPTS from process.env itself.
+    ...resolveRetrySettings(process.env, options.env ?? {}),
     ...(options.userAgent ? { customUserAgent: [[TOOL_NAME, options.userAgent]] as [string, string][] } : {}),
     // NodeHttpHandler options: the SDK builds the handler (and its agent) from them.
     requestHandler: {
@@ -66,6 +96,7 @@ function guard<C extends { send: unknown }>(
     signal: options.signal,
     requestTimeoutMs: timeouts.awsRequestMs,
     defaultEndpoint: `the ${service} endpoint`,
+    onAttempt: options.debug ? (a) => options.debug?.(describeSdkAttempt(a)) : undefined,
   }) as C;
 }
 

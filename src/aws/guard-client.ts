@@ -28,6 +28,7 @@ interface HttpRequestShape {
 
 type Middleware = (
   next: (args: { request: unknown }) => Promise<unknown>,
+  context: { commandName?: string },
 ) => (args: { request: unknown }) => Promise<unknown>;
 
 export interface GuardableClient {
@@ -42,6 +43,30 @@ export interface GuardOptions {
   requestTimeoutMs: number;
   /** Where the SDK sends requests when no request was made yet (for messages only). */
   defaultEndpoint: string;
+  /**
+   * Told of each attempt the SDK's own retry makes (throttling, transient errors) that failed, and of a
+   * call that succeeded after a retry: for the debug output. Not the tool's eventual-consistency
+   * retries (retry.ts), which wrap whole calls.
+   */
+  onAttempt?: ((attempt: SdkAttempt) => void) | undefined;
+}
+
+export interface SdkAttempt {
+  service: 'IAM' | 'STS';
+  operation: string;
+  /** 1-based, from the SDK's `amz-sdk-request: attempt=N; max=M` header. */
+  attempt: number;
+  maxAttempts: number;
+  /** The error of a failed attempt (undefined: the attempt succeeded, after an earlier one failed). */
+  error?: unknown;
+}
+
+/** `attempt=2; max=6` (the SDK's retry header) → numbers; undefined without it. */
+function attemptOf(request: unknown): { attempt: number; max: number } | undefined {
+  const headers = (request as { headers?: Record<string, string> } | undefined)?.headers;
+  const value = headers?.['amz-sdk-request'];
+  const m = value ? /attempt=(\d+);\s*max=(\d+)/.exec(value) : null;
+  return m ? { attempt: Number(m[1]), max: Number(m[2]) } : undefined;
 }
 
 /** Read-only calls: a timeout or an interrupt there changed nothing. */
@@ -65,14 +90,34 @@ export function operationOf(command: unknown): string {
 
 export function guardClient<C extends GuardableClient>(client: C, options: GuardOptions): C {
   let endpoint = options.defaultEndpoint;
+  const { onAttempt } = options;
   client.middlewareStack.add(
-    (next) => async (args) => {
+    // Inside the SDK's retry middleware: runs once per attempt.
+    (next, context) => async (args) => {
       const request = args.request as HttpRequestShape | undefined;
       if (request?.hostname) {
         const port = request.port ? `:${request.port}` : '';
         endpoint = `${request.protocol ?? 'https:'}//${request.hostname}${port}`;
       }
-      return next(args);
+      if (!onAttempt) return next(args);
+      const at = attemptOf(args.request);
+      const report = (error?: unknown) =>
+        at &&
+        onAttempt({
+          service: options.service,
+          operation: (context.commandName ?? 'request').replace(/Command$/, ''),
+          attempt: at.attempt,
+          maxAttempts: at.max,
+          ...(error === undefined ? {} : { error }),
+        });
+      try {
+        const out = await next(args);
+        if (at && at.attempt > 1) report();
+        return out;
+      } catch (error) {
+        report(error);
+        throw error;
+      }
     },
     { step: 'finalizeRequest', name: 'gitlabAwsOidcEndpointRecorder' },
   );

@@ -302,4 +302,6 @@ export interface AwsClientOptions {
   timeouts?: Timeouts | undefined;
   /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (src/io/proxy.ts). Default process.env. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Debug output: one line per failed attempt of the SDK's own retry (throttling), and per recovery. */
+  debug?: ((message: string) => void) | undefined;
 }

@@ -4,7 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAwsPorts, resolveIamRegion, resolveStsRegion } from '../../src/aws/factory.js';
+import {
+  createAwsPorts,
+  DEFAULT_MAX_ATTEMPTS,
+  resolveIamRegion,
+  resolveRetrySettings,
+  resolveStsRegion,
+} from '../../src/aws/factory.js';
+import { runUncancellable } from '../../src/aws/guard-client.js';
 import { AbortError, AwsError, CredentialsError, TimeoutError, UsageError } from '../../src/errors.js';
 import { type BlackHole, startBlackHole } from '../helpers/black-hole.js';
 
@@ -148,14 +155,23 @@ describe('createAwsPorts', () => {
     expect(endpoint.seen).toEqual([]);
   });
 
-  it('leaves retries to the SDK: 3 attempts by default, AWS_MAX_ATTEMPTS when set', async () => {
-    const { iam } = createAwsPorts();
+  it('retries with the SDK (adaptive mode), 6 attempts by default; AWS_MAX_ATTEMPTS when set', async () => {
+    const lines: string[] = [];
+    const { iam } = createAwsPorts({ debug: (m) => lines.push(m) });
     const error = await iam
       .deleteOidcProvider('arn:aws:iam::123456789012:oidc-provider/x')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsError);
     expect(error).toMatchObject({ awsCode: 'ServiceFailure', requestId: 'req-fail' });
-    expect(endpoint.seen).toHaveLength(3);
+    expect(endpoint.seen.map((s) => s.headers['amz-sdk-request'])).toEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => `attempt=${n}; max=${DEFAULT_MAX_ATTEMPTS}`),
+    );
+    // Each failed attempt is one debug line.
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toBe(
+      'IAM DeleteOpenIDConnectProvider: attempt 1 of 6 failed (ServiceFailure: try again); the SDK retries it if the error is retryable',
+    );
+    expect(lines[5]).toMatch(/attempt 6 of 6 failed .*; no attempt left$/);
 
     vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
     endpoint.seen.length = 0;
@@ -163,6 +179,32 @@ describe('createAwsPorts', () => {
       .iam.deleteOidcProvider('arn:aws:iam::123456789012:oidc-provider/x')
       .catch(() => undefined);
     expect(endpoint.seen).toHaveLength(1);
+  });
+
+  it('runUncancellable: a call made in it still goes out after the run was aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { iam } = createAwsPorts({ signal: controller.signal });
+    expect(await iam.listOidcProviderArns().catch((e: unknown) => e)).toBeInstanceOf(AbortError);
+    expect(endpoint.seen).toHaveLength(0);
+    expect(await runUncancellable(() => iam.listOidcProviderArns())).toEqual([
+      'arn:aws:iam::123456789012:oidc-provider/gitlab.com',
+    ]);
+    expect(endpoint.seen).toHaveLength(1);
+    // Only inside it.
+    expect(await iam.listOidcProviderArns().catch((e: unknown) => e)).toBeInstanceOf(AbortError);
+  });
+});
+
+describe('SDK retry settings', () => {
+  it.each([
+    [{}, { retryMode: 'adaptive', maxAttempts: 6 }],
+    [{ AWS_RETRY_MODE: 'standard' }, { maxAttempts: 6 }],
+    [{ AWS_MAX_ATTEMPTS: '10' }, { retryMode: 'adaptive' }],
+    [{ AWS_RETRY_MODE: 'legacy', AWS_MAX_ATTEMPTS: '2' }, {}],
+    [{ AWS_RETRY_MODE: '' }, { retryMode: 'adaptive', maxAttempts: 6 }],
+  ])('environment %j → %j', (env, expected) => {
+    expect(resolveRetrySettings(env)).toEqual(expected);
   });
 });
 
