@@ -34,9 +34,10 @@ const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_MAX_ATTEMPTS = 6;
 
 /** The SDK retry settings to pass: adaptive and DEFAULT_MAX_ATTEMPTS, each unless the environment sets it. */
-export function resolveRetrySettings(
-  ...envs: Readonly<Record<string, string | undefined>>[]
-): { retryMode?: 'adaptive'; maxAttempts?: number } {
+export function resolveRetrySettings(...envs: Readonly<Record<string, string | undefined>>[]): {
+  retryMode?: 'adaptive';
+  maxAttempts?: number;
+} {
   const set = (name: string) => envs.some((env) => env[name] !== undefined && env[name] !== '');
   return {
     ...(set('AWS_RETRY_MODE') ? {} : { retryMode: 'adaptive' as const }),

@@ -13,7 +13,7 @@ import { type FleetDeps, runFleet } from '../../src/fleet/run.js';
 import type { InitOptions } from '../../src/init/options.js';
 import { createMemoryLogger } from '../../src/io/logger.js';
 import { insertPolicy } from '../helpers/fake-aws-iam.js';
-import { type IamServer, startIamServer } from '../helpers/iam-server.js';
+import { type IamServer, type IamServerOptions, startIamServer } from '../helpers/iam-server.js';
 import { resolveFlags } from '../init/helpers.js';
 
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
@@ -43,7 +43,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(failOn: Parameters<typeof startIamServer>[0]['failOn']) {
+async function start(failOn: IamServerOptions['failOn']) {
   server = await startIamServer({ account: '111122223333', failOn });
   insertPolicy(server.state, {
     arn: READ_ONLY,
