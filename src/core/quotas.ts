@@ -17,7 +17,10 @@ export type SummaryMap = Readonly<Record<string, number | undefined>>;
 
 /** Hard limits not in the summary (IAM and STS quotas page / CreateOpenIDConnectProvider). */
 export const MAX_CLIENT_IDS_PER_PROVIDER = 100;
+/** IAM quota OpenIdConnectProvidersPerAccount (not adjustable). */
 export const MAX_OIDC_PROVIDERS = 100;
+/** IAM's default for managed policies per role (AttachedPoliciesPerRoleQuota), raisable to 20. */
+export const DEFAULT_MANAGED_POLICIES_PER_ROLE = 10;
 /** At or above this share of a quota after the run, a warning (the next onboarding will hit it). */
 const NEAR_QUOTA = 0.9;
 
@@ -49,10 +52,18 @@ export interface FleetQuotaPlan {
   policiesToCreate: number;
   /** Every role the plan creates or changes, with the managed policies it will have attached. */
   managedPoliciesPerRole?: ReadonlyArray<{ roleName: string; count: number }> | undefined;
+  /**
+   * Managed policies per role to check against when the account summary does not report
+   * AttachedPoliciesPerRoleQuota (a raised quota the caller knows of); default IAM's 10.
+   */
+  managedPoliciesPerRoleMax?: number | undefined;
   /** Each provider the plan creates or changes, with its client IDs after the change. */
   providers?: ReadonlyArray<{ url: string; clientIds: number }> | undefined;
-  /** OIDC providers the account has now (ListOpenIDConnectProviders) and the plan creates. */
-  oidcProviders?: { existing: number; toCreate: number } | undefined;
+  /**
+   * OIDC providers the account has now (ListOpenIDConnectProviders' count; undefined when not read) and
+   * the plan creates.
+   */
+  oidcProviders?: { existing?: number | undefined; toCreate: number } | undefined;
   /** Every trust policy the plan writes, with its size (trustPolicySize). */
   trustPolicies?: ReadonlyArray<{ roleName: string; size: number }> | undefined;
   /** `--trust-policy-max` (default 2,048). */
@@ -150,9 +161,22 @@ function checkCount(summary: SummaryMap, q: CountQuota, out: QuotaCheck): void {
   }
 }
 
-/** Every quota the plan would exceed, with numbers and where to raise it; warnings for what was not checked. */
-export function checkFleetQuotas(summary: SummaryMap, plan: FleetQuotaPlan): QuotaCheck {
+/**
+ * Every quota the plan would exceed, with numbers and where to raise it; warnings for what was not
+ * checked. Without the account summary (`undefined`: GetAccountSummary refused), roles and policies per
+ * account are left to the caller's warning; the rest is still checked.
+ */
+export function checkFleetQuotas(summaryRead: SummaryMap | undefined, plan: FleetQuotaPlan): QuotaCheck {
   const out: QuotaCheck = { refusals: [], warnings: [] };
+  const summary = summaryRead ?? {};
+  if (summaryRead) checkCounts(summary, plan, out);
+  checkManagedPerRole(summaryRead, plan, out);
+  checkProviders(plan, out);
+  checkTrustPolicies(summary, plan, out);
+  return out;
+}
+
+function checkCounts(summary: SummaryMap, plan: FleetQuotaPlan, out: QuotaCheck): void {
   checkCount(
     summary,
     {
@@ -181,32 +205,48 @@ export function checkFleetQuotas(summary: SummaryMap, plan: FleetQuotaPlan): Quo
     },
     out,
   );
+}
 
+/** The account's AttachedPoliciesPerRoleQuota when the summary has it, else the given one, else IAM's default. */
+function checkManagedPerRole(summary: SummaryMap | undefined, plan: FleetQuotaPlan, out: QuotaCheck): void {
   const attached = plan.managedPoliciesPerRole ?? [];
-  if (attached.length) {
-    const limit = summary.AttachedPoliciesPerRoleQuota;
-    if (limit === undefined) {
-      out.warnings.push('Not checked: the account summary has no AttachedPoliciesPerRoleQuota.');
-    } else {
-      const over = attached.filter((r) => r.count > limit);
-      if (over.length) {
-        const worst = Math.max(...over.map((r) => r.count));
-        out.refusals.push({
-          kind: 'managed-policies-per-role',
-          message:
-            `${plural(over.length, 'role')} would have more than ${fmt(limit)} managed policies attached ` +
-            `(AttachedPoliciesPerRoleQuota), up to ${fmt(worst)}: ${listed(over.map((r) => `${r.roleName} (${r.count})`))}`,
-          used: worst,
-          limit,
-          requested: worst,
-          serviceQuota: SERVICE_QUOTAS.attachedPerRole,
-          items: over.map((r) => r.roleName),
-          hint: raiseHint(SERVICE_QUOTAS.attachedPerRole, limit, 'attach fewer --managed-policy ARNs'),
-        });
-      }
-    }
+  if (!attached.length) return;
+  const reported = summary?.AttachedPoliciesPerRoleQuota;
+  const given = plan.managedPoliciesPerRoleMax;
+  let limit: number;
+  let source: string;
+  if (reported !== undefined) {
+    [limit, source] = [reported, 'AttachedPoliciesPerRoleQuota'];
+    if (given !== undefined && given > reported)
+      out.warnings.push(
+        `The given managed-policies-per-role quota is ${fmt(given)} but the account summary reports ${fmt(reported)} (AttachedPoliciesPerRoleQuota): checked against ${fmt(reported)}.`,
+      );
+  } else if (given !== undefined) {
+    [limit, source] = [given, 'the given quota'];
+  } else {
+    [limit, source] = [DEFAULT_MANAGED_POLICIES_PER_ROLE, "IAM's default"];
+    out.warnings.push(
+      `Managed policies per role checked against IAM's default, ${DEFAULT_MANAGED_POLICIES_PER_ROLE} (${summary ? 'the account summary has no AttachedPoliciesPerRoleQuota' : 'the account summary was not read'}).`,
+    );
   }
+  const over = attached.filter((r) => r.count > limit);
+  if (!over.length) return;
+  const worst = Math.max(...over.map((r) => r.count));
+  out.refusals.push({
+    kind: 'managed-policies-per-role',
+    message:
+      `${plural(over.length, 'role')} would have more than ${fmt(limit)} managed policies attached ` +
+      `(${source}), up to ${fmt(worst)}: ${listed(over.map((r) => `${r.roleName} (${r.count})`))}`,
+    used: worst,
+    limit,
+    requested: worst,
+    serviceQuota: SERVICE_QUOTAS.attachedPerRole,
+    items: over.map((r) => r.roleName),
+    hint: raiseHint(SERVICE_QUOTAS.attachedPerRole, limit, 'attach fewer --managed-policy ARNs'),
+  });
+}
 
+function checkProviders(plan: FleetQuotaPlan, out: QuotaCheck): void {
   const crowded = (plan.providers ?? []).filter((p) => p.clientIds > MAX_CLIENT_IDS_PER_PROVIDER);
   if (crowded.length) {
     const worst = Math.max(...crowded.map((p) => p.clientIds));
@@ -224,7 +264,14 @@ export function checkFleetQuotas(summary: SummaryMap, plan: FleetQuotaPlan): Quo
   }
 
   const providers = plan.oidcProviders;
-  if (providers && providers.toCreate > 0 && providers.existing + providers.toCreate > MAX_OIDC_PROVIDERS) {
+  if (!providers || providers.toCreate <= 0) return;
+  if (providers.existing === undefined) {
+    out.warnings.push(
+      `Not checked: OIDC providers per account (${MAX_OIDC_PROVIDERS}; ListOpenIDConnectProviders was not read); this run creates ${fmt(providers.toCreate)}.`,
+    );
+    return;
+  }
+  if (providers.existing + providers.toCreate > MAX_OIDC_PROVIDERS) {
     out.refusals.push({
       kind: 'oidc-providers',
       message:
@@ -236,7 +283,9 @@ export function checkFleetQuotas(summary: SummaryMap, plan: FleetQuotaPlan): Quo
       hint: 'IAM does not raise this limit: delete unused OIDC providers (gitlab-aws-oidc audit lists them).',
     });
   }
+}
 
+function checkTrustPolicies(summary: SummaryMap, plan: FleetQuotaPlan, out: QuotaCheck): void {
   const max = plan.trustPolicyMax ?? TRUST_POLICY_QUOTA;
   const reported = summary.AssumeRolePolicySizeQuota;
   if (reported !== undefined && max > reported) {
@@ -265,7 +314,6 @@ export function checkFleetQuotas(summary: SummaryMap, plan: FleetQuotaPlan): Quo
       ),
     });
   }
-  return out;
 }
 
 /** Refuses the run (exit 1, before any change) when the plan exceeds a quota; one line per quota in the hint. */

@@ -1,13 +1,20 @@
 /**
  * What a fleet's plans would add, in the form core/quotas.ts checks (pure): roles and policies to
  * create, the managed policies each role will have attached, each provider's client IDs after the
- * run, and the size of every trust policy written.
+ * run, the OIDC providers created against those the account has, and the size of every trust policy
+ * written.
  */
 import type { FleetQuotaPlan } from '../core/quotas.js';
 import { trustPolicySize } from '../core/trust-policy.js';
 import type { PlannedInit } from '../init/run.js';
 
-export function fleetQuotaPlan(plans: readonly PlannedInit[]): FleetQuotaPlan {
+export function fleetQuotaPlan(
+  plans: readonly PlannedInit[],
+  account: {
+    /** ListOpenIDConnectProviders' count; undefined when it was not read. */
+    existingProviders?: number | undefined;
+  } = {},
+): FleetQuotaPlan {
   let rolesToCreate = 0;
   let policiesToCreate = 0;
   const managedPoliciesPerRole: { roleName: string; count: number }[] = [];
@@ -16,7 +23,11 @@ export function fleetQuotaPlan(plans: readonly PlannedInit[]): FleetQuotaPlan {
   // The members of a packed role (`role: per-group`) all plan the same role and policy: counted once.
   const seenRoles = new Set<string>();
   const seenPolicies = new Set<string>();
+  // Every member of one GitLab instance plans the same provider: created once.
+  const createdProviders = new Set<string>();
   for (const p of plans) {
+    if (p.result.plan.steps.some((s) => s.kind === 'createProvider'))
+      createdProviders.add(p.result.providerArn);
     const { steps, trustPolicy } = p.result.plan;
     const role = steps.find((s) => s.kind === 'createRole');
     const roleName = role?.kind === 'createRole' ? role.name : p.current.role?.name;
@@ -50,6 +61,7 @@ export function fleetQuotaPlan(plans: readonly PlannedInit[]): FleetQuotaPlan {
     policiesToCreate,
     managedPoliciesPerRole,
     providers: [...clientIds.values()].map((e) => ({ url: e.url, clientIds: e.ids.size })),
+    oidcProviders: { existing: account.existingProviders, toCreate: createdProviders.size },
     trustPolicies,
     trustPolicyMax: plans[0]?.options.trustPolicyMax,
   };

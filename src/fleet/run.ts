@@ -370,15 +370,20 @@ export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): 
   let quotas: QuotaCheck | undefined;
   const iam = changing[0]?.ports?.iam;
   if (many && iam) {
+    const quotaPlan = fleetQuotaPlan(changing, {
+      existingProviders: await countProviders(iam, bulk, changing),
+    });
     try {
       const { summaryMap } = await iam.getAccountSummary();
-      quotas = checkFleetQuotas(summaryMap, fleetQuotaPlan(changing));
+      quotas = checkFleetQuotas(summaryMap, quotaPlan);
     } catch (error) {
       if (error instanceof AbortError) throw error;
-      // Without iam:GetAccountSummary the run goes on, saying the quotas were not checked.
+      // Without iam:GetAccountSummary the run goes on, saying what was not checked; the quotas that
+      // need no summary (per role, per provider, providers, trust policy size) still are.
+      const rest = checkFleetQuotas(undefined, quotaPlan);
       quotas = {
-        refusals: [],
-        warnings: [`Not checked: IAM quotas (${errorLine(error)}).`],
+        refusals: rest.refusals,
+        warnings: [`Not checked: roles and policies per account (${errorLine(error)}).`, ...rest.warnings],
       };
     }
   }
@@ -529,6 +534,26 @@ export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): 
   // 4. Apply the rest.
   await phase('Applying', pending, limit, deps, (m) => apply(m, planned.get(m) as PlannedInit));
   return fleetStatus(fleet, dryRun, quotas, packs);
+}
+
+/**
+ * The account's OIDC providers (for OpenIdConnectProvidersPerAccount), only when a plan creates one:
+ * from the bulk read's ListOpenIDConnectProviders, else one listing; undefined when it cannot be read.
+ */
+async function countProviders(
+  iam: IamPort,
+  bulk: Promise<AccountReads> | undefined,
+  plans: readonly PlannedInit[],
+): Promise<number | undefined> {
+  if (!plans.some((p) => p.result.plan.steps.some((s) => s.kind === 'createProvider'))) return undefined;
+  const read = await bulk?.catch(() => undefined);
+  if (read) return read.providers.length;
+  try {
+    return (await iam.listOidcProviderArns()).length;
+  } catch (error) {
+    if (error instanceof AbortError) throw error;
+    return undefined;
+  }
 }
 
 /** `argv` as one shell line (single-quoted where needed), after the tool's name. */

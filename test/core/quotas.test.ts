@@ -137,10 +137,121 @@ describe('checkFleetQuotas', () => {
     expect(check.refusals).toEqual([]);
     expect(check.warnings).toEqual([
       'Not checked: the account summary has no RolesQuota; this run creates 5 roles.',
-      'Not checked: the account summary has no AttachedPoliciesPerRoleQuota.',
+      "Managed policies per role checked against IAM's default, 10 (the account summary has no AttachedPoliciesPerRoleQuota).",
     ]);
     // Nothing to create: nothing to check.
     expect(checkFleetQuotas({}, plan())).toEqual({ refusals: [], warnings: [] });
+  });
+
+  it.each([
+    // [case, summary, plan, refusal messages, warnings]
+    [
+      'providers: 99 + 1 is within',
+      account(),
+      plan({ oidcProviders: { existing: 99, toCreate: 1 } }),
+      [],
+      [],
+    ],
+    [
+      'providers: 100 + 1 is refused (not raisable)',
+      account(),
+      plan({ oidcProviders: { existing: 100, toCreate: 1 } }),
+      ['oidc-providers: would create 1 OIDC provider; the account has 100 of 100'],
+      [],
+    ],
+    [
+      'providers: 100 existing, none created: nothing to refuse',
+      account(),
+      plan({ oidcProviders: { existing: 100, toCreate: 0 } }),
+      [],
+      [],
+    ],
+    [
+      'providers: the count is unknown and one is created: a warning',
+      account(),
+      plan({ oidcProviders: { toCreate: 1 } }),
+      [],
+      [
+        'Not checked: OIDC providers per account (100; ListOpenIDConnectProviders was not read); this run creates 1.',
+      ],
+    ],
+    [
+      'client IDs: 100 is within, 101 is refused',
+      account(),
+      plan({
+        providers: [
+          { url: 'https://gitlab.com', clientIds: 100 },
+          { url: 'https://gitlab.example.com', clientIds: 101 },
+        ],
+      }),
+      [
+        'client-ids-per-provider: 1 OIDC provider would have more than 100 client IDs (audiences), up to 101: https://gitlab.example.com (101)',
+      ],
+      [],
+    ],
+    [
+      'per role: the raised quota (20) from the summary wins over the default',
+      account({ AttachedPoliciesPerRoleQuota: 20 }),
+      plan({ managedPoliciesPerRole: [{ roleName: 'a', count: 15 }] }),
+      [],
+      [],
+    ],
+    [
+      'per role: no summary value, 11 over the default 10',
+      {},
+      plan({ managedPoliciesPerRole: [{ roleName: 'a', count: 11 }] }),
+      [
+        "managed-policies-per-role: 1 role would have more than 10 managed policies attached (IAM's default), up to 11: a (11)",
+      ],
+      [
+        "Managed policies per role checked against IAM's default, 10 (the account summary has no AttachedPoliciesPerRoleQuota).",
+      ],
+    ],
+    [
+      'per role: no summary value, a given quota (15)',
+      {},
+      plan({ managedPoliciesPerRole: [{ roleName: 'a', count: 16 }], managedPoliciesPerRoleMax: 15 }),
+      [
+        'managed-policies-per-role: 1 role would have more than 15 managed policies attached (the given quota), up to 16: a (16)',
+      ],
+      [],
+    ],
+    [
+      'per role: the given quota above what the summary reports: checked against the summary, with a warning',
+      account(),
+      plan({ managedPoliciesPerRole: [{ roleName: 'a', count: 12 }], managedPoliciesPerRoleMax: 15 }),
+      [
+        'managed-policies-per-role: 1 role would have more than 10 managed policies attached (AttachedPoliciesPerRoleQuota), up to 12: a (12)',
+      ],
+      [
+        'The given managed-policies-per-role quota is 15 but the account summary reports 10 (AttachedPoliciesPerRoleQuota): checked against 10.',
+      ],
+    ],
+  ] as const)('%s', (_name, summary, p, refusals, warnings) => {
+    const check = checkFleetQuotas(summary, p);
+    expect(check.refusals.map((r) => `${r.kind}: ${r.message}`)).toEqual(refusals);
+    expect(check.warnings).toEqual(warnings);
+  });
+
+  it('without the account summary (no iam:GetAccountSummary): the quotas that need no summary are still checked', () => {
+    const check = checkFleetQuotas(
+      undefined,
+      plan({
+        rolesToCreate: 5,
+        oidcProviders: { existing: 100, toCreate: 1 },
+        managedPoliciesPerRole: [{ roleName: 'a', count: 11 }],
+        trustPolicies: [{ roleName: 'a', size: 2049 }],
+      }),
+    );
+    expect(check.refusals.map((r) => r.kind)).toEqual([
+      'managed-policies-per-role',
+      'oidc-providers',
+      'trust-policy-length',
+    ]);
+    // The caller says why roles and policies per account were not checked.
+    expect(check.warnings).toEqual([
+      "Managed policies per role checked against IAM's default, 10 (the account summary was not read).",
+    ]);
   });
 
   it('--trust-policy-max above what the account reports: a warning, sizes checked against the flag', () => {

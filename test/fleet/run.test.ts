@@ -269,13 +269,52 @@ describe('runFleet: IAM quotas before any change', () => {
     expect((fleetDocument(fleet) as { quotas: unknown }).quotas).toEqual(fleet.quotas);
   });
 
-  it('GetAccountSummary refused: a warning that the quotas were not checked, the run goes on', async () => {
+  it('GetAccountSummary refused: roles and policies per account not checked (a warning), the rest still is; the run goes on', async () => {
     aws.failNext('GetAccountSummary', 'AccessDenied', 'no summary');
     const fleet = await runFleet(await members(3), deps());
     expect(fleet.exitCode).toBe(0);
     expect(fleet.quotas?.warnings).toEqual([
-      'Not checked: IAM quotas (GetAccountSummary failed: AccessDenied: no summary).',
+      'Not checked: roles and policies per account (GetAccountSummary failed: AccessDenied: no summary).',
+      "Managed policies per role checked against IAM's default, 10 (the account summary was not read).",
     ]);
+  });
+
+  it('OIDC providers per account: 100 other providers, the fleet would create one: refused with numbers, zero mutating calls', async () => {
+    for (let i = 0; i < 100; i++)
+      aws.addProvider({ url: `https://gitlab-${i}.example.com`, clientIds: ['x'] });
+    const fleet = await runFleet(await members(4), deps());
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(fleet.exitCode).toBe(1);
+    expect(fleet.quotas?.refusals.map((r) => [r.kind, r.message])).toEqual([
+      ['oidc-providers', 'would create 1 OIDC provider; the account has 100 of 100'],
+    ]);
+    // Counted from the bulk read's ListOpenIDConnectProviders: no second listing.
+    expect(calls('ListOpenIDConnectProviders')).toBe(1);
+    // 99 others: within.
+    aws.state.providers.delete(aws.providerArn('https://gitlab-0.example.com'));
+    const ok = await runFleet(await members(4), deps());
+    expect(ok.exitCode).toBe(0);
+    expect(ok.quotas?.refusals).toEqual([]);
+  });
+
+  it('managed policies per role over the AttachedPoliciesPerRoleQuota: refused, zero mutating calls', async () => {
+    const arns = Array.from({ length: 11 }, (_, i) => {
+      aws.addPolicy({
+        name: `P${i}`,
+        awsManaged: true,
+        document: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:Get*', Resource: '*' }],
+        },
+      });
+      return `arn:aws:iam::aws:policy/P${i}`;
+    });
+    const fleet = await runFleet(await members(2, { managedPolicy: arns }), deps());
+    expect(aws.mutatingCalls()).toEqual([]);
+    expect(fleet.quotas?.refusals.map((r) => r.kind)).toEqual(['managed-policies-per-role']);
+    expect(fleet.quotas?.refusals[0]?.message).toMatch(
+      /^2 roles would have more than 10 managed policies attached \(AttachedPoliciesPerRoleQuota\), up to 11: /,
+    );
   });
 
   it('within the quota: checked once, applied', async () => {
