@@ -1,41 +1,49 @@
 /**
  * The body of `npm run bench:fleet` (bundled by scripts/bench-fleet.mjs with esbuild, as the build
- * does): runFleet against the loopback IAM/STS (real SDK clients, real HTTP), and a bare SDK script
- * making the same minimal calls with the same concurrency, for the wall-time comparison.
+ * does): runFleet against the loopback IAM/STS with the CLI's own clients (aws/factory.ts: adaptive
+ * retry, 6 attempts, timeouts, the abort guard; endpoints through AWS_ENDPOINT_URL_IAM/_STS), and a bare
+ * SDK script making the same calls (same actions, same counts) with the same client settings and the
+ * same concurrency, for the wall-time comparison. Not a timed test: it prints figures.
  */
-import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  GetAccountAuthorizationDetailsCommand,
+  GetAccountSummaryCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  IAMClient,
+  ListOpenIDConnectProvidersCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createIamPort } from '../src/aws/iam.js';
-import { createStsPort } from '../src/aws/sts.js';
+import { createAwsPorts, resolveRetrySettings } from '../src/aws/factory.js';
 import { mapWithConcurrency } from '../src/core/concurrency.js';
 import { errorLine, type FleetResult, runFleet } from '../src/fleet/run.js';
+import type { InitOptions } from '../src/init/options.js';
 import { resolveInitOptions } from '../src/init/resolve.js';
 import { createMemoryLogger } from '../src/io/logger.js';
+import { resolveTimeouts } from '../src/io/timeouts.js';
 import { type FakeRole, insertPolicy } from '../test/helpers/fake-aws-iam.js';
-import { type IamServer, startIamServer } from '../test/helpers/iam-server.js';
-
-/**
- * The SDK's own retry (3 attempts, as the CLI's clients): a keep-alive socket the loopback server
- * closed while the fleet was planning is retried as against IAM (test/helpers' ports make 1 attempt).
- */
-const clientConfig = (s: Pick<IamServer, 'url'>) => ({
-  region: 'us-east-1',
-  endpoint: s.url,
-  credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' },
-  maxAttempts: 3,
-});
+import { type IamServer, isMutatingAction, startIamServer } from '../test/helpers/iam-server.js';
 
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const DOC = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: 's3:Get*', Resource: '*' }],
 });
+const CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret-access-key' };
 
 export interface Figures {
   wallMs: number;
   calls: Record<string, number>;
   mutating: number;
+  /** IAM reads before the first mutating call (STS left out). */
+  planningReads: number;
   heapPeakMb: number;
+  /** Wall time per fleet phase (the progress labels), in order. */
+  phases: [string, number][];
 }
 
 async function server(): Promise<IamServer> {
@@ -50,8 +58,8 @@ const byAction = (requests: readonly string[]) => {
   return Object.fromEntries(Object.entries(out).sort());
 };
 
-/** Runs `fn`, sampling the heap every 5 ms: wall time and the peak heap above the start. */
-async function measure(s: IamServer, fn: () => Promise<void>): Promise<Figures> {
+/** Runs `fn`, sampling the heap every 5 ms: wall time, calls, and the peak heap above the start. */
+async function measure(s: IamServer, fn: (phases: [string, number][]) => Promise<void>): Promise<Figures> {
   const from = s.requests.length;
   globalThis.gc?.();
   const base = process.memoryUsage().heapUsed;
@@ -59,81 +67,106 @@ async function measure(s: IamServer, fn: () => Promise<void>): Promise<Figures> 
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().heapUsed);
   }, 5);
-  const start = process.hrtime.bigint();
-  await fn();
-  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const phases: [string, number][] = [];
+  const start = performance.now();
+  await fn(phases);
+  const wallMs = performance.now() - start;
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().heapUsed);
   const requests = s.requests.slice(from);
+  const firstChange = requests.findIndex(isMutatingAction);
+  const planning = firstChange < 0 ? requests : requests.slice(0, firstChange);
   return {
     wallMs,
     calls: byAction(requests),
-    mutating: requests.filter((a) => !/^(Get|List)/.test(a)).length,
+    mutating: requests.filter(isMutatingAction).length,
+    planningReads: planning.filter((a) => a !== 'GetCallerIdentity').length,
     heapPeakMb: (peak - base) / 2 ** 20,
+    phases,
   };
 }
 
 const project = (i: number) => `acme/team-${i % 20}/app-${i}`;
 
+function resolveMembers(n: number): Promise<InitOptions[]> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      resolveInitOptions(
+        { project: project(i), branch: ['main'], managedPolicy: [READ_ONLY], ciFile: false, yes: true },
+        {
+          cwd: process.cwd(),
+          env: {},
+          interactive: false,
+          git: {},
+          prompter: async () => {
+            throw new Error('no prompts');
+          },
+        },
+      ),
+    ),
+  );
+}
+
+/** runFleet as `init --group` runs it: the CLI's clients, one set per run. */
+async function fleetRun(members: InitOptions[], concurrency: number, phases: [string, number][]) {
+  const ports = createAwsPorts({ timeouts: resolveTimeouts({}) });
+  return runFleet(members, {
+    logger: createMemoryLogger(),
+    interactive: false,
+    aws: async () => ports,
+    resolveThumbprints: async () => ({
+      thumbprints: [],
+      source: 'not-needed' as const,
+      details: [],
+      warnings: [],
+    }),
+    concurrency,
+    // Wall time per phase, from the progress reporter runFleet opens and stops around each one.
+    progress: (label) => {
+      const began = performance.now();
+      return {
+        mode: 'silent',
+        tick: () => {},
+        log: () => {},
+        stop: () => {
+          phases.push([label, performance.now() - began]);
+        },
+      };
+    },
+  });
+}
+
 export async function benchFleet(
   n: number,
   concurrency: number,
-): Promise<{ fresh: Figures; rerun: Figures; bare: Figures }> {
+): Promise<{ fresh: Figures; rerun: Figures; bare: Figures; bareRerun: Figures }> {
   const s = await server();
   try {
-    const members = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        resolveInitOptions(
-          { project: project(i), branch: ['main'], managedPolicy: [READ_ONLY], ciFile: false, yes: true },
-          {
-            cwd: process.cwd(),
-            env: {},
-            interactive: false,
-            git: {},
-            prompter: async () => {
-              throw new Error('no prompts');
-            },
-          },
-        ),
-      ),
-    );
-    const deps = () => {
-      const ports = {
-        iam: createIamPort(new IAMClient(clientConfig(s))),
-        sts: createStsPort(new STSClient(clientConfig(s))),
-      };
-      return {
-        logger: createMemoryLogger(),
-        interactive: false,
-        aws: async () => ports,
-        resolveThumbprints: async () => ({
-          thumbprints: [],
-          source: 'not-needed' as const,
-          details: [],
-          warnings: [],
-        }),
-        concurrency,
-      };
-    };
+    process.env.AWS_ENDPOINT_URL_IAM = s.url;
+    process.env.AWS_ENDPOINT_URL_STS = s.url;
+    process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
+    const members = await resolveMembers(n);
     let failed: string[] = [];
     const notDone = (r: FleetResult, want: string) =>
       r.members
         .filter((m) => m.status !== want)
         .map((m) => `${m.project} ${m.status}: ${errorLine(m.error)}`);
-    const fresh = await measure(s, async () => {
-      failed = notDone(await runFleet(members, deps()), 'applied');
+    const fresh = await measure(s, async (phases) => {
+      failed = notDone(await fleetRun(members, concurrency, phases), 'applied');
     });
     if (failed.length) throw new Error(`${failed.length} members not applied, e.g. ${failed[0]}`);
-    const rerun = await measure(s, async () => {
-      failed = notDone(await runFleet(members, deps()), 'no-changes');
+    const rerun = await measure(s, async (phases) => {
+      failed = notDone(await fleetRun(members, concurrency, phases), 'no-changes');
     });
     if (failed.length) throw new Error(`${failed.length} members changed on the re-run, e.g. ${failed[0]}`);
     const roles = [...s.state.roles.values()].map((r) => ({ ...r }));
     // The same calls with the SDK alone, on a fresh account: the inputs are what the fleet sent.
     const bareServer = await server();
     try {
-      const bare = await measure(bareServer, () => bareSdk(bareServer, roles, concurrency));
-      return { fresh, rerun, bare };
+      const bare = await measure(bareServer, () => bareSdk(bareServer, roles, concurrency, 'fresh'));
+      const bareRerun = await measure(bareServer, () => bareSdk(bareServer, roles, concurrency, 'rerun'));
+      return { fresh, rerun, bare, bareRerun };
     } finally {
       await bareServer.close();
     }
@@ -142,52 +175,82 @@ export async function benchFleet(
   }
 }
 
+/** Every page of a Marker-paginated IAM list. */
+async function allPages(
+  send: (marker: string | undefined) => Promise<{ IsTruncated?: boolean; Marker?: string }>,
+) {
+  let marker: string | undefined;
+  do {
+    const out = await send(marker);
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+}
+
 /**
- * What a hand-written script needs at least to onboard the same roles: the caller, the provider read
- * and created once, GetPolicy once for the managed policy, then per project GetRole, CreateRole,
- * AttachRolePolicy and the TagRole the tool writes after attaching, `concurrency` projects at a time.
+ * What a hand-written script needs to onboard the same roles, with the same reads as the fleet: the
+ * caller; the account in bulk (ListOpenIDConnectProviders, ListRoles and GetAccountAuthorizationDetails
+ * at once); GetPolicy once for the managed policy; GetAccountSummary for the quotas; the provider
+ * created once and read back; then per project CreateRole (its tags) and AttachRolePolicy,
+ * `concurrency` projects at a time. The same client settings as the CLI's (adaptive retry, attempts,
+ * timeouts). A re-run makes the reads only.
  */
 async function bareSdk(
   s: IamServer,
-  roles: readonly Pick<FakeRole, 'name' | 'path' | 'trustPolicy' | 'tags'>[],
+  roles: readonly Pick<
+    FakeRole,
+    'name' | 'path' | 'trustPolicy' | 'tags' | 'maxSessionDuration' | 'description'
+  >[],
   concurrency: number,
+  mode: 'fresh' | 'rerun',
 ): Promise<void> {
-  const config = clientConfig(s);
+  const timeouts = resolveTimeouts({});
+  const config = {
+    region: 'us-east-1',
+    endpoint: s.url,
+    credentials: CREDENTIALS,
+    ...resolveRetrySettings(process.env),
+    requestHandler: {
+      connectionTimeout: timeouts.connectMs,
+      requestTimeout: timeouts.awsRequestMs,
+      throwOnRequestTimeout: true,
+    },
+  };
   const iam = new IAMClient(config);
   const sts = new STSClient(config);
-  const sdk = await import('@aws-sdk/client-iam');
   await sts.send(new GetCallerIdentityCommand({}));
-  const providerArn = 'arn:aws:iam::111122223333:oidc-provider/gitlab.com';
-  await iam
-    .send(new sdk.GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }))
-    .catch(() => undefined);
-  await iam.send(new sdk.GetPolicyCommand({ PolicyArn: READ_ONLY }));
-  await iam.send(
+  const [providers] = await Promise.all([
+    iam.send(new ListOpenIDConnectProvidersCommand({})),
+    allPages((Marker) => iam.send(new ListRolesCommand({ Marker }))),
+    allPages((Marker) =>
+      iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role', 'LocalManagedPolicy'], Marker })),
+    ),
+  ]);
+  for (const p of providers.OpenIDConnectProviderList ?? [])
+    await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: p.Arn }));
+  await iam.send(new GetPolicyCommand({ PolicyArn: READ_ONLY }));
+  if (mode === 'rerun') return;
+  await iam.send(new GetAccountSummaryCommand({}));
+  const created = await iam.send(
     new CreateOpenIDConnectProviderCommand({
       Url: 'https://gitlab.com',
       ClientIDList: ['https://gitlab.com'],
       ThumbprintList: [],
     }),
   );
+  await iam.send(
+    new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: created.OpenIDConnectProviderArn }),
+  );
   await mapWithConcurrency(roles, concurrency, async (role) => {
-    const attachedKey = Object.keys(role.tags).find((k) => k.endsWith(':attached'));
-    const createTags = Object.entries(role.tags).filter(([k]) => k !== attachedKey);
-    await iam.send(new sdk.GetRoleCommand({ RoleName: role.name })).catch(() => undefined);
     await iam.send(
-      new sdk.CreateRoleCommand({
+      new CreateRoleCommand({
         RoleName: role.name,
         Path: role.path,
         AssumeRolePolicyDocument: role.trustPolicy,
-        Tags: createTags.map(([Key, Value]) => ({ Key, Value })),
+        MaxSessionDuration: role.maxSessionDuration,
+        Description: role.description,
+        Tags: Object.entries(role.tags).map(([Key, Value]) => ({ Key, Value })),
       }),
     );
-    await iam.send(new sdk.AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: READ_ONLY }));
-    if (attachedKey)
-      await iam.send(
-        new sdk.TagRoleCommand({
-          RoleName: role.name,
-          Tags: [{ Key: attachedKey, Value: role.tags[attachedKey] ?? '' }],
-        }),
-      );
+    await iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: READ_ONLY }));
   });
 }

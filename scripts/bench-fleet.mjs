@@ -48,24 +48,40 @@ try {
     Object.entries(calls)
       .map(([a, n]) => `${a} ${n}`)
       .join(', ');
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const phases = (f) => f.phases.map(([l, ms]) => `${l} ${ms.toFixed(0)} ms`).join(', ');
   console.log(`node ${process.version}, concurrency ${concurrency}`);
+  const rows = [];
   for (const n of sizes) {
-    const { fresh, rerun, bare } = await benchFleet(n, concurrency);
+    const { fresh, rerun, bare, bareRerun } = await benchFleet(n, concurrency);
     const ratio = fresh.wallMs / bare.wallMs;
+    rows.push({ n, fresh, rerun, bare, bareRerun, ratio });
     console.log(`\nN=${n}`);
     console.log(
-      `  fleet, fresh:  ${fresh.wallMs.toFixed(0)} ms, ${fresh.mutating} mutating (${(fresh.mutating / n).toFixed(2)}/project), heap +${fresh.heapPeakMb.toFixed(1)} MB peak`,
+      `  fleet, fresh:  ${fresh.wallMs.toFixed(0)} ms, ${fresh.mutating} mutating (${(fresh.mutating / n).toFixed(2)}/project), planning reads ${fresh.planningReads}, heap +${fresh.heapPeakMb.toFixed(1)} MB peak`,
     );
     console.log(`    ${fmtCalls(fresh.calls)}`);
+    console.log(`    phases: ${phases(fresh)}`);
     console.log(
-      `  fleet, re-run: ${rerun.wallMs.toFixed(0)} ms, ${rerun.mutating} mutating, heap +${rerun.heapPeakMb.toFixed(1)} MB peak`,
+      `  fleet, re-run: ${rerun.wallMs.toFixed(0)} ms, ${rerun.mutating} mutating, planning reads ${rerun.planningReads}, heap +${rerun.heapPeakMb.toFixed(1)} MB peak`,
     );
     console.log(`    ${fmtCalls(rerun.calls)}`);
     console.log(
-      `  bare SDK:      ${bare.wallMs.toFixed(0)} ms (fleet/bare ${ratio.toFixed(2)}x, aim <= 1.3x)`,
+      `  bare SDK:      ${bare.wallMs.toFixed(0)} ms (fleet/bare ${ratio.toFixed(2)}x, aim <= 1.3x); same calls as the fleet: ${same(bare.calls, fresh.calls) ? 'yes' : 'NO'}`,
     );
-    console.log(`    ${fmtCalls(bare.calls)}`);
+    if (!same(bare.calls, fresh.calls)) console.log(`    ${fmtCalls(bare.calls)}`);
+    console.log(
+      `  bare re-run:   ${bareRerun.wallMs.toFixed(0)} ms (fleet/bare ${(rerun.wallMs / bareRerun.wallMs).toFixed(2)}x); same calls: ${same(bareRerun.calls, rerun.calls) ? 'yes' : 'NO'}`,
+    );
+    if (!same(bareRerun.calls, rerun.calls)) console.log(`    ${fmtCalls(bareRerun.calls)}`);
   }
+  console.log(
+    '\n  N      fresh      bare  ratio  re-run  bare re-run  mutating/proj  planning reads (fresh/re-run)  heap fresh/re-run',
+  );
+  for (const r of rows)
+    console.log(
+      `  ${String(r.n).padEnd(5)} ${r.fresh.wallMs.toFixed(0).padStart(6)} ms ${r.bare.wallMs.toFixed(0).padStart(6)} ms ${r.ratio.toFixed(2)}x ${r.rerun.wallMs.toFixed(0).padStart(5)} ms ${r.bareRerun.wallMs.toFixed(0).padStart(7)} ms  ${(r.fresh.mutating / r.n).toFixed(3).padStart(8)}      ${String(r.fresh.planningReads).padStart(5)} / ${String(r.rerun.planningReads).padEnd(5)} (budget ${1 + r.n / 100})     +${r.fresh.heapPeakMb.toFixed(0)} / +${r.rerun.heapPeakMb.toFixed(0)} MB`,
+    );
   const usage = process.resourceUsage();
   console.log(`\nprocess max RSS ${(usage.maxRSS / 1024).toFixed(0)} MB (server and client in one process)`);
 } finally {

@@ -4,9 +4,9 @@
  * GetPolicy + GetPolicyVersion + ListPolicyVersions per policy.
  *
  * Where each field comes from (none of IAM's bulk reads carries everything):
- * - GetAccountAuthorizationDetails (Filter Role, LocalManagedPolicy; 100 entities a page): each role's
+ * - GetAccountAuthorizationDetails (Filter Role, LocalManagedPolicy; up to 1,000 entities a page): each role's
  *   trust policy, boundary, tags and attachments; each customer managed policy with every version.
- * - ListRoles (100 a page): MaxSessionDuration and Description, which the bulk read lacks.
+ * - ListRoles (up to 1,000 a page): MaxSessionDuration and Description, which the bulk read lacks.
  * - ListOpenIDConnectProviders + one GetOpenIDConnectProvider per provider: no bulk read returns a
  *   provider's URL, client IDs, thumbprints or tags (an account has a handful).
  * - GetPolicy per customer managed policy whose tags matter (the bulk read and ListPolicies carry no
@@ -126,7 +126,7 @@ export interface AccountReads {
 
 /**
  * The providers, ListRoles and the bulk read, concurrently; the snapshot joins them. About
- * 2 + providers + 2 × (roles + customer policies) / 100 calls. No policy tags yet: `readPolicyTags`.
+ * 2 + providers + 2 × (roles + customer policies) / 1,000 calls (pages of MaxItems 1,000). No policy tags yet: `readPolicyTags`.
  */
 export async function readAccountSnapshot(
   iam: Pick<

@@ -6,7 +6,7 @@ import {
   type ManagedPolicyDetail,
   type RoleDetail as SdkRoleDetail,
 } from '@aws-sdk/client-iam';
-import { callAws, collectPages, decodePolicyDocument, fromTagList } from './iam-call.js';
+import { callAws, collectPages, decodePolicyDocument, fromTagList, MAX_PAGE } from './iam-call.js';
 import type { AccountSummary, IamPort, LocalPolicyDetail, RoleDetail } from './ports.js';
 
 type AccountMethods = Pick<IamPort, 'getAccountAuthorizationDetails' | 'getAccountSummary'>;
@@ -65,7 +65,11 @@ export function createAccountMethods(client: IAMClient): AccountMethods {
       const pages = await collectPages(async (Marker) => {
         const out = await callAws('GetAccountAuthorizationDetails', () =>
           client.send(
-            new GetAccountAuthorizationDetailsCommand({ Filter: ['Role', 'LocalManagedPolicy'], Marker }),
+            new GetAccountAuthorizationDetailsCommand({
+              Filter: ['Role', 'LocalManagedPolicy'],
+              Marker,
+              MaxItems: MAX_PAGE,
+            }),
           ),
         );
         return {

@@ -54,6 +54,12 @@ export interface Page<T> {
 /** Hard stop against a service (or emulator) that keeps answering IsTruncated. */
 const MAX_PAGES = 1000;
 
+/**
+ * MaxItems for the bulk reads (ListRoles, GetAccountAuthorizationDetails): IAM's most per page (its
+ * default is 100; it may still return fewer), so planning N projects takes N/1,000 pages, not N/100.
+ */
+export const MAX_PAGE = 1000;
+
 /** Follows IAM's Marker/IsTruncated pagination to the end. */
 export async function collectPages<T>(
   fetchPage: (marker: string | undefined) => Promise<Page<T>>,

@@ -25,6 +25,7 @@ import {
   decodePolicyDocument,
   encodePolicyDocument,
   fromTagList,
+  MAX_PAGE,
   requireArn,
   toTagList,
   unlessMissing,
@@ -93,7 +94,13 @@ export function createRoleMethods(client: IAMClient): RoleMethods {
     async listRoles(pathPrefix) {
       return collectPages(async (Marker) => {
         const out = await callAws('ListRoles', () =>
-          client.send(new ListRolesCommand({ Marker, ...(pathPrefix ? { PathPrefix: pathPrefix } : {}) })),
+          client.send(
+            new ListRolesCommand({
+              Marker,
+              MaxItems: MAX_PAGE,
+              ...(pathPrefix ? { PathPrefix: pathPrefix } : {}),
+            }),
+          ),
         );
         return {
           items: (out.Roles ?? []).map((role) => ({

@@ -185,8 +185,9 @@ describe('runFleet: planning reads the account in bulk', () => {
       GetPolicy: 1,
       ListOpenIDConnectProviders: 1,
       GetOpenIDConnectProvider: 1,
-      ListRoles: 2,
-      GetAccountAuthorizationDetails: 2,
+      // Pages of up to 1,000 (MaxItems): one page each for 150 roles, not two of IAM's default 100.
+      ListRoles: 1,
+      GetAccountAuthorizationDetails: 1,
       // The quotas, once for the fleet (a plan changes role 7).
       GetAccountSummary: 1,
     });

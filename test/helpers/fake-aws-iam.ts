@@ -234,7 +234,8 @@ function paginate<T>(
 ): { page: T[]; IsTruncated: boolean; Marker?: string } {
   const start = input.Marker ? Number(Buffer.from(input.Marker, 'base64').toString('utf8')) : 0;
   if (!Number.isInteger(start) || start < 0) fail('InvalidInput', 'Invalid Marker.');
-  const size = input.MaxItems ?? pageSize;
+  // IAM returns MaxItems (default 100, at most 1,000) per page, and may return fewer: `pageSize` caps it.
+  const size = Math.min(input.MaxItems ?? 100, pageSize);
   const end = start + size;
   const IsTruncated = end < items.length;
   return {

@@ -74,7 +74,10 @@ export interface FakeAwsOptions {
   callerArn?: string;
   /** Every signed call fails like the SDK's credential chain does when it finds nothing. */
   noCredentials?: boolean;
-  /** Items per page for List* calls (IAM's default is 100); use 1–2 to exercise pagination. */
+  /**
+   * The most items a List* page holds (IAM returns MaxItems, default 100, at most 1,000, and may return
+   * fewer); default 1,000; use 1–2 to exercise pagination.
+   */
   pageSize?: number;
   /**
    * Eventual consistency: CreateRole/UpdateAssumeRolePolicy naming a provider created fewer than
@@ -183,7 +186,7 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
   const handlers = createIamHandlers(state, {
     account,
     partition,
-    pageSize: options.pageSize ?? 100,
+    pageSize: options.pageSize ?? 1000,
     propagationDelayCalls: options.propagationDelayCalls ?? 0,
     callCount: () => recorded.length,
   });

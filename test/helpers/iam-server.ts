@@ -104,7 +104,10 @@ export interface HoldRule {
 export interface IamServerOptions {
   account?: string;
   partition?: string;
-  /** Items per page for List* calls and GetAccountAuthorizationDetails (IAM's default, 100); 1–2 to exercise Marker. */
+  /**
+   * The most items a page of List* calls and GetAccountAuthorizationDetails holds (IAM returns MaxItems,
+   * default 100, at most 1,000, and may return fewer); default 1,000; 1–2 to exercise Marker.
+   */
   pageSize?: number;
   /** ARN GetCallerIdentity reports for the static credentials. */
   callerArn?: string;
@@ -346,7 +349,7 @@ export async function startIamServer(options: IamServerOptions = {}): Promise<Ia
   const iamHandlers = createIamHandlers(state, {
     account,
     partition,
-    pageSize: options.pageSize ?? 100,
+    pageSize: options.pageSize ?? 1000,
     propagationDelayCalls: options.propagationDelayCalls ?? 0,
     callCount: () => requests.length,
   });

@@ -121,10 +121,10 @@ describe(`status of ${ROLES} tool-managed roles`, () => {
       GetCallerIdentity: 1,
       ListOpenIDConnectProviders: 1,
       GetOpenIDConnectProvider: 2,
-      // 1,060 roles, 100 a page.
-      ListRoles: 11,
-      // 1,060 roles + 501 customer managed policies, 100 entities a page.
-      GetAccountAuthorizationDetails: 16,
+      // 1,060 roles, 1,000 a page (MaxItems).
+      ListRoles: 2,
+      // 1,060 roles + 501 customer managed policies, 1,000 entities a page (MaxItems).
+      GetAccountAuthorizationDetails: 2,
       // Tags only (the bulk read has none): the 500 tool policies and the hand-made one.
       GetPolicy: 501,
     });
@@ -140,7 +140,7 @@ describe(`status of ${ROLES} tool-managed roles`, () => {
       GetAccountAuthorizationDetails: 1,
       ListOpenIDConnectProviders: 1,
       GetOpenIDConnectProvider: 2,
-      ListRoles: 11,
+      ListRoles: 2,
       // The candidates: federated or under /gitlab-oidc/ (every role here: the foreign ones federate too).
       GetRole: 1060,
       ListAttachedRolePolicies: 1060,
