@@ -258,6 +258,40 @@ const stayingMembers = new WeakMap<
   { added: readonly string[]; staying: PackProject[] }
 >();
 
+/**
+ * The checks of one member's trust policy, kept for the run: the fleet re-plans its members against the
+ * provider the first one created, with the same options and so the same trust policy; the lint and the
+ * expect-deny probes (most of a plan's CPU) are not evaluated twice. Keyed by the options object.
+ */
+const trustChecks = new WeakMap<InitOptions, Map<string, InitResult['checks']>>();
+function checkSetupTrustOnce(
+  options: InitOptions,
+  desired: DesiredState,
+  identity: Pick<Identity, 'account' | 'partition'>,
+  issuer: Issuer,
+): InitResult['checks'] {
+  // A packed member's probes depend on the other members too: not kept.
+  if (options.pack) return checkSetupTrust(options, desired, identity, issuer);
+  const key = JSON.stringify([
+    desired.role.trustPolicy,
+    desired.role.name,
+    desired.provider.clientIds,
+    identity.account,
+    identity.partition,
+    issuer.url,
+  ]);
+  let byKey = trustChecks.get(options);
+  const hit = byKey?.get(key);
+  if (hit) return hit;
+  const checks = checkSetupTrust(options, desired, identity, issuer);
+  if (!byKey) {
+    byKey = new Map();
+    trustChecks.set(options, byKey);
+  }
+  byKey.set(key, checks);
+  return checks;
+}
+
 /** Applying without a terminal to confirm needs --yes (or --dry-run to only plan). */
 export function requireYesOrDryRun(
   flags: { dryRun?: boolean | undefined; yes?: boolean | undefined },
@@ -357,7 +391,7 @@ export async function planInit(given: InitOptions, deps: InitDeps): Promise<Plan
   const desiredResult = desiredFor(identity, thumbprints.thumbprints);
   let { desired } = desiredResult;
 
-  const { lint, expectDeny } = checkSetupTrust(options, desired, identity, issuer);
+  const { lint, expectDeny } = checkSetupTrustOnce(options, desired, identity, issuer);
 
   // Before anything changes (and with --dry-run): a misspelt --managed-policy is exit 2, not a
   // two-minute AttachRolePolicy retry after the provider and role were created.
