@@ -223,9 +223,16 @@ async function bareSdk(
   await sts.send(new GetCallerIdentityCommand({}));
   const [providers] = await Promise.all([
     iam.send(new ListOpenIDConnectProvidersCommand({})),
-    allPages((Marker) => iam.send(new ListRolesCommand({ Marker }))),
+    // Pages of 1,000, as the tool's port asks for (aws/iam-call.ts MAX_PAGE).
+    allPages((Marker) => iam.send(new ListRolesCommand({ Marker, MaxItems: 1000 }))),
     allPages((Marker) =>
-      iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role', 'LocalManagedPolicy'], Marker })),
+      iam.send(
+        new GetAccountAuthorizationDetailsCommand({
+          Filter: ['Role', 'LocalManagedPolicy'],
+          Marker,
+          MaxItems: 1000,
+        }),
+      ),
     ),
   ]);
   for (const p of providers.OpenIDConnectProviderList ?? [])
