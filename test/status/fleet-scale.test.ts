@@ -1,6 +1,7 @@
 /**
  * `status --group` of a 100-project group in an account that also holds another group's 100 tool roles
- * and 40 foreign ones, counting IAM calls on the stateful fake (page size 100, IAM's default). The
+ * and 40 foreign ones, counting IAM calls on the stateful fake (pages of 1,000, the MaxItems the bulk
+ * reads ask for). The
  * account is read once in bulk (a fixed handful of calls whatever N is); the only per-project calls are
  * one GetPolicy for the tags of each selected project's tool policy (no bulk read returns policy tags),
  * none for the projects outside the selection. No GetRole, no per-role list.
@@ -104,16 +105,16 @@ describe(`status --group of ${N} projects`, () => {
       GetCallerIdentity: 1,
       ListOpenIDConnectProviders: 1,
       GetOpenIDConnectProvider: 1,
-      // 240 roles, 100 a page.
-      ListRoles: 3,
-      // 240 roles + 190 customer policies, 100 entities a page.
-      GetAccountAuthorizationDetails: 5,
+      // 240 roles, 1,000 a page (MaxItems).
+      ListRoles: 1,
+      // 240 roles + 190 customer policies, 1,000 entities a page (MaxItems).
+      GetAccountAuthorizationDetails: 1,
       // The tags of the 90 selected projects' tool policies: not the other group's 100, not the 10
       // projects without one (the bulk read shows it does not exist).
       GetPolicy: 90,
     });
     const { GetPolicy, ...fixed } = calls;
-    expect(Object.values(fixed).reduce((a, b) => a + b, 0)).toBe(11);
+    expect(Object.values(fixed).reduce((a, b) => a + b, 0)).toBe(5);
     expect(fake.mutatingCalls()).toEqual([]);
     // GitLab: one page of the group's projects (100 a page, subgroups included), nothing written.
     expect(gitlab.calls.map((c) => c.route)).toEqual(['GET /groups/:id/projects']);
