@@ -111,7 +111,11 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 async function withCase<T>(
   options: IamServerOptions,
-  body: (ctx: { server: IamServer; cwd: string; start: () => ReturnType<typeof runCli> }) => Promise<T>,
+  body: (ctx: {
+    server: IamServer;
+    cwd: string;
+    start: (extra?: string[]) => ReturnType<typeof runCli>;
+  }) => Promise<T>,
 ): Promise<T> {
   const server = await startIamServer({ account: ACCOUNT, ...options });
   const dir = mkdtempSync(join(base, 'case-'));
@@ -120,7 +124,11 @@ async function withCase<T>(
   mkdirSync(cwd);
   mkdirSync(home);
   try {
-    return await body({ server, cwd, start: () => runCli(ARGS, { cwd, env: cliEnv(server, home) }) });
+    return await body({
+      server,
+      cwd,
+      start: (extra = []) => runCli([...ARGS, ...extra], { cwd, env: cliEnv(server, home) }),
+    });
   } finally {
     await server.close();
   }
@@ -224,6 +232,19 @@ describe.concurrent('killed (SIGKILL) while a mutating request is in flight, the
       expect(killed.signal).toBe('SIGKILL');
       expect(server.requests.filter((a) => a === hold.action)).toHaveLength(hold.nth ?? 1);
       expectPipelineIntact(cwd);
+      if (hold.action === 'CreateRole' && hold.applyFirst) {
+        // Killed between CreateRole (whose tags record the attachment it was about to make) and
+        // AttachRolePolicy: the record lists a policy that is not attached, which is also what a hand
+        // detach leaves; the re-run never re-attaches it silently, it asks and says why.
+        const before = server.mutating().length;
+        const refused = await start().done;
+        expect(refused.code, refused.stderr).toBe(2);
+        expect(JSON.parse(refused.stdout).error.code).toBe('CONSENT_REQUIRED');
+        expect(refused.stderr).toContain('a run was killed between CreateRole and AttachRolePolicy');
+        expect(server.mutating()).toHaveLength(before);
+        await expectResumeConverges(server, cwd, () => start(['--allow-widening']));
+        return;
+      }
       await expectResumeConverges(server, cwd, start);
     });
   });
