@@ -1,18 +1,25 @@
-// Fleet benchmark: runFleet (init for N projects) against the loopback IAM/STS (real SDK clients over
-// real HTTP), fresh onboarding then a re-run, and a bare SDK script making the same minimal calls with
-// the same concurrency. Prints wall time, IAM calls by action, peak heap; not a timed test.
+// Fleet benchmark: runFleet (init for N projects) against the loopback IAM/STS with the CLI's own clients
+// (aws/factory.ts: adaptive retry, 6 attempts, timeouts), fresh onboarding then a re-run, and a bare SDK
+// script making the same calls (same actions and counts: checked and printed), with the same client
+// settings and the same concurrency. Prints wall time, phase times, IAM calls by action, planning reads
+// (IAM reads before the first change, STS left out), peak heap; not a timed test.
 // The TypeScript sources are bundled with esbuild first (as scripts/build.mjs does); the loopback
 // server runs in this process, so both measurements share its cost.
 // Usage: npm run bench:fleet [-- --sizes 10,100,1000 --concurrency 8]
 //
-// Measured 2026-12-01 (shared 2-core machine, load average 14-20; concurrency 8; server in-process):
-//   N      fleet fresh   re-run    bare SDK   ratio   mutating         heap peak (fresh)
-//   10       1,142 ms     411 ms     582 ms   1.96x   31 (3.1/proj)    +16 MB
-//   100      9,201 ms   4,640 ms   3,483 ms   2.64x   301 (3.01/proj)  +27 MB
-//   1,000   59,576 ms  53,157 ms  44,470 ms   1.34x   3,001 (3/proj)   +79 MB   (max RSS 186 MB)
-// Re-run: 0 mutating calls at every N. Planning reads: 2 per project (GetRole + ListAttachedRolePolicies,
-// the role port's pair) + 1 GetPolicy per project on a re-run (the detached tool-policy check), the
-// provider, identity and managed policy once: not yet the bulk GetAccountAuthorizationDetails read.
+// Measured 2026-12-01 14:05 UTC (shared 2-core machine, load average 11-15, so +-50% between runs;
+// concurrency 8; server in-process):
+//   N      fresh     bare   ratio   re-run  bare re-run  mutating/proj  planning reads  heap fresh/re-run
+//   10     1,404 ms   606 ms 2.32x    297 ms    223 ms    2.100 (21)     5 / 5           +8 / +6 MB
+//   100    5,615 ms 2,825 ms 1.99x    806 ms    570 ms    2.010 (201)    5 / 5           +22 / +16 MB
+//   1,000 21,326 ms 11,566 ms 1.84x 2,299 ms  1,208 ms    2.001 (2,001)  5 / 5           +76 / +20 MB
+// Fresh: CreateRole + AttachRolePolicy per project, one CreateOpenIDConnectProvider; re-run: 0 mutating.
+// Planning reads: ListOpenIDConnectProviders, ListRoles and GetAccountAuthorizationDetails (pages of
+// 1,000), GetPolicy once for the managed policy, GetAccountSummary (fresh) or GetOpenIDConnectProvider
+// (re-run): constant up to 1,000 roles, then +2 per 1,000. Phases at N=1,000 (fresh): planning 4.7 s,
+// re-planning against the new provider 0.7 s, applying 15.7 s. Profile (--cpu-prof, N=300): the apply
+// phase is wait-bound (applyPlan's own CPU ~1 ms per project); planning is CPU-bound at ~4 ms per
+// project, half of it the trust-policy lint and expect-deny probes (init/run.ts checkSetupTrust).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
