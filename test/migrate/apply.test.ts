@@ -174,8 +174,11 @@ function seed(options: { projects?: ('api' | 'web' | 'dark' | 'legacy' | 'none')
   return { api, web, readOnly, ecr, boundary };
 }
 
-/** A one-project run's mutating AWS calls: provider, policy, role, three attachments, boundary (via CreateRole)… */
-const AWS_MUTATING_CALLS = 7;
+/**
+ * A one-project run's mutating AWS calls: provider, policy, role (its boundary and whole ownership
+ * record with CreateRole), three attachments; no TagRole after them.
+ */
+const AWS_MUTATING_CALLS = 6;
 const APPLY: RawMigrateFlags = { group: 'acme', apply: true, mergeRequest: true, yes: true };
 const openMrs = (p: FakeProject) => p.mergeRequests.filter((m) => m.state === 'opened');
 
