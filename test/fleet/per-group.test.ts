@@ -119,11 +119,12 @@ describe('role: per-group through runFleet', () => {
     const roles = packedRoles();
     expect(roles.length).toBeGreaterThan(1);
     for (const r of roles) expect(trustPolicySize(r.trustPolicy)).toBeLessThanOrEqual(2048);
-    // Per role: CreateRole, AttachRolePolicy, TagRole (never once per member); one provider.
+    // Per role: CreateRole (its whole ownership record in its tags) and AttachRolePolicy (never once
+    // per member); one provider.
     const mutating = aws.mutatingCalls();
     expect(mutating.filter((c) => c === 'CreateOpenIDConnectProvider')).toHaveLength(1);
     expect(mutating.filter((c) => c === 'CreateRole')).toHaveLength(roles.length);
-    expect(mutating.filter((c) => c !== 'CreateOpenIDConnectProvider')).toHaveLength(3 * roles.length);
+    expect(mutating.filter((c) => c !== 'CreateOpenIDConnectProvider')).toHaveLength(2 * roles.length);
     for (const r of roles) {
       expect(r.tags[PACK_TAG]).toBe('acme');
       expect(r.tags[PROJECT_TAG]).toBeUndefined();
