@@ -3,9 +3,7 @@
  * the confirmation prompter; prints the plan before the one confirmation, then the result or the one
  * JSON document. Loaded only when --apply is given.
  */
-import { homedir } from 'node:os';
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
-import { lazyGitlabPort } from '../gitlab/api/lazy-port.js';
 import { resolveThumbprints } from '../gitlab/thumbprint.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
@@ -18,6 +16,7 @@ import {
   MigrateApplyFailedError,
   migrateApplyDocument,
 } from './apply-format.js';
+import { migrateGitlabPort } from './gitlab-port.js';
 import type { MigrateFindOptions } from './options.js';
 
 export type MigrateApplyCommandDeps = Partial<
@@ -30,18 +29,7 @@ export async function runMigrateApplyCommand(
   deps: MigrateApplyCommandDeps = {},
 ): Promise<void> {
   const { logger, progress, output, stdoutPalette } = createCommandIo(context, { json: options.json });
-  const gitlab =
-    deps.gitlab ??
-    lazyGitlabPort({
-      gitlabUrl: options.gitlabUrl,
-      gitlabApiUrl: options.gitlabApiUrl,
-      gitlabTokenEnv: options.gitlabTokenEnv,
-      env: context.env,
-      homedir: context.env.HOME ?? homedir(),
-      signal: context.signal,
-      onRetry: ({ status, delayMs }) =>
-        progress(`GitLab answered ${status}; retrying in ${Math.ceil(delayMs / 1000)}s…`),
-    });
+  const gitlab = deps.gitlab ?? migrateGitlabPort(options, context, progress);
   const result = await runMigrateApply(options, {
     gitlab,
     aws: deps.aws ?? lazyAwsPorts(options, context),

@@ -2,13 +2,12 @@
  * Glue between commander and runMigrateFind: parses flags, builds the GitLab port and (unless
  * --no-aws) the AWS ports, prints the table or the one JSON document. Loaded only when `migrate` runs.
  */
-import { homedir } from 'node:os';
 import { lazyAwsPorts } from '../aws/lazy-ports.js';
-import { lazyGitlabPort } from '../gitlab/api/lazy-port.js';
 import { createCommandIo } from '../io/command-io.js';
 import type { CommandContext } from '../io/context.js';
 import type { MigrateApplyCommandDeps } from './apply-command.js';
 import { formatMigrateTable } from './format.js';
+import { migrateGitlabPort } from './gitlab-port.js';
 import { parseMigrateFlags, type RawMigrateFlags } from './options.js';
 import { migrateFindDocument } from './report.js';
 import type { RetireCommandDeps } from './retire-command.js';
@@ -29,18 +28,7 @@ export async function runMigrateCommand(
     json: options.json,
     quiet: options.json,
   });
-  const gitlab =
-    deps.gitlab ??
-    lazyGitlabPort({
-      gitlabUrl: options.gitlabUrl,
-      gitlabApiUrl: options.gitlabApiUrl,
-      gitlabTokenEnv: options.gitlabTokenEnv,
-      env: context.env,
-      homedir: context.env.HOME ?? homedir(),
-      signal: context.signal,
-      onRetry: ({ status, delayMs }) =>
-        progress(`GitLab answered ${status}; retrying in ${Math.ceil(delayMs / 1000)}s…`),
-    });
+  const gitlab = deps.gitlab ?? migrateGitlabPort(options, context, progress);
   const aws = options.aws ? (deps.aws ?? lazyAwsPorts(options, context)) : undefined;
   if (options.retire) {
     const { runMigrateRetireCommand } = await import('./retire-command.js');
