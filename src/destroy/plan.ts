@@ -36,10 +36,12 @@ import {
   MANAGED_BY_VALUE,
   type ManagedPolicyState,
   type OidcProviderState,
+  PACK_TAG,
   PROJECT_TAG,
   type RoleState,
   type Tags,
 } from '../core/types.js';
+import { summarizeTrust } from '../status/drift.js';
 
 /** Role tag listing the tool policies a destroy run is deleting (`<path><name>` separated by spaces). */
 export const DESTROY_JOURNAL_TAG = 'gitlab-aws-oidc:destroying-policies';
@@ -181,6 +183,19 @@ export function decodeJournal(role: Pick<RoleState, 'arn' | 'tags'>): string[] {
     .map((suffix) => `arn:${m[1]}:iam::${m[2]}:policy${suffix.startsWith('/') ? '' : '/'}${suffix}`);
 }
 
+/**
+ * A per-group role (PACK_TAG) serves several projects: the plan line names them, since deleting it takes
+ * every one's access away (`destroy --role` of a packed role; a fleet destroy deletes one only with all of them).
+ */
+function packedRoleReason(role: Pick<RoleState, 'tags' | 'trustPolicy'>): string | undefined {
+  const group = role.tags[PACK_TAG];
+  if (group === undefined) return undefined;
+  const served = [...new Set(summarizeTrust(role.trustPolicy).subjects.map((s) => s.project))];
+  const listed = served.slice(0, 5).join(', ');
+  const more = served.length > 5 ? ` and ${served.length - 5} more` : '';
+  return `per-group role of ${group}: the ${served.length} project${served.length === 1 ? '' : 's'} it trusts lose access: ${listed}${more}`;
+}
+
 export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOptions = {}): DestroyPlan {
   const resources: DestroyResource[] = [];
   const blockers: DestroyPlan['blockers'] = [];
@@ -298,7 +313,7 @@ export function buildDestroyPlan(current: DestroyCurrent, options: DestroyOption
       id: role.name,
       arn: role.arn,
       action: 'delete',
-      reason: managed ? undefined : 'not created by gitlab-aws-oidc; deleted because of --force',
+      reason: managed ? packedRoleReason(role) : 'not created by gitlab-aws-oidc; deleted because of --force',
     });
   }
 

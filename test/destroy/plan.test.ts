@@ -84,6 +84,37 @@ describe('buildDestroyPlan', () => {
     });
   });
 
+  it('a per-group role (destroy --role): its plan line names the projects it trusts, which all lose access', () => {
+    const subs = Array.from(
+      { length: 7 },
+      (_, i) => `project_path:acme/app-${i + 1}:ref_type:branch:ref:main`,
+    );
+    const packed: RoleState = {
+      ...role('gitlab-acme-1', 'unused'),
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: P },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: {
+              StringEquals: { 'gitlab.example.com:aud': 'a', 'gitlab.example.com:sub': subs },
+            },
+          },
+        ],
+      },
+      tags: { ...TOOL, 'gitlab-aws-oidc:per-group': 'acme' },
+    };
+    const plan = buildDestroyPlan(current({ target: { role: 'gitlab-acme-1' }, roles: [packed] }));
+    expect(plan.resources.find((r) => r.kind === 'role')?.reason).toBe(
+      'per-group role of acme: the 7 projects it trusts lose access: acme/app-1, acme/app-2, acme/app-3, acme/app-4, acme/app-5 and 2 more',
+    );
+    // A one-project role's line stays as it was.
+    const single = buildDestroyPlan(current({ roles: [role('app', 'g/app')] }));
+    expect(single.resources.find((r) => r.kind === 'role')?.reason).toBeUndefined();
+  });
+
   it('does not delete a tool policy of another project; only detaches it', () => {
     const other = policy('other-perms', 'g/other');
     const plan = buildDestroyPlan(current({ roles: [role('app', 'g/app', [other.arn])], policies: [other] }));
