@@ -128,6 +128,16 @@ export interface AccountReads {
  * The providers, ListRoles and the bulk read, concurrently; the snapshot joins them. About
  * 2 + providers + 2 × (roles + customer policies) / 1,000 calls (pages of MaxItems 1,000). No policy tags yet: `readPolicyTags`.
  */
+/** Every OIDC provider of the account: one listing, then GetOpenIDConnectProvider each (`concurrency` in flight). */
+export async function readOidcProviders(
+  iam: Pick<IamPort, 'listOidcProviderArns' | 'getOidcProvider'>,
+  concurrency: number,
+): Promise<OidcProviderState[]> {
+  const arns = await iam.listOidcProviderArns();
+  const providers = await mapWithConcurrency(arns, concurrency, (arn) => iam.getOidcProvider(arn));
+  return providers.filter((p): p is OidcProviderState => p !== undefined);
+}
+
 export async function readAccountSnapshot(
   iam: Pick<
     IamPort,
@@ -135,14 +145,11 @@ export async function readAccountSnapshot(
   >,
   { concurrency, progress = () => {} }: { concurrency: number; progress?: (message: string) => void },
 ): Promise<AccountReads> {
-  const [providerArns, roleSummaries, details] = await Promise.all([
-    iam.listOidcProviderArns(),
+  const [providers, roleSummaries, details] = await Promise.all([
+    readOidcProviders(iam, concurrency),
     iam.listRoles(),
     readAccountDetails(iam, progress),
   ]);
-  const providers = (
-    await mapWithConcurrency(providerArns, concurrency, (arn) => iam.getOidcProvider(arn))
-  ).filter((p): p is OidcProviderState => p !== undefined);
   return {
     providers,
     roleSummaries,

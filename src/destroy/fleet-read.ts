@@ -7,8 +7,9 @@
  * are decided once for the whole fleet (see fleet.ts).
  */
 
+import { readOidcProviders } from '../aws/account-snapshot.js';
 import type { IamPort, LocalPolicyDetail, RoleDetail } from '../aws/ports.js';
-import { mapWithConcurrency } from '../core/concurrency.js';
+import { sameProject } from '../core/tool-resources.js';
 import {
   type Identity,
   isToolManaged,
@@ -27,18 +28,12 @@ export interface FleetSnapshot {
 }
 
 export async function readFleetSnapshot(iam: IamPort, concurrency: number): Promise<FleetSnapshot> {
-  const [details, providerArns] = await Promise.all([
+  const [details, providers] = await Promise.all([
     iam.getAccountAuthorizationDetails(),
-    iam.listOidcProviderArns(),
+    readOidcProviders(iam, concurrency),
   ]);
-  const providers = (
-    await mapWithConcurrency(providerArns, concurrency, (arn) => iam.getOidcProvider(arn))
-  ).filter((p): p is OidcProviderState => p !== undefined);
   return { roles: details.roles, localPolicies: new Map(details.policies.map((p) => [p.arn, p])), providers };
 }
-
-const sameProject = (a: string | undefined, b: string) =>
-  a !== undefined && a.toLowerCase() === b.toLowerCase();
 
 /** A bulk-read role as the plan takes it (the bulk read has no MaxSessionDuration; destroy never uses it). */
 const toRoleState = (r: RoleDetail): RoleState => ({
