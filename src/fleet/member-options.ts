@@ -9,7 +9,7 @@ import { requireDeliveryApi } from '../delivery/plan.js';
 import { type FieldIssue, UsageError } from '../errors.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import type { InitOptions } from '../init/options.js';
-import { resolveInitOptions } from '../init/resolve.js';
+import { resolveUnattendedInitOptions } from '../init/resolve.js';
 import { type FleetMember, locateIssue, throwMemberIssues } from './members.js';
 
 /**
@@ -31,20 +31,19 @@ export async function resolveMembers(
   },
 ): Promise<InitOptions[]> {
   const settled = await settleWithConcurrency(selected, { limit: ctx.concurrency }, (m) =>
-    resolveInitOptions(m.flags, {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      interactive: false,
-      git: {},
-      prompter: async () => {
-        throw new Error('a fleet member is never prompted for');
+    resolveUnattendedInitOptions(
+      m.flags,
+      {
+        cwd: ctx.cwd,
+        env: ctx.env,
+        note: (message) => {
+          if (message.startsWith('warning: ')) ctx.warn(`${m.project}: ${message}`);
+        },
+        gitlab: ctx.gitlab,
+        gitlabListed: m.listed ? { gitlabUrl: ctx.listedOn, project: m.listed } : undefined,
       },
-      note: (message) => {
-        if (message.startsWith('warning: ')) ctx.warn(`${m.project}: ${message}`);
-      },
-      gitlab: ctx.gitlab,
-      gitlabListed: m.listed ? { gitlabUrl: ctx.listedOn, project: m.listed } : undefined,
-    }),
+      'a fleet member',
+    ),
   );
   const issues: FieldIssue[] = [];
   settled.failures.forEach(({ index, reason }) => {

@@ -13,7 +13,7 @@ import { parseKeyValueArgs } from '../core/naming.js';
 import { type FieldIssue, UsageError } from '../errors.js';
 import type { GitlabProject } from '../gitlab/api/ports.js';
 import { loadPermissionSource } from '../init/permissions.js';
-import { DEFAULT_REGION, resolveInitOptions } from '../init/resolve.js';
+import { DEFAULT_REGION, resolveUnattendedInitOptions } from '../init/resolve.js';
 
 export type MemberSource =
   | { kind: 'config'; path: ConfigPath; position: ConfigPosition }
@@ -53,15 +53,14 @@ const flagKey = (flag: string): InitFlagKey =>
 /** The problems init's option parsing finds in a member, each located at its source. */
 export async function validateMember(member: FleetMember, ctx: ValidateContext): Promise<FieldIssue[]> {
   try {
-    await resolveInitOptions(member.flags, {
-      cwd: ctx.cwd,
-      env: ctx.env ?? {},
-      interactive: false,
-      git: {},
-      prompter: async () => {
-        throw new Error('a fleet member is never prompted for');
+    await resolveUnattendedInitOptions(
+      member.flags,
+      {
+        cwd: ctx.cwd,
+        env: ctx.env ?? {},
       },
-    });
+      'a fleet member',
+    );
     const { policyFile, template } = member.flags;
     if (policyFile !== undefined || template !== undefined) {
       const cache = ctx.permissionCache ?? new Map<string, Promise<unknown>>();

@@ -232,6 +232,26 @@ function checkInstanceUrl(url: string, projects: readonly (string | undefined)[]
   );
 }
 
+/**
+ * init's options for a run nobody answers prompts for (a fleet member, a migrated project): every value
+ * comes from the flags, the environment and the lookups; no git context of the working folder. `who`
+ * names the caller in the error a prompt would raise (a bug: unattended options never prompt).
+ */
+export function resolveUnattendedInitOptions(
+  flags: RawInitFlags,
+  ctx: Omit<ResolveContext, 'interactive' | 'git' | 'prompter'>,
+  who: string,
+): Promise<InitOptions> {
+  return resolveInitOptions(flags, {
+    ...ctx,
+    interactive: false,
+    git: {},
+    prompter: async () => {
+      throw new Error(`${who} is never prompted for`);
+    },
+  });
+}
+
 export async function resolveInitOptions(flags: RawInitFlags, ctx: ResolveContext): Promise<InitOptions> {
   const interactive = ctx.interactive && !flags.yes && !flags.json;
   const git = ctx.git;

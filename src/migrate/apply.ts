@@ -15,7 +15,7 @@ import { AbortError, UsageError } from '../errors.js';
 import { type FleetDeps, type FleetResult, type MemberOutcome, runFleet } from '../fleet/run.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 import { INIT_FLAG_ALIASES, type InitOptions, initOptionsSchema } from '../init/options.js';
-import { resolveInitOptions } from '../init/resolve.js';
+import { resolveUnattendedInitOptions } from '../init/resolve.js';
 import { requireYesOrDryRun } from '../init/run.js';
 import { parseOptions } from '../options/zod-issues.js';
 import { type Migration, planMigrations, userPermissionsOf } from './apply-plan.js';
@@ -146,16 +146,11 @@ export async function runMigrateApply(
     );
     for (const p of todo) {
       try {
-        const resolved = await resolveInitOptions(initFlagsFor(p.path, options), {
-          cwd: deps.cwd,
-          env: deps.env,
-          interactive: false,
-          git: {},
-          prompter: async () => {
-            throw new Error('migrate --apply never prompts for a project');
-          },
-          gitlab: async () => gitlab(),
-        });
+        const resolved = await resolveUnattendedInitOptions(
+          initFlagsFor(p.path, options),
+          { cwd: deps.cwd, env: deps.env, gitlab: async () => gitlab() },
+          'a project of migrate --apply',
+        );
         const permissions = userPermissionsOf(details, p.userName);
         if (!permissions) {
           throw new UsageError(
