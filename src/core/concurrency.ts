@@ -122,15 +122,35 @@ export async function mapWithConcurrency<T, R>(
   return settled.results.map((r) => (r as { value: R }).value);
 }
 
+/**
+ * Promises by key: `get` computes a key's promise once and hands the same one to every later caller.
+ * With `forgetFailures`, a rejected promise is dropped, so the next caller asks again (a throttled read
+ * is not remembered as a failure for the rest of the run). `clear` forgets everything.
+ */
+export function promiseCache<R>({ forgetFailures = false }: { forgetFailures?: boolean } = {}) {
+  let cache = new Map<string, Promise<R>>();
+  return {
+    get(key: string, compute: () => Promise<R>): Promise<R> {
+      let hit = cache.get(key);
+      if (!hit) {
+        const made = compute();
+        hit = made;
+        cache.set(key, made);
+        if (forgetFailures)
+          made.catch(() => {
+            if (cache.get(key) === made) cache.delete(key);
+          });
+      }
+      return hit;
+    },
+    clear(): void {
+      cache = new Map();
+    },
+  };
+}
+
 /** Memoises an async lookup by key (e.g. one GetPolicyVersion per policy ARN across all roles). */
 export function memoizeAsync<R>(fn: (key: string) => Promise<R>): (key: string) => Promise<R> {
-  const cache = new Map<string, Promise<R>>();
-  return (key) => {
-    let hit = cache.get(key);
-    if (!hit) {
-      hit = fn(key);
-      cache.set(key, hit);
-    }
-    return hit;
-  };
+  const cache = promiseCache<R>();
+  return (key) => cache.get(key, () => fn(key));
 }

@@ -5,6 +5,7 @@
  * not read their protection rules, file, branch and merge requests twice. Any write forgets what was
  * read (what is applied next is planned from what GitLab says after it).
  */
+import { promiseCache } from '../core/concurrency.js';
 import type { GitlabPort } from '../gitlab/api/ports.js';
 
 const READS = [
@@ -34,26 +35,17 @@ const WRITES = [
 type Method = (...args: unknown[]) => Promise<unknown>;
 
 export function keepReads(port: GitlabPort): GitlabPort {
-  let cache = new Map<string, Promise<unknown>>();
+  // A failed read is not kept: the next plan asks again.
+  const cache = promiseCache<unknown>({ forgetFailures: true });
   const kept = Object.create(port) as Record<string, Method>;
   const source = port as unknown as Record<string, Method>;
   for (const name of READS) {
-    kept[name] = (...args) => {
-      const key = `${name}\n${JSON.stringify(args)}`;
-      let hit = cache.get(key);
-      if (!hit) {
-        hit = source[name]!.apply(port, args);
-        const mine = cache;
-        // A failed read is not kept: the next plan asks again.
-        hit.catch(() => mine.delete(key));
-        cache.set(key, hit);
-      }
-      return hit;
-    };
+    kept[name] = (...args) =>
+      cache.get(`${name}\n${JSON.stringify(args)}`, () => source[name]!.apply(port, args));
   }
   for (const name of WRITES) {
     kept[name] = (...args) => {
-      cache = new Map();
+      cache.clear();
       return source[name]!.apply(port, args);
     };
   }

@@ -27,6 +27,7 @@ import {
   type ConcurrencyProgress,
   DEFAULT_CONCURRENCY,
   memoizeAsync,
+  promiseCache,
   settleWithConcurrency,
 } from '../core/concurrency.js';
 import { checkFleetQuotas, type QuotaCheck } from '../core/quotas.js';
@@ -130,38 +131,20 @@ function sharedPorts(aws: InitDeps['aws']): InitDeps['aws'] {
   };
 }
 
-/** Thumbprints once per issuer and override. */
+/** Thumbprints once per issuer and override (a failure is not kept: the next member asks again). */
 function sharedThumbprints(resolve: InitDeps['resolveThumbprints']): InitDeps['resolveThumbprints'] {
-  const cache = new Map<string, ReturnType<InitDeps['resolveThumbprints']>>();
-  return (issuer, override) => {
-    const key = `${issuer.url}\n${override.join(',')}`;
-    let hit = cache.get(key);
-    if (!hit) {
-      hit = resolve(issuer, override);
-      // A failure is not kept: the next member asks again.
-      hit.catch(() => cache.delete(key));
-      cache.set(key, hit);
-    }
-    return hit;
-  };
+  const cache = promiseCache<Awaited<ReturnType<InitDeps['resolveThumbprints']>>>({ forgetFailures: true });
+  return (issuer, override) =>
+    cache.get(`${issuer.url}\n${override.join(',')}`, () => resolve(issuer, override));
 }
 
 /** The provider read once per ARN (every member of one GitLab instance names the same one); `reset` forgets. */
 function providerCache() {
-  let providers = new Map<string, Promise<OidcProviderState | undefined>>();
+  const cache = promiseCache<OidcProviderState | undefined>({ forgetFailures: true });
   return {
-    reset: () => {
-      providers = new Map();
-    },
-    read: (iam: Pick<IamPort, 'getOidcProvider'>, arn: string) => {
-      let hit = providers.get(arn);
-      if (!hit) {
-        hit = iam.getOidcProvider(arn);
-        hit.catch(() => providers.delete(arn));
-        providers.set(arn, hit);
-      }
-      return hit;
-    },
+    reset: () => cache.clear(),
+    read: (iam: Pick<IamPort, 'getOidcProvider'>, arn: string) =>
+      cache.get(arn, () => iam.getOidcProvider(arn)),
   };
 }
 
@@ -292,18 +275,15 @@ export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): 
     if (!many || !(options.mergeRequest || options.ciVariables)) return deps.planDelivery;
     let kept = memberDelivery.get(options);
     if (!kept) {
-      const plans = new Map<string, ReturnType<NonNullable<InitDeps['planDelivery']>>>();
+      const plans = promiseCache<Awaited<ReturnType<NonNullable<InitDeps['planDelivery']>>>>({
+        forgetFailures: true,
+      });
       kept = (o, port, project, role, local) => {
         // Only without a local pipeline file (a fleet member has none): its callback plans that file.
         if (local) return (deps.planDelivery ?? planGitlabDelivery)(o, port, project, role, local);
-        const key = JSON.stringify([o.protectedOnly, project, role]);
-        let hit = plans.get(key);
-        if (!hit) {
-          hit = (deps.planDelivery ?? planGitlabDelivery)(o, port, project, role);
-          hit.catch(() => plans.delete(key));
-          plans.set(key, hit);
-        }
-        return hit;
+        return plans.get(JSON.stringify([o.protectedOnly, project, role]), () =>
+          (deps.planDelivery ?? planGitlabDelivery)(o, port, project, role),
+        );
       };
       memberDelivery.set(options, kept);
     }
@@ -451,15 +431,9 @@ export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): 
       .map((m) => m.result?.providerArn),
   );
   // A packed role's members read it again, once per role and round (GetRole and GetPolicy shared).
-  let roundReads = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
-    let hit = roundReads.get(key) as Promise<T> | undefined;
-    if (!hit) {
-      hit = read();
-      roundReads.set(key, hit);
-    }
-    return hit;
-  };
+  const roundReads = promiseCache<unknown>();
+  const once = <T>(key: string, read: () => Promise<T>): Promise<T> =>
+    roundReads.get(key, read) as Promise<T>;
   const replan = async (m: MemberOutcome): Promise<void> => {
     const known = (planned.get(m) as PlannedInit).current;
     let p: PlannedInit;
@@ -524,7 +498,7 @@ export async function runFleet(given: readonly InitOptions[], deps: FleetDeps): 
     await phase(label, leaders, limit, deps, (m) => apply(m, planned.get(m) as PlannedInit));
     // The others see the provider and roles as the leaders left them (one read each).
     providers.reset();
-    roundReads = new Map();
+    roundReads.clear();
     const others = pending.filter((m) => !leaders.includes(m) && sharedKeys(m).some((k) => claimed.has(k)));
     if (deps.signal?.aborted) break;
     await phase('Re-planning against them', others, limit, deps, replan);

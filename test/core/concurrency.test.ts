@@ -3,6 +3,7 @@ import {
   type ConcurrencyProgress,
   mapWithConcurrency,
   memoizeAsync,
+  promiseCache,
   settleWithConcurrency,
 } from '../../src/core/concurrency.js';
 
@@ -159,5 +160,36 @@ describe('memoizeAsync', () => {
     });
     expect(await Promise.all([get('a'), get('a'), get('b')])).toEqual(['A', 'A', 'B']);
     expect(calls).toBe(2);
+  });
+});
+
+describe('promiseCache', () => {
+  it('keeps a failure by default; with forgetFailures the next caller asks again', async () => {
+    let calls = 0;
+    const fail = async () => {
+      calls++;
+      throw new Error('Throttling');
+    };
+    const kept = promiseCache<string>();
+    await expect(kept.get('k', fail)).rejects.toThrow('Throttling');
+    await expect(kept.get('k', fail)).rejects.toThrow('Throttling');
+    expect(calls).toBe(1);
+
+    const forgetting = promiseCache<string>({ forgetFailures: true });
+    await expect(forgetting.get('k', fail)).rejects.toThrow('Throttling');
+    expect(await forgetting.get('k', async () => 'ok')).toBe('ok');
+    expect(await forgetting.get('k', fail)).toBe('ok');
+    expect(calls).toBe(2);
+  });
+
+  it('clear forgets every key; a failure settling after clear does not drop the newer entry', async () => {
+    const cache = promiseCache<string>({ forgetFailures: true });
+    let reject: (e: Error) => void = () => {};
+    const old = cache.get('k', () => new Promise<string>((_, r) => (reject = r)));
+    cache.clear();
+    expect(await cache.get('k', async () => 'new')).toBe('new');
+    reject(new Error('late'));
+    await expect(old).rejects.toThrow('late');
+    expect(await cache.get('k', async () => 'newer')).toBe('new');
   });
 });
