@@ -5,7 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from 'yaml';
 import type * as z from 'zod';
 import { type FieldIssue, UsageError } from '../errors.js';
 import { decodeUtf8Strict } from '../render/write-file.js';
@@ -211,6 +221,8 @@ function hasKey(doc: Document, path: ConfigPath): boolean {
   if (path.length === 0) return true;
   const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
   const name = String(path[path.length - 1]);
+  // A list entry is there when its index is (`- acme/app` where a mapping is expected is the wrong type).
+  if (isSeq(parent)) return Number(name) < parent.items.length;
   return isMap(parent) && parent.items.some((p) => isScalar(p.key) && String(p.key.value) === name);
 }
 

@@ -82,6 +82,11 @@ describe('parseFleetConfig: every schema error names file:line:column, the field
       expected: ['gitlab-aws-oidc.yml:5:15: defaults.refs.branches: must be a list'],
     },
     {
+      name: 'wrong type: a list entry given as a plain string is not "required" (it is there)',
+      text: 'version: 1\nprojects:\n  - acme/web/app\n',
+      expected: ['gitlab-aws-oidc.yml:3:5: projects[0]: must be a mapping (key: value)'],
+    },
+    {
       name: 'wrong type: maxSessionDuration as a string',
       text: 'version: 1\ngroup: acme\ndefaults:\n  maxSessionDuration: "1h"\n',
       expected: ['gitlab-aws-oidc.yml:4:23: defaults.maxSessionDuration: must be a number'],
